@@ -1,0 +1,50 @@
+import * as cdk from 'aws-cdk-lib';
+import * as cdk8s from 'cdk8s';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AppChart } from '../charts/app-chart';
+import { environmentsOf, type ProjectConfig } from '../lib/config';
+import { stackNames } from '../lib/names';
+import { DataStack } from '../lib/stacks/data-stack';
+
+/*
+ * Composition only: turn a validated config into CDK stacks and cdk8s charts.
+ * No file or environment-variable reads happen here, so tests and the benchmark can compose
+ * from generated configs; `bin/app.ts` and `bin/synth.ts` do the I/O.
+ */
+
+export interface AwsAppOptions {
+  /** Cloud assembly directory. @default - the CDK CLI's choice (`cdk.out`) */
+  readonly outdir?: string;
+  /** Feature flags and other context, as `cdk.json` holds them. @default - from the CDK CLI */
+  readonly context?: Record<string, unknown>;
+}
+
+/** Every AWS stack for every environment, with cdk-nag's AWS Solutions checks run at synth. */
+export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}): cdk.App {
+  const app = new cdk.App({ outdir: options.outdir, context: options.context });
+  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+  for (const environment of environmentsOf(config)) {
+    const env = { account: environment.account, region: environment.region };
+    new DataStack(app, stackNames.data(config.app.name, environment.name), {
+      env,
+      app: config.app,
+      environment,
+      description: `${config.app.name} ${environment.name}: state that outlives the host (logs, backups)`,
+      terminationProtection: false,
+    });
+  }
+  cdk.Tags.of(app).add('app', config.app.name);
+  return app;
+}
+
+/** One cdk8s app per environment, each writing its manifests to `<outdir>/<env>/`. */
+export function buildKubernetesApps(config: ProjectConfig, outdir: string): Map<string, cdk8s.App> {
+  const apps = new Map<string, cdk8s.App>();
+  for (const environment of environmentsOf(config)) {
+    const app = new cdk8s.App({ outdir: `${outdir}/${environment.name}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
+    new AppChart(app, config.app.name, { app: config.app, environment });
+    apps.set(environment.name, app);
+  }
+  return apps;
+}

@@ -1,0 +1,22 @@
+import { rmSync } from 'node:fs';
+import type { ProjectConfig } from '../lib/config';
+import { buildAwsApp, buildKubernetesApps } from './compose';
+
+export interface SynthOutput {
+  /** Cloud assembly directory with one template per stack. */
+  readonly cdkOut: string;
+  /** Manifest directory with one folder per environment. */
+  readonly dist: string;
+}
+
+/**
+ * Synthesizes every environment in-process: CloudFormation into `cdkOut`, manifests into `dist`.
+ * Used by `npm run synth`, the test suite's global setup and the benchmark. Stale output is
+ * removed first so a deleted environment cannot linger in `dist/`.
+ */
+export function synthesizeAll(config: ProjectConfig, out: SynthOutput, context: Record<string, unknown>): void {
+  rmSync(out.dist, { recursive: true, force: true });
+  rmSync(out.cdkOut, { recursive: true, force: true });
+  buildAwsApp(config, { outdir: out.cdkOut, context }).synth();
+  for (const app of buildKubernetesApps(config, out.dist).values()) app.synth();
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { AWS_REGIONS } from './aws-regions';
+
+/*
+ * Reusable field schemas. Each message is a predicate phrase ("is not ...", "must be ...")
+ * because the error formatter prefixes it with the key path and the offending value:
+ *   environments.prod.account: "12345" is not a 12-digit AWS account id
+ */
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** True for an RFC 1123 hostname with at least two labels, e.g. `api.example.com`. */
+export function isHostname(value: string): boolean {
+  if (value.length > 253) return false;
+  const labels = value.split('.');
+  return labels.length >= 2 && labels.every((label) => HOSTNAME_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1]);
+}
+
+/** A lower-case RFC 1123 DNS label: names of environments, apps, namespaces. */
+export const dnsLabel = z.string().regex(DNS_LABEL, { message: 'is not a DNS label (lower-case letters, digits and "-", at most 63 characters)' });
+
+export const accountId = z.string({ message: 'is not a 12-digit AWS account id (quote it in YAML so leading zeros survive)' }).regex(/^\d{12}$/, {
+  message: 'is not a 12-digit AWS account id',
+});
+
+export const region = z.string().refine((value) => AWS_REGIONS.includes(value), { message: 'is not a known AWS region (e.g. us-east-1)' });
+
+export const hostname = z.string().refine(isHostname, { message: 'is not a hostname (e.g. api.example.com)' });
+
+export const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: 'is not an e-mail address' });
+
+export const githubRepository = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, {
+  message: 'is not a GitHub repository of the form owner/name',
+});
+
+export const positiveInt = z.number({ message: 'must be a whole number' }).int({ message: 'must be a whole number' }).positive({ message: 'must be a positive whole number' });
+
+export const positiveNumber = z.number({ message: 'must be a positive number' }).positive({ message: 'must be a positive number' });
+
+export const port = z.number({ message: 'must be a port number' }).int({ message: 'must be a port number' }).min(1, { message: 'must be a port number from 1 to 65535' }).max(65535, {
+  message: 'must be a port number from 1 to 65535',
+});
+
+export const urlPath = z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'is not an absolute URL path (e.g. /healthz)' });
+
+/** Kubernetes/Docker image reference pinned by a tag (not `latest`) or a sha256 digest. */
+export const pinnedImage = z
+  .string()
+  .regex(/^[a-z0-9]+(?:[._/:-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, {
+    message: 'is not an image pinned by tag or digest (e.g. ghcr.io/org/api:1.2.3 or ...@sha256:<64 hex>)',
+  })
+  .refine((value) => !/:latest$/.test(value), { message: 'uses the mutable tag "latest": pin a version tag or a digest' });
+
+/** A git ref the host can check out: a branch, tag, `origin/<branch>` or a commit sha. */
+export const gitRef = z.string().regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]+$/, { message: 'is not a git ref (branch, tag, origin/<branch> or commit sha)' });
+
+/** A git remote URL the host can clone: https or ssh (`git@host:owner/repo.git`). */
+export const gitRepositoryUrl = z.string().regex(/^(https:\/\/[^\s]+|ssh:\/\/[^\s]+|git@[^\s:]+:[^\s]+)$/, {
+  message: 'is not a git remote URL (https://..., ssh://... or git@host:owner/repo.git)',
+});
+
+/** Relative file name inside the app checkout, never escaping it. */
+export const relativeFile = z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, { message: 'is not a relative file path inside the checkout' });
+
+/** EventBridge Scheduler cron expression, e.g. `cron(0 8 ? * MON-FRI *)`. */
+export const schedulerCron = z.string().regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, { message: 'is not an EventBridge Scheduler cron expression (e.g. cron(0 8 ? * MON-FRI *))' });
+
+/** IANA time zone such as `America/Sao_Paulo` or `UTC`. */
+export const timeZone = z.string().refine(
+  (value) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not an IANA time zone (e.g. America/Sao_Paulo)' },
+);
+
+/** systemd OnCalendar expression; checked for shape only, systemd-analyze validates on the host. */
+export const onCalendar = z.string().regex(/^[A-Za-z0-9*:,/. ~-]+$/, { message: 'is not a systemd OnCalendar expression (e.g. *-*-* 03:00:00 or daily)' });
+
+/** AWS EC2 instance type such as `t4g.small`. */
+export const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: 'is not an EC2 instance type (e.g. t4g.small)' });
+
+/** Route53 hosted zone id such as `Z0123456789ABCDEFGHIJ`. */
+export const hostedZoneId = z.string().regex(/^Z[A-Z0-9]{4,31}$/, { message: 'is not a Route53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)' });
+
+/** IPv4 CIDR such as `10.0.0.0/16`. */
+export const ipv4Cidr = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12]\d|3[0-2])$/, {
+  message: 'is not an IPv4 CIDR (e.g. 10.0.0.0/16)',
+});

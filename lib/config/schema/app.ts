@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { dnsLabel, gitRepositoryUrl, githubRepository, pinnedImage, port, relativeFile, urlPath } from '../primitives';
+
+/** The application every environment runs: the same image on Kubernetes, the same repository on the EC2 host. */
+export const appSchema = z.strictObject({
+  /** DNS label naming the checkout (`/opt/<name>`), log groups, stacks and Kubernetes labels. */
+  name: dnsLabel,
+  /** Container image for Kubernetes, pinned by tag or digest. */
+  image: pinnedImage,
+  /** Port the API listens on inside the container. */
+  port: port,
+  /** Port serving `/metrics`, kept apart from the app port so NetworkPolicy can fence it. */
+  metricsPort: port.default(9464),
+  /** Liveness path (the runbook's `/healthz`). */
+  healthPath: urlPath.default('/healthz'),
+  /** Readiness path: fails while Postgres is unavailable. */
+  readyPath: urlPath.default('/ready'),
+  /** Git remote the EC2 host clones into `/opt/<name>`. */
+  repository: gitRepositoryUrl,
+  /** Compose file inside the checkout. */
+  composeFile: relativeFile.default('compose.prod.yml'),
+  /** Env file inside the checkout holding secrets; never committed, mode 0600 on the host. */
+  envFile: relativeFile.default('.env.production'),
+});
+
+export const githubSchema = z.strictObject({
+  /** `owner/name` of the repository whose Actions may assume the deploy roles. */
+  repository: githubRepository,
+});

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { accountId, email, gitRef, hostedZoneId, hostname, region, urlPath } from '../primitives';
+import { backupsSchema, instanceSchema, logsSchema } from './host';
+import { kubernetesSchema } from './kubernetes';
+
+export const hostedZoneSchema = z.strictObject({
+  /** Route53 hosted zone id; given explicitly, never looked up, so synth needs no credentials. */
+  id: hostedZoneId,
+  /** The zone's domain name, e.g. `example.com`. */
+  name: hostname,
+});
+
+export const healthCheckSchema = z.strictObject({
+  /** Path the Route53 health check requests. @default app.healthPath */
+  path: urlPath.optional(),
+  /** HTTPS where the environment has TLS, HTTP otherwise. @default - from the environment's `tls` */
+  protocol: z.enum(['HTTP', 'HTTPS'], { message: 'must be HTTP or HTTPS' }).optional(),
+});
+
+const environmentFields = z.strictObject({
+  /** 12-digit AWS account id, quoted in YAML. */
+  account: accountId,
+  /** AWS region of the environment's stacks. */
+  region: region,
+  /** Git ref the host deploys by default (the runbook uses `origin/master`). */
+  gitRef: gitRef.default('origin/master'),
+  /** Public domain name of the API in this environment. */
+  domain: hostname,
+  /** Serve HTTPS (prod) or HTTP only (dev, as the runbook has it). */
+  tls: z.boolean({ message: 'must be true or false' }),
+  /** Who receives this environment's alarms (SNS e-mail subscription). */
+  alarmEmail: email,
+  /** Route53 zone for the A record of `domain`. Absent: no DNS record is managed. */
+  hostedZone: hostedZoneSchema.optional(),
+  /** Route53 health check settings. */
+  healthCheck: healthCheckSchema.default({}),
+  instance: instanceSchema.default({ type: 't4g.small', rootVolumeGiB: 20 }),
+  backups: backupsSchema,
+  logs: logsSchema.default({ retentionDays: 14 }),
+  kubernetes: kubernetesSchema,
+});
+
+/** One deployment target: an AWS account/region with its EC2 host, and a Kubernetes namespace. */
+export const environmentSchema = environmentFields.superRefine(environmentChecks);
+
+/**
+ * Checks that relate two fields of one environment. They live here, not at the root, so that a
+ * problem in one environment does not hide the cross-field problems of another (zod skips a
+ * refinement whose object already failed).
+ */
+function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.RefinementCtx): void {
+  if (env.tls && !env.kubernetes.tlsSecretName) {
+    ctx.addIssue({ code: 'custom', path: ['kubernetes', 'tlsSecretName'], message: 'is required when this environment has tls: true' });
+  }
+  if (!env.tls && env.healthCheck.protocol === 'HTTPS') {
+    ctx.addIssue({ code: 'custom', path: ['healthCheck', 'protocol'], message: 'cannot be HTTPS when this environment has tls: false (the host serves HTTP only)' });
+  }
+  if (env.hostedZone && !isWithinZone(env.domain, env.hostedZone.name)) {
+    ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
+  }
+  const transition = env.backups.transitionToInfrequentAccessDays;
+  if (transition !== undefined && transition >= env.backups.retentionDays) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['backups', 'transitionToInfrequentAccessDays'],
+      message: `must be less than backups.retentionDays (${env.backups.retentionDays}), or backups expire before they move`,
+    });
+  }
+}
+
+function isWithinZone(domain: string, zone: string): boolean {
+  const d = domain.toLowerCase().replace(/\.$/, '');
+  const z = zone.toLowerCase().replace(/\.$/, '');
+  return d === z || d.endsWith(`.${z}`);
+}

@@ -1,0 +1,35 @@
+/**
+ * Names of stacks and outputs: the one place `bin/`, the ops CLI, the workflows and the tests take
+ * them from, so a rename cannot leave a pipeline looking for a stack that no longer exists.
+ * Changing a stack name makes CloudFormation create a new stack: treat these as stable.
+ */
+export const stackNames = {
+  /** Account-wide guardrails: budget, anomaly detection, GitHub OIDC provider. One per AWS account. */
+  account: (app: string, account: string) => `${app}-account-${account}`,
+  /** Per-environment state that must outlive the host: backups bucket, log groups, alarm topic. */
+  data: (app: string, env: string) => `${app}-${env}-data`,
+  /** Per-environment compute: VPC, EC2 compose host, host alarms, deploy role. Safe to replace. */
+  host: (app: string, env: string) => `${app}-${env}-host`,
+  /** Route53 health check and its alarm; always in us-east-1, where Route53 publishes the metric. */
+  health: (app: string, env: string) => `${app}-${env}-health`,
+} as const;
+
+/** CloudFormation output keys a pipeline or the ops CLI reads. */
+export const outputNames = {
+  instanceId: 'InstanceId',
+  backupBucketName: 'BackupBucketName',
+  containerLogGroupName: 'ContainerLogGroupName',
+  alarmTopicArn: 'AlarmTopicArn',
+  healthCheckId: 'HealthCheckId',
+  deployRoleArn: 'DeployRoleArn',
+  publicIp: 'PublicIp',
+} as const;
+
+/** CloudWatch log group names, shared by the CDK stacks and the host's CloudWatch agent config. */
+export const logGroupNames = {
+  containers: (app: string, env: string) => `/${app}/${env}/containers`,
+  system: (app: string, env: string) => `/${app}/${env}/system`,
+} as const;
+
+/** S3 key prefix of an environment's backups; the host may touch nothing outside it. */
+export const backupPrefix = (env: string) => `${env}/`;
