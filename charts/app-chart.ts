@@ -12,7 +12,7 @@ export interface AppChartProps extends ChartProps {
 
 /** The app on Kubernetes for one environment: everything a GitOps controller syncs from `dist/<env>`. */
 export class AppChart extends Chart {
-  public readonly namespace: kplus.Namespace;
+  public readonly namespaceObject: kplus.Namespace;
 
   constructor(scope: Construct, id: string, props: AppChartProps) {
     const { app, environment } = props;
@@ -22,7 +22,7 @@ export class AppChart extends Chart {
       labels: { 'app.kubernetes.io/part-of': app.name, 'app.kubernetes.io/instance': `${app.name}-${environment.name}`, ...props.labels },
     });
 
-    this.namespace = new kplus.Namespace(this, 'Namespace', {
+    this.namespaceObject = new kplus.Namespace(this, 'Namespace', {
       metadata: { name: environment.kubernetes.namespace },
     });
   }

@@ -1,0 +1,13 @@
+import { cdkJsonContext } from '../../bin/config-file';
+import { synthesizeAll } from '../../bin/synth-all';
+import { loadConfigFile } from '../../lib/config';
+import { sharedCdkOut, sharedDist, shippedConfigPath } from './paths';
+
+/**
+ * Runs once before all test files: synthesizes every shipped environment (CDK with cdk-nag, and
+ * cdk8s) into `.test-out/shipped`. Test files read that output instead of synthesizing again.
+ * A cdk-nag violation or an invalid shipped config fails here, before any test runs.
+ */
+export default function globalSetup(): void {
+  synthesizeAll(loadConfigFile(shippedConfigPath), { cdkOut: sharedCdkOut, dist: sharedDist }, cdkJsonContext());
+}
