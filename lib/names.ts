@@ -33,3 +33,9 @@ export const logGroupNames = {
 
 /** S3 key prefix of an environment's backups; the host may touch nothing outside it. */
 export const backupPrefix = (env: string) => `${env}/`;
+
+/** Name of the SSM Command document that performs a host operation in one environment. */
+export const hostDocumentName = (app: string, env: string, operation: string) => `${app}-${env}-${operation}`;
+
+/** ARN of the account's GitHub Actions OIDC provider (created once per account by the account stack). */
+export const githubOidcProviderArn = (account: string) => `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`;
