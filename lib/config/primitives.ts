@@ -7,6 +7,14 @@ import { AWS_REGIONS } from './aws-regions';
  *   environments.prod.account: "12345" is not a 12-digit AWS account id
  */
 
+/**
+ * A message for a wrong type that leaves a missing key to the generic "is required".
+ * zod applies a schema's own message to every issue, including an absent value.
+ */
+export function typeError(message: string) {
+  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message) };
+}
+
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -20,7 +28,7 @@ export function isHostname(value: string): boolean {
 /** A lower-case RFC 1123 DNS label: names of environments, apps, namespaces. */
 export const dnsLabel = z.string().regex(DNS_LABEL, { message: 'is not a DNS label (lower-case letters, digits and "-", at most 63 characters)' });
 
-export const accountId = z.string({ message: 'is not a 12-digit AWS account id (quote it in YAML so leading zeros survive)' }).regex(/^\d{12}$/, {
+export const accountId = z.string(typeError('is not a 12-digit AWS account id (quote it in YAML so leading zeros survive)')).regex(/^\d{12}$/, {
   message: 'is not a 12-digit AWS account id',
 });
 
@@ -34,11 +42,11 @@ export const githubRepository = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,
   message: 'is not a GitHub repository of the form owner/name',
 });
 
-export const positiveInt = z.number({ message: 'must be a whole number' }).int({ message: 'must be a whole number' }).positive({ message: 'must be a positive whole number' });
+export const positiveInt = z.number(typeError('must be a whole number')).int({ message: 'must be a whole number' }).positive({ message: 'must be a positive whole number' });
 
-export const positiveNumber = z.number({ message: 'must be a positive number' }).positive({ message: 'must be a positive number' });
+export const positiveNumber = z.number(typeError('must be a positive number')).positive({ message: 'must be a positive number' });
 
-export const port = z.number({ message: 'must be a port number' }).int({ message: 'must be a port number' }).min(1, { message: 'must be a port number from 1 to 65535' }).max(65535, {
+export const port = z.number(typeError('must be a port number')).int({ message: 'must be a port number' }).min(1, { message: 'must be a port number from 1 to 65535' }).max(65535, {
   message: 'must be a port number from 1 to 65535',
 });
 

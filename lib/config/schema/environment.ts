@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountId, email, gitRef, hostedZoneId, hostname, region, urlPath } from '../primitives';
+import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
 import { backupsSchema, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 
@@ -14,7 +14,7 @@ export const healthCheckSchema = z.strictObject({
   /** Path the Route53 health check requests. @default app.healthPath */
   path: urlPath.optional(),
   /** HTTPS where the environment has TLS, HTTP otherwise. @default - from the environment's `tls` */
-  protocol: z.enum(['HTTP', 'HTTPS'], { message: 'must be HTTP or HTTPS' }).optional(),
+  protocol: z.enum(['HTTP', 'HTTPS'], typeError('must be HTTP or HTTPS')).optional(),
 });
 
 const environmentFields = z.strictObject({
@@ -27,7 +27,7 @@ const environmentFields = z.strictObject({
   /** Public domain name of the API in this environment. */
   domain: hostname,
   /** Serve HTTPS (prod) or HTTP only (dev, as the runbook has it). */
-  tls: z.boolean({ message: 'must be true or false' }),
+  tls: z.boolean(typeError('must be true or false')),
   /** Who receives this environment's alarms (SNS e-mail subscription). */
   alarmEmail: email,
   /** Route53 zone for the A record of `domain`. Absent: no DNS record is managed. */
@@ -48,6 +48,8 @@ export const environmentSchema = environmentFields.superRefine(environmentChecks
  * problem in one environment does not hide the cross-field problems of another (zod skips a
  * refinement whose object already failed).
  */
+// zod runs this refinement even when a field failed a refinement of its own (not a type check),
+// so each check first makes sure the fields it compares are themselves valid.
 function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.RefinementCtx): void {
   if (env.tls && !env.kubernetes.tlsSecretName) {
     ctx.addIssue({ code: 'custom', path: ['kubernetes', 'tlsSecretName'], message: 'is required when this environment has tls: true' });
@@ -55,7 +57,7 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
   if (!env.tls && env.healthCheck.protocol === 'HTTPS') {
     ctx.addIssue({ code: 'custom', path: ['healthCheck', 'protocol'], message: 'cannot be HTTPS when this environment has tls: false (the host serves HTTP only)' });
   }
-  if (env.hostedZone && !isWithinZone(env.domain, env.hostedZone.name)) {
+  if (env.hostedZone && isHostname(env.domain) && !isWithinZone(env.domain, env.hostedZone.name)) {
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
   }
   const transition = env.backups.transitionToInfrequentAccessDays;
