@@ -5,6 +5,8 @@ import { AppChart } from '../charts/app-chart';
 import { environmentsOf, type ProjectConfig } from '../lib/config';
 import { stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
+import { AccountStack } from '../lib/stacks/account-stack';
+import { HEALTH_STACK_REGION, HealthStack } from '../lib/stacks/health-stack';
 
 /*
  * Composition only: turn a validated config into CDK stacks and cdk8s charts.
@@ -32,6 +34,25 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
       environment,
       description: `${config.app.name} ${environment.name}: state that outlives the host (logs, backups)`,
       terminationProtection: false,
+    });
+  }
+  // Account-wide guardrails once per distinct account, in us-east-1 (Budgets and Cost Explorer live there).
+  for (const account of [...new Set(environmentsOf(config).map((e) => e.account))]) {
+    new AccountStack(app, stackNames.account(config.app.name, account), {
+      env: { account, region: HEALTH_STACK_REGION },
+      appName: config.app.name,
+      account,
+      costGuardrails: config.costGuardrails,
+      description: `${config.app.name} account ${account}: monthly budget, cost anomaly alerts, GitHub OIDC provider`,
+    });
+  }
+  // Route53 health checks: always us-east-1, the only region with their metrics, whatever the env's region.
+  for (const environment of environmentsOf(config)) {
+    new HealthStack(app, stackNames.health(config.app.name, environment.name), {
+      env: { account: environment.account, region: HEALTH_STACK_REGION },
+      app: config.app,
+      environment,
+      description: `${config.app.name} ${environment.name}: Route53 health check, its alarm and alarm topic (us-east-1)`,
     });
   }
   cdk.Tags.of(app).add('app', config.app.name);

@@ -39,3 +39,13 @@ export const hostDocumentName = (app: string, env: string, operation: string) =>
 
 /** ARN of the account's GitHub Actions OIDC provider (created once per account by the account stack). */
 export const githubOidcProviderArn = (account: string) => `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`;
+
+/** Output keys of the account and health stacks (appended; see `outputNames` for the shared ones). */
+export const accountOutputNames = {
+  githubOidcProviderArn: 'GithubOidcProviderArn',
+  anomalyMonitorArn: 'AnomalyMonitorArn',
+  budgetName: 'BudgetName',
+} as const;
+
+/** CloudWatch alarm on an environment's Route53 health check, named as the runbook has it. */
+export const healthAlarmName = (app: string, env: string) => `${app}-health-${env}`;
