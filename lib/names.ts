@@ -22,6 +22,7 @@ export const outputNames = {
   alarmTopicArn: 'AlarmTopicArn',
   healthCheckId: 'HealthCheckId',
   deployRoleArn: 'DeployRoleArn',
+  instanceRoleArn: 'InstanceRoleArn',
   publicIp: 'PublicIp',
 } as const;
 

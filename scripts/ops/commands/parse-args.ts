@@ -1,0 +1,77 @@
+import type { HostOperation } from '../../../lib/host-runtime/document-spec';
+
+/** Commands that run a host document through SSM. */
+export const HOST_COMMANDS: readonly HostOperation[] = ['deploy', 'rollback', 'status', 'backup', 'restore-drill', 'tls', 'firewall'];
+/** Commands that read AWS and report. */
+export const REPORT_COMMANDS = ['validate', 'iam-audit', 'outputs'] as const;
+
+export type OpsCommand = HostOperation | (typeof REPORT_COMMANDS)[number];
+
+export interface OpsArgs {
+  readonly command: OpsCommand;
+  /** Environments to act on; `--env all` (or none, for reports) means every configured one. */
+  readonly envs: readonly string[];
+  /** `deploy --ref <git-ref>`. @default - the environment's configured gitRef */
+  readonly ref?: string;
+  /** `tls --dry-run`: ask certbot to test renewal without changing anything. */
+  readonly dryRun: boolean;
+  /** `firewall --apply`: change the rules; without it the firewall command prints them. */
+  readonly apply: boolean;
+  /** Print JSON instead of text. */
+  readonly json: boolean;
+}
+
+export const USAGE = `usage: ops <command> --env <name|all> [options]
+
+host commands (run a reviewed SSM document on the environment's instance):
+  deploy --ref <git-ref>   check out the ref, restart compose, wait for health; roll back on failure
+  rollback                 return to the previous good release (no git fetch needed)
+  status                   current and previous releases, health, containers
+  backup                   pg_dump + Redis AOF to the backups bucket
+  restore-drill            restore the latest backup into a scratch database and compare row counts
+  tls [--dry-run]          issue or renew the certificate and switch nginx to HTTPS when it exists
+  firewall [--apply]       print the UFW rules, or apply 80/443-only inbound
+
+reports:
+  validate                 the operator checklist: stacks, SSM reachability, alarms, health, releases
+  iam-audit                instance and deploy roles: no admin or wildcard actions, exact OIDC subjects
+  outputs                  the deployed stacks' outputs
+
+options: --json  print JSON`;
+
+/** Parses argv (without `node script`); throws an Error whose message is the usage problem. */
+export function parseArgs(argv: readonly string[], configuredEnvs: readonly string[]): OpsArgs {
+  const [command, ...rest] = argv;
+  const known: readonly string[] = [...HOST_COMMANDS, ...REPORT_COMMANDS];
+  if (!command || command === '--help' || command === '-h') throw new Error(USAGE);
+  if (!known.includes(command)) throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+
+  let env: string | undefined;
+  let ref: string | undefined;
+  const flags = new Set<string>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--env' || arg === '--ref') {
+      const value = rest[++i];
+      if (!value || value.startsWith('--')) throw new Error(`${arg} needs a value`);
+      if (arg === '--env') env = value;
+      else ref = value;
+    } else if (['--dry-run', '--apply', '--json'].includes(arg)) {
+      flags.add(arg);
+    } else {
+      throw new Error(`unknown option "${arg}" for ${command}`);
+    }
+  }
+
+  const isHost = (HOST_COMMANDS as readonly string[]).includes(command);
+  if (env === undefined && isHost) throw new Error(`${command} needs --env (one of ${configuredEnvs.join(', ')}, or all)`);
+  const envs = env === undefined || env === 'all' ? [...configuredEnvs] : [env];
+  for (const name of envs) {
+    if (!configuredEnvs.includes(name)) throw new Error(`unknown environment "${name}" (configured: ${configuredEnvs.join(', ')})`);
+  }
+  if (ref !== undefined && command !== 'deploy') throw new Error('--ref only applies to deploy');
+  if (ref !== undefined && !/^(?!-)[A-Za-z0-9._/-]+$/.test(ref)) throw new Error(`--ref "${ref}" is not a git ref`);
+  if (command === 'deploy' && envs.length > 1) throw new Error('deploy one environment at a time: --env <name>');
+
+  return { command: command as OpsCommand, envs, ref, dryRun: flags.has('--dry-run'), apply: flags.has('--apply'), json: flags.has('--json') };
+}

@@ -1,0 +1,110 @@
+/*
+ * The runbook's "golden rule" checklist (`aws_validate_i16.py`) as a pure function over facts the
+ * AWS edge gathers. Each check says what it looked at, whether it passed, and what to do if not.
+ */
+
+export interface AlarmFact {
+  readonly name: string;
+  /** OK, ALARM or INSUFFICIENT_DATA. */
+  readonly state: string;
+}
+
+export interface HealthFact {
+  readonly url: string;
+  /** HTTP status, when the request got an answer. */
+  readonly status?: number;
+  /** Why the request failed, when it got no answer. */
+  readonly error?: string;
+}
+
+/** What the host's `status` document printed as JSON (the subset the checklist reads). */
+export interface HostStatusFact {
+  readonly current?: { readonly ref?: string; readonly commit?: string } | null;
+  readonly previous?: { readonly ref?: string; readonly commit?: string } | null;
+  readonly healthy?: boolean;
+}
+
+/** Everything the checklist looks at for one environment. */
+export interface EnvironmentFacts {
+  readonly env: string;
+  /** Stack name → deployed or not. */
+  readonly stacks: Readonly<Record<string, boolean>>;
+  /** SSM agent ping status of the instance (Online, ConnectionLost, Inactive), when known. */
+  readonly ssmPing?: string;
+  readonly alarms: readonly AlarmFact[];
+  readonly health: HealthFact;
+  /** Parsed output of the host's status document; absent when it could not run. */
+  readonly hostStatus?: HostStatusFact;
+}
+
+export interface CheckResult {
+  readonly env: string;
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** What to do when the check fails. */
+  readonly hint?: string;
+  /** A failed advisory check is reported but does not fail the checklist. */
+  readonly advisory: boolean;
+}
+
+export function evaluateChecklist(facts: EnvironmentFacts): CheckResult[] {
+  const { env } = facts;
+  const results: CheckResult[] = [];
+  const push = (check: string, ok: boolean, detail: string, hint: string, advisory = false) =>
+    results.push({ env, check, ok, detail, hint: ok ? undefined : hint, advisory });
+
+  for (const [stack, deployed] of Object.entries(facts.stacks)) {
+    push(`stack ${stack}`, deployed, deployed ? 'deployed' : 'not deployed', `npx cdk deploy ${stack}`);
+  }
+
+  push(
+    'host reachable through SSM',
+    facts.ssmPing === 'Online',
+    facts.ssmPing ? `agent ${facts.ssmPing}` : 'instance unknown to SSM',
+    'check the instance is running (dev stops outside working hours) and its role has AmazonSSMManagedInstanceCore',
+  );
+
+  const firing = facts.alarms.filter((a) => a.state === 'ALARM');
+  push(
+    'no alarm firing',
+    firing.length === 0,
+    firing.length === 0 ? `${facts.alarms.length} alarms, none in ALARM` : `in ALARM: ${firing.map((a) => a.name).join(', ')}`,
+    'read the alarm, then `ops status`; roll back with `ops rollback` if a recent deploy broke it',
+  );
+
+  const healthOk = facts.health.status !== undefined && facts.health.status >= 200 && facts.health.status < 300;
+  push(
+    `health ${facts.health.url}`,
+    healthOk,
+    facts.health.status !== undefined ? `HTTP ${facts.health.status}` : `no answer: ${facts.health.error ?? 'unknown error'}`,
+    'check `ops status` for container states; TLS problems: `ops tls --dry-run`',
+  );
+
+  const status = facts.hostStatus;
+  push(
+    'release recorded on the host',
+    Boolean(status?.current?.commit),
+    status?.current?.commit ? `current ${status.current.ref ?? '?'} (${status.current.commit.slice(0, 12)})` : 'no release recorded (host status unavailable or never deployed)',
+    '`ops deploy --ref <git-ref>`',
+  );
+  push(
+    'rollback target available',
+    Boolean(status?.previous?.commit),
+    status?.previous?.commit ? `previous ${status.previous.ref ?? '?'} (${status.previous.commit.slice(0, 12)})` : 'no previous release: a rollback has nowhere to go',
+    'deploy twice so a known-good previous release exists',
+    true,
+  );
+  return results;
+}
+
+/** True when every required check passed (advisory failures are only reported). */
+export function checklistPassed(results: readonly CheckResult[]): boolean {
+  return results.every((r) => r.ok || r.advisory);
+}
+
+/** Human-readable checklist; failed lines carry their hint. */
+export function formatChecklist(results: readonly CheckResult[]): string {
+  const mark = (r: CheckResult) => (r.ok ? 'PASS' : r.advisory ? 'WARN' : 'FAIL');
+  return results.map((r) => `${mark(r)}  [${r.env}] ${r.check}: ${r.detail}${r.hint ? `\n        -> ${r.hint}` : ''}`).join('\n');
+}

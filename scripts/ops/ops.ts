@@ -1,0 +1,144 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
+import type { HostOperation } from '../../lib/host-runtime/document-spec';
+import { outputNames, stackNames } from '../../lib/names';
+import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
+import { readRole, roleNameFromArn } from './aws/iam-roles';
+import { runCommand, type WaitOptions } from './aws/run-command';
+import { requireOutput, stackOutputs } from './aws/stack-outputs';
+import { hostCommandInput } from './commands/host-command';
+import { hostParameters } from './commands/host-parameters';
+import { auditRole, type Finding } from './commands/iam-audit';
+import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
+import { type CheckResult, checklistPassed, evaluateChecklist, formatChecklist, type HostStatusFact } from './commands/validate';
+
+/** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
+export interface OpsOutcome {
+  readonly ok: boolean;
+  readonly text: string;
+  readonly json: unknown;
+}
+
+export interface OpsContext {
+  readonly config: ProjectConfig;
+  /** Who runs the command, recorded in SSM's comment and the host's audit log. */
+  readonly actor: string;
+  readonly wait?: WaitOptions;
+  readonly fetchImpl?: typeof fetch;
+}
+
+const HEALTH_REGION = 'us-east-1';
+
+function healthUrl(config: ProjectConfig, env: NamedEnvironment): string {
+  return `${env.tls ? 'https' : 'http'}://${env.domain}${env.healthCheck.path ?? config.app.healthPath}`;
+}
+
+async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
+  const stack = stackNames.host(config.app.name, env.name);
+  const outputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
+  return requireOutput(outputs, stack, outputNames.instanceId);
+}
+
+async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operation: HostOperation, parameters: Record<string, string>) {
+  const instanceId = await instanceIdOf(ctx.config, env);
+  const input = hostCommandInput({ app: ctx.config.app.name, env: env.name, instanceId }, operation, parameters, { comment: `ops ${operation} by ${ctx.actor}` });
+  return runCommand(new SSMClient({ region: env.region }), input, ctx.wait);
+}
+
+async function hostCommand(ctx: OpsContext, args: OpsArgs, env: NamedEnvironment): Promise<OpsOutcome> {
+  const operation = args.command as HostOperation;
+  const result = await runHostOperation(ctx, env, operation, hostParameters(operation, args, env));
+  const ok = result.status === 'Success' && result.exitCode === 0;
+  const header = `[${env.name}] ${operation}: ${result.status} (exit ${result.exitCode}, command ${result.commandId})`;
+  const text = [header, result.stdout.trimEnd(), result.stderr.trimEnd() && `stderr:\n${result.stderr.trimEnd()}`].filter(Boolean).join('\n');
+  return { ok, text, json: { env: env.name, operation, ...result } };
+}
+
+function parseHostStatus(stdout: string): HostStatusFact | undefined {
+  const start = stdout.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(stdout.slice(start)) as HostStatusFact;
+  } catch {
+    return undefined;
+  }
+}
+
+async function validate(ctx: OpsContext, env: NamedEnvironment): Promise<CheckResult[]> {
+  const app = ctx.config.app.name;
+  const cfn = new CloudFormationClient({ region: env.region });
+  const stacks = await deployedStacks(cfn, [stackNames.data(app, env.name), stackNames.host(app, env.name)]);
+  const health = await deployedStacks(new CloudFormationClient({ region: HEALTH_REGION }), [stackNames.health(app, env.name)]);
+  const hostDeployed = stacks[stackNames.host(app, env.name)];
+
+  let ssmPing: string | undefined;
+  let hostStatus: HostStatusFact | undefined;
+  if (hostDeployed) {
+    const instanceId = await instanceIdOf(ctx.config, env);
+    ssmPing = await ssmPingStatus(new SSMClient({ region: env.region }), instanceId);
+    if (ssmPing === 'Online') {
+      const status = await runHostOperation(ctx, env, 'status', {});
+      hostStatus = status.status === 'Success' ? parseHostStatus(status.stdout) : undefined;
+    }
+  }
+  const regions = [...new Set([env.region, HEALTH_REGION])];
+  const alarms = (await Promise.all(regions.map((region) => alarmsWithPrefix(new CloudWatchClient({ region }), `${app}-`)))).flat().filter((a) => a.name.includes(env.name));
+
+  return evaluateChecklist({
+    env: env.name,
+    stacks: { ...stacks, ...health },
+    ssmPing,
+    alarms,
+    health: await probeHealth(healthUrl(ctx.config, env), 10_000, ctx.fetchImpl),
+    hostStatus,
+  });
+}
+
+async function iamAudit(ctx: OpsContext, env: NamedEnvironment): Promise<Finding[]> {
+  const stack = stackNames.host(ctx.config.app.name, env.name);
+  const outputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
+  const iam = new IAMClient({ region: env.region });
+  const deployRole = await readRole(iam, roleNameFromArn(requireOutput(outputs, stack, outputNames.deployRoleArn)));
+  const findings = auditRole(deployRole, { kind: 'deploy', githubRepository: ctx.config.github.repository, environment: env.name });
+  const instanceRoleArn = outputs[outputNames.instanceRoleArn];
+  if (instanceRoleArn) findings.push(...auditRole(await readRole(iam, roleNameFromArn(instanceRoleArn)), { kind: 'instance' }));
+  return findings;
+}
+
+/** Runs one parsed command across its environments. */
+export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome> {
+  const envs = environmentsOf(ctx.config).filter((e) => args.envs.includes(e.name));
+
+  if ((HOST_COMMANDS as readonly string[]).includes(args.command)) {
+    const outcomes: OpsOutcome[] = [];
+    for (const env of envs) outcomes.push(await hostCommand(ctx, args, env));
+    return { ok: outcomes.every((o) => o.ok), text: outcomes.map((o) => o.text).join('\n\n'), json: outcomes.map((o) => o.json) };
+  }
+
+  if (args.command === 'validate') {
+    const results = (await Promise.all(envs.map((env) => validate(ctx, env)))).flat();
+    const passed = checklistPassed(results);
+    return { ok: passed, text: `${formatChecklist(results)}\n\n${passed ? 'All required checks passed.' : 'Some required checks FAILED.'}`, json: results };
+  }
+
+  if (args.command === 'iam-audit') {
+    const findings = (await Promise.all(envs.map((env) => iamAudit(ctx, env)))).flat();
+    const text = findings.length === 0 ? `IAM audit passed for ${envs.map((e) => e.name).join(', ')}.` : findings.map((f) => `FAIL  ${f.role}: ${f.problem}`).join('\n');
+    return { ok: findings.length === 0, text, json: findings };
+  }
+
+  // outputs
+  const all: Record<string, Record<string, string>> = {};
+  for (const env of envs) {
+    for (const stack of [stackNames.data(ctx.config.app.name, env.name), stackNames.host(ctx.config.app.name, env.name)]) {
+      all[stack] = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
+    }
+  }
+  const text = Object.entries(all)
+    .map(([stack, outputs]) => `${stack}\n${Object.entries(outputs).map(([k, v]) => `  ${k} = ${v}`).join('\n')}`)
+    .join('\n');
+  return { ok: true, text, json: all };
+}

@@ -1,0 +1,126 @@
+import { hostCommandInput } from '../../scripts/ops/commands/host-command';
+import { hostParameters } from '../../scripts/ops/commands/host-parameters';
+import { parseArgs } from '../../scripts/ops/commands/parse-args';
+import { checklistPassed, type EnvironmentFacts, evaluateChecklist, formatChecklist } from '../../scripts/ops/commands/validate';
+import { shippedConfig } from '../helpers/synth';
+
+const ENVS = ['dev', 'prod'];
+
+describe('hostCommandInput', () => {
+  test('targets one instance by id with the environment document and ships output to its system log group', () => {
+    expect(hostCommandInput({ app: 'auraxis', env: 'prod', instanceId: 'i-0abc' }, 'deploy', { gitRef: 'v1.2.3' }, { comment: 'ops deploy by ana' })).toEqual({
+      DocumentName: 'auraxis-prod-deploy',
+      InstanceIds: ['i-0abc'],
+      Parameters: { gitRef: ['v1.2.3'] },
+      Comment: 'ops deploy by ana',
+      TimeoutSeconds: 120,
+      CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: '/auraxis/prod/system' },
+    });
+  });
+
+  test('truncates the comment to the 100 characters SSM accepts', () => {
+    const input = hostCommandInput({ app: 'a', env: 'dev', instanceId: 'i-1' }, 'status', {}, { comment: 'x'.repeat(150) });
+    expect(input.Comment).toHaveLength(100);
+  });
+});
+
+describe('parseArgs', () => {
+  test('deploy with a ref', () => {
+    expect(parseArgs(['deploy', '--env', 'prod', '--ref', 'origin/master'], ENVS)).toEqual({
+      command: 'deploy',
+      envs: ['prod'],
+      ref: 'origin/master',
+      dryRun: false,
+      apply: false,
+      json: false,
+    });
+  });
+
+  test('reports default to every environment; --env all too', () => {
+    expect(parseArgs(['validate'], ENVS).envs).toEqual(['dev', 'prod']);
+    expect(parseArgs(['status', '--env', 'all', '--json'], ENVS)).toMatchObject({ envs: ['dev', 'prod'], json: true });
+  });
+
+  test.each<[string[], string]>([
+    [[], 'usage: ops <command>'],
+    [['launch'], 'unknown command "launch"'],
+    [['deploy'], 'deploy needs --env (one of dev, prod, or all)'],
+    [['deploy', '--env', 'all'], 'deploy one environment at a time'],
+    [['status', '--env', 'staging'], 'unknown environment "staging" (configured: dev, prod)'],
+    [['rollback', '--env', 'prod', '--ref', 'v1'], '--ref only applies to deploy'],
+    [['deploy', '--env', 'prod', '--ref', 'v1;rm -rf /'], '--ref "v1;rm -rf /" is not a git ref'],
+    [['deploy', '--env', 'prod', '--ref'], '--ref needs a value'],
+    [['tls', '--env', 'prod', '--force'], 'unknown option "--force" for tls'],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseArgs(argv, ENVS)).toThrow(message);
+  });
+});
+
+describe('hostParameters', () => {
+  const config = shippedConfig();
+  const prod = { ...config.environments.prod, name: 'prod' };
+  test('deploy uses --ref, else the configured gitRef', () => {
+    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod', '--ref', 'v2'], ENVS), prod)).toEqual({ gitRef: 'v2' });
+    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod)).toEqual({ gitRef: 'origin/master' });
+  });
+  test('tls passes dry-run; firewall applies only with --apply', () => {
+    expect(hostParameters('tls', parseArgs(['tls', '--env', 'prod', '--dry-run'], ENVS), prod)).toEqual({ dryRun: 'true' });
+    expect(hostParameters('firewall', parseArgs(['firewall', '--env', 'prod'], ENVS), prod)).toEqual({ action: 'status' });
+    expect(hostParameters('firewall', parseArgs(['firewall', '--env', 'prod', '--apply'], ENVS), prod)).toEqual({ action: 'apply' });
+  });
+});
+
+describe('evaluateChecklist', () => {
+  const healthy: EnvironmentFacts = {
+    env: 'prod',
+    stacks: { 'auraxis-prod-data': true, 'auraxis-prod-host': true },
+    ssmPing: 'Online',
+    alarms: [
+      { name: 'auraxis-health-prod', state: 'OK' },
+      { name: 'auraxis-prod-cpu', state: 'OK' },
+    ],
+    health: { url: 'https://api.auraxis.com.br/healthz', status: 200 },
+    hostStatus: { current: { ref: 'v2', commit: 'a'.repeat(40) }, previous: { ref: 'v1', commit: 'b'.repeat(40) }, healthy: true },
+  };
+
+  test('a healthy environment passes every check', () => {
+    const results = evaluateChecklist(healthy);
+    expect(results.map((r) => [r.check, r.ok])).toEqual([
+      ['stack auraxis-prod-data', true],
+      ['stack auraxis-prod-host', true],
+      ['host reachable through SSM', true],
+      ['no alarm firing', true],
+      ['health https://api.auraxis.com.br/healthz', true],
+      ['release recorded on the host', true],
+      ['rollback target available', true],
+    ]);
+    expect(checklistPassed(results)).toBe(true);
+  });
+
+  test('a firing alarm and a failing health check fail the checklist, each with a hint', () => {
+    const results = evaluateChecklist({
+      ...healthy,
+      alarms: [{ name: 'auraxis-health-prod', state: 'ALARM' }],
+      health: { url: 'https://api.auraxis.com.br/healthz', error: 'connect ECONNREFUSED' },
+    });
+    expect(checklistPassed(results)).toBe(false);
+    const text = formatChecklist(results);
+    expect(text).toContain('FAIL  [prod] no alarm firing: in ALARM: auraxis-health-prod');
+    expect(text).toContain('FAIL  [prod] health https://api.auraxis.com.br/healthz: no answer: connect ECONNREFUSED');
+    expect(text).toContain('-> read the alarm, then `ops status`');
+  });
+
+  test('a missing rollback target only warns', () => {
+    const results = evaluateChecklist({ ...healthy, hostStatus: { ...healthy.hostStatus, previous: null } });
+    expect(results.find((r) => r.check === 'rollback target available')).toMatchObject({ ok: false, advisory: true });
+    expect(checklistPassed(results)).toBe(true);
+    expect(formatChecklist(results)).toContain('WARN  [prod] rollback target available');
+  });
+
+  test('an undeployed host and an offline agent fail with the fix to run', () => {
+    const results = evaluateChecklist({ ...healthy, stacks: { 'auraxis-prod-host': false }, ssmPing: 'ConnectionLost', hostStatus: undefined });
+    expect(checklistPassed(results)).toBe(false);
+    expect(results.find((r) => r.check === 'stack auraxis-prod-host')).toMatchObject({ ok: false, hint: 'npx cdk deploy auraxis-prod-host' });
+    expect(results.find((r) => r.check === 'host reachable through SSM')).toMatchObject({ ok: false, detail: 'agent ConnectionLost' });
+  });
+});
