@@ -7,7 +7,7 @@ export const projectRoot = resolve(__dirname, '..');
 
 /** The config file: `$APP_CONFIG` when set, else `config/environments.yaml`. */
 export function configPath(): string {
-  return resolve(process.env.APP_CONFIG ?? `${projectRoot}/config/environments.yaml`);
+  return resolve(process.env.APP_CONFIG || `${projectRoot}/config/environments.yaml`);
 }
 
 /** Loads the config; on invalid input prints every problem and exits 1, without a stack trace. */

@@ -32,6 +32,11 @@ export interface OpsContext {
 
 const HEALTH_REGION = 'us-east-1';
 
+/** The stacks one environment's pipeline deploys, in dependency order. */
+export function environmentStackNames(app: string, env: string): string[] {
+  return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
+}
+
 function healthUrl(config: ProjectConfig, env: NamedEnvironment): string {
   return `${env.tls ? 'https' : 'http'}://${env.domain}${env.healthCheck.path ?? config.app.healthPath}`;
 }
@@ -128,6 +133,11 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const findings = (await Promise.all(envs.map((env) => iamAudit(ctx, env)))).flat();
     const text = findings.length === 0 ? `IAM audit passed for ${envs.map((e) => e.name).join(', ')}.` : findings.map((f) => `FAIL  ${f.role}: ${f.problem}`).join('\n');
     return { ok: findings.length === 0, text, json: findings };
+  }
+
+  if (args.command === 'stacks') {
+    const names = envs.flatMap((env) => environmentStackNames(ctx.config.app.name, env.name));
+    return { ok: true, text: names.join('\n'), json: names };
   }
 
   // outputs

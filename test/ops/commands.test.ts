@@ -1,6 +1,7 @@
 import { hostCommandInput } from '../../scripts/ops/commands/host-command';
 import { hostParameters } from '../../scripts/ops/commands/host-parameters';
 import { parseArgs } from '../../scripts/ops/commands/parse-args';
+import { environmentStackNames } from '../../scripts/ops/ops';
 import { checklistPassed, type EnvironmentFacts, evaluateChecklist, formatChecklist } from '../../scripts/ops/commands/validate';
 import { shippedConfig } from '../helpers/synth';
 
@@ -53,6 +54,12 @@ describe('parseArgs', () => {
     [['tls', '--env', 'prod', '--force'], 'unknown option "--force" for tls'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv, ENVS)).toThrow(message);
+  });
+});
+
+describe('environmentStackNames', () => {
+  test('data before host before health, from lib/names', () => {
+    expect(environmentStackNames('auraxis', 'dev')).toEqual(['auraxis-dev-data', 'auraxis-dev-host', 'auraxis-dev-health']);
   });
 });
 

@@ -3,7 +3,7 @@ import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 /** Commands that run a host document through SSM. */
 export const HOST_COMMANDS: readonly HostOperation[] = ['deploy', 'rollback', 'status', 'backup', 'restore-drill', 'tls', 'firewall'];
 /** Commands that read AWS and report. */
-export const REPORT_COMMANDS = ['validate', 'iam-audit', 'outputs'] as const;
+export const REPORT_COMMANDS = ['validate', 'iam-audit', 'outputs', 'stacks'] as const;
 
 export type OpsCommand = HostOperation | (typeof REPORT_COMMANDS)[number];
 
@@ -36,6 +36,7 @@ reports:
   validate                 the operator checklist: stacks, SSM reachability, alarms, health, releases
   iam-audit                instance and deploy roles: no admin or wildcard actions, exact OIDC subjects
   outputs                  the deployed stacks' outputs
+  stacks                   the environment's stack names, one per line (for cdk deploy in pipelines)
 
 options: --json  print JSON`;
 
