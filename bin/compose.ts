@@ -2,6 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppChart } from '../charts/app-chart';
+import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application';
 import { environmentsOf, type ProjectConfig } from '../lib/config';
 import { stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
@@ -59,13 +60,24 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
   return app;
 }
 
-/** One cdk8s app per environment, each writing its manifests to `<outdir>/<env>/`. */
+/**
+ * One cdk8s app per environment, each writing its manifests to `<outdir>/<env>/`, plus, when any
+ * environment has `kubernetes.gitops`, an app keyed `argocd` writing `<outdir>/argocd/<env>.k8s.yaml`:
+ * the Argo CD Applications live beside the directories they sync, never inside them.
+ */
 export function buildKubernetesApps(config: ProjectConfig, outdir: string): Map<string, cdk8s.App> {
   const apps = new Map<string, cdk8s.App>();
   for (const environment of environmentsOf(config)) {
     const app = new cdk8s.App({ outdir: `${outdir}/${environment.name}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
     new AppChart(app, config.app.name, { app: config.app, environment });
     apps.set(environment.name, app);
+  }
+  const synced = environmentsOf(config).filter((e) => e.kubernetes.gitops);
+  if (synced.length > 0) {
+    if (apps.has(ARGOCD_DIR)) throw new Error(`environment '${ARGOCD_DIR}' would share ${outdir}/${ARGOCD_DIR} with the Argo CD Applications: rename it`);
+    const argocd = new cdk8s.App({ outdir: `${outdir}/${ARGOCD_DIR}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
+    for (const environment of synced) new GitopsApplicationChart(argocd, environment.name, { app: config.app, environment });
+    apps.set(ARGOCD_DIR, argocd);
   }
   return apps;
 }

@@ -1,7 +1,15 @@
-import { Chart, type ChartProps } from 'cdk8s';
+import { ApiObject, Chart, type ChartProps, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { AppConfig, NamedEnvironment } from '../lib/config';
+import { Autoscaler } from './autoscaler';
+import { budgetMinAvailable, DisruptionBudget } from './disruption-budget';
+import { Exposure } from './exposure';
+import { ExternalSecret } from './external-secret';
+import { type AppIdentity, appIdentity } from './labels';
+import { NetworkPolicies } from './network-policies';
+import { Observability } from './observability';
+import { Workload } from './workload';
 
 export interface AppChartProps extends ChartProps {
   /** The application to run. */
@@ -10,20 +18,57 @@ export interface AppChartProps extends ChartProps {
   readonly environment: NamedEnvironment;
 }
 
-/** The app on Kubernetes for one environment: everything a GitOps controller syncs from `dist/<env>`. */
+/**
+ * The app on Kubernetes for one environment: everything a GitOps controller syncs from `dist/<env>`.
+ * One construct per concern (`./workload`, `./exposure`, `./network-policies`, ...); this class only composes.
+ */
 export class AppChart extends Chart {
   public readonly namespaceObject: kplus.Namespace;
+  public readonly identity: AppIdentity;
+  public readonly workload: Workload;
+  public readonly exposure: Exposure;
+  public readonly networkPolicies: NetworkPolicies;
+  public readonly disruptionBudget?: DisruptionBudget;
+  public readonly autoscaler?: Autoscaler;
 
   constructor(scope: Construct, id: string, props: AppChartProps) {
     const { app, environment } = props;
+    const k8s = environment.kubernetes;
     super(scope, id, {
       ...props,
-      namespace: environment.kubernetes.namespace,
+      namespace: k8s.namespace,
       labels: { 'app.kubernetes.io/part-of': app.name, 'app.kubernetes.io/instance': `${app.name}-${environment.name}`, ...props.labels },
+      disableResourceNameHashes: true,
     });
+    this.identity = appIdentity(app, environment);
 
     this.namespaceObject = new kplus.Namespace(this, 'Namespace', {
-      metadata: { name: environment.kubernetes.namespace },
+      metadata: { name: k8s.namespace },
+    });
+    // A Namespace is cluster-scoped: drop the namespace the chart gives every object.
+    ApiObject.of(this.namespaceObject).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+
+    const pods = kplus.Pods.select(this, 'AppPods', { labels: { ...this.identity.selectorLabels } });
+
+    if (k8s.externalSecret && k8s.existingSecret) {
+      new ExternalSecret(this, 'ExternalSecret', { externalSecret: k8s.externalSecret, targetSecretName: k8s.existingSecret, identity: this.identity });
+    }
+    this.workload = new Workload(this, 'Workload', { app, kubernetes: k8s, identity: this.identity });
+    this.exposure = new Exposure(this, 'Exposure', { app, kubernetes: k8s, tls: environment.tls, identity: this.identity, pods });
+    this.networkPolicies = new NetworkPolicies(this, 'NetworkPolicies', { app, kubernetes: k8s, identity: this.identity, pods });
+
+    const minAvailable = budgetMinAvailable(k8s);
+    if (minAvailable !== undefined) {
+      this.disruptionBudget = new DisruptionBudget(this, 'DisruptionBudget', { kubernetes: k8s, identity: this.identity, minAvailable });
+    }
+    if (k8s.autoscaling) {
+      this.autoscaler = new Autoscaler(this, 'Autoscaler', { target: this.workload.deployment, autoscaling: k8s.autoscaling, replicas: k8s.replicas, identity: this.identity });
+    }
+    new Observability(this, 'Observability', {
+      identity: this.identity,
+      namespace: k8s.namespace,
+      serviceMonitor: k8s.observability.serviceMonitor,
+      grafanaDashboard: k8s.observability.grafanaDashboard,
     });
   }
 }

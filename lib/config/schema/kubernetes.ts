@@ -10,10 +10,10 @@ const wholeNumber = z.number(typeError('must be a whole number')).int({ message:
 
 /** CPU quantity such as `250m`, `0.5` or `1`. */
 const cpuQuantity = z.string(typeError('is not a CPU quantity (e.g. 250m or 1)')).regex(/^(\d+m|\d+(\.\d+)?)$/, { message: 'is not a CPU quantity (e.g. 250m or 1)' });
-/** Memory quantity such as `256Mi` or `1Gi`. */
+/** Memory quantity in mebibytes or gibibytes, such as `256Mi` or `1Gi`. */
 const memoryQuantity = z
-  .string(typeError('is not a memory quantity (e.g. 256Mi or 1Gi)'))
-  .regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, { message: 'is not a memory quantity (e.g. 256Mi or 1Gi)' });
+  .string(typeError('is not a memory quantity in Mi or Gi (e.g. 256Mi or 1Gi)'))
+  .regex(/^[1-9]\d*(Mi|Gi)$/, { message: 'is not a memory quantity in Mi or Gi (e.g. 256Mi or 1Gi)' });
 
 /** A Kubernetes label key (optional DNS-subdomain prefix and a name) and value. */
 const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { message: 'is not a Kubernetes label key' });
@@ -231,10 +231,9 @@ function cpuMillis(q: string): number | undefined {
   return undefined;
 }
 
-const MEMORY_UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 function memoryBytes(q: string): number | undefined {
-  const match = /^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
-  return match ? Number(match[1]) * MEMORY_UNITS[match[2] ?? ''] : undefined;
+  const match = /^(\d+)(Mi|Gi)$/.exec(q);
+  return match ? Number(match[1]) * (match[2] === 'Gi' ? 2 ** 30 : 2 ** 20) : undefined;
 }
 
 /** How the app runs on Kubernetes in one environment. */
