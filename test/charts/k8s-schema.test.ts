@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { closeSchema, definitionId, schemaProblems } from '../helpers/k8s-schema';
+import { sharedDist } from '../helpers/paths';
+import { findOne, type K8sObject, readManifestDir, shippedManifests } from '../helpers/synth';
+
+/*
+ * Every rendered object is valid against the Kubernetes 1.27.1 schemas with unknown fields rejected
+ * (custom resources: closed subsets of their CRD schemas). The negative cases prove the strictness.
+ */
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+
+describe.each(['dev', 'prod'])('the shipped %s manifests', (env) => {
+  test('are all valid against the strict Kubernetes 1.27 schemas', () => {
+    const objects = shippedManifests(env);
+    expect(objects.length).toBeGreaterThan(8);
+    expect(objects.flatMap(schemaProblems)).toEqual([]);
+  });
+});
+
+test('the shipped Argo CD Applications are valid against their closed schema', () => {
+  const objects = readManifestDir(join(sharedDist, 'argocd'));
+  expect(objects.map((o) => o.kind)).toEqual(['Application', 'Application']);
+  expect(objects.flatMap(schemaProblems)).toEqual([]);
+});
+
+describe('strictness: a broken copy of a valid object is rejected', () => {
+  const deployment = () => clone(findOne(shippedManifests('prod'), 'Deployment'));
+
+  test('an unknown field in the Deployment spec', () => {
+    const d = deployment();
+    d.spec.replica = 3;
+    expect(schemaProblems(d)).toContainEqual(expect.stringContaining('Deployment/auraxis/spec must NOT have additional properties (replica)'));
+  });
+
+  test('an unknown field deep in a container (a field the 1.27 schema does not have)', () => {
+    const d = deployment();
+    d.spec.template.spec.containers[0].readinessProbes = d.spec.template.spec.containers[0].readinessProbe;
+    expect(schemaProblems(d)).toContainEqual(expect.stringContaining('/spec/template/spec/containers/0 must NOT have additional properties (readinessProbes)'));
+  });
+
+  test('a wrong type', () => {
+    const d = deployment();
+    d.spec.template.spec.containers[0].ports[0].containerPort = '3000';
+    expect(schemaProblems(d)).toContainEqual(expect.stringContaining('/spec/template/spec/containers/0/ports/0/containerPort must be integer'));
+  });
+
+  test('a missing required field', () => {
+    const d = deployment();
+    delete d.spec.template.spec.containers[0].name;
+    expect(schemaProblems(d)).toContainEqual(expect.stringContaining("must have required property 'name'"));
+  });
+
+  test('an unknown field in a NetworkPolicy rule and in a PodDisruptionBudget', () => {
+    const policy = clone(findOne(shippedManifests('prod'), 'NetworkPolicy', 'auraxis-allow'));
+    policy.spec.ingress[0].path = '/metrics';
+    expect(schemaProblems(policy)).toContainEqual(expect.stringContaining('/spec/ingress/0 must NOT have additional properties (path)'));
+    const pdb = clone(findOne(shippedManifests('prod'), 'PodDisruptionBudget'));
+    pdb.spec.maxUnavailable = 'one';
+    pdb.spec.minAvailabe = 2;
+    expect(schemaProblems(pdb)).toContainEqual(expect.stringContaining('must NOT have additional properties (minAvailabe)'));
+  });
+
+  test('an unknown field in a custom resource', () => {
+    const app = clone(readManifestDir(join(sharedDist, 'argocd'))[0]);
+    app.spec.source.chart = 'auraxis';
+    expect(schemaProblems(app)).toContainEqual(expect.stringContaining('Application/auraxis-dev/spec/source must NOT have additional properties (chart)'));
+  });
+
+  test('maps such as labels stay open', () => {
+    const d = deployment();
+    d.metadata.labels = { ...d.metadata.labels, 'example.com/anything': 'goes' };
+    expect(schemaProblems(d)).toEqual([]);
+  });
+
+  test('a kind the 1.27 schemas do not know is an error, not a pass', () => {
+    const bogus: K8sObject = { apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'x' } };
+    expect(() => schemaProblems(bogus)).toThrow(/io\.k8s\.api\.apps\.v1\.Deploymnet/);
+  });
+});
+
+test('definition ids and closing of schemas', () => {
+  expect(definitionId('v1', 'Service')).toBe('io.k8s.api.core.v1.Service');
+  expect(definitionId('networking.k8s.io/v1', 'NetworkPolicy')).toBe('io.k8s.api.networking.v1.NetworkPolicy');
+  expect(definitionId('policy/v1', 'PodDisruptionBudget')).toBe('io.k8s.api.policy.v1.PodDisruptionBudget');
+  expect(closeSchema({ type: 'object', properties: { a: { type: 'object', properties: { b: {} } } } })).toEqual({
+    type: 'object',
+    properties: { a: { type: 'object', properties: { b: {} }, additionalProperties: false } },
+    additionalProperties: false,
+  });
+  expect(closeSchema({ type: 'object', additionalProperties: { type: 'string' } })).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
+});
