@@ -6,6 +6,7 @@ import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application
 import { environmentsOf, type ProjectConfig } from '../lib/config';
 import { stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
+import { HostStack } from '../lib/stacks/host-stack';
 import { AccountStack } from '../lib/stacks/account-stack';
 import { HEALTH_STACK_REGION, HealthStack } from '../lib/stacks/health-stack';
 
@@ -27,15 +28,32 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
   const app = new cdk.App({ outdir: options.outdir, context: options.context });
   cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
+  const hosts: HostStack[] = [];
   for (const environment of environmentsOf(config)) {
     const env = { account: environment.account, region: environment.region };
-    new DataStack(app, stackNames.data(config.app.name, environment.name), {
+    const data = new DataStack(app, stackNames.data(config.app.name, environment.name), {
       env,
       app: config.app,
       environment,
-      description: `${config.app.name} ${environment.name}: state that outlives the host (logs, backups)`,
-      terminationProtection: false,
+      description: `${config.app.name} ${environment.name}: state that outlives the host (backups, logs, alarm topic)`,
+      terminationProtection: true,
     });
+    hosts.push(
+      new HostStack(app, stackNames.host(config.app.name, environment.name), {
+        env,
+        app: config.app,
+        environment,
+        githubRepository: config.github.repository,
+        hostBackupsPolicy: data.hostBackupsPolicy,
+        alarmTopic: data.alarmTopic,
+        containerLogGroup: data.containerLogGroup,
+        systemLogGroup: data.systemLogGroup,
+        // Not yet connected: hostDocumentSpecs(config.app, environment, { backupBucketName: data.backupsBucket.bucketName })
+        // from lib/host-runtime/documents.ts, once it exists. Until then no SSM document is created.
+        hostDocuments: [],
+        description: `${config.app.name} ${environment.name}: EC2 compose host, VPC, host alarms, SSM documents, GitHub deploy role`,
+      }),
+    );
   }
   // Account-wide guardrails once per distinct account, in us-east-1 (Budgets and Cost Explorer live there).
   for (const account of [...new Set(environmentsOf(config).map((e) => e.account))]) {
@@ -55,6 +73,11 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
       environment,
       description: `${config.app.name} ${environment.name}: Route53 health check, its alarm and alarm topic (us-east-1)`,
     });
+  }
+  // Each deploy role trusts its account's GitHub OIDC provider, created by the account stack.
+  for (const host of hosts) {
+    const accountStack = app.node.tryFindChild(stackNames.account(config.app.name, host.account));
+    if (accountStack instanceof cdk.Stack) host.addStackDependency(accountStack, 'the deploy role trusts the GitHub OIDC provider the account stack creates');
   }
   cdk.Tags.of(app).add('app', config.app.name);
   return app;

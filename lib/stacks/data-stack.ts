@@ -1,8 +1,13 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { AppConfig, NamedEnvironment } from '../config';
-import { logGroupNames, outputNames } from '../names';
+import { BackupsBucket } from '../constructs/backups-bucket';
+import { backupPrefix, logGroupNames, outputNames } from '../names';
 
 export interface DataStackProps extends StackProps {
   /** The application the environment runs. */
@@ -12,14 +17,26 @@ export interface DataStackProps extends StackProps {
 }
 
 /**
- * State of one environment that must outlive its host: log groups now, the backups bucket and
- * alarm topic as the platform grows. Kept apart so the host stack can be replaced freely.
+ * State of one environment that must outlive its host: the backups bucket, the log groups and the
+ * alarm topic (with its e-mail subscription, confirmed once by a person). Kept apart so the host
+ * stack can be replaced freely. Every resource is retained if the stack is deleted.
+ *
+ * The logical ids of the stateful resources (`ContainerLogs`, `SystemLogs`, `Backups/Bucket`,
+ * `AlarmTopic`) are pinned by tests: renaming a construct would make CloudFormation replace it.
  */
 export class DataStack extends Stack {
   /** Where the CloudWatch agent ships container logs. */
   public readonly containerLogGroup: logs.LogGroup;
   /** Where the CloudWatch agent ships the host's system log. */
   public readonly systemLogGroup: logs.LogGroup;
+  /** The environment's PostgreSQL dumps, under `backupPrefix(env)`. */
+  public readonly backups: BackupsBucket;
+  /** The bucket of `backups`. */
+  public readonly backupsBucket: s3.Bucket;
+  /** Attached to the instance role: read and write `backupPrefix(env)` of the bucket, nothing else. */
+  public readonly hostBackupsPolicy: iam.ManagedPolicy;
+  /** Every host alarm of the environment notifies this topic. */
+  public readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -37,6 +54,27 @@ export class DataStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.backups = new BackupsBucket(this, 'Backups', {
+      retentionDays: environment.backups.retentionDays,
+      transitionToInfrequentAccessDays: environment.backups.transitionToInfrequentAccessDays,
+    });
+    this.backupsBucket = this.backups.bucket;
+    this.hostBackupsPolicy = this.backups.prefixAccessPolicy(this, 'HostBackupsPolicy', backupPrefix(environment.name));
+
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `${app.name} ${environment.name} host alarms`,
+      enforceSSL: true,
+    });
+    this.alarmTopic.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(this.alarmTopic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Cost: a customer managed KMS key costs USD 1/month per topic, and the messages are alarm state changes (alarm name, instance id, metric values) with no customer data; TLS is enforced by the topic policy.',
+    });
+    this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(environment.alarmEmail));
+
     new CfnOutput(this, outputNames.containerLogGroupName, { value: this.containerLogGroup.logGroupName });
+    new CfnOutput(this, outputNames.backupBucketName, { value: this.backupsBucket.bucketName });
+    new CfnOutput(this, outputNames.alarmTopicArn, { value: this.alarmTopic.topicArn });
   }
 }

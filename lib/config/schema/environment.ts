@@ -60,6 +60,10 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
   if (env.hostedZone && isHostname(env.domain) && !isWithinZone(env.domain, env.hostedZone.name)) {
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
   }
+  const zone = env.instance.availabilityZone;
+  if (zone !== undefined && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {
+    ctx.addIssue({ code: 'custom', path: ['instance', 'availabilityZone'], message: `is not in this environment's region "${env.region}"` });
+  }
   const transition = env.backups.transitionToInfrequentAccessDays;
   if (transition !== undefined && transition >= env.backups.retentionDays) {
     ctx.addIssue({

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { instanceType, onCalendar, positiveInt, schedulerCron, timeZone } from '../primitives';
+import { instanceType, onCalendar, positiveInt, schedulerCron, timeZone, typeError } from '../primitives';
+
+/** An availability zone name such as `us-east-1b`; that it lies in the environment's region is checked per environment. */
+export const availabilityZone = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { message: 'is not an availability zone name (e.g. us-east-1b)' });
 
 /** Retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -16,10 +19,31 @@ export const instanceScheduleSchema = z.strictObject({
 export const instanceSchema = z.strictObject({
   /** EC2 instance type; Graviton (`t4g`) is the cheapest per GiB of memory. */
   type: instanceType.default('t4g.small'),
-  /** Size of the encrypted gp3 root volume. */
-  rootVolumeGiB: positiveInt.default(20),
+  /** Size of the encrypted gp3 root volume; the Amazon Linux 2023 image needs at least 8 GiB, gp3 allows at most 16384. */
+  rootVolumeGiB: positiveInt
+    .min(8, { message: 'must be at least 8 (the size of the Amazon Linux 2023 image snapshot)' })
+    .max(16384, { message: 'must be at most 16384 (the gp3 maximum)' })
+    .default(20),
   /** Stop the instance outside working hours (dev). Absent: always on. */
   schedule: instanceScheduleSchema.optional(),
+  /**
+   * Availability zone of the VPC's only public subnet, e.g. `us-east-1b`; given explicitly, never
+   * looked up, so synth needs no credentials. Change it when the type is not offered in `<region>a`.
+   * @default - the region's first zone, chosen by CloudFormation at deploy time (`Fn::GetAZs`)
+   */
+  availabilityZone: availabilityZone.optional(),
+  /**
+   * CPU credit mode of burstable types (t3, t3a, t4g): `standard` throttles to the baseline when
+   * credits run out, `unlimited` keeps bursting and bills the surplus. Ignored for other types.
+   * @default 'standard'
+   */
+  cpuCredits: z.enum(['standard', 'unlimited'], typeError('must be standard or unlimited')).optional(),
+  /**
+   * EC2 and CloudFormation termination protection of the host (instance and host stack).
+   * While on, replacing the instance needs a deliberate step: turn it off first.
+   * @default - true for an environment named `prod`, false otherwise
+   */
+  terminationProtection: z.boolean(typeError('must be true or false')).optional(),
 });
 
 export const backupsSchema = z.strictObject({

@@ -1,0 +1,96 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface BackupsBucketProps {
+  /** Days a backup object stays current before the lifecycle expires it. */
+  readonly retentionDays: number;
+  /**
+   * Move backups to S3 Standard-IA after this many days (S3 requires at least 30).
+   * @default - backups stay in S3 Standard
+   */
+  readonly transitionToInfrequentAccessDays?: number;
+  /**
+   * Days an overwritten or expired (noncurrent) version is kept before it is deleted for good.
+   * Versioning keeps a deleted or overwritten backup recoverable for this long.
+   * @default 7
+   */
+  readonly noncurrentVersionRetentionDays?: number;
+  /**
+   * What happens to the bucket when its stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The private S3 bucket holding an environment's PostgreSQL dumps: all public access blocked,
+ * TLS-only bucket policy, S3-managed encryption, versioning, and a lifecycle that moves and expires
+ * backups and removes noncurrent versions. Retained when its stack is deleted.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html
+ */
+export class BackupsBucket extends Construct {
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: BackupsBucketProps) {
+    super(scope, id);
+    const transition = props.transitionToInfrequentAccessDays;
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: 'expire-backups',
+          expiration: Duration.days(props.retentionDays),
+          transitions: transition === undefined ? undefined : [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(transition) }],
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionRetentionDays ?? 7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        // S3 rejects ExpiredObjectDeleteMarker in a rule that also expires by age: a rule of its own.
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+      ],
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Cost and scope: server access logs need a second bucket and its storage, for a bucket that only its environment instance role writes (one dump a day); bucket configuration changes are in CloudTrail management events.',
+    });
+  }
+
+  /**
+   * A managed policy letting whoever it is attached to list, read and write the objects under
+   * `prefix` (e.g. `prod/`) and nothing else: no delete (the lifecycle expires backups), and
+   * `s3:ListBucket` only for that prefix, which `bucket.grantReadWrite(role, pattern)` cannot express.
+   * It lives beside the bucket, so the host stack attaches it without the bucket's ARN crossing stacks.
+   */
+  public prefixAccessPolicy(scope: Construct, id: string, prefix: string): iam.ManagedPolicy {
+    const objects = this.bucket.arnForObjects(`${prefix}*`);
+    const policy = new iam.ManagedPolicy(scope, id, {
+      description: `Read and write backups under ${prefix} only (no delete, no other prefix)`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ObjectsUnderPrefix',
+          actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:AbortMultipartUpload'],
+          resources: [objects],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListPrefix',
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+        }),
+      ],
+    });
+    const bucketLogicalId = Stack.of(this.bucket).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
+      reason: `The wildcard covers the object keys under ${prefix}, this environment's backups prefix; no other prefix of the bucket is reachable.`,
+    });
+    return policy;
+  }
+}

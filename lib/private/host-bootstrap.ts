@@ -1,0 +1,126 @@
+/*
+ * Pure builders for what the EC2 compose host runs at first boot: the CloudWatch agent's
+ * configuration and the user-data shell. No CDK here, so tests read the text directly.
+ */
+
+/** Docker Compose v2 plugin release installed on the host; bump deliberately (the host checks the release's sha256 file). */
+export const COMPOSE_VERSION = 'v2.29.7';
+
+/** CloudWatch agent metric namespace; host alarms read `disk_used_percent` from it. */
+export const AGENT_NAMESPACE = 'CWAgent';
+
+/** Seconds between agent metric samples: 5 minutes, like EC2 basic monitoring, to keep PutMetricData requests few. */
+export const AGENT_METRICS_INTERVAL_SECONDS = 300;
+
+/** File system type of the Amazon Linux 2023 root volume: a dimension of the agent's disk metric. */
+export const ROOT_FSTYPE = 'xfs';
+
+/** Where the agent reads its configuration on the host. */
+export const AGENT_CONFIG_PATH = '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json';
+
+export interface AgentConfigOptions {
+  /** Log group receiving every container's stdout and stderr. */
+  readonly containerLogGroupName: string;
+  /** Log group receiving `/var/log/messages` and the first-boot log. */
+  readonly systemLogGroupName: string;
+}
+
+/**
+ * CloudWatch agent configuration: container logs (Docker's json-file logs), the system log and
+ * cloud-init's output, and one custom metric, `disk_used_percent` of `/`, with the dimensions
+ * `InstanceId`, `path` and `fstype` (the host name and device are dropped so alarms can name them).
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-Configuration-File-Details.html
+ */
+export function cloudWatchAgentConfig(options: AgentConfigOptions): Record<string, unknown> {
+  return {
+    // root: Docker's log directory and /var/log/messages are readable by root only.
+    agent: { run_as_user: 'root', omit_hostname: true, metrics_collection_interval: AGENT_METRICS_INTERVAL_SECONDS },
+    metrics: {
+      namespace: AGENT_NAMESPACE,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder, expanded on the host
+      append_dimensions: { InstanceId: '${aws:InstanceId}' },
+      metrics_collected: {
+        disk: { measurement: ['used_percent'], resources: ['/'], drop_device: true },
+      },
+    },
+    logs: {
+      logs_collected: {
+        files: {
+          collect_list: [
+            {
+              file_path: '/var/lib/docker/containers/*/*-json.log',
+              log_group_name: options.containerLogGroupName,
+              log_stream_name: '{instance_id}/containers',
+            },
+            { file_path: '/var/log/messages', log_group_name: options.systemLogGroupName, log_stream_name: '{instance_id}/messages' },
+            { file_path: '/var/log/cloud-init-output.log', log_group_name: options.systemLogGroupName, log_stream_name: '{instance_id}/cloud-init' },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Docker daemon settings: json-file logs (what the agent tails), rotated so they cannot fill the
+ * disk, each line carrying the compose service and project labels so CloudWatch can tell them apart.
+ */
+export const DOCKER_DAEMON_CONFIG = {
+  'log-driver': 'json-file',
+  'log-opts': { 'max-size': '10m', 'max-file': '5', labels: 'com.docker.compose.service,com.docker.compose.project' },
+} as const;
+
+export interface BootstrapOptions {
+  /** App name: the checkout lives at `/opt/<appName>`. */
+  readonly appName: string;
+  /** Git remote cloned into the checkout. */
+  readonly repository: string;
+  /** Ref checked out (detached) after cloning, e.g. `origin/master`. */
+  readonly gitRef: string;
+  /** CloudWatch agent settings. */
+  readonly agent: AgentConfigOptions;
+}
+
+/** The checkout directory of the app on the host. */
+export const checkoutDir = (appName: string) => `/opt/${appName}`;
+
+/**
+ * First-boot shell (run by cloud-init as root): Docker, the Compose plugin, the CloudWatch agent
+ * with its configuration, rsyslog (Amazon Linux 2023 logs to the journal only), and the app
+ * checkout on the configured ref. Steps are idempotent. The env file with secrets is not placed
+ * here: an operator puts it in the checkout (see docs/aws.md).
+ */
+export function bootstrapCommands(options: BootstrapOptions): string[] {
+  const dir = checkoutDir(options.appName);
+  const composeUrl = `https://github.com/docker/compose/releases/download/${COMPOSE_VERSION}/docker-compose-linux-$(uname -m)`;
+  return [
+    'set -euo pipefail',
+    'dnf install -y docker git rsyslog amazon-cloudwatch-agent',
+    'systemctl enable --now rsyslog',
+    'install -d -m 0755 /etc/docker',
+    `cat > /etc/docker/daemon.json <<'JSON'`,
+    JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2),
+    'JSON',
+    'systemctl enable --now docker',
+    `# Docker Compose ${COMPOSE_VERSION} plugin, checked against the release's sha256`,
+    'install -d -m 0755 /usr/local/lib/docker/cli-plugins',
+    `curl -fsSL --retry 5 -o /tmp/docker-compose "${composeUrl}"`,
+    `curl -fsSL --retry 5 -o /tmp/docker-compose.sha256 "${composeUrl}.sha256"`,
+    `echo "$(cut -d' ' -f1 /tmp/docker-compose.sha256)  /tmp/docker-compose" | sha256sum -c -`,
+    'install -m 0755 /tmp/docker-compose /usr/local/lib/docker/cli-plugins/docker-compose',
+    'docker compose version',
+    `cat > ${AGENT_CONFIG_PATH} <<'JSON'`,
+    JSON.stringify(cloudWatchAgentConfig(options.agent), null, 2),
+    'JSON',
+    `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${AGENT_CONFIG_PATH}`,
+    `# App checkout on ${options.gitRef}`,
+    `if [ ! -d ${dir}/.git ]; then git clone ${shellQuote(options.repository)} ${dir}; fi`,
+    `git -C ${dir} fetch --tags origin`,
+    `git -C ${dir} checkout --detach ${shellQuote(options.gitRef)}`,
+  ];
+}
+
+/** Single-quotes a value for the shell. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,194 @@
+import { Annotations, CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { AppConfig, NamedEnvironment } from '../config';
+import { ComposeHost } from '../constructs/compose-host';
+import { GithubDeployRole } from '../constructs/github-deploy-role';
+import { HostAlarms } from '../constructs/host-alarms';
+import { HostDocuments } from '../constructs/host-documents';
+import { InstanceSchedule } from '../constructs/instance-schedule';
+import type { HostDocumentSpec } from '../host-runtime/document-spec';
+import { githubOidcProviderArn, logGroupNames, outputNames, stackNames } from '../names';
+
+/** Region of the health stacks (Route53 health-check metrics exist only there). */
+const HEALTH_REGION = 'us-east-1';
+
+/** VPC address range: one /26 public subnet is plenty for one instance. */
+export const HOST_VPC_CIDR = '10.0.0.0/24';
+
+/** Instance types below 2 GiB of memory: too small for the API, PostgreSQL and Redis together. */
+const UNDER_TWO_GIB = /^(t4g|t3|t3a)\.(nano|micro)$|^t2\.(nano|micro)$/;
+
+export interface HostStackProps extends StackProps {
+  /** The application the host runs. */
+  readonly app: AppConfig;
+  /** The environment this stack belongs to. */
+  readonly environment: NamedEnvironment;
+  /** `owner/name` of the GitHub repository whose environment job may assume the deploy role. */
+  readonly githubRepository: string;
+  /** Attached to the instance role: read and write of the environment's backups prefix only (data stack). */
+  readonly hostBackupsPolicy: iam.IManagedPolicy;
+  /** Every host alarm notifies this topic (data stack). */
+  readonly alarmTopic: sns.ITopic;
+  /** Where the CloudWatch agent ships container logs (data stack). */
+  readonly containerLogGroup: logs.ILogGroup;
+  /** Where the CloudWatch agent ships the system log (data stack). */
+  readonly systemLogGroup: logs.ILogGroup;
+  /**
+   * The host operations, one SSM Command document each (`hostDocumentSpecs(...)` from
+   * `lib/host-runtime/documents.ts`). The deploy role may send only these.
+   * @default - no documents: the deploy role can send nothing
+   */
+  readonly hostDocuments?: readonly HostDocumentSpec[];
+}
+
+/** Whether the host of an environment is termination-protected: the config, else only `prod`. */
+export function hostTerminationProtection(environment: NamedEnvironment): boolean {
+  return environment.instance.terminationProtection ?? environment.name === 'prod';
+}
+
+/**
+ * The availability zone of the environment's subnet: the config's, else the region's first zone
+ * as CloudFormation lists them at deploy time (`Fn::GetAZs`), so synth never looks zones up.
+ */
+export function hostAvailabilityZone(environment: NamedEnvironment): string {
+  return environment.instance.availabilityZone ?? Fn.select(0, Fn.getAzs(environment.region));
+}
+
+/**
+ * Compute of one environment, safe to replace (its state lives in the data stack): a VPC with
+ * one public subnet and no NAT gateway, the EC2 compose host reachable only through SSM, its
+ * alarms, the SSM documents of the host operations, the GitHub Actions deploy role and, when
+ * configured, the working-hours schedule. Nothing here is looked up at synth.
+ */
+export class HostStack extends Stack {
+  public readonly vpc: ec2.Vpc;
+  public readonly host: ComposeHost;
+  public readonly alarms: HostAlarms;
+  public readonly documents: HostDocuments;
+  public readonly deployRole: GithubDeployRole;
+  public readonly schedule?: InstanceSchedule;
+  private readonly zone: string;
+
+  constructor(scope: Construct, id: string, props: HostStackProps) {
+    super(scope, id, { ...props, terminationProtection: props.terminationProtection ?? hostTerminationProtection(props.environment) });
+    const { app, environment } = props;
+    this.zone = hostAvailabilityZone(environment);
+    const prefix = `${app.name}-${environment.name}`;
+    const instanceType = new ec2.InstanceType(environment.instance.type);
+    if (UNDER_TWO_GIB.test(environment.instance.type)) {
+      Annotations.of(this).addWarningV2(
+        'gitops:small-instance',
+        `instance.type ${environment.instance.type} has less than 2 GiB of memory: the API, PostgreSQL and Redis will compete for it (t4g.small is the smallest recommended)`,
+      );
+    }
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(HOST_VPC_CIDR),
+      availabilityZones: this.availabilityZones,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 }],
+      // Nothing uses the default security group, and its rules admit only its own (absent) members;
+      // restricting it would add a Lambda-backed custom resource to every environment.
+      restrictDefaultSecurityGroup: false,
+    });
+    Validations.of(this.vpc).acknowledge({
+      id: 'AwsSolutions-VPC7',
+      reason:
+        'Cost: flow logs to CloudWatch are billed per GB ingested for every web request the single public instance serves; the security group admits only 80/443, and the host has no SSH to audit.',
+    });
+
+    const protect = hostTerminationProtection(environment);
+    const zone = environment.hostedZone;
+    this.host = new ComposeHost(this, 'Host', {
+      vpc: this.vpc,
+      instanceType,
+      instanceName: prefix,
+      rootVolumeGiB: environment.instance.rootVolumeGiB,
+      tls: environment.tls,
+      terminationProtection: protect,
+      cpuCredits: environment.instance.cpuCredits === 'unlimited' ? ec2.CpuCredits.UNLIMITED : ec2.CpuCredits.STANDARD,
+      dns: zone ? { hostedZoneId: zone.id, zoneName: zone.name, recordName: environment.domain } : undefined,
+      alarmTopic: props.alarmTopic,
+      bootstrap: {
+        appName: app.name,
+        repository: app.repository,
+        gitRef: environment.gitRef,
+        agent: {
+          containerLogGroupName: logGroupNames.containers(app.name, environment.name),
+          systemLogGroupName: logGroupNames.system(app.name, environment.name),
+        },
+      },
+    });
+
+    if (environment.instance.availabilityZone) {
+      for (const scope of [this.vpc, this.host.instance]) {
+        Validations.of(scope).acknowledge({
+          id: 'CloudFormation-Validate::W3010',
+          reason: `The zone is set on purpose in the config (instance.availabilityZone ${environment.instance.availabilityZone}), e.g. because the instance type is not offered in the region's first zone.`,
+        });
+      }
+    }
+
+    // The CloudWatch agent writes both log groups; the backup job uses only its environment's prefix
+    // of the bucket (the policy is defined beside the bucket, in the data stack).
+    for (const group of [props.containerLogGroup, props.systemLogGroup]) {
+      group.grantWrite(this.host.role);
+      group.grant(this.host.role, 'logs:DescribeLogStreams');
+    }
+    this.host.role.addManagedPolicy(props.hostBackupsPolicy);
+    this.acknowledgeInstanceRoleWildcards();
+
+    this.alarms = new HostAlarms(this, 'Alarms', { instanceId: this.host.instance.instanceId, topic: props.alarmTopic, alarmNamePrefix: prefix });
+
+    this.documents = new HostDocuments(this, 'Documents', {
+      appName: app.name,
+      environmentName: environment.name,
+      documents: props.hostDocuments ?? [],
+    });
+
+    const readableStacks = [
+      { stackName: stackNames.data(app.name, environment.name), region: environment.region },
+      { stackName: stackNames.host(app.name, environment.name), region: environment.region },
+      { stackName: stackNames.health(app.name, environment.name), region: HEALTH_REGION },
+    ];
+    this.deployRole = new GithubDeployRole(this, 'DeployRole', {
+      provider: iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'GithubOidcProvider', githubOidcProviderArn(environment.account)),
+      repository: props.githubRepository,
+      environmentName: environment.name,
+      instanceArn: this.host.instanceArn,
+      documentArns: this.documents.documentArns,
+      readableStacks,
+      bootstrapRegions: [environment.region, HEALTH_REGION],
+    });
+
+    const schedule = environment.instance.schedule;
+    if (schedule) {
+      this.schedule = new InstanceSchedule(this, 'Schedule', { instanceId: this.host.instance.instanceId, ...schedule });
+    }
+
+    new CfnOutput(this, outputNames.instanceId, { value: this.host.instance.instanceId });
+    new CfnOutput(this, outputNames.publicIp, { value: this.host.elasticIp.attrPublicIp });
+    new CfnOutput(this, outputNames.instanceRoleArn, { value: this.host.role.roleArn });
+    new CfnOutput(this, outputNames.deployRoleArn, { value: this.deployRole.role.roleArn });
+  }
+
+  /**
+   * The one zone the VPC uses, from the config: overriding this keeps CDK from looking up the
+   * account's zones (a context lookup that needs credentials).
+   */
+  override get availabilityZones(): string[] {
+    return [this.zone];
+  }
+
+  private acknowledgeInstanceRoleWildcards(): void {
+    Validations.of(this.host.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the CloudWatch agent namespace by a cloudwatch:namespace condition.',
+    });
+  }
+}
