@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Testing } from 'cdk8s';
+import { buildKubernetesApps } from '../../bin/compose';
+import { ARGOCD_DIR, GitopsApplicationChart, IN_CLUSTER } from '../../charts/gitops-application';
+import { environmentsOf } from '../../lib/config';
+import { configWith } from '../helpers/config-fixtures';
+import { sharedDist } from '../helpers/paths';
+import { findOne, type K8sObject, readManifestDir, shippedConfig, shippedManifests } from '../helpers/synth';
+
+/* One Argo CD Application per environment, written beside (never inside) the directory it syncs. */
+
+describe.each(['dev', 'prod'])('the %s Argo CD Application', (env) => {
+  const application = () => findOne(readManifestDir(join(sharedDist, ARGOCD_DIR)), 'Application', `auraxis-${env}`);
+
+  test('syncs dist/<env> from the configured repository into the environment namespace, server-side', () => {
+    const k8s = shippedConfig().environments[env].kubernetes;
+    const app = application();
+    expect(app.metadata.namespace).toBe('argocd');
+    expect(app.spec.source).toEqual({ repoURL: k8s.gitops?.repoURL, targetRevision: k8s.gitops?.targetRevision, path: `dist/${env}` });
+    expect(app.spec.destination).toEqual({ server: IN_CLUSTER, namespace: k8s.namespace });
+    expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(app.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
+  });
+
+  test('is not among the manifests it syncs', () => {
+    expect(shippedManifests(env).filter((o) => o.kind === 'Application')).toEqual([]);
+    expect(existsSync(join(sharedDist, ARGOCD_DIR, `${env}.k8s.yaml`))).toBe(true);
+  });
+});
+
+test('a custom path, a manual sync and no Application for an environment without gitops', () => {
+  const config = configWith((c) => {
+    c.environments.prod.kubernetes.gitops.path = 'manifests/prod';
+    c.environments.prod.kubernetes.gitops.automated = false;
+    delete c.environments.dev.kubernetes.gitops;
+  });
+  const prod = environmentsOf(config).find((e) => e.name === 'prod');
+  if (!prod) throw new Error('no prod');
+  const [app] = Testing.synth(new GitopsApplicationChart(Testing.app(), 'prod', { app: config.app, environment: prod })) as K8sObject[];
+  expect(app.spec.source.path).toBe('manifests/prod');
+  expect(app.spec.syncPolicy).toEqual({ syncOptions: ['ServerSideApply=true', 'PruneLast=true'] });
+
+  const apps = buildKubernetesApps(config, '/nonexistent-never-written');
+  const argocd = apps.get(ARGOCD_DIR);
+  expect(argocd?.charts.map((c) => c.node.id)).toEqual(['prod']);
+  expect(
+    buildKubernetesApps(
+      configWith((c) => {
+        delete c.environments.dev.kubernetes.gitops;
+        delete c.environments.prod.kubernetes.gitops;
+      }),
+      '/nonexistent-never-written',
+    ).has(ARGOCD_DIR),
+  ).toBe(false);
+});
+
+test('an environment named like the Argo CD directory is refused rather than mixed into it', () => {
+  const config = configWith((c) => {
+    c.environments.argocd = c.environments.dev;
+  });
+  expect(() => buildKubernetesApps(config, '/nonexistent-never-written')).toThrow(
+    "environment 'argocd' would share /nonexistent-never-written/argocd with the Argo CD Applications: rename it",
+  );
+});
