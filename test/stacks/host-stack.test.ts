@@ -1,0 +1,443 @@
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { githubOidcProviderArn, outputNames, stackNames } from '../../lib/names';
+import { COMPOSE_VERSION } from '../../lib/private/host-bootstrap';
+import { configWith } from '../helpers/config-fixtures';
+import { environmentStacks } from '../helpers/environment-stacks';
+import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
+
+const ACCOUNT = '765480282720';
+const REGION = 'us-east-1';
+const host = (env: string) => shippedTemplate(stackNames.host('auraxis', env));
+const INSTANCE = 'HostInstance2C59A3BE';
+
+/** Every IAM policy document in a template (inline policies, managed policies, role default policies). */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+function statementsOf(template: Template): any[] {
+  const docs = [...Object.values(template.findResources('AWS::IAM::Policy')), ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))].map(
+    (r) => r.Properties.PolicyDocument,
+  );
+  return docs.flatMap((d) => d.Statement);
+}
+
+/** The single resource of a type, with its logical id. */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+function only(template: Template, type: string): [string, any] {
+  const found = Object.entries(template.findResources(type));
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+describe('HostStack (shipped config): network', () => {
+  test.each(['dev', 'prod'])('%s has one VPC with a single public subnet, an internet gateway and no NAT gateway', (env) => {
+    const t = host(env);
+    t.resourceCountIs('AWS::EC2::VPC', 1);
+    t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    t.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    t.resourceCountIs('AWS::EC2::Subnet', 1);
+    t.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true, AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': REGION }] } });
+    t.hasResourceProperties('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', GatewayId: Match.anyValue() });
+  });
+
+  test.each(['dev', 'prod'])('%s has no load balancer, no KMS key, no custom resource Lambda', (env) => {
+    const t = host(env);
+    t.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+    t.resourceCountIs('AWS::KMS::Key', 0);
+    t.resourceCountIs('AWS::Lambda::Function', 0);
+  });
+
+  test('prod opens 80 and 443 only; dev (tls: false) opens 80 only; nothing opens 22', () => {
+    const ports = (env: string) => {
+      const [, sg] = only(host(env), 'AWS::EC2::SecurityGroup');
+      // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+      return sg.Properties.SecurityGroupIngress.map((r: any) => [r.IpProtocol, r.FromPort, r.ToPort, r.CidrIp]);
+    };
+    expect(ports('prod')).toEqual([
+      ['tcp', 80, 80, '0.0.0.0/0'],
+      ['tcp', 443, 443, '0.0.0.0/0'],
+    ]);
+    expect(ports('dev')).toEqual([['tcp', 80, 80, '0.0.0.0/0']]);
+    for (const env of ['dev', 'prod']) host(env).resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+});
+
+describe('HostStack (shipped config): the instance', () => {
+  test.each(['dev', 'prod'])(
+    '%s: Graviton type from config, Amazon Linux 2023 arm64 resolved at launch, no key pair, basic monitoring, standard credits',
+    (env) => {
+      const t = host(env);
+      const [id, instance] = only(t, 'AWS::EC2::Instance');
+      expect(id).toBe(INSTANCE);
+      expect(instance.Properties).toMatchObject({
+        InstanceType: shippedConfig().environments[env].instance.type,
+        ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+        CreditSpecification: { CPUCredits: 'standard' },
+        Tags: expect.arrayContaining([{ Key: 'Name', Value: `auraxis-${env}` }]),
+      });
+      expect(instance.Properties.KeyName).toBeUndefined();
+      expect(instance.Properties.Monitoring).toBe(false);
+    },
+  );
+
+  test.each(['dev', 'prod'])('%s requires IMDSv2 through its launch template', (env) => {
+    const t = host(env);
+    t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } });
+    t.hasResourceProperties('AWS::EC2::Instance', { LaunchTemplate: { LaunchTemplateName: Match.anyValue(), Version: Match.anyValue() } });
+  });
+
+  test.each(['dev', 'prod'])('%s root volume is encrypted gp3 of the configured size', (env) => {
+    host(env).hasResourceProperties('AWS::EC2::Instance', {
+      BlockDeviceMappings: [
+        {
+          DeviceName: '/dev/xvda',
+          Ebs: { VolumeType: 'gp3', Encrypted: true, VolumeSize: shippedConfig().environments[env].instance.rootVolumeGiB, DeleteOnTermination: true },
+        },
+      ],
+    });
+  });
+
+  test.each(['dev', 'prod'])('%s instance role: SSM managed-instance policy plus the backups policy of its data stack', (env) => {
+    const [, role] = Object.entries(host(env).findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('HostInstanceInstanceRole'))!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } },
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+      { 'Fn::GetStackOutput': expect.objectContaining({ StackName: stackNames.data('auraxis', env), OutputName: expect.stringMatching(/HostBackupsPolicy/) }) },
+    ]);
+  });
+
+  test.each(['dev', 'prod'])('%s instance role writes only its own log groups and puts metrics only in the agent namespace', (env) => {
+    const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HostInstanceInstanceRoleDefaultPolicy'))!;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual({
+      Action: 'cloudwatch:PutMetricData',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'CWAgent' } },
+      Effect: 'Allow',
+      Resource: '*',
+    });
+    const logStatement = statements.find(
+      (s: { Action: unknown }) => JSON.stringify(s.Action) === JSON.stringify(['logs:CreateLogStream', 'logs:PutLogEvents']),
+    );
+    expect(JSON.stringify(logStatement.Resource)).toContain('ContainerLogs');
+    expect(JSON.stringify(logStatement.Resource)).toContain('SystemLogs');
+    expect(JSON.stringify(statements)).not.toContain('s3:');
+  });
+
+  test('an Elastic IP is attached to the instance; prod gets a Route53 A record by zone id, dev (no zone) none', () => {
+    for (const env of ['dev', 'prod']) host(env).hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc', InstanceId: { Ref: INSTANCE } });
+    host('prod').hasResourceProperties('AWS::Route53::RecordSet', {
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      Name: 'api.auraxis.com.br.',
+      Type: 'A',
+      TTL: '300',
+      ResourceRecords: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^HostElasticIp'), 'PublicIp'] }],
+    });
+    host('dev').resourceCountIs('AWS::Route53::RecordSet', 0);
+    host('prod').resourceCountIs('AWS::Route53::HostedZone', 0);
+  });
+
+  test.each(['dev', 'prod'])('%s auto-recovers: system status check alarm with the EC2 recover action', (env) => {
+    host(env).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/EC2',
+      MetricName: 'StatusCheckFailed_System',
+      Dimensions: [{ Name: 'InstanceId', Value: { Ref: INSTANCE } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: Match.arrayWith([`arn:aws:automate:${REGION}:ec2:recover`]),
+    });
+  });
+
+  test('prod is termination-protected (instance and stack); dev is not; every data stack is', () => {
+    host('prod').hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: true });
+    host('dev').hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: false });
+    const artifacts = shippedAssemblyManifest().artifacts;
+    const protectedStack = (name: string) => artifacts[name].properties?.terminationProtection === true;
+    expect(protectedStack(stackNames.host('auraxis', 'prod'))).toBe(true);
+    expect(protectedStack(stackNames.host('auraxis', 'dev'))).toBe(false);
+    expect(protectedStack(stackNames.data('auraxis', 'prod'))).toBe(true);
+    expect(protectedStack(stackNames.data('auraxis', 'dev'))).toBe(true);
+  });
+});
+
+describe('HostStack (shipped config): user data', () => {
+  const userData = (env: string): string => {
+    const [, instance] = only(host(env), 'AWS::EC2::Instance');
+    const script = instance.Properties.UserData['Fn::Base64'];
+    expect(typeof script).toBe('string');
+    return script;
+  };
+
+  test('installs Docker, the pinned Compose plugin (checksum verified), rsyslog and the CloudWatch agent', () => {
+    const script = userData('prod');
+    expect(script.startsWith('#!/bin/bash\nset -euo pipefail\n')).toBe(true);
+    expect(script).toContain('dnf install -y docker git rsyslog amazon-cloudwatch-agent\n');
+    expect(script).toContain('systemctl enable --now docker\n');
+    expect(script).toContain(`https://github.com/docker/compose/releases/download/${COMPOSE_VERSION}/docker-compose-linux-$(uname -m)`);
+    expect(script).toContain('sha256sum -c -');
+    expect(script).toContain('install -m 0755 /tmp/docker-compose /usr/local/lib/docker/cli-plugins/docker-compose\n');
+    expect(script).toContain(
+      'amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json\n',
+    );
+  });
+
+  test.each(['dev', 'prod'])('%s agent ships container logs and the system log to its own log groups', (env) => {
+    const script = userData(env);
+    const json = script.slice(script.indexOf("amazon-cloudwatch-agent.json <<'JSON'\n") + 38, script.indexOf('\nJSON\n/opt/aws'));
+    const config = JSON.parse(json);
+    expect(config.logs.logs_collected.files.collect_list).toEqual([
+      { file_path: '/var/lib/docker/containers/*/*-json.log', log_group_name: `/auraxis/${env}/containers`, log_stream_name: '{instance_id}/containers' },
+      { file_path: '/var/log/messages', log_group_name: `/auraxis/${env}/system`, log_stream_name: '{instance_id}/messages' },
+      { file_path: '/var/log/cloud-init-output.log', log_group_name: `/auraxis/${env}/system`, log_stream_name: '{instance_id}/cloud-init' },
+    ]);
+    expect(config.metrics.metrics_collected.disk).toEqual({ measurement: ['used_percent'], resources: ['/'], drop_device: true });
+  });
+
+  test.each(['dev', 'prod'])('%s checks the app out under /opt/auraxis on the configured ref', (env) => {
+    const script = userData(env);
+    expect(script).toContain("if [ ! -d /opt/auraxis/.git ]; then git clone 'https://github.com/auraxis/auraxis.git' /opt/auraxis; fi\n");
+    expect(script).toContain(`git -C /opt/auraxis checkout --detach '${shippedConfig().environments[env].gitRef}'`);
+  });
+});
+
+describe('HostStack (shipped config): alarms', () => {
+  test.each(['dev', 'prod'])('%s alarms on CPU, instance status check and disk used, notifying the data stack topic on ALARM and OK', (env) => {
+    const t = host(env);
+    const topic = Match.objectLike({ 'Fn::GetStackOutput': Match.objectLike({ StackName: stackNames.data('auraxis', env) }) });
+    const common = { AlarmActions: [topic], OKActions: [topic], TreatMissingData: 'notBreaching' };
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      AlarmName: `auraxis-${env}-cpu`,
+      Namespace: 'AWS/EC2',
+      MetricName: 'CPUUtilization',
+      Threshold: 80,
+      Period: 300,
+      EvaluationPeriods: 3,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      AlarmName: `auraxis-${env}-status-check`,
+      MetricName: 'StatusCheckFailed_Instance',
+      Threshold: 1,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      AlarmName: `auraxis-${env}-disk`,
+      Namespace: 'CWAgent',
+      MetricName: 'disk_used_percent',
+      Dimensions: [
+        { Name: 'InstanceId', Value: { Ref: INSTANCE } },
+        { Name: 'fstype', Value: 'xfs' },
+        { Name: 'path', Value: '/' },
+      ],
+      Threshold: 85,
+    });
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  });
+});
+
+describe('HostStack (shipped config): GitHub deploy role', () => {
+  const deployRole = (env: string) => {
+    const [, role] = Object.entries(host(env).findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('DeployRole'))!;
+    return role;
+  };
+
+  test.each(['dev', 'prod'])('%s trusts only its own GitHub environment through the account OIDC provider, no wildcards', (env) => {
+    expect(deployRole(env).Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Effect: 'Allow',
+        Principal: { Federated: githubOidcProviderArn(ACCOUNT) },
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis:environment:${env}`,
+          },
+        },
+      },
+    ]);
+    expect(deployRole(env).Properties.ManagedPolicyArns).toBeUndefined();
+    expect(deployRole(env).Properties.MaxSessionDuration).toBe(3600);
+  });
+
+  test.each(['dev', 'prod'])('%s may assume exactly the CDK bootstrap roles of its account in its region and us-east-1', (env) => {
+    const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleDefaultPolicy'))!;
+    const statement = policy.Properties.PolicyDocument.Statement.find((s: { Sid?: string }) => s.Sid === 'AssumeCdkBootstrapRoles');
+    expect(statement.Action).toBe('sts:AssumeRole');
+    expect(statement.Resource).toEqual(
+      ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'].map(
+        (r) => `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-${r}-${ACCOUNT}-${REGION}`,
+      ),
+    );
+  });
+
+  test.each(['dev', 'prod'])('%s reads only its own stacks; sends nothing while no document exists', (env) => {
+    const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleDefaultPolicy'))!;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements.find((s: { Sid?: string }) => s.Sid === 'ReadEnvironmentStacks').Resource).toEqual(
+      ['data', 'health', 'host'].map((kind) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/auraxis-${env}-${kind}/*`),
+    );
+    expect(JSON.stringify(statements)).not.toContain('ssm:SendCommand');
+  });
+
+  test('no IAM statement in any shipped stack allows Action "*" or a service-wide "<service>:*"; no admin policy', () => {
+    const offenders: string[] = [];
+    for (const name of shippedStackNames()) {
+      const t = shippedTemplate(name);
+      for (const s of statementsOf(t)) {
+        for (const action of [s.Action].flat()) if (s.Effect === 'Allow' && (action === '*' || action.endsWith(':*'))) offenders.push(`${name}: ${action}`);
+      }
+      expect(JSON.stringify(t.toJSON())).not.toContain('AdministratorAccess');
+    }
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('HostStack (shipped config): schedule, outputs, composition', () => {
+  test('dev starts and stops on the configured schedule through EventBridge Scheduler; prod has no schedule', () => {
+    const dev = host('dev');
+    const schedule = shippedConfig().environments.dev.instance.schedule!;
+    for (const [expression, action] of [
+      [schedule.start, 'startInstances'],
+      [schedule.stop, 'stopInstances'],
+    ]) {
+      dev.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: expression,
+        ScheduleExpressionTimezone: 'America/Sao_Paulo',
+        Target: { Arn: `arn:aws:scheduler:::aws-sdk:ec2:${action}`, Input: { 'Fn::Join': ['', ['{"InstanceIds":["', { Ref: INSTANCE }, '"]}']] } },
+      });
+    }
+    dev.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['ec2:StartInstances', 'ec2:StopInstances'],
+            Effect: 'Allow',
+            Resource: { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+          },
+        ],
+      },
+    });
+    host('prod').resourceCountIs('AWS::Scheduler::Schedule', 0);
+  });
+
+  test.each(['dev', 'prod'])('%s outputs instance id, public IP and both role ARNs under the shared output names', (env) => {
+    const outputs = host(env).toJSON().Outputs;
+    expect(outputs[outputNames.instanceId].Value).toEqual({ Ref: INSTANCE });
+    expect(outputs[outputNames.publicIp].Value).toEqual({ 'Fn::GetAtt': ['HostElasticIpC445F0B8', 'PublicIp'] });
+    expect(outputs[outputNames.instanceRoleArn].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^HostInstanceInstanceRole/), 'Arn'] });
+    expect(outputs[outputNames.deployRoleArn].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DeployRole/), 'Arn'] });
+  });
+
+  test('the host stack references nothing of the account stack; the composition orders it after the account and data stacks', () => {
+    for (const env of ['dev', 'prod']) {
+      expect(JSON.stringify(host(env).toJSON())).not.toContain(stackNames.account('auraxis', ACCOUNT));
+      expect(shippedAssemblyManifest().artifacts[stackNames.host('auraxis', env)].dependencies).toEqual(
+        expect.arrayContaining([stackNames.account('auraxis', ACCOUNT), stackNames.data('auraxis', env)]),
+      );
+    }
+  });
+
+  test('synth needs no credentials: no missing context, no SSM-parameter lookups in template parameters', () => {
+    expect((shippedAssemblyManifest() as { missing?: unknown }).missing).toBeUndefined();
+    for (const env of ['dev', 'prod']) expect(Object.keys(host(env).toJSON().Parameters ?? {})).toEqual(['BootstrapVersion']);
+  });
+
+  test('pins the logical ids of the instance and its Elastic IP (a rename would replace the host and its address)', () => {
+    for (const env of ['dev', 'prod']) {
+      expect(Object.keys(host(env).findResources('AWS::EC2::Instance'))).toEqual([INSTANCE]);
+      expect(Object.keys(host(env).findResources('AWS::EC2::EIP'))).toEqual(['HostElasticIpC445F0B8']);
+    }
+  });
+});
+
+describe('HostStack variants', () => {
+  test('an x86 instance type gets the x86_64 image; unlimited credits when configured', () => {
+    const { hostTemplate } = environmentStacks(
+      configWith((c) => {
+        c.environments.prod.instance.type = 't3a.medium';
+        c.environments.prod.instance.cpuCredits = 'unlimited';
+      }),
+      'prod',
+    );
+    hostTemplate.hasResourceProperties('AWS::EC2::Instance', {
+      InstanceType: 't3a.medium',
+      ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      CreditSpecification: { CPUCredits: 'unlimited' },
+    });
+  });
+
+  test('a non-burstable type gets no credit specification', () => {
+    const { hostTemplate } = environmentStacks(
+      configWith((c) => (c.environments.prod.instance.type = 'm7g.large')),
+      'prod',
+    );
+    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 'm7g.large', CreditSpecification: Match.absent() });
+  });
+
+  test('termination protection follows instance.terminationProtection when set', () => {
+    const { host: stack, hostTemplate } = environmentStacks(
+      configWith((c) => (c.environments.dev.instance.terminationProtection = true)),
+      'dev',
+    );
+    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: true });
+    expect(stack.terminationProtection).toBe(true);
+    const prod = environmentStacks(
+      configWith((c) => (c.environments.prod.instance.terminationProtection = false)),
+      'prod',
+    );
+    prod.hostTemplate.hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: false });
+    expect(prod.host.terminationProtection).toBe(false);
+  });
+
+  test('a configured availability zone is used literally', () => {
+    const { hostTemplate } = environmentStacks(
+      configWith((c) => (c.environments.prod.instance.availabilityZone = 'us-east-1d')),
+      'prod',
+    );
+    hostTemplate.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'us-east-1d' });
+    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { AvailabilityZone: 'us-east-1d' });
+  });
+
+  test('prod without a hosted zone gets no DNS record', () => {
+    const { hostTemplate } = environmentStacks(
+      configWith((c) => delete c.environments.prod.hostedZone),
+      'prod',
+    );
+    hostTemplate.resourceCountIs('AWS::Route53::RecordSet', 0);
+  });
+
+  test('an instance type under 2 GiB is a warning, not an error', () => {
+    const { host: stack } = environmentStacks(
+      configWith((c) => (c.environments.prod.instance.type = 't4g.micro')),
+      'prod',
+    );
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('instance.type t4g.micro has less than 2 GiB of memory'));
+    const ok = environmentStacks(shippedConfig(), 'prod');
+    Annotations.fromStack(ok.host).hasNoWarning('*', Match.stringLikeRegexp('less than 2 GiB'));
+  });
+
+  test('with host documents, the deploy role may send exactly those documents to exactly its instance', () => {
+    const spec = (operation: 'deploy' | 'status') => ({ operation, description: `${operation} the app`, parameters: {}, runCommand: ['echo hi'] });
+    const { hostTemplate } = environmentStacks(shippedConfig(), 'prod', [spec('deploy'), spec('status')]);
+    hostTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'SendHostDocuments',
+            Action: 'ssm:SendCommand',
+            Effect: 'Allow',
+            Resource: [
+              `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-prod-deploy`,
+              `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-prod-status`,
+              { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+            ],
+          },
+        ]),
+      },
+    });
+    hostTemplate.resourceCountIs('AWS::SSM::Document', 2);
+  });
+});
