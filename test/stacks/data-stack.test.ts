@@ -1,14 +1,155 @@
-import { stackNames } from '../../lib/names';
+import { Match } from 'aws-cdk-lib/assertions';
+import { outputNames, stackNames } from '../../lib/names';
+import { configWith } from '../helpers/config-fixtures';
+import { environmentStacks } from '../helpers/environment-stacks';
 import { shippedConfig, shippedTemplate } from '../helpers/synth';
+
+const data = (env: string) => shippedTemplate(stackNames.data('auraxis', env));
+const BUCKET = 'BackupsBucket2936A3AA';
 
 describe('DataStack (shipped config)', () => {
   test.each(['dev', 'prod'])('%s keeps container and system logs with the configured retention', (env) => {
     const config = shippedConfig();
-    const template = shippedTemplate(stackNames.data(config.app.name, env));
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: `/auraxis/${env}/containers`,
-      RetentionInDays: config.environments[env].logs.retentionDays,
+    const template = data(env);
+    for (const kind of ['containers', 'system']) {
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: `/auraxis/${env}/${kind}`, RetentionInDays: config.environments[env].logs.retentionDays },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
+  });
+
+  test.each(['dev', 'prod'])('%s backups bucket: private, S3-managed encryption, versioned, retained', (env) => {
+    data(env).hasResource('AWS::S3::Bucket', {
+      Properties: {
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        BucketName: Match.absent(),
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/auraxis/${env}/system` });
+  });
+
+  test.each(['dev', 'prod'])('%s bucket policy denies every request without TLS', (env) => {
+    data(env).hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: BUCKET },
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Resource: [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] }],
+          },
+        ],
+      },
+    });
+  });
+
+  test('lifecycle: prod moves to Standard-IA after 30 days and expires after 90; dev expires after 7 without moving; noncurrent versions expire', () => {
+    data('prod').hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'expire-backups',
+            Status: 'Enabled',
+            ExpirationInDays: 90,
+            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+            NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+          { Id: 'remove-expired-delete-markers', Status: 'Enabled', ExpiredObjectDeleteMarker: true },
+        ],
+      },
+    });
+    data('dev').hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'expire-backups',
+            Status: 'Enabled',
+            ExpirationInDays: 7,
+            Transitions: Match.absent(),
+            NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+          { Id: 'remove-expired-delete-markers', Status: 'Enabled', ExpiredObjectDeleteMarker: true },
+        ],
+      },
+    });
+  });
+
+  test.each(['dev', 'prod'])('%s host backups policy: read and write under its own prefix only, list only that prefix, no delete', (env) => {
+    data(env).hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'ObjectsUnderPrefix',
+            Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+            Effect: 'Allow',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, `/${env}/*`]] },
+          },
+          {
+            Sid: 'ListPrefix',
+            Action: 's3:ListBucket',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+            Condition: { StringLike: { 's3:prefix': [`${env}/*`] } },
+          },
+        ],
+      },
+    });
+  });
+
+  test.each(['dev', 'prod'])('%s alarm topic: TLS only, e-mail subscription to the configured address, retained', (env) => {
+    const t = data(env);
+    t.hasResource('AWS::SNS::Topic', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: shippedConfig().environments[env].alarmEmail,
+      TopicArn: { Ref: 'AlarmTopicD01E77F9' },
+    });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+    t.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  test.each(['dev', 'prod'])('%s outputs bucket name, topic ARN and container log group under the shared names', (env) => {
+    const outputs = data(env).toJSON().Outputs;
+    expect(outputs[outputNames.backupBucketName].Value).toEqual({ Ref: BUCKET });
+    expect(outputs[outputNames.alarmTopicArn].Value).toEqual({ Ref: 'AlarmTopicD01E77F9' });
+    expect(outputs[outputNames.containerLogGroupName].Value).toEqual({ Ref: 'ContainerLogsB6BC7C88' });
+  });
+
+  test.each(['dev', 'prod'])('%s pins the logical ids of its stateful resources (a rename would replace them)', (env) => {
+    const t = data(env);
+    expect(Object.keys(t.findResources('AWS::Logs::LogGroup')).sort()).toEqual(['ContainerLogsB6BC7C88', 'SystemLogsF62C23A5']);
+    expect(Object.keys(t.findResources('AWS::S3::Bucket'))).toEqual([BUCKET]);
+    expect(Object.keys(t.findResources('AWS::SNS::Topic'))).toEqual(['AlarmTopicD01E77F9']);
+  });
+});
+
+describe('DataStack variants', () => {
+  test('log retention and backup retention follow the config', () => {
+    const { dataTemplate } = environmentStacks(
+      configWith((c) => {
+        c.environments.dev.logs.retentionDays = 14;
+        c.environments.dev.backups.retentionDays = 45;
+        c.environments.dev.backups.transitionToInfrequentAccessDays = 30;
+      }),
+      'dev',
+    );
+    dataTemplate.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/auraxis/dev/containers', RetentionInDays: 14 });
+    dataTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 45, Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] })]),
+      },
+    });
   });
 });

@@ -1,0 +1,89 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { cdkJsonContext } from '../../bin/config-file';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { GithubDeployRole } from '../../lib/constructs/github-deploy-role';
+
+function build(props: Partial<ConstructorParameters<typeof GithubDeployRole>[2]> = {}) {
+  const stack = new Stack(new App({ context: cdkJsonContext() }), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const provider = iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(
+    stack,
+    'Provider',
+    'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com',
+  );
+  new GithubDeployRole(stack, 'Deploy', {
+    provider,
+    repository: 'acme/shop',
+    environmentName: 'staging',
+    instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0',
+    documentArns: ['arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
+    ...props,
+  });
+  return Template.fromStack(stack);
+}
+
+describe('GithubDeployRole', () => {
+  test('trust requires aud sts.amazonaws.com and the exact repository environment subject', () => {
+    build().hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Effect: 'Allow',
+            Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com' },
+            Condition: {
+              StringEquals: {
+                'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+                'token.actions.githubusercontent.com:sub': 'repo:acme/shop:environment:staging',
+              },
+            },
+          },
+        ],
+      },
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  test('sends only the given documents to the given instance; assumes the bootstrap roles of the stack region by default', () => {
+    build().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'SendHostDocuments',
+            Action: 'ssm:SendCommand',
+            Effect: 'Allow',
+            Resource: ['arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0', 'arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
+          },
+          {
+            Sid: 'ReadCommandResultsAndHostState',
+            Action: [
+              'cloudwatch:DescribeAlarms',
+              'ssm:DescribeInstanceInformation',
+              'ssm:GetCommandInvocation',
+              'ssm:ListCommandInvocations',
+              'ssm:ListCommands',
+            ],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+          {
+            Sid: 'AssumeCdkBootstrapRoles',
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Resource: ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'].map(
+              (r) => `arn:aws:iam::111122223333:role/cdk-hnb659fds-${r}-111122223333-eu-west-1`,
+            ),
+          },
+        ],
+      },
+    });
+  });
+
+  test('no documents: no SendCommand statement at all; a custom qualifier and extra regions are honoured', () => {
+    const template = build({ documentArns: [], bootstrapQualifier: 'abc123', bootstrapRegions: ['eu-west-1', 'us-east-1', 'eu-west-1'] });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement;
+    expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['ReadCommandResultsAndHostState', 'AssumeCdkBootstrapRoles']);
+    expect(statements[1].Resource).toHaveLength(8);
+    expect(statements[1].Resource).toContain('arn:aws:iam::111122223333:role/cdk-abc123-lookup-role-111122223333-us-east-1');
+  });
+});

@@ -1,0 +1,35 @@
+import { bootstrapCommands, cloudWatchAgentConfig, shellQuote } from '../../lib/private/host-bootstrap';
+
+describe('host bootstrap builders', () => {
+  test('shellQuote survives single quotes', () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    expect(shellQuote('origin/master')).toBe(`'origin/master'`);
+  });
+
+  test('the agent runs as root (Docker logs are root-only), drops host name and device so alarms can name the disk metric', () => {
+    const config = cloudWatchAgentConfig({ containerLogGroupName: '/a/b/containers', systemLogGroupName: '/a/b/system' });
+    expect(config.agent).toEqual({ run_as_user: 'root', omit_hostname: true, metrics_collection_interval: 300 });
+    expect(config.metrics).toEqual({
+      namespace: 'CWAgent',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder
+      append_dimensions: { InstanceId: '${aws:InstanceId}' },
+      metrics_collected: { disk: { measurement: ['used_percent'], resources: ['/'], drop_device: true } },
+    });
+  });
+
+  test('the checkout quotes the repository and ref, and is idempotent', () => {
+    const lines = bootstrapCommands({
+      appName: 'shop',
+      repository: 'git@github.com:acme/shop.git',
+      gitRef: 'v1.2.3',
+      agent: { containerLogGroupName: 'c', systemLogGroupName: 's' },
+    });
+    expect(lines.slice(-3)).toEqual([
+      "if [ ! -d /opt/shop/.git ]; then git clone 'git@github.com:acme/shop.git' /opt/shop; fi",
+      'git -C /opt/shop fetch --tags origin',
+      "git -C /opt/shop checkout --detach 'v1.2.3'",
+    ]);
+    expect(lines[0]).toBe('set -euo pipefail');
+    expect(lines.join('\n')).not.toMatch(/\.env/);
+  });
+});
