@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# backup.sh [run]: dump the Postgres database (pg_dump custom format) and copy Redis's
+# append-only file, pack both with a manifest (sha256 sums, row counts) into one gzip'd tar, and
+# upload it to s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<UTC timestamp>.tar.gz.
+# Retention is the bucket's lifecycle rule, not this script.
+#
+# backup.sh install-timer: write <app>-backup.service and <app>-backup.timer to SYSTEMD_DIR with
+# OnCalendar=BACKUP_SCHEDULE, reload systemd and enable the timer. Idempotent.
+#
+# Redis: REDIS_AOF_PATH (a file or directory on this machine) when set; otherwise the data
+# directory of the Compose service REDIS_SERVICE (default redis); REDIS_SERVICE="" skips Redis.
+set -euo pipefail
+# shellcheck source=scripts/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BACKUP_SCHEDULE=${BACKUP_SCHEDULE:-*-*-* 03:00:00}
+REDIS_AOF_PATH=${REDIS_AOF_PATH:-}
+REDIS_SERVICE=${REDIS_SERVICE-redis}
+
+install_timer() {
+  local unit="$APP_NAME-backup" changed=0 file text
+  [[ $BACKUP_SCHEDULE =~ ^[A-Za-z0-9*:,/.\ ~-]+$ ]] || die "BACKUP_SCHEDULE '$BACKUP_SCHEDULE' is not an OnCalendar expression"
+  if command -v systemd-analyze >/dev/null && ! systemd-analyze calendar "$BACKUP_SCHEDULE" >/dev/null 2>&1; then
+    die "BACKUP_SCHEDULE '$BACKUP_SCHEDULE' is not a valid systemd OnCalendar expression (systemd-analyze calendar rejects it)"
+  fi
+  mkdir -p "$SYSTEMD_DIR"
+  for file in service timer; do
+    if [ "$file" = service ]; then
+      text="[Unit]
+Description=$APP_NAME backup: Postgres dump and Redis AOF to s3://$BACKUP_BUCKET/$BACKUP_PREFIX
+Wants=network-online.target
+After=network-online.target docker.service
+
+[Service]
+Type=oneshot
+ExecStart=$HOST_SCRIPT_DIR/backup.sh run
+Nice=10
+IOSchedulingClass=best-effort
+IOSchedulingPriority=7"
+    else
+      text="[Unit]
+Description=$APP_NAME backup schedule
+
+[Timer]
+OnCalendar=$BACKUP_SCHEDULE
+Persistent=true
+RandomizedDelaySec=10min
+Unit=$unit.service
+
+[Install]
+WantedBy=timers.target"
+    fi
+    if [ "$(cat "$SYSTEMD_DIR/$unit.$file" 2>/dev/null || true)" != "$text" ]; then
+      printf '%s\n' "$text" >"$SYSTEMD_DIR/$unit.$file.tmp"
+      mv "$SYSTEMD_DIR/$unit.$file.tmp" "$SYSTEMD_DIR/$unit.$file"
+      changed=1
+    fi
+  done
+  local -a systemctl
+  read -r -a systemctl <<<"$SYSTEMCTL_CMD"
+  if [ "$changed" = 1 ]; then
+    "${systemctl[@]}" daemon-reload
+    log "wrote $SYSTEMD_DIR/$unit.service and $unit.timer (OnCalendar=$BACKUP_SCHEDULE)"
+  else
+    log "$unit.timer already up to date (OnCalendar=$BACKUP_SCHEDULE)"
+  fi
+  "${systemctl[@]}" enable --now "$unit.timer"
+}
+
+run_backup() {
+  require_backup_settings
+  local work stamp key size
+  mkdir -p "$BACKUP_WORK_DIR"
+  work=$(mktemp -d "$BACKUP_WORK_DIR/$APP_NAME-backup.XXXXXX")
+  # shellcheck disable=SC2064 # expand now: the trap must remove this very directory
+  trap "rm -rf '$work'" EXIT
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  key="$BACKUP_PREFIX$APP_NAME-$ENV_NAME-$stamp.tar.gz"
+  audit backup started "backup requested" "key=$key"
+
+  log "dumping database $PGDATABASE (custom format)"
+  if ! pg_tool pg_dump -d "$PGDATABASE" -Fc >"$work/postgres.dump" 2>"$work/pg_dump.err"; then
+    audit backup failed "pg_dump failed" "key=$key"
+    die "pg_dump of $PGDATABASE failed: $(cat "$work/pg_dump.err")"
+  fi
+  [ "$(head -c 5 "$work/postgres.dump")" = PGDMP ] || die "pg_dump of $PGDATABASE produced no custom-format archive"
+  table_counts "$PGDATABASE" >"$work/tables.tsv" || die "could not count the rows of $PGDATABASE"
+
+  local redis_source=none
+  if [ -n "$REDIS_AOF_PATH" ]; then
+    [ -e "$REDIS_AOF_PATH" ] || die "REDIS_AOF_PATH $REDIS_AOF_PATH does not exist"
+    tar -C "$(dirname "$REDIS_AOF_PATH")" -cf "$work/redis-aof.tar" "$(basename "$REDIS_AOF_PATH")"
+    redis_source=$REDIS_AOF_PATH
+  elif [ -n "$REDIS_SERVICE" ]; then
+    log "copying the append-only file of the $REDIS_SERVICE service"
+    compose exec -T "$REDIS_SERVICE" sh -c 'cd /data && tar -cf - appendonly*' >"$work/redis-aof.tar" ||
+      die "could not copy Redis's append-only file from the $REDIS_SERVICE service (is appendonly yes set?)"
+    redis_source="service $REDIS_SERVICE:/data"
+  else
+    warn "REDIS_SERVICE is empty: Redis is not backed up"
+  fi
+
+  python3 - "$work" "$APP_NAME" "$ENV_NAME" "$PGDATABASE" "$(now_utc)" "$redis_source" <<'PY'
+import hashlib, json, os, sys
+work, app, env, database, created, redis_source = sys.argv[1:7]
+def sha256(name):
+    path = os.path.join(work, name)
+    if not os.path.exists(path):
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+tables = {}
+for line in open(os.path.join(work, "tables.tsv")):
+    name, count = line.rstrip("\n").split("\t")
+    tables[name] = int(count)
+manifest = dict(schemaVersion=1, app=app, environment=env, createdAt=created, database=database,
+                files={"postgres.dump": sha256("postgres.dump"), "redis-aof.tar": sha256("redis-aof.tar")},
+                redisSource=redis_source, tableRowsAtBackup=tables)
+with open(os.path.join(work, "manifest.json"), "w") as f:
+    json.dump(manifest, f, indent=2)
+PY
+  local -a members=(manifest.json postgres.dump)
+  [ -f "$work/redis-aof.tar" ] && members+=(redis-aof.tar)
+  tar -C "$work" -czf "$work/backup.tar.gz" "${members[@]}"
+  size=$(stat -c %s "$work/backup.tar.gz")
+
+  log "uploading s3://$BACKUP_BUCKET/$key ($size bytes)"
+  if ! aws_s3 s3 cp --only-show-errors "$work/backup.tar.gz" "s3://$BACKUP_BUCKET/$key" 9>&-; then
+    audit backup failed "upload failed" "key=$key"
+    die "upload of s3://$BACKUP_BUCKET/$key failed"
+  fi
+  audit backup ok "backup uploaded" "key=$key" "bytes=$size" "tables=$(wc -l <"$work/tables.tsv")"
+  log "backup uploaded: s3://$BACKUP_BUCKET/$key ($size bytes, $(wc -l <"$work/tables.tsv") tables)"
+  printf 's3://%s/%s\n' "$BACKUP_BUCKET" "$key"
+}
+
+case "${1:-run}" in
+  run) run_backup ;;
+  install-timer) install_timer ;;
+  *) die -c 2 "usage: backup.sh [run|install-timer]" ;;
+esac

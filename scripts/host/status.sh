@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# status.sh [--json|--text]: the current and previous releases from the state file, what the
+# checkout is on (and whether it is clean), one probe of HEALTH_URL, and the state of every
+# container of the Compose project. Text by default; --json prints one JSON object on stdout.
+# Read-only: takes no lock, changes nothing. Exits 0 whenever it could report.
+set -euo pipefail
+# shellcheck source=scripts/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+format=text
+case "${1:-}" in
+  '' | --text) format=text ;;
+  --json) format=json ;;
+  *) die -c 2 "usage: status.sh [--json|--text]" ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+state_check
+[ -f "$STATE_FILE" ] && cp "$STATE_FILE" "$work/state.json"
+
+checkout_commit="" checkout_clean=""
+if [ -d "$APP_DIR/.git" ]; then
+  checkout_commit=$(app_git rev-parse HEAD 2>/dev/null || true)
+  if [ -z "$(app_git status --porcelain --untracked-files=no 2>/dev/null)" ]; then checkout_clean=true; else checkout_clean=false; fi
+fi
+
+health_code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$HEALTH_URL" 2>"$work/health.err" || true)
+
+# docker prints one JSON object per line; podman prints one JSON array. Both are parsed below.
+if ! "$CONTAINER_CMD" ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" --format json >"$work/containers.json" 2>"$work/containers.err"; then
+  warn "could not list containers with $CONTAINER_CMD: $(cat "$work/containers.err")"
+  : >"$work/containers.json"
+fi
+
+python3 - "$format" "$work" "$APP_NAME" "$ENV_NAME" "$APP_DIR" "$checkout_commit" "$checkout_clean" "$HEALTH_URL" "$health_code" <<'PY'
+import json, os, sys
+
+fmt, work, app, env, app_dir, commit, clean, url, code = sys.argv[1:10]
+
+state = {}
+if os.path.exists(os.path.join(work, "state.json")):
+    with open(os.path.join(work, "state.json")) as f:
+        state = json.load(f)
+
+raw = open(os.path.join(work, "containers.json")).read().strip()
+entries = []
+if raw.startswith("["):
+    entries = json.loads(raw)
+elif raw:
+    entries = [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+def labels_of(entry):
+    labels = entry.get("Labels") or {}
+    if isinstance(labels, str):  # docker: "k=v,k=v"
+        labels = dict(pair.split("=", 1) for pair in labels.split(",") if "=" in pair)
+    return labels
+
+containers = []
+for entry in entries:
+    names = entry.get("Names")
+    name = names[0] if isinstance(names, list) and names else names
+    containers.append(dict(
+        name=name,
+        service=labels_of(entry).get("com.docker.compose.service"),
+        state=entry.get("State"),
+        status=entry.get("Status"),
+        image=entry.get("Image"),
+    ))
+containers.sort(key=lambda c: c["name"] or "")
+
+error = open(os.path.join(work, "health.err")).read().strip()
+http_status = int(code) if code.isdigit() and code != "000" else None
+health = dict(url=url, ok=http_status is not None and 200 <= http_status < 400, httpStatus=http_status,
+              error=error or None)
+current = state.get("current")
+report = dict(
+    app=app,
+    environment=env or None,
+    current=current,
+    previous=state.get("previous"),
+    checkout=dict(path=app_dir, commit=commit or None,
+                  clean=None if clean == "" else clean == "true",
+                  matchesCurrent=None if not current else current.get("commit") == commit),
+    health=health,
+    containers=containers,
+)
+
+if fmt == "json":
+    print(json.dumps(report, indent=2))
+    sys.exit(0)
+
+def release(r):
+    if not r:
+        return "none recorded"
+    return "%s (%s) by %s at %s [%s]" % (r["ref"], r["commit"][:12], r.get("deployedBy"), r.get("deployedAt"), r.get("action", "deploy"))
+
+lines = [
+    "app:        %s%s" % (app, " (" + env + ")" if env else ""),
+    "current:    %s" % release(current),
+    "previous:   %s" % release(state.get("previous")),
+    "checkout:   %s at %s%s%s" % (app_dir, (commit or "?")[:12],
+                                  "" if clean != "false" else ", UNCOMMITTED CHANGES",
+                                  "" if not current or current.get("commit") == commit else ", DIFFERS FROM CURRENT RELEASE"),
+    "health:     %s %s" % (url, "ok (HTTP %d)" % http_status if health["ok"] else "FAILING (%s)" % (http_status or error or "no answer")),
+    "containers: %d" % len(containers),
+]
+for c in containers:
+    lines.append("  %-30s %-12s %-10s %s" % (c["name"], c["service"] or "-", c["state"] or "-", c["status"] or ""))
+print("\n".join(lines))
+PY

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# tls.sh [apply] [--dry-run]: make nginx serve DOMAIN the right way, idempotently.
+#   - TLS_ENABLED=false: HTTP only (the runbook's dev), no certbot, no renew timer.
+#   - No certificate yet: serve HTTP (with the ACME webroot) first, so the site never goes dark,
+#     then issue one with certbot (webroot); on success switch nginx to HTTPS. If certbot fails,
+#     nginx keeps serving HTTP and the script exits 1 with certbot's reason.
+#   - Certificate present: HTTPS on 443, port 80 answers ACME challenges and redirects.
+#   - Installs <app>-certbot-renew.timer, which runs `tls.sh renew` twice a day.
+#   nginx's configuration is replaced only when the generated text differs, checked with
+#   NGINX_TEST_CMD (the old file is put back if the check fails), then nginx is reloaded.
+#   --dry-run: certbot --dry-run (Let's Encrypt staging, nothing saved); prints what it would
+#   write and run, and changes nothing on this machine.
+# tls.sh renew [--dry-run]: certbot renew; reloads nginx when a certificate changed.
+set -euo pipefail
+# shellcheck source=scripts/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DOMAIN=${DOMAIN:-}
+TLS_ENABLED=${TLS_ENABLED:-true}
+CERTBOT_EMAIL=${CERTBOT_EMAIL:-}
+WEBROOT=${WEBROOT:-/var/www/certbot}
+LETSENCRYPT_DIR=${LETSENCRYPT_DIR:-/etc/letsencrypt}
+APP_UPSTREAM=${APP_UPSTREAM:-http://127.0.0.1:3000}
+NGINX_SITE_FILE=${NGINX_SITE_FILE:-/etc/nginx/conf.d/$APP_NAME.conf}
+NGINX_TEST_CMD=${NGINX_TEST_CMD:-nginx -t}
+NGINX_RELOAD_CMD=${NGINX_RELOAD_CMD:-systemctl reload-or-restart nginx}
+CERTBOT_CMD=${CERTBOT_CMD:-docker run --rm -v $LETSENCRYPT_DIR:/etc/letsencrypt -v $WEBROOT:$WEBROOT certbot/certbot}
+RENEW_SCHEDULE=${RENEW_SCHEDULE:-*-*-* 00,12:00:00}
+
+action=apply dry_run=0
+for arg in "$@"; do
+  case $arg in
+    apply | renew) action=$arg ;;
+    --dry-run) dry_run=1 ;;
+    *) die -c 2 "usage: tls.sh [apply|renew] [--dry-run]" ;;
+  esac
+done
+[[ $DOMAIN =~ ^[A-Za-z0-9.-]+$ ]] || die -c 2 "DOMAIN '$DOMAIN' is not a host name"
+case $TLS_ENABLED in true | false) ;; *) die -c 2 "TLS_ENABLED must be true or false, got '$TLS_ENABLED'" ;; esac
+
+cert_dir=$LETSENCRYPT_DIR/live/$DOMAIN
+
+# run SETTING_VALUE ARGS...: run a command given as a space-separated setting, with extra args.
+run() {
+  local -a cmd
+  read -r -a cmd <<<"$1"
+  shift
+  "${cmd[@]}" "$@"
+}
+
+have_certificate() { [ -s "$cert_dir/fullchain.pem" ] && [ -s "$cert_dir/privkey.pem" ]; }
+
+proxy_block() {
+  cat <<EOF
+    location / {
+        proxy_pass $APP_UPSTREAM;
+        proxy_set_header Host \$host;
+        proxy_set_header X-Real-IP \$remote_addr;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto \$scheme;
+    }
+EOF
+}
+
+# site_config http|https: the nginx server blocks for DOMAIN.
+site_config() {
+  printf '# Managed by scripts/host/tls.sh for %s (%s): local edits are overwritten.\n' "$APP_NAME" "$1"
+  cat <<EOF
+server {
+    listen 80;
+    listen [::]:80;
+    server_name $DOMAIN;
+
+    location /.well-known/acme-challenge/ {
+        root $WEBROOT;
+    }
+EOF
+  if [ "$1" = http ]; then
+    proxy_block
+    echo "}"
+    return
+  fi
+  cat <<EOF
+    location / {
+        return 301 https://\$host\$request_uri;
+    }
+}
+
+server {
+    listen 443 ssl;
+    listen [::]:443 ssl;
+    server_name $DOMAIN;
+
+    ssl_certificate $cert_dir/fullchain.pem;
+    ssl_certificate_key $cert_dir/privkey.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    add_header Strict-Transport-Security "max-age=31536000" always;
+
+EOF
+  proxy_block
+  echo "}"
+}
+
+# ensure_site http|https: write the site config when it differs, check it, reload nginx.
+ensure_site() {
+  local mode=$1 wanted backup
+  wanted=$(site_config "$mode")
+  if [ -f "$NGINX_SITE_FILE" ] && [ "$(cat "$NGINX_SITE_FILE")" = "$wanted" ]; then
+    log "nginx already serves $DOMAIN over ${mode^^} ($NGINX_SITE_FILE unchanged)"
+    return 0
+  fi
+  if [ "$dry_run" = 1 ]; then
+    log "dry run: would write $NGINX_SITE_FILE (${mode^^}), run '$NGINX_TEST_CMD' and '$NGINX_RELOAD_CMD':"
+    printf '%s\n' "$wanted"
+    return 0
+  fi
+  mkdir -p "$(dirname "$NGINX_SITE_FILE")"
+  backup=""
+  if [ -f "$NGINX_SITE_FILE" ]; then
+    backup=$NGINX_SITE_FILE.previous
+    cp -p "$NGINX_SITE_FILE" "$backup"
+  fi
+  printf '%s\n' "$wanted" >"$NGINX_SITE_FILE.tmp"
+  mv "$NGINX_SITE_FILE.tmp" "$NGINX_SITE_FILE"
+  if ! run "$NGINX_TEST_CMD" >&2; then
+    if [ -n "$backup" ]; then mv "$backup" "$NGINX_SITE_FILE"; else rm -f "$NGINX_SITE_FILE"; fi
+    audit tls failed "nginx rejected the ${mode^^} configuration" "domain=$DOMAIN"
+    die "nginx rejected the generated ${mode^^} configuration ('$NGINX_TEST_CMD' failed); the previous configuration is back in place"
+  fi
+  rm -f "$backup"
+  run "$NGINX_RELOAD_CMD" >&2 || die "'$NGINX_RELOAD_CMD' failed after writing $NGINX_SITE_FILE"
+  audit tls ok "nginx switched to ${mode^^}" "domain=$DOMAIN"
+  log "nginx now serves $DOMAIN over ${mode^^}"
+}
+
+install_renew_timer() {
+  local unit="$APP_NAME-certbot-renew" changed=0 file text
+  local service="[Unit]
+Description=$APP_NAME: renew the TLS certificate of $DOMAIN and reload nginx
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=$HOST_SCRIPT_DIR/tls.sh renew"
+  local timer="[Unit]
+Description=$APP_NAME certificate renewal schedule
+
+[Timer]
+OnCalendar=$RENEW_SCHEDULE
+RandomizedDelaySec=1h
+Persistent=true
+Unit=$unit.service
+
+[Install]
+WantedBy=timers.target"
+  if [ "$dry_run" = 1 ]; then
+    log "dry run: would install $SYSTEMD_DIR/$unit.service and $unit.timer (OnCalendar=$RENEW_SCHEDULE) and enable the timer"
+    return 0
+  fi
+  mkdir -p "$SYSTEMD_DIR"
+  for file in service timer; do
+    if [ "$file" = service ]; then text=$service; else text=$timer; fi
+    if [ "$(cat "$SYSTEMD_DIR/$unit.$file" 2>/dev/null || true)" != "$text" ]; then
+      printf '%s\n' "$text" >"$SYSTEMD_DIR/$unit.$file.tmp"
+      mv "$SYSTEMD_DIR/$unit.$file.tmp" "$SYSTEMD_DIR/$unit.$file"
+      changed=1
+    fi
+  done
+  if [ "$changed" = 1 ]; then run "$SYSTEMCTL_CMD" daemon-reload; fi
+  run "$SYSTEMCTL_CMD" enable --now "$unit.timer"
+  log "renew timer $unit.timer installed (OnCalendar=$RENEW_SCHEDULE)"
+}
+
+issue_certificate() {
+  local -a args=(certonly --webroot -w "$WEBROOT" -d "$DOMAIN" --non-interactive --agree-tos --keep-until-expiring)
+  if [ -n "$CERTBOT_EMAIL" ]; then args+=(--email "$CERTBOT_EMAIL"); else args+=(--register-unsafely-without-email); fi
+  [ "$dry_run" = 1 ] && args+=(--dry-run)
+  local how="webroot $WEBROOT"
+  [ "$dry_run" = 0 ] || how+=", dry run against the staging CA"
+  log "requesting a certificate for $DOMAIN ($how)"
+  [ "$dry_run" = 1 ] || mkdir -p "$WEBROOT"
+  if ! run "$CERTBOT_CMD" "${args[@]}" >&2; then
+    audit tls failed "certbot could not issue a certificate" "domain=$DOMAIN" "dryRun=$dry_run"
+    die "certbot could not issue a certificate for $DOMAIN (see its output above); nginx keeps serving HTTP"
+  fi
+}
+
+fingerprint() { stat -L -c '%i %Y %s' "$cert_dir/fullchain.pem" 2>/dev/null || true; }
+
+if [ "$action" = renew ]; then
+  [ "$TLS_ENABLED" = true ] || die "TLS is off for this environment (TLS_ENABLED=false): nothing to renew"
+  have_certificate || die "no certificate for $DOMAIN in $cert_dir: run 'tls.sh' to issue one first"
+  before=$(fingerprint)
+  renew_args=(renew --webroot -w "$WEBROOT" --non-interactive)
+  [ "$dry_run" = 1 ] && renew_args+=(--dry-run)
+  run "$CERTBOT_CMD" "${renew_args[@]}" >&2 || {
+    audit tls failed "certbot renew failed" "domain=$DOMAIN"
+    die "certbot renew failed for $DOMAIN (see its output above)"
+  }
+  if [ "$(fingerprint)" != "$before" ] && [ "$dry_run" = 0 ]; then
+    if ! run "$NGINX_TEST_CMD" >&2 || ! run "$NGINX_RELOAD_CMD" >&2; then die "certificate renewed but nginx could not be reloaded"; fi
+    audit tls ok "certificate renewed, nginx reloaded" "domain=$DOMAIN"
+    log "certificate for $DOMAIN renewed; nginx reloaded"
+  else
+    log "certificate for $DOMAIN not due for renewal (or dry run): nginx untouched"
+  fi
+  exit 0
+fi
+
+if [ "$TLS_ENABLED" = false ]; then
+  log "TLS is off for this environment: serving $DOMAIN over HTTP only"
+  ensure_site http
+  exit 0
+fi
+
+if ! have_certificate; then
+  log "no certificate for $DOMAIN yet: serving HTTP while one is requested"
+  ensure_site http
+  issue_certificate
+  if [ "$dry_run" = 1 ]; then
+    log "dry run: certbot can issue a certificate for $DOMAIN; a real run would then switch nginx to HTTPS"
+    install_renew_timer
+    exit 0
+  fi
+  have_certificate || die "certbot reported success but $cert_dir holds no certificate; nginx keeps serving HTTP"
+fi
+ensure_site https
+install_renew_timer
