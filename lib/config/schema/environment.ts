@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
-import { backupsSchema, instanceSchema, logsSchema } from './host';
+import { availabilityZone, backupsSchema, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 
 export const hostedZoneSchema = z.strictObject({
@@ -61,7 +61,7 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
   }
   const zone = env.instance.availabilityZone;
-  if (zone !== undefined && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {
+  if (zone !== undefined && availabilityZone.safeParse(zone).success && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {
     ctx.addIssue({ code: 'custom', path: ['instance', 'availabilityZone'], message: `is not in this environment's region "${env.region}"` });
   }
   const transition = env.backups.transitionToInfrequentAccessDays;

@@ -1,0 +1,133 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { buildAwsApp } from '../../bin/compose';
+import { cdkJsonContext } from '../../bin/config-file';
+import { stackNames } from '../../lib/names';
+import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
+import { shippedConfig, shippedValidationReport } from '../helpers/synth';
+
+/** Every acknowledgement recorded on the constructs under `root`: construct path, rule id, reason. */
+function acknowledgementsUnder(root: IConstruct): { path: string; id: string; reason: string }[] {
+  return root.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) =>
+          Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^Annotation::/, ''), reason })),
+        ),
+    );
+}
+
+describe('cdk-nag and CloudFormation validation', () => {
+  test('the shipped synth reports no violation from any validation plugin', () => {
+    const report = shippedValidationReport();
+    for (const plugin of report.pluginReports) {
+      expect({ plugin: plugin.pluginName, violations: plugin.violations }).toEqual({ plugin: plugin.pluginName, violations: [] });
+      expect(plugin.conclusion).toBe('success');
+    }
+  });
+
+  test('the AWS Solutions checks are live: an unacknowledged finding fails synth', () => {
+    const app = new App({ context: cdkJsonContext(), outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    new s3.Bucket(new Stack(app, 'Probe'), 'Bucket', { enforceSSL: true });
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+    rmSync(app.outdir, { recursive: true, force: true });
+  });
+
+  test('data and host stacks acknowledge exactly these rules, each on its own construct, never on a stack', () => {
+    const app = buildAwsApp(shippedConfig(), { context: cdkJsonContext() });
+    for (const env of ['dev', 'prod']) {
+      const acks = [stackNames.data('auraxis', env), stackNames.host('auraxis', env)].flatMap((name) => acknowledgementsUnder(app.node.findChild(name)));
+      const byPath = acks.map((a) => `${a.path.replace(/^auraxis-\w+-/, '')} ${a.id}`).sort();
+      expect(byPath).toEqual(
+        [
+          'data/AlarmTopic AwsSolutions-SNS2',
+          'data/Backups/Bucket AwsSolutions-S1',
+          `data/HostBackupsPolicy AwsSolutions-IAM5[Resource::<BackupsBucket2936A3AA.Arn>/${env}/*]`,
+          'host/DeployRole/Role AwsSolutions-IAM5[Resource::*]',
+          ...['data', 'health', 'host'].map(
+            (k) => `host/DeployRole/Role AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:stack/auraxis-${env}-${k}/*]`,
+          ),
+          'host/Host/Instance AwsSolutions-EC28',
+          ...(env === 'prod' ? [] : ['host/Host/Instance AwsSolutions-EC29']),
+          'host/Host/Instance CloudFormation-Validate::E1152',
+          'host/Host/Instance/InstanceRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+          'host/Host/Instance/InstanceRole AwsSolutions-IAM5[Resource::*]',
+          'host/Host/SecurityGroup AwsSolutions-EC23',
+          'host/Vpc AwsSolutions-VPC7',
+        ].sort(),
+      );
+      for (const ack of acks) {
+        expect(ack.path).toContain('/');
+        expect(ack.reason.length).toBeGreaterThan(80);
+        expect(ack.reason).not.toMatch(/\b(TODO|TBD|n\/a|not needed|suppress(ed)?)\b/i);
+      }
+    }
+  });
+
+  test('a configured availability zone synthesizes cleanly with cdk-nag (its hardcoded-zone warning is acknowledged on the VPC and instance)', () => {
+    const config = configWith((c) => {
+      c.environments = { dev: c.environments.dev };
+      c.environments.dev.instance.availabilityZone = 'us-east-1c';
+    });
+    const outdir = mkdtempSync(join(tmpdir(), 'az-'));
+    try {
+      buildAwsApp(config, { context: cdkJsonContext(), outdir }).synth();
+      const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { violations: unknown[] }[] };
+      expect(report.pluginReports.flatMap((p) => p.violations)).toEqual([]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bad input AWS would reject fails at synth with the key path', () => {
+  const problems = (edit: (raw: ReturnType<typeof shippedConfigInput>) => void) => {
+    const raw = shippedConfigInput();
+    edit(raw);
+    return problemsOf(raw);
+  };
+
+  test.each<[string, (raw: ReturnType<typeof shippedConfigInput>) => void, string]>([
+    ['a hosted zone id without a name', (c) => delete c.environments.prod.hostedZone.name, 'environments.prod.hostedZone.name: is required'],
+    [
+      'an availability zone outside the region',
+      (c) => (c.environments.prod.instance.availabilityZone = 'sa-east-1a'),
+      'environments.prod.instance.availabilityZone: "sa-east-1a" is not in this environment\'s region "us-east-1"',
+    ],
+    [
+      'a malformed availability zone',
+      (c) => (c.environments.prod.instance.availabilityZone = 'us-east-1'),
+      'environments.prod.instance.availabilityZone: "us-east-1" is not an availability zone name (e.g. us-east-1b)',
+    ],
+    [
+      'a root volume smaller than the image',
+      (c) => (c.environments.dev.instance.rootVolumeGiB = 4),
+      'environments.dev.instance.rootVolumeGiB: 4 must be at least 8 (the size of the Amazon Linux 2023 image snapshot)',
+    ],
+    [
+      'a root volume beyond gp3',
+      (c) => (c.environments.dev.instance.rootVolumeGiB = 20000),
+      'environments.dev.instance.rootVolumeGiB: 20000 must be at most 16384 (the gp3 maximum)',
+    ],
+    [
+      'an unknown CPU credit mode',
+      (c) => (c.environments.dev.instance.cpuCredits = 'burst'),
+      'environments.dev.instance.cpuCredits: "burst" must be standard or unlimited',
+    ],
+    [
+      'termination protection that is not a boolean',
+      (c) => (c.environments.prod.instance.terminationProtection = 'yes'),
+      'environments.prod.instance.terminationProtection: "yes" must be true or false',
+    ],
+  ])('%s', (_name, edit, message) => {
+    expect(problems(edit)).toEqual([message]);
+  });
+});
