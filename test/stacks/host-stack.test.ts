@@ -253,7 +253,7 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Condition: {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis:environment:${env}`,
+            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis-infra:environment:${env}`,
           },
         },
       },
