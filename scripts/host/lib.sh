@@ -79,9 +79,10 @@ DEPLOY_ACTOR=${DEPLOY_ACTOR:-${SUDO_USER:-$(id -un)}}
 SYSTEMD_DIR=${SYSTEMD_DIR:-/etc/systemd/system}
 SYSTEMCTL_CMD=${SYSTEMCTL_CMD:-systemctl}
 
-for setting in LOCK_WAIT_SECONDS HEALTH_TIMEOUT HEALTH_INTERVAL MIN_FREE_MB; do
+for setting in LOCK_WAIT_SECONDS HEALTH_TIMEOUT MIN_FREE_MB; do
   [[ ${!setting} =~ ^[0-9]+$ ]] || die "$setting must be a whole number, got '${!setting}'"
 done
+[[ $HEALTH_INTERVAL =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "HEALTH_INTERVAL must be a number of seconds, got '$HEALTH_INTERVAL'"
 unset setting
 
 # ---------------------------------------------------------------------------------------------

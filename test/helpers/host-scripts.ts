@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { projectRoot } from './paths';
+
+/** Where the reviewed host scripts live. */
+export const hostScriptsDir = resolve(projectRoot, 'scripts/host');
+
+/** Outcome of one script run. */
+export interface ScriptResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout and stderr, for asserting on messages wherever they were printed. */
+  readonly output: string;
+}
+
+/**
+ * Runs a command asynchronously (servers started in the test process keep answering meanwhile),
+ * with `env` added to the test's environment. Never rejects on a non-zero exit: tests assert it.
+ */
+export function runCommand(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, cwd?: string): Promise<ScriptResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, [...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr, output: `${stdout}\n${stderr}` }));
+  });
+}
+
+/** Runs `scripts/host/<name>` with bash. */
+export function runHostScript(name: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<ScriptResult> {
+  return runCommand('bash', [resolve(hostScriptsDir, name), ...args], env);
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port, or rejects after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs = 10000): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((done) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
+      socket.once('error', () => done(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The body of an HTTP GET, or the error's message (so a test can assert what is served). */
+export async function httpBody(url: string): Promise<string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return `${response.status} ${(await response.text()).trim()}`;
+  } catch (error) {
+    return `error ${(error as Error).message}`;
+  }
+}
+
+/** A small executable that appends its arguments (one line per call) to `logFile`, then runs `body`. */
+export function recorderScript(logFile: string, body = 'exit 0'): string {
+  return `#!/usr/bin/env bash\nprintf '%s\\n' "$(basename "$0") $*" >> '${logFile}'\n${body}\n`;
+}

@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { waitForPort } from './host-scripts';
+import { projectRoot } from './paths';
+
+/**
+ * A real S3-compatible server (`s3rver`, from devDependencies) on 127.0.0.1:`port` with one bucket,
+ * reached by the AWS CLI through `--endpoint-url`. Runs as a child process; `stop()` kills it.
+ */
+export class S3Server {
+  private child?: ChildProcess;
+
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly bucket: string,
+  ) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Environment for the AWS CLI: s3rver's fixed credentials, no profile or instance metadata lookups. */
+  get awsEnv(): Record<string, string> {
+    return {
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: join(this.dir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(this.dir, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_PAGER: '',
+    };
+  }
+
+  async start(): Promise<void> {
+    const data = join(this.dir, 'data');
+    mkdirSync(data, { recursive: true });
+    const bin = resolve(projectRoot, 'node_modules/s3rver/bin/s3rver.js');
+    this.child = spawn(process.execPath, [bin, '-d', data, '-a', '127.0.0.1', '-p', String(this.port), '--silent', '--configure-bucket', this.bucket], {
+      stdio: 'ignore',
+    });
+    await waitForPort(this.port);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((done) => {
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+    });
+  }
+}
