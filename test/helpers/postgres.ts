@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Debian's PostgreSQL binaries (the newest installed major version). */
@@ -17,17 +17,17 @@ function uidOf(user: string): { uid: number; gid: number } {
 
 /**
  * A throwaway PostgreSQL cluster on 127.0.0.1:`port`, owned by the `postgres` user (initdb refuses
- * root), trust authentication, no fsync. `stop()` shuts it down immediately.
+ * root), trust authentication, no fsync, in its own directory under /tmp (which the `postgres`
+ * user can reach, unlike a root-only temp dir). `stop()` shuts it down and removes the directory.
  */
 export class PostgresCluster {
+  readonly dir: string;
   readonly data: string;
   private readonly bin = postgresBin();
 
-  constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {
-    this.data = join(dir, 'data');
+  constructor(readonly port: number) {
+    this.dir = mkdtempSync('/tmp/hostrt-pg-');
+    this.data = join(this.dir, 'data');
   }
 
   /** Environment that points libpq tools (psql, pg_dump, pg_restore) at this cluster. */
@@ -36,7 +36,6 @@ export class PostgresCluster {
   }
 
   start(): void {
-    mkdirSync(this.dir, { recursive: true });
     const { uid, gid } = uidOf('postgres');
     chownSync(this.dir, uid, gid);
     this.asPostgres(join(this.bin, 'initdb'), '-D', this.data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8');
@@ -55,6 +54,7 @@ export class PostgresCluster {
 
   stop(): void {
     spawnSync('runuser', ['-u', 'postgres', '--', join(this.bin, 'pg_ctl'), '-D', this.data, '-m', 'immediate', 'stop'], { stdio: 'pipe' });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Runs SQL with psql (stops at the first error) and returns the unaligned, tuples-only output. */
