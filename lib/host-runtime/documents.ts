@@ -1,0 +1,179 @@
+import { Token } from 'aws-cdk-lib';
+import type { AppConfig, NamedEnvironment } from '../config';
+import { backupPrefix } from '../names';
+import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
+import { type HostScriptName, hostScript } from './scripts';
+
+/** Options that come from other stacks, not from the config. */
+export interface HostDocumentOptions {
+  /** Name of the environment's backups bucket (a token from the data stack is fine). */
+  readonly backupBucketName: string;
+}
+
+/**
+ * Git refs a deploy accepts: branch, tag, `origin/<branch>` or sha. SSM checks it before anything
+ * runs; no quotes, spaces, `$`, `;`, backticks or a leading `-` can reach the shell or git.
+ * `deploy.sh` checks the same shape again (and refuses `..`).
+ */
+export const GIT_REF_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$';
+
+/** Who asked for a deploy or rollback, recorded in the state file and audit log. */
+export const REQUESTED_BY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9@._:/+=-]{0,127}$';
+
+/** Ends each script embedded in a document; no line of any script may equal it (a test checks). */
+export const HEREDOC_END = 'HOST_SCRIPT_END_7d1c';
+
+/** Where the documents install the scripts on the instance, one directory per operation. */
+export const hostLibDir = (appName: string) => `/usr/local/lib/${appName}-host`;
+
+/** Operator overrides on the instance, read before `host.env` (e.g. PGUSER, LEGACY_APP_DIRS). */
+export const hostOverridesFile = (appName: string) => `/etc/default/${appName}-host`;
+
+/**
+ * The settings a document writes to `host.env` beside the scripts, from the validated config.
+ * The scripts read them as KEY=VALUE data; the process environment and the overrides file win.
+ */
+export function hostSettings(app: AppConfig, environment: NamedEnvironment, options: HostDocumentOptions): Record<string, string> {
+  const settings: Record<string, string> = {
+    APP_NAME: app.name,
+    ENV_NAME: environment.name,
+    // The checkout the first boot clones (lib/private/host-bootstrap.ts: /opt/<app>).
+    APP_DIR: `/opt/${app.name}`,
+    STATE_DIR: `/var/lib/${app.name}`,
+    COMPOSE_PROJECT: app.name,
+    COMPOSE_FILE: app.composeFile,
+    ENV_FILE: app.envFile,
+    HEALTH_URL: `http://127.0.0.1:${app.port}${app.healthPath}`,
+    APP_UPSTREAM: `http://127.0.0.1:${app.port}`,
+    DOMAIN: environment.domain,
+    TLS_ENABLED: String(environment.tls),
+    CERTBOT_EMAIL: environment.alarmEmail,
+    BACKUP_BUCKET: options.backupBucketName,
+    BACKUP_PREFIX: backupPrefix(environment.name),
+    BACKUP_SCHEDULE: environment.backups.schedule,
+    AWS_REGION: environment.region,
+    AWS_DEFAULT_REGION: environment.region,
+    HOST_OVERRIDES_FILE: hostOverridesFile(app.name),
+  };
+  for (const [key, value] of Object.entries(settings)) {
+    if (Token.isUnresolved(value)) continue;
+    if (/[\n\r]/.test(value) || value.includes('{{')) {
+      throw new Error(`hostDocumentSpecs: setting ${key} (${JSON.stringify(value)}) must be one line without '{{'`);
+    }
+  }
+  return settings;
+}
+
+/** What each operation runs, takes and may spend. */
+interface OperationShape {
+  readonly script: HostScriptName;
+  readonly description: string;
+  readonly parameters: Readonly<Record<string, HostDocumentParameter>>;
+  /** Shell lines after the scripts are in place; `$dir` is the operation's directory. */
+  readonly invoke: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+const requestedBy: HostDocumentParameter = {
+  description: 'Who asked for this (recorded in the state file and the audit log).',
+  default: 'ssm',
+  allowedPattern: REQUESTED_BY_PATTERN,
+};
+const dryRun: HostDocumentParameter = { description: 'true: print what would change and change nothing.', default: 'false', allowedPattern: '^(true|false)$' };
+
+function operations(environment: NamedEnvironment): Record<HostOperation, OperationShape> {
+  return {
+    deploy: {
+      script: 'deploy.sh',
+      description: `Deploy a git ref of the app on the ${environment.name} host: lock, drift check, preflight, fetch, build, start, health check; the previous release is put back on failure.`,
+      parameters: {
+        gitRef: { description: 'Branch, tag, origin/<branch> or commit sha to deploy.', default: environment.gitRef, allowedPattern: GIT_REF_PATTERN },
+        requestedBy,
+      },
+      invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/deploy.sh" '{{ gitRef }}'`],
+      timeoutSeconds: 1800,
+    },
+    rollback: {
+      script: 'rollback.sh',
+      description: `Put the previous good release of the ${environment.name} host back, by commit, without git fetch.`,
+      parameters: { requestedBy },
+      invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/rollback.sh"`],
+      timeoutSeconds: 1200,
+    },
+    status: {
+      script: 'status.sh',
+      description: `Current and previous releases, health and containers of the ${environment.name} host.`,
+      parameters: { format: { description: 'text or json.', default: 'text', allowedPattern: '^(text|json)$' } },
+      invoke: [`exec bash "$dir/status.sh" '--{{ format }}'`],
+      timeoutSeconds: 60,
+    },
+    backup: {
+      script: 'backup.sh',
+      description: `Refresh the backup timer (OnCalendar ${environment.backups.schedule}) and back up Postgres and Redis of the ${environment.name} host to S3 now.`,
+      parameters: {},
+      invoke: ['bash "$dir/backup.sh" install-timer', 'exec bash "$dir/backup.sh" run'],
+      timeoutSeconds: 3600,
+    },
+    'restore-drill': {
+      script: 'restore-drill.sh',
+      description: `Restore the latest ${environment.name} backup into a scratch database, compare row counts with the source, drop it.`,
+      parameters: {},
+      invoke: ['exec bash "$dir/restore-drill.sh"'],
+      timeoutSeconds: 3600,
+    },
+    tls: {
+      script: 'tls.sh',
+      description: `Serve ${environment.domain} over HTTPS when a certificate exists (issue one with certbot, webroot), HTTP until then; install the renew timer.`,
+      parameters: { dryRun },
+      invoke: [`if [ '{{ dryRun }}' = true ]; then exec bash "$dir/tls.sh" apply --dry-run; fi`, 'exec bash "$dir/tls.sh" apply'],
+      timeoutSeconds: 600,
+    },
+    firewall: {
+      script: 'firewall.sh',
+      description: `UFW on the ${environment.name} host: inbound 80/443 only, outbound open for the SSM agent (apply), or print the rules (status).`,
+      parameters: {
+        action: { description: 'apply or status.', default: 'status', allowedPattern: '^(apply|status)$' },
+        dryRun,
+      },
+      invoke: [`if [ '{{ dryRun }}' = true ]; then exec bash "$dir/firewall.sh" '{{ action }}' --dry-run; fi`, `exec bash "$dir/firewall.sh" '{{ action }}'`],
+      timeoutSeconds: 120,
+    },
+  };
+}
+
+/** Shell lines that write `text` verbatim to `path` (a quoted here-document: no expansion). */
+function writeFile(path: string, text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  if (lines.includes(HEREDOC_END)) throw new Error(`hostDocumentSpecs: ${path} contains the line ${HEREDOC_END}`);
+  return [`cat > ${path} <<'${HEREDOC_END}'`, ...lines, HEREDOC_END];
+}
+
+/**
+ * One SSM Command document spec per host operation. Each document installs the reviewed scripts
+ * (`lib.sh`, the operation's script) and the environment's settings (`host.env`) into
+ * `/usr/local/lib/<app>-host/<operation>/` and runs the script there, so what runs is exactly the
+ * merged text and an operator can run the same file by hand. `HOST_LIB_DIR` moves the directory.
+ */
+export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment, options: HostDocumentOptions): HostDocumentSpec[] {
+  const settings = hostSettings(app, environment, options);
+  const env = `${Object.entries(settings)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n')}\n`;
+  return Object.entries(operations(environment)).map(([operation, shape]) => ({
+    operation: operation as HostOperation,
+    description: shape.description,
+    parameters: shape.parameters,
+    runCommand: [
+      'set -eu',
+      `dir="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
+      'install -d -m 0755 "$dir"',
+      ...writeFile('"$dir/lib.sh"', hostScript('lib.sh')),
+      ...writeFile(`"$dir/${shape.script}"`, hostScript(shape.script)),
+      ...writeFile('"$dir/host.env"', env),
+      'chmod 0755 "$dir"/*.sh',
+      ...shape.invoke,
+    ],
+    timeoutSeconds: shape.timeoutSeconds,
+  }));
+}

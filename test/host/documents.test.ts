@@ -1,0 +1,160 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lazy, Stack } from 'aws-cdk-lib';
+import { environmentsOf, type NamedEnvironment } from '../../lib/config';
+import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
+import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { GitFixture } from '../helpers/git-fixture';
+import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
+import { shippedConfig } from '../helpers/synth';
+
+const ALL_OPERATIONS: Record<HostOperation, string> = {
+  deploy: 'deploy.sh',
+  rollback: 'rollback.sh',
+  status: 'status.sh',
+  backup: 'backup.sh',
+  'restore-drill': 'restore-drill.sh',
+  tls: 'tls.sh',
+  firewall: 'firewall.sh',
+};
+
+const config = shippedConfig();
+const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
+const specs = hostDocumentSpecs(config.app, prod, { backupBucketName: 'auraxis-prod-backups' });
+const spec = (operation: HostOperation) => specs.find((s) => s.operation === operation) as HostDocumentSpec;
+
+/** The here-documents of a runCommand, by target path. */
+function embedded(s: HostDocumentSpec): Record<string, string> {
+  const files: Record<string, string> = {};
+  const lines = s.runCommand;
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^cat > "\$dir\/(.+)" <<'(.+)'$/.exec(lines[i]);
+    if (!match) continue;
+    const end = lines.indexOf(match[2], i + 1);
+    files[match[1]] = `${lines.slice(i + 1, end).join('\n')}\n`;
+    i = end;
+  }
+  return files;
+}
+
+/** The runCommand as SSM runs it: parameters substituted (defaults unless given), lines joined. */
+function rendered(s: HostDocumentSpec, values: Record<string, string> = {}): string {
+  return s.runCommand.join('\n').replace(/\{\{ (\w+) \}\}/g, (_, name: string) => {
+    const value = values[name] ?? s.parameters[name]?.default;
+    if (value === undefined) throw new Error(`no value for ${name}`);
+    return value;
+  });
+}
+
+test('one document per host operation, each running its own reviewed script', () => {
+  expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
+  for (const s of specs) {
+    expect(Object.keys(embedded(s)).sort()).toEqual([ALL_OPERATIONS[s.operation], 'host.env', 'lib.sh'].sort());
+    expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
+    expect(s.timeoutSeconds).toBeGreaterThan(0);
+  }
+});
+
+test('scripts are embedded verbatim, and no script line could end a here-document or read as an SSM parameter', () => {
+  for (const s of specs) {
+    for (const [name, text] of Object.entries(embedded(s))) {
+      if (name === 'host.env') continue;
+      expect(text).toBe(readFileSync(join(hostScriptsDir, name), 'utf8'));
+      expect(text.split('\n')).not.toContain(HEREDOC_END);
+      expect(text).not.toContain('{{');
+    }
+  }
+});
+
+test('every parameter the script references is declared with a default and an allowedPattern, and vice versa', () => {
+  for (const s of specs) {
+    const referenced = new Set([...s.runCommand.join('\n').matchAll(/\{\{ (\w+) \}\}/g)].map((m) => m[1]));
+    expect([...referenced].sort()).toEqual(Object.keys(s.parameters).sort());
+    for (const [name, parameter] of Object.entries(s.parameters)) {
+      expect(parameter.allowedPattern).toBeDefined();
+      expect(parameter.default).toMatch(new RegExp(parameter.allowedPattern as string));
+      expect(parameter.description.length).toBeGreaterThan(5);
+      // Parameters only ever appear inside single quotes, which the patterns keep out.
+      for (const line of s.runCommand.filter((l) => l.includes(`{{ ${name} }}`))) expect(line).toMatch(new RegExp(`'[^']*\\{\\{ ${name} \\}\\}[^']*'`));
+    }
+  }
+  expect(Object.keys(spec('deploy').parameters).sort()).toEqual(['gitRef', 'requestedBy']);
+  expect(spec('deploy').parameters.gitRef.default).toBe(prod.gitRef);
+  expect(Object.keys(spec('tls').parameters)).toEqual(['dryRun']);
+  expect(Object.keys(spec('firewall').parameters).sort()).toEqual(['action', 'dryRun']);
+});
+
+test.each(['origin/master', 'main', 'v1.8.2', 'release/2024-05', '4f2a9c1e0b7d6a5c3e1f2a9c1e0b7d6a5c3e1f2a'])('gitRef accepts %s', (ref) => {
+  expect(ref).toMatch(new RegExp(GIT_REF_PATTERN));
+});
+
+test.each(["v1'; reboot; '", 'v1;reboot', '$(reboot)', '`reboot`', '--upload-pack=evil', 'a b', 'v1\nreboot', '-v', '', 'x'.repeat(201)])(
+  'gitRef rejects %j',
+  (ref) => {
+    expect(ref).not.toMatch(new RegExp(GIT_REF_PATTERN));
+  },
+);
+
+test('host.env carries the environment settings from the config, schedule included', () => {
+  const env = embedded(spec('backup'))['host.env'];
+  expect(env).toContain('APP_NAME=auraxis\nENV_NAME=prod\nAPP_DIR=/opt/auraxis\n');
+  expect(env).toContain(`BACKUP_SCHEDULE=${prod.backups.schedule}\n`);
+  expect(env).toContain('BACKUP_BUCKET=auraxis-prod-backups\nBACKUP_PREFIX=prod/\n');
+  expect(env).toContain(`HEALTH_URL=http://127.0.0.1:${config.app.port}${config.app.healthPath}\n`);
+  expect(env).toContain(`COMPOSE_FILE=${config.app.composeFile}\nENV_FILE=${config.app.envFile}\n`);
+  expect(env).toContain(`DOMAIN=${prod.domain}\nTLS_ENABLED=true\n`);
+  const dev = environmentsOf(config).find((e) => e.name === 'dev') as NamedEnvironment;
+  expect(embedded(hostDocumentSpecs(config.app, dev, { backupBucketName: 'b' })[0])['host.env']).toContain('TLS_ENABLED=false\n');
+});
+
+test('a bucket name token from another stack passes through unresolved', () => {
+  const stack = new Stack();
+  const token = Lazy.string({ produce: () => 'resolved-bucket' });
+  const withToken = hostDocumentSpecs(config.app, prod, { backupBucketName: token });
+  // host.env is written last; lib.sh has a BACKUP_BUCKET= line of its own.
+  const line = withToken[0].runCommand.filter((l) => l.startsWith('BACKUP_BUCKET=')).at(-1);
+  expect(stack.resolve(line)).toBe('BACKUP_BUCKET=resolved-bucket');
+});
+
+test('each document stays under the SSM limit of 64 KB of content', () => {
+  for (const s of specs) expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThan(64 * 1024);
+});
+
+describe('the rendered documents run', () => {
+  const root = mkdtempSync('/tmp/hostrt-docs-');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  test('status: installs lib.sh, status.sh and host.env, and reports from them (the environment overriding host.env)', async () => {
+    // GIVEN a checkout and a state file where the test puts them
+    const fixture = new GitFixture(join(root, 'git'));
+    const commit = fixture.commit({ 'README.md': 'app\n' }, 'first', 'v1');
+    fixture.cloneTo();
+    const stateDir = join(root, 'state');
+    mkdirSync(stateDir);
+    const release = { ref: 'v1', commit, deployedAt: '2024-01-01T00:00:00Z', deployedBy: 'ci', action: 'deploy' };
+    writeFileSync(join(stateDir, 'deploy_state.json'), JSON.stringify({ schemaVersion: 1, current: release, previous: null }));
+
+    // WHEN SSM would run the status document with format=json
+    const result = await runCommand('sh', ['-c', rendered(spec('status'), { format: 'json' })], {
+      HOST_LIB_DIR: join(root, 'lib'),
+      APP_DIR: fixture.checkout,
+      STATE_DIR: stateDir,
+      HEALTH_URL: 'http://127.0.0.1:9/healthz',
+      CONTAINER_CMD: 'false',
+    });
+
+    // THEN
+    expect(result.code).toBe(0);
+    const installed = join(root, 'lib/status');
+    expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(readFileSync(join(hostScriptsDir, 'status.sh'), 'utf8'));
+    expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      app: 'auraxis',
+      environment: 'prod',
+      current: { ref: 'v1', commit },
+      checkout: { path: fixture.checkout, commit, clean: true, matchesCurrent: true },
+      health: { ok: false, httpStatus: null },
+      containers: [],
+    });
+  });
+});
