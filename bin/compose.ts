@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppChart } from '../charts/app-chart';
 import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application';
 import { environmentsOf, type ProjectConfig } from '../lib/config';
+import { hostDocumentSpecs } from '../lib/host-runtime/documents';
 import { stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
 import { HostStack } from '../lib/stacks/host-stack';
@@ -48,9 +49,8 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
         alarmTopic: data.alarmTopic,
         containerLogGroup: data.containerLogGroup,
         systemLogGroup: data.systemLogGroup,
-        // Not yet connected: hostDocumentSpecs(config.app, environment, { backupBucketName: data.backupsBucket.bucketName })
-        // from lib/host-runtime/documents.ts, once it exists. Until then no SSM document is created.
-        hostDocuments: [],
+        // The reviewed scripts of scripts/host, as SSM documents: what runs on the host is what was merged.
+        hostDocuments: hostDocumentSpecs(config.app, environment, { backupBucketName: data.backupsBucket.bucketName }),
         description: `${config.app.name} ${environment.name}: EC2 compose host, VPC, host alarms, SSM documents, GitHub deploy role`,
       }),
     );

@@ -273,13 +273,27 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     );
   });
 
-  test.each(['dev', 'prod'])('%s reads only its own stacks; sends nothing while no document exists', (env) => {
+  test.each(['dev', 'prod'])('%s reads only its own stacks and sends only its own documents, to its own instance', (env) => {
     const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleDefaultPolicy'))!;
     const statements = policy.Properties.PolicyDocument.Statement;
     expect(statements.find((s: { Sid?: string }) => s.Sid === 'ReadEnvironmentStacks').Resource).toEqual(
       ['data', 'health', 'host'].map((kind) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/auraxis-${env}-${kind}/*`),
     );
-    expect(JSON.stringify(statements)).not.toContain('ssm:SendCommand');
+    const send = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().includes('ssm:SendCommand'));
+    expect(send).toEqual([
+      {
+        Sid: 'SendHostDocuments',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: [
+          ...['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
+          { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+        ],
+      },
+    ]);
+    // Each ARN names a document this stack creates, so the role can run nothing else.
+    const documentNames = Object.values(host(env).findResources('AWS::SSM::Document')).map((d) => d.Properties.Name);
+    expect(documentNames.sort()).toEqual(['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `auraxis-${env}-${op}`));
   });
 
   test('no IAM statement in any shipped stack allows Action "*" or a service-wide "<service>:*"; no admin policy', () => {
