@@ -55,7 +55,7 @@ async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operatio
 
 async function hostCommand(ctx: OpsContext, args: OpsArgs, env: NamedEnvironment): Promise<OpsOutcome> {
   const operation = args.command as HostOperation;
-  const result = await runHostOperation(ctx, env, operation, hostParameters(operation, args, env));
+  const result = await runHostOperation(ctx, env, operation, hostParameters(operation, args, env, ctx.actor));
   const ok = result.status === 'Success' && result.exitCode === 0;
   const header = `[${env.name}] ${operation}: ${result.status} (exit ${result.exitCode}, command ${result.commandId})`;
   const text = [header, result.stdout.trimEnd(), result.stderr.trimEnd() && `stderr:\n${result.stderr.trimEnd()}`].filter(Boolean).join('\n');
@@ -85,7 +85,7 @@ async function validate(ctx: OpsContext, env: NamedEnvironment): Promise<CheckRe
     const instanceId = await instanceIdOf(ctx.config, env);
     ssmPing = await ssmPingStatus(new SSMClient({ region: env.region }), instanceId);
     if (ssmPing === 'Online') {
-      const status = await runHostOperation(ctx, env, 'status', {});
+      const status = await runHostOperation(ctx, env, 'status', { format: 'json' });
       hostStatus = status.status === 'Success' ? parseHostStatus(status.stdout) : undefined;
     }
   }

@@ -1,3 +1,4 @@
+import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { hostCommandInput } from '../../scripts/ops/commands/host-command';
 import { hostParameters } from '../../scripts/ops/commands/host-parameters';
 import { parseArgs } from '../../scripts/ops/commands/parse-args';
@@ -66,14 +67,37 @@ describe('environmentStackNames', () => {
 describe('hostParameters', () => {
   const config = shippedConfig();
   const prod = { ...config.environments.prod, name: 'prod' };
-  test('deploy uses --ref, else the configured gitRef', () => {
-    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod', '--ref', 'v2'], ENVS), prod)).toEqual({ gitRef: 'v2' });
-    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod)).toEqual({ gitRef: 'origin/master' });
+  test('deploy uses --ref, else the configured gitRef, and records who asked', () => {
+    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod', '--ref', 'v2'], ENVS), prod, 'ana')).toEqual({ gitRef: 'v2', requestedBy: 'ana' });
+    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod, 'github:ana')).toEqual({ gitRef: 'origin/master', requestedBy: 'github:ana' });
+    expect(hostParameters('rollback', parseArgs(['rollback', '--env', 'prod'], ENVS), prod, 'Ana Souza')).toEqual({ requestedBy: 'Ana-Souza' });
   });
-  test('tls passes dry-run; firewall applies only with --apply', () => {
-    expect(hostParameters('tls', parseArgs(['tls', '--env', 'prod', '--dry-run'], ENVS), prod)).toEqual({ dryRun: 'true' });
-    expect(hostParameters('firewall', parseArgs(['firewall', '--env', 'prod'], ENVS), prod)).toEqual({ action: 'status' });
-    expect(hostParameters('firewall', parseArgs(['firewall', '--env', 'prod', '--apply'], ENVS), prod)).toEqual({ action: 'apply' });
+  test('tls passes dry-run; firewall applies only with --apply; status follows --json', () => {
+    expect(hostParameters('tls', parseArgs(['tls', '--env', 'prod', '--dry-run'], ENVS), prod, 'ana')).toEqual({ dryRun: 'true' });
+    expect(hostParameters('firewall', parseArgs(['firewall', '--env', 'prod'], ENVS), prod, 'ana')).toEqual({ action: 'status' });
+    expect(hostParameters('firewall', parseArgs(['firewall', '--env', 'prod', '--apply'], ENVS), prod, 'ana')).toEqual({ action: 'apply' });
+    expect(hostParameters('status', parseArgs(['status', '--env', 'prod', '--json'], ENVS), prod, 'ana')).toEqual({ format: 'json' });
+  });
+
+  test('every parameter the CLI sends is declared by the document it targets, and passes its allowedPattern', () => {
+    const specs = hostDocumentSpecs(shippedConfig().app, prod, { backupBucketName: 'bucket' });
+    const cases: [string[], string][] = [
+      [['deploy', '--env', 'prod', '--ref', 'v2'], 'deploy'],
+      [['rollback', '--env', 'prod'], 'rollback'],
+      [['status', '--env', 'prod', '--json'], 'status'],
+      [['tls', '--env', 'prod', '--dry-run'], 'tls'],
+      [['firewall', '--env', 'prod', '--apply'], 'firewall'],
+      [['backup', '--env', 'prod'], 'backup'],
+      [['restore-drill', '--env', 'prod'], 'restore-drill'],
+    ];
+    for (const [argv, operation] of cases) {
+      const spec = specs.find((s) => s.operation === operation)!;
+      for (const [name, value] of Object.entries(hostParameters(spec.operation, parseArgs(argv, ENVS), prod, 'github:ana'))) {
+        expect([operation, name, name in spec.parameters]).toEqual([operation, name, true]);
+        const pattern = spec.parameters[name].allowedPattern;
+        if (pattern) expect([operation, name, new RegExp(pattern).test(value)]).toEqual([operation, name, true]);
+      }
+    }
   });
 });
 
@@ -87,7 +111,12 @@ describe('evaluateChecklist', () => {
       { name: 'auraxis-prod-cpu', state: 'OK' },
     ],
     health: { url: 'https://api.auraxis.com.br/healthz', status: 200 },
-    hostStatus: { current: { ref: 'v2', commit: 'a'.repeat(40) }, previous: { ref: 'v1', commit: 'b'.repeat(40) }, healthy: true },
+    hostStatus: {
+      current: { ref: 'v2', commit: 'a'.repeat(40) },
+      previous: { ref: 'v1', commit: 'b'.repeat(40) },
+      health: { url: 'http://127.0.0.1:3000/healthz', ok: true, httpStatus: 200 },
+      checkout: { matchesCurrent: true, clean: true },
+    },
   };
 
   test('a healthy environment passes every check', () => {
@@ -98,6 +127,8 @@ describe('evaluateChecklist', () => {
       ['host reachable through SSM', true],
       ['no alarm firing', true],
       ['health https://api.auraxis.com.br/healthz', true],
+      ['app healthy from the host itself', true],
+      ['checkout matches the recorded release', true],
       ['release recorded on the host', true],
       ['rollback target available', true],
     ]);
@@ -115,6 +146,21 @@ describe('evaluateChecklist', () => {
     expect(text).toContain('FAIL  [prod] no alarm firing: in ALARM: auraxis-health-prod');
     expect(text).toContain('FAIL  [prod] health https://api.auraxis.com.br/healthz: no answer: connect ECONNREFUSED');
     expect(text).toContain('-> read the alarm, then `ops status`');
+  });
+
+  test('public health failing while the host sees the app healthy points away from the app', () => {
+    const results = evaluateChecklist({ ...healthy, health: { url: 'https://api.auraxis.com.br/healthz', status: 502 } });
+    expect(results.filter((r) => !r.ok).map((r) => r.check)).toEqual(['health https://api.auraxis.com.br/healthz']);
+  });
+
+  test('a drifted checkout warns; an unhealthy app on the host fails', () => {
+    const results = evaluateChecklist({
+      ...healthy,
+      hostStatus: { ...healthy.hostStatus, checkout: { matchesCurrent: false, clean: false }, health: { url: 'http://127.0.0.1:3000/healthz', ok: false, httpStatus: null } },
+    });
+    expect(results.find((r) => r.check === 'checkout matches the recorded release')).toMatchObject({ ok: false, advisory: true });
+    expect(results.find((r) => r.check === 'app healthy from the host itself')).toMatchObject({ ok: false, advisory: false, detail: 'http://127.0.0.1:3000/healthz: no answer' });
+    expect(checklistPassed(results)).toBe(false);
   });
 
   test('a missing rollback target only warns', () => {

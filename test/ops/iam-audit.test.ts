@@ -1,7 +1,9 @@
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readRole } from '../../scripts/ops/aws/iam-roles';
+import { stackNames } from '../../lib/names';
 import { auditRole, type PolicyDocument, type RoleFacts } from '../../scripts/ops/commands/iam-audit';
+import { shippedConfig, shippedTemplate } from '../helpers/synth';
 
 const trust = (condition: Record<string, Record<string, string | string[]>>): PolicyDocument => ({
   Version: '2012-10-17',
@@ -122,5 +124,32 @@ describe('readRole (IAM edge)', () => {
 
     expect(facts).toEqual(goodDeployRole);
     expect(auditRole(facts, prodDeploy)).toEqual([]);
+  });
+});
+
+describe('the synthesized roles pass the runbook audit', () => {
+  /** The facts IAM would return for a role the host stack creates, read from the template. */
+  function roleFactsFromTemplate(env: string, roleIdPrefix: string): RoleFacts {
+    const template = shippedTemplate(stackNames.host('auraxis', env)).toJSON();
+    // biome-ignore lint/suspicious/noExplicitAny: template JSON, read field by field
+    const resources = template.Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const [roleId, role] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith(roleIdPrefix))!;
+    const policies = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId));
+    return {
+      roleName: roleId,
+      trustPolicy: role.Properties.AssumeRolePolicyDocument,
+      inlinePolicies: policies.map(([id, r]) => ({ name: id, document: r.Properties.PolicyDocument })),
+      attachedPolicyArns: (role.Properties.ManagedPolicyArns ?? []).map((arn: unknown) => JSON.stringify(arn)),
+    };
+  }
+
+  test.each(['dev', 'prod'])('%s deploy role: exact OIDC subject, SSM deploy actions, no wildcard action', (env) => {
+    const facts = roleFactsFromTemplate(env, 'DeployRole');
+    expect(auditRole(facts, { kind: 'deploy', githubRepository: shippedConfig().github.repository, environment: env })).toEqual([]);
+    // The same role judged as the other environment's is rejected: one trust subject per environment.
+    const other = env === 'dev' ? 'prod' : 'dev';
+    expect(auditRole(facts, { kind: 'deploy', githubRepository: shippedConfig().github.repository, environment: other }).map((f) => f.problem)).toEqual([
+      `trust sub is ["repo:auraxis/auraxis-infra:environment:${env}"], expected exactly "repo:auraxis/auraxis-infra:environment:${other}"`,
+    ]);
   });
 });

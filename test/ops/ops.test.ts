@@ -74,7 +74,7 @@ describe('ops deploy', () => {
     expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
       DocumentName: 'auraxis-prod-deploy',
       InstanceIds: ['i-0prod'],
-      Parameters: { gitRef: ['v2'] },
+      Parameters: { gitRef: ['v2'], requestedBy: ['ana'] },
       Comment: 'ops deploy by ana',
     });
     expect(outcome.ok).toBe(true);
@@ -88,7 +88,7 @@ describe('ops deploy', () => {
 
     const outcome = await runOps(ctx, parseArgs(['deploy', '--env', 'dev'], ['dev', 'prod']));
 
-    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-dev-deploy', Parameters: { gitRef: ['origin/master'] } });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-dev-deploy', Parameters: { gitRef: ['origin/master'], requestedBy: ['ana'] } });
     expect(outcome.ok).toBe(false);
     expect(outcome.text).toContain('[dev] deploy: Failed (exit 1, command cmd-10)');
     expect(outcome.text).toContain('stderr:\nhealth check timed out; previous release restored');
@@ -113,7 +113,15 @@ describe('ops validate', () => {
     ssm.on(GetCommandInvocationCommand).resolves({
       Status: 'Success',
       ResponseCode: 0,
-      StandardOutputContent: JSON.stringify({ current: { ref: 'v2', commit: 'c'.repeat(40) }, previous: { ref: 'v1', commit: 'd'.repeat(40) }, healthy: true }),
+      StandardOutputContent: JSON.stringify({
+        app: 'auraxis',
+        environment: 'prod',
+        current: { ref: 'v2', commit: 'c'.repeat(40) },
+        previous: { ref: 'v1', commit: 'd'.repeat(40) },
+        checkout: { path: '/opt/auraxis', commit: 'c'.repeat(40), clean: true, matchesCurrent: true },
+        health: { url: 'http://127.0.0.1:3000/healthz', ok: true, httpStatus: 200, error: null },
+        containers: [],
+      }),
     });
     cloudwatch.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [
@@ -126,13 +134,14 @@ describe('ops validate', () => {
     const outcome = await runOps({ config, actor: 'ana', wait: noWait, fetchImpl: fetchImpl as unknown as typeof fetch }, parseArgs(['validate', '--env', 'prod'], ['dev', 'prod']));
 
     expect(fetchImpl).toHaveBeenCalledWith('https://api.auraxis.com.br/healthz', expect.anything());
-    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-prod-status', InstanceIds: ['i-0prod'] });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-prod-status', InstanceIds: ['i-0prod'], Parameters: { format: ['json'] } });
     expect(outcome.ok).toBe(false);
     expect(outcome.text).toContain('PASS  [prod] stack auraxis-prod-health: deployed');
     expect(outcome.text).toContain('PASS  [prod] host reachable through SSM: agent Online');
     expect(outcome.text).toContain('FAIL  [prod] no alarm firing: in ALARM: auraxis-health-prod');
     expect(outcome.text).toContain('PASS  [prod] health https://api.auraxis.com.br/healthz: HTTP 200');
     expect(outcome.text).toContain(`PASS  [prod] release recorded on the host: current v2 (${'c'.repeat(12)})`);
+    expect(outcome.text).toContain('PASS  [prod] app healthy from the host itself: http://127.0.0.1:3000/healthz: 200');
     expect(outcome.text).toContain('Some required checks FAILED.');
   });
 });

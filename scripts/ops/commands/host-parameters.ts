@@ -2,11 +2,19 @@ import type { NamedEnvironment } from '../../../lib/config';
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import type { OpsArgs } from './parse-args';
 
-/** The SSM document parameters for a host command, from the CLI arguments and the environment's config. */
-export function hostParameters(operation: HostOperation, args: OpsArgs, environment: NamedEnvironment): Record<string, string> {
+/**
+ * The SSM document parameters for a host command, from the CLI arguments and the environment's
+ * config. Names match lib/host-runtime/documents.ts; `actor` lands in the host's state file and audit log.
+ */
+export function hostParameters(operation: HostOperation, args: OpsArgs, environment: NamedEnvironment, actor: string): Record<string, string> {
+  const requestedBy = actor.replace(/[^A-Za-z0-9@._:/+=-]/g, '-');
   switch (operation) {
     case 'deploy':
-      return { gitRef: args.ref ?? environment.gitRef };
+      return { gitRef: args.ref ?? environment.gitRef, requestedBy };
+    case 'rollback':
+      return { requestedBy };
+    case 'status':
+      return { format: args.json ? 'json' : 'text' };
     case 'tls':
       return { dryRun: String(args.dryRun) };
     case 'firewall':

@@ -17,11 +17,14 @@ export interface HealthFact {
   readonly error?: string;
 }
 
-/** What the host's `status` document printed as JSON (the subset the checklist reads). */
+/** What the host's `status` document (scripts/host/status.sh --json) printed: the subset the checklist reads. */
 export interface HostStatusFact {
   readonly current?: { readonly ref?: string; readonly commit?: string } | null;
   readonly previous?: { readonly ref?: string; readonly commit?: string } | null;
-  readonly healthy?: boolean;
+  /** The app's health URL as seen from the host itself (no DNS, TLS or security group in between). */
+  readonly health?: { readonly url?: string; readonly ok?: boolean; readonly httpStatus?: number | null };
+  /** The checkout under /opt/<app>: does it still hold the recorded release? */
+  readonly checkout?: { readonly matchesCurrent?: boolean | null; readonly clean?: boolean | null };
 }
 
 /** Everything the checklist looks at for one environment. */
@@ -82,6 +85,19 @@ export function evaluateChecklist(facts: EnvironmentFacts): CheckResult[] {
   );
 
   const status = facts.hostStatus;
+  push(
+    'app healthy from the host itself',
+    status?.health?.ok === true,
+    status?.health ? `${status.health.url ?? 'health URL'}: ${status.health.httpStatus ?? 'no answer'}` : 'host status unavailable',
+    'the containers are down or failing: `ops status` lists them; `ops rollback` returns to the previous release',
+  );
+  push(
+    'checkout matches the recorded release',
+    status?.checkout?.matchesCurrent === true && status.checkout.clean !== false,
+    status?.checkout ? `matches: ${status.checkout.matchesCurrent}, clean: ${status.checkout.clean}` : 'host status unavailable',
+    'someone changed /opt/<app> by hand; the next deploy will refuse until it is clean',
+    true,
+  );
   push(
     'release recorded on the host',
     Boolean(status?.current?.commit),
