@@ -121,7 +121,13 @@ lock_acquire() {
     log "waiting up to ${LOCK_WAIT_SECONDS}s for $LOCK_FILE"
   fi
   if ! flock "${wait_args[@]}" 9; then
-    holder=$(cat "$LOCK_FILE" 2>/dev/null || true)
+    # The holder writes its record just after it takes the lock: give it a moment to appear.
+    local _
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      holder=$(cat "$LOCK_FILE" 2>/dev/null || true)
+      [ -n "$holder" ] && break
+      sleep 0.1
+    done
     exec 9>&-
     audit "$op" refused "another deploy or rollback holds the lock" "$detail" "holder=\"${holder:-unknown}\""
     die -c 75 "another deploy or rollback is running (lock $LOCK_FILE held by: ${holder:-unknown}); wait for it to finish or retry with LOCK_WAIT_SECONDS=<seconds>"
