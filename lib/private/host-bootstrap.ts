@@ -79,6 +79,22 @@ export interface BootstrapOptions {
   readonly gitRef: string;
   /** CloudWatch agent settings. */
   readonly agent: AgentConfigOptions;
+  /** Size of the swap file created on the root volume; 0 for none. @default 0 */
+  readonly swapGiB?: number;
+}
+
+/**
+ * A swap file, so a memory spike pages instead of the kernel killing PostgreSQL. `dd` rather than
+ * `fallocate`: swap on a preallocated file is not supported on every filesystem.
+ */
+export function swapCommands(gib: number): string[] {
+  if (gib <= 0) return [];
+  return [
+    `# ${gib} GiB swap file`,
+    `if [ ! -f /swapfile ]; then dd if=/dev/zero of=/swapfile bs=1M count=${gib * 1024} status=none; chmod 0600 /swapfile; mkswap /swapfile; fi`,
+    'swapon --show=NAME --noheadings | grep -qx /swapfile || swapon /swapfile',
+    "grep -q '^/swapfile ' /etc/fstab || echo '/swapfile none swap defaults 0 0' >> /etc/fstab",
+  ];
 }
 
 /** The checkout directory of the app on the host. */
@@ -95,6 +111,7 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
   const composeUrl = `https://github.com/docker/compose/releases/download/${COMPOSE_VERSION}/docker-compose-linux-$(uname -m)`;
   return [
     'set -euo pipefail',
+    ...swapCommands(options.swapGiB ?? 0),
     'dnf install -y docker git rsyslog amazon-cloudwatch-agent',
     'systemctl enable --now rsyslog',
     'install -d -m 0755 /etc/docker',

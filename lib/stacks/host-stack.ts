@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,9 +18,6 @@ const HEALTH_REGION = 'us-east-1';
 
 /** VPC address range: one /26 public subnet is plenty for one instance. */
 export const HOST_VPC_CIDR = '10.0.0.0/24';
-
-/** Instance types below 2 GiB of memory: too small for the API, PostgreSQL and Redis together. */
-const UNDER_TWO_GIB = /^(t4g|t3|t3a)\.(nano|micro)$|^t2\.(nano|micro)$/;
 
 export interface HostStackProps extends StackProps {
   /** The application the host runs. */
@@ -79,12 +76,6 @@ export class HostStack extends Stack {
     this.zone = hostAvailabilityZone(environment);
     const prefix = `${app.name}-${environment.name}`;
     const instanceType = new ec2.InstanceType(environment.instance.type);
-    if (UNDER_TWO_GIB.test(environment.instance.type)) {
-      Annotations.of(this).addWarningV2(
-        'gitops:small-instance',
-        `instance.type ${environment.instance.type} has less than 2 GiB of memory: the API, PostgreSQL and Redis will compete for it (t4g.small is the smallest recommended)`,
-      );
-    }
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(HOST_VPC_CIDR),
@@ -117,6 +108,7 @@ export class HostStack extends Stack {
         appName: app.name,
         repository: app.repository,
         gitRef: environment.gitRef,
+        swapGiB: environment.instance.swapGiB,
         agent: {
           containerLogGroupName: logGroupNames.containers(app.name, environment.name),
           systemLogGroupName: logGroupNames.system(app.name, environment.name),

@@ -34,6 +34,8 @@ export const PRICES = {
   healthCheckOptionalFeature: 1.0,
   /** CloudWatch standard-resolution alarm, per alarm-month. */
   alarmMonth: 0.1,
+  /** CloudWatch custom metric (the agent's disk_used_percent), per metric-month. */
+  customMetricMonth: 0.3,
   /** CloudWatch Logs ingestion (standard class), per GB. */
   logsIngestGb: 0.5,
   /** CloudWatch Logs storage, per GB-month. */
@@ -42,14 +44,25 @@ export const PRICES = {
   s3StandardGbMonth: 0.023,
   /** S3 Standard-IA storage, per GB-month. */
   s3InfrequentGbMonth: 0.0125,
+  /**
+   * CloudWatch's always-free tier, per account and month (not the 12-month new-account tier):
+   * 10 alarms, 10 custom metrics, 5 GB of log data.
+   */
+  cloudwatchFreeTier: { alarms: 10, customMetrics: 10, logsGb: 5 },
 } as const;
 
 /** Usage the config does not state; the estimate's assumptions, in one place. */
 export const ASSUMPTIONS = {
   /** AWS bills a month as 730 hours. */
   hoursPerMonth: 730,
-  /** Host alarms per environment besides the health alarm (instance status check, disk). */
-  hostAlarmsPerEnvironment: 2,
+  /**
+   * Host alarms per environment besides the health alarm: auto-recovery (system status check),
+   * status checks, CPU, disk (lib/constructs/compose-host.ts, host-alarms.ts; a test counts them
+   * in the synthesized host stack so this cannot drift).
+   */
+  hostAlarmsPerEnvironment: 4,
+  /** Custom metrics the CloudWatch agent publishes per host (disk_used_percent for the disk alarm). */
+  customMetricsPerEnvironment: 1,
   /** Container and system logs shipped by a host that runs all month, in GB. */
   logGbPerFullMonth: 0.5,
   /** Size of one compressed daily Postgres backup, in GB. */
@@ -114,6 +127,31 @@ export function runningHoursPerMonth(environment: NamedEnvironment): number {
   return (weeklyHours * ASSUMPTIONS.hoursPerMonth) / 168;
 }
 
+function alarmsPerEnvironment(options: EstimateOptions): number {
+  return 1 + (options.hostAlarmsPerEnvironment ?? ASSUMPTIONS.hostAlarmsPerEnvironment);
+}
+
+function logIngestGb(environment: NamedEnvironment): number {
+  return (ASSUMPTIONS.logGbPerFullMonth * runningHoursPerMonth(environment)) / ASSUMPTIONS.hoursPerMonth;
+}
+
+/**
+ * The always-free CloudWatch allowance, once per account, as a negative line: what the
+ * environments of that account use of it, up to the allowance.
+ */
+function cloudwatchFreeTierLine(account: string, environments: readonly NamedEnvironment[], options: EstimateOptions): CostLine {
+  const free = PRICES.cloudwatchFreeTier;
+  const alarms = Math.min(free.alarms, environments.length * alarmsPerEnvironment(options));
+  const metrics = Math.min(free.customMetrics, environments.length * ASSUMPTIONS.customMetricsPerEnvironment);
+  const logsGb = Math.min(free.logsGb, environments.reduce((sum, e) => sum + logIngestGb(e), 0));
+  return {
+    environment: 'account',
+    item: `CloudWatch always-free tier (account ${account})`,
+    basis: `${alarms} alarms, ${metrics} custom metrics, ${logsGb.toFixed(2)} GB logs of the free ${free.alarms} / ${free.customMetrics} / ${free.logsGb} GB`,
+    usd: -cents(alarms * PRICES.alarmMonth + metrics * PRICES.customMetricMonth + logsGb * PRICES.logsIngestGb),
+  };
+}
+
 function environmentLines(environment: NamedEnvironment, options: EstimateOptions): CostLine[] {
   const env = environment.name;
   const line = (item: string, basis: string, usd: number): CostLine => ({ environment: env, item, basis, usd: cents(usd) });
@@ -137,9 +175,11 @@ function environmentLines(environment: NamedEnvironment, options: EstimateOption
       ? line('Route53 health check, HTTPS', `$${PRICES.healthCheckAwsEndpoint} + HTTPS option $${PRICES.healthCheckOptionalFeature}`, PRICES.healthCheckAwsEndpoint + PRICES.healthCheckOptionalFeature)
       : line('Route53 health check, HTTP', `$${PRICES.healthCheckAwsEndpoint}`, PRICES.healthCheckAwsEndpoint),
   );
-  const alarms = 1 + (options.hostAlarmsPerEnvironment ?? ASSUMPTIONS.hostAlarmsPerEnvironment);
+  const alarms = alarmsPerEnvironment(options);
   lines.push(line('CloudWatch alarms (health + host)', `${alarms} × $${PRICES.alarmMonth}`, alarms * PRICES.alarmMonth));
-  const ingestGb = (ASSUMPTIONS.logGbPerFullMonth * hours) / ASSUMPTIONS.hoursPerMonth;
+  const metrics = ASSUMPTIONS.customMetricsPerEnvironment;
+  lines.push(line('CloudWatch agent custom metrics', `${metrics} × $${PRICES.customMetricMonth}`, metrics * PRICES.customMetricMonth));
+  const ingestGb = logIngestGb(environment);
   const storedGb = (ingestGb * environment.logs.retentionDays) / 30;
   lines.push(
     line(
@@ -161,15 +201,17 @@ function environmentLines(environment: NamedEnvironment, options: EstimateOption
   return lines;
 }
 
-/** Per-resource monthly cost of every environment, plus the free account-wide guardrails. */
+/** Per-resource monthly cost of every environment, plus the account-wide guardrails and free tier. */
 export function estimateMonthlyCost(config: ProjectConfig, options: EstimateOptions = {}): CostLine[] {
-  const accounts = new Set(environmentsOf(config).map((e) => e.account)).size;
+  const environments = environmentsOf(config);
+  const accounts = [...new Set(environments.map((e) => e.account))];
   return [
-    ...environmentsOf(config).flatMap((environment) => environmentLines(environment, options)),
+    ...environments.flatMap((environment) => environmentLines(environment, options)),
+    ...accounts.map((account) => cloudwatchFreeTierLine(account, environments.filter((e) => e.account === account), options)),
     {
       environment: 'account',
       item: 'Budget, Cost Anomaly Detection, GitHub OIDC provider',
-      basis: `${accounts} account(s): one budget without actions, anomaly monitor and IAM provider are free`,
+      basis: `${accounts.length} account(s): one budget without actions, anomaly monitor and IAM provider are free`,
       usd: 0,
     },
   ];

@@ -1,4 +1,4 @@
-import { bootstrapCommands, cloudWatchAgentConfig, shellQuote } from '../../lib/private/host-bootstrap';
+import { bootstrapCommands, cloudWatchAgentConfig, shellQuote, swapCommands } from '../../lib/private/host-bootstrap';
 
 describe('host bootstrap builders', () => {
   test('shellQuote survives single quotes', () => {
@@ -31,5 +31,16 @@ describe('host bootstrap builders', () => {
     ]);
     expect(lines[0]).toBe('set -euo pipefail');
     expect(lines.join('\n')).not.toMatch(/\.env/);
+    expect(lines.join('\n')).not.toContain('swap');
+  });
+
+  test('a swap file of the configured size, created once, enabled now and at boot', () => {
+    expect(swapCommands(1)).toEqual([
+      '# 1 GiB swap file',
+      'if [ ! -f /swapfile ]; then dd if=/dev/zero of=/swapfile bs=1M count=1024 status=none; chmod 0600 /swapfile; mkswap /swapfile; fi',
+      'swapon --show=NAME --noheadings | grep -qx /swapfile || swapon /swapfile',
+      "grep -q '^/swapfile ' /etc/fstab || echo '/swapfile none swap defaults 0 0' >> /etc/fstab",
+    ]);
+    expect(swapCommands(0)).toEqual([]);
   });
 });

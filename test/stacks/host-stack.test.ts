@@ -1,7 +1,7 @@
-import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { githubOidcProviderArn, outputNames, stackNames } from '../../lib/names';
 import { COMPOSE_VERSION } from '../../lib/private/host-bootstrap';
-import { configWith } from '../helpers/config-fixtures';
+import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
 import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
@@ -423,14 +423,19 @@ describe('HostStack variants', () => {
     hostTemplate.resourceCountIs('AWS::Route53::RecordSet', 0);
   });
 
-  test('an instance type under 2 GiB is a warning, not an error', () => {
-    const { host: stack } = environmentStacks(
+  test('an instance type under 2 GiB needs swap: the config refuses swapGiB 0 on it', () => {
+    const { hostTemplate } = environmentStacks(
       configWith((c) => (c.environments.prod.instance.type = 't4g.micro')),
       'prod',
     );
-    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('instance.type t4g.micro has less than 2 GiB of memory'));
-    const ok = environmentStacks(shippedConfig(), 'prod');
-    Annotations.fromStack(ok.host).hasNoWarning('*', Match.stringLikeRegexp('less than 2 GiB'));
+    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.micro' });
+    const userData = JSON.stringify(Object.values(hostTemplate.findResources('AWS::EC2::Instance'))[0].Properties.UserData);
+    expect(userData).toContain('dd if=/dev/zero of=/swapfile bs=1M count=1024');
+    const raw = shippedConfigInput();
+    raw.environments.prod.instance = { type: 't4g.micro', swapGiB: 0 };
+    expect(problemsOf(raw)).toEqual([
+      'environments.prod.instance.swapGiB: 0 must be at least 1 on t4g.micro, which has less than 2 GiB for the API, PostgreSQL and Redis',
+    ]);
   });
 
   test('with host documents, the deploy role may send exactly those documents to exactly its instance', () => {

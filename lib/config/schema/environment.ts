@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
-import { availabilityZone, backupsSchema, instanceSchema, logsSchema } from './host';
+import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 
 export const hostedZoneSchema = z.strictObject({
@@ -34,7 +34,7 @@ const environmentFields = z.strictObject({
   hostedZone: hostedZoneSchema.optional(),
   /** Route53 health check settings. */
   healthCheck: healthCheckSchema.default({}),
-  instance: instanceSchema.default({ type: 't4g.small', rootVolumeGiB: 20 }),
+  instance: instanceSchema.prefault({}),
   backups: backupsSchema,
   logs: logsSchema.default({ retentionDays: 14 }),
   kubernetes: kubernetesSchema,
@@ -51,6 +51,13 @@ export const environmentSchema = environmentFields.superRefine(environmentChecks
 // zod runs this refinement even when a field failed a refinement of its own (not a type check),
 // so each check first makes sure the fields it compares are themselves valid.
 function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.RefinementCtx): void {
+  if (hasUnderTwoGiB(env.instance.type) && env.instance.swapGiB === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['instance', 'swapGiB'],
+      message: `must be at least 1 on ${env.instance.type}, which has less than 2 GiB for the API, PostgreSQL and Redis`,
+    });
+  }
   if (env.tls && !env.kubernetes.tlsSecretName) {
     ctx.addIssue({ code: 'custom', path: ['kubernetes', 'tlsSecretName'], message: 'is required when this environment has tls: true' });
   }

@@ -7,6 +7,11 @@ export const availabilityZone = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/,
 /** Retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
+/** Burstable types with less than 2 GiB of memory: the API, PostgreSQL and Redis need swap on them. */
+export function hasUnderTwoGiB(instanceType: string): boolean {
+  return /^(t4g|t3|t3a|t2)\.(nano|micro)$/.test(instanceType);
+}
+
 export const instanceScheduleSchema = z.strictObject({
   /** IANA time zone of the start and stop expressions. */
   timezone: timeZone.default('UTC'),
@@ -44,6 +49,17 @@ export const instanceSchema = z.strictObject({
    * @default - true for an environment named `prod`, false otherwise
    */
   terminationProtection: z.boolean(typeError('must be true or false')).optional(),
+  /**
+   * Swap file on the root volume, in GiB, so a memory spike pages instead of the kernel killing
+   * PostgreSQL. Required (at least 1) on instance types with less than 2 GiB of memory.
+   * @default 1
+   */
+  swapGiB: z
+    .number(typeError('must be a whole number of GiB'))
+    .int({ message: 'must be a whole number of GiB' })
+    .min(0, { message: 'must be 0 (no swap) or more' })
+    .max(16, { message: 'must be at most 16' })
+    .default(1),
 });
 
 export const backupsSchema = z.strictObject({
