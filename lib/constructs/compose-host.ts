@@ -115,7 +115,9 @@ export class ComposeHost extends Construct {
       blockDevices: [
         {
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeGiB, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true, deleteOnTermination: true }),
+          // Kept when the instance is terminated or replaced: PostgreSQL and Redis live on it, so a
+          // replacement that skipped the backup step can still be recovered from the old volume.
+          volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeGiB, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true, deleteOnTermination: false }),
         },
       ],
       disableApiTermination: props.terminationProtection ?? false,

@@ -89,7 +89,7 @@ describe('HostStack (shipped config): the instance', () => {
       BlockDeviceMappings: [
         {
           DeviceName: '/dev/xvda',
-          Ebs: { VolumeType: 'gp3', Encrypted: true, VolumeSize: shippedConfig().environments[env].instance.rootVolumeGiB, DeleteOnTermination: true },
+          Ebs: { VolumeType: 'gp3', Encrypted: true, VolumeSize: shippedConfig().environments[env].instance.rootVolumeGiB, DeleteOnTermination: false },
         },
       ],
     });
