@@ -3,7 +3,8 @@ import * as cdk8s from 'cdk8s';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppChart } from '../charts/app-chart';
 import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application';
-import { environmentsOf, type ProjectConfig } from '../lib/config';
+import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
+import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
 import { stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
@@ -24,6 +25,43 @@ export interface AwsAppOptions {
   readonly context?: Record<string, unknown>;
 }
 
+/** One environment's data stack and the host stack that uses its bucket, topic and log groups. */
+export interface EnvironmentStacks {
+  readonly data: DataStack;
+  readonly host: HostStack;
+}
+
+export interface EnvironmentStacksOptions {
+  /** SSM documents of the host. @default - the reviewed scripts of scripts/host (`hostDocumentSpecs`) */
+  readonly hostDocuments?: readonly HostDocumentSpec[];
+}
+
+/** Adds one environment's data and host stacks to an app, wired to each other. */
+export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, environment: NamedEnvironment, options: EnvironmentStacksOptions = {}): EnvironmentStacks {
+  const env = { account: environment.account, region: environment.region };
+  const data = new DataStack(app, stackNames.data(config.app.name, environment.name), {
+    env,
+    app: config.app,
+    environment,
+    description: `${config.app.name} ${environment.name}: state that outlives the host (backups, logs, alarm topic)`,
+    terminationProtection: true,
+  });
+  const host = new HostStack(app, stackNames.host(config.app.name, environment.name), {
+    env,
+    app: config.app,
+    environment,
+    githubRepository: config.github.repository,
+    hostBackupsPolicy: data.hostBackupsPolicy,
+    alarmTopic: data.alarmTopic,
+    containerLogGroup: data.containerLogGroup,
+    systemLogGroup: data.systemLogGroup,
+    // The reviewed scripts of scripts/host, as SSM documents: what runs on the host is what was merged.
+    hostDocuments: options.hostDocuments ?? hostDocumentSpecs(config.app, environment, { backupBucketName: data.backupsBucket.bucketName }),
+    description: `${config.app.name} ${environment.name}: EC2 compose host, VPC, host alarms, SSM documents, GitHub deploy role`,
+  });
+  return { data, host };
+}
+
 /** Every AWS stack for every environment, with cdk-nag's AWS Solutions checks run at synth. */
 export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}): cdk.App {
   const app = new cdk.App({ outdir: options.outdir, context: options.context });
@@ -31,29 +69,7 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
 
   const hosts: HostStack[] = [];
   for (const environment of environmentsOf(config)) {
-    const env = { account: environment.account, region: environment.region };
-    const data = new DataStack(app, stackNames.data(config.app.name, environment.name), {
-      env,
-      app: config.app,
-      environment,
-      description: `${config.app.name} ${environment.name}: state that outlives the host (backups, logs, alarm topic)`,
-      terminationProtection: true,
-    });
-    hosts.push(
-      new HostStack(app, stackNames.host(config.app.name, environment.name), {
-        env,
-        app: config.app,
-        environment,
-        githubRepository: config.github.repository,
-        hostBackupsPolicy: data.hostBackupsPolicy,
-        alarmTopic: data.alarmTopic,
-        containerLogGroup: data.containerLogGroup,
-        systemLogGroup: data.systemLogGroup,
-        // The reviewed scripts of scripts/host, as SSM documents: what runs on the host is what was merged.
-        hostDocuments: hostDocumentSpecs(config.app, environment, { backupBucketName: data.backupsBucket.bucketName }),
-        description: `${config.app.name} ${environment.name}: EC2 compose host, VPC, host alarms, SSM documents, GitHub deploy role`,
-      }),
-    );
+    hosts.push(addEnvironmentStacks(app, config, environment).host);
   }
   // Account-wide guardrails once per distinct account, in us-east-1 (Budgets and Cost Explorer live there).
   for (const account of [...new Set(environmentsOf(config).map((e) => e.account))]) {

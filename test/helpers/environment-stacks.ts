@@ -1,10 +1,11 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonContext } from '../../bin/config-file';
+import { addEnvironmentStacks } from '../../bin/compose';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
 import type { HostDocumentSpec } from '../../lib/host-runtime/document-spec';
-import { DataStack } from '../../lib/stacks/data-stack';
-import { HostStack } from '../../lib/stacks/host-stack';
+import type { DataStack } from '../../lib/stacks/data-stack';
+import type { HostStack } from '../../lib/stacks/host-stack';
 
 export interface EnvironmentStacks {
   readonly app: App;
@@ -15,25 +16,14 @@ export interface EnvironmentStacks {
 }
 
 /**
- * A fresh app with one environment's data and host stacks, wired as `bin/compose.ts` wires them,
+ * A fresh app with one environment's data and host stacks, wired by `bin/compose.ts` itself,
  * with the feature flags of `cdk.json` and without cdk-nag (the shared synth runs it).
+ * No SSM documents unless given: most variants are about the host, not the scripts.
  */
 export function environmentStacks(config: ProjectConfig, envName: string, hostDocuments: readonly HostDocumentSpec[] = []): EnvironmentStacks {
   const environment = environmentsOf(config).find((e) => e.name === envName);
   if (!environment) throw new Error(`no environment ${envName}`);
   const app = new App({ context: cdkJsonContext() });
-  const env = { account: environment.account, region: environment.region };
-  const data = new DataStack(app, `${envName}-data`, { env, app: config.app, environment });
-  const host = new HostStack(app, `${envName}-host`, {
-    env,
-    app: config.app,
-    environment,
-    githubRepository: config.github.repository,
-    hostBackupsPolicy: data.hostBackupsPolicy,
-    alarmTopic: data.alarmTopic,
-    containerLogGroup: data.containerLogGroup,
-    systemLogGroup: data.systemLogGroup,
-    hostDocuments,
-  });
+  const { data, host } = addEnvironmentStacks(app, config, environment, { hostDocuments });
   return { app, data, host, dataTemplate: Template.fromStack(data), hostTemplate: Template.fromStack(host) };
 }
