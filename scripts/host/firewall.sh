@@ -84,7 +84,7 @@ case $FIREWALL_BACKEND in
   *) die -c 2 "FIREWALL_BACKEND must be auto, ufw or nftables, got '$FIREWALL_BACKEND'" ;;
 esac
 if [ "$backend" = ufw ]; then
-  ufw_present || die "ufw is not available ('$UFW_CMD version' failed); install it on the host first"
+  [ "$FIREWALL_BACKEND" = auto ] || ufw_present || die "ufw is not available ('$UFW_CMD version' failed); install it on the host first"
 else
   nft_present || die "nft is not available ('$NFT_CMD --version' failed; $why); install the nftables package on the host first (dnf install -y nftables)"
 fi
@@ -232,8 +232,9 @@ nft_apply() {
   elif [ ! -f "$NFT_RULES_FILE" ] || [ "$(cat "$NFT_RULES_FILE")" != "$script" ]; then
     plan+=("write $NFT_RULES_FILE")
   fi
-  boot_included || plan+=("echo '$(include_line)' >> $NFT_BOOT_CONF")
-  service_enabled || plan+=("systemctl enable $NFT_SERVICE")
+  local include=0 enable=0
+  boot_included || { include=1 && plan+=("echo '$(include_line)' >> $NFT_BOOT_CONF"); }
+  service_enabled || { enable=1 && plan+=("systemctl enable $NFT_SERVICE"); }
 
   if [ "${#plan[@]}" -eq 0 ]; then
     log "firewall already applied (nftables, table inet $NFT_TABLE): inbound $FIREWALL_ALLOW only, outbound allowed"
@@ -274,7 +275,7 @@ nft_apply() {
     printf '%s\n' "$script" >"$new"
     mv "$new" "$NFT_RULES_FILE"
   fi
-  if ! boot_included; then
+  if [ "$include" = 1 ]; then
     log "adding '$(include_line)' to $NFT_BOOT_CONF"
     mkdir -p "$(dirname "$NFT_BOOT_CONF")"
     if [ -s "$NFT_BOOT_CONF" ] && [ -n "$(tail -c 1 "$NFT_BOOT_CONF")" ]; then echo >>"$NFT_BOOT_CONF"; fi
@@ -282,7 +283,7 @@ nft_apply() {
     echo >>"$NFT_BOOT_CONF"
   fi
   # enable only: starting or restarting nftables.service would flush every table, Docker's too.
-  service_enabled || systemctl_ enable "$NFT_SERVICE" >&2 || die "'systemctl enable $NFT_SERVICE' failed: the rules are live but will not be loaded at boot"
+  [ "$enable" = 0 ] || systemctl_ enable "$NFT_SERVICE" >&2 || die "'systemctl enable $NFT_SERVICE' failed: the rules are live but will not be loaded at boot"
   audit firewall ok "rules applied" "backend=nftables" "allow=\"$FIREWALL_ALLOW\"" "steps=${#plan[@]}"
   log "firewall applied (nftables, table inet $NFT_TABLE): inbound $FIREWALL_ALLOW only, outbound allowed"
   nft_ list table inet "$NFT_TABLE"
