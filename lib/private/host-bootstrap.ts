@@ -102,8 +102,12 @@ export const checkoutDir = (appName: string) => `/opt/${appName}`;
 
 /**
  * First-boot shell (run by cloud-init as root): Docker, the Compose plugin, the CloudWatch agent
- * with its configuration, rsyslog (Amazon Linux 2023 logs to the journal only), and the app
- * checkout on the configured ref. Steps are idempotent. The env file with secrets is not placed
+ * with its configuration, rsyslog (Amazon Linux 2023 logs to the journal only), nginx, nftables
+ * and the app checkout on the configured ref. Steps are idempotent.
+ * nginx starts with its packaged default page: `ops tls` (scripts/host/tls.sh) writes the app's
+ * site into /etc/nginx/conf.d and reloads it; deploys check health on the app port directly, so
+ * nothing needs the site before then. nftables is only installed: `ops firewall --apply`
+ * (scripts/host/firewall.sh) loads the host rules, keeps them for boot and enables the service. The env file with secrets is not placed
  * here: an operator puts it in the checkout (see docs/aws.md).
  */
 export function bootstrapCommands(options: BootstrapOptions): string[] {
@@ -112,8 +116,9 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
   return [
     'set -euo pipefail',
     ...swapCommands(options.swapGiB ?? 0),
-    'dnf install -y docker git rsyslog amazon-cloudwatch-agent',
+    'dnf install -y docker git rsyslog amazon-cloudwatch-agent nginx nftables',
     'systemctl enable --now rsyslog',
+    'systemctl enable --now nginx',
     'install -d -m 0755 /etc/docker',
     `cat > /etc/docker/daemon.json <<'JSON'`,
     JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2),

@@ -34,6 +34,25 @@ describe('host bootstrap builders', () => {
     expect(lines.join('\n')).not.toContain('swap');
   });
 
+  test('nginx (for tls.sh) and nftables (for firewall.sh) are installed with the rest; nginx runs now and at boot, nftables waits for its rules', () => {
+    const lines = bootstrapCommands({
+      appName: 'shop',
+      repository: 'https://example.com/shop.git',
+      gitRef: 'origin/main',
+      agent: { containerLogGroupName: 'c', systemLogGroupName: 's' },
+    });
+    expect(lines.slice(0, 4)).toEqual([
+      'set -euo pipefail',
+      'dnf install -y docker git rsyslog amazon-cloudwatch-agent nginx nftables',
+      'systemctl enable --now rsyslog',
+      'systemctl enable --now nginx',
+    ]);
+    // Starting nftables.service would load an empty configuration, and restarting it flushes every table (Docker's too).
+    expect(lines.filter((l) => /nftables|nginx/.test(l) && l.startsWith('systemctl'))).toEqual(['systemctl enable --now nginx']);
+    // tls.sh writes the site; nothing here writes nginx configuration.
+    expect(lines.join('\n')).not.toContain('/etc/nginx');
+  });
+
   test('a swap file of the configured size, created once, enabled now and at boot', () => {
     expect(swapCommands(1)).toEqual([
       '# 1 GiB swap file',

@@ -170,10 +170,11 @@ describe('HostStack (shipped config): user data', () => {
     return script;
   };
 
-  test('installs Docker, the pinned Compose plugin (checksum verified), rsyslog and the CloudWatch agent', () => {
+  test('installs Docker, the pinned Compose plugin (checksum verified), rsyslog, the CloudWatch agent, nginx and nftables', () => {
     const script = userData('prod');
     expect(script.startsWith('#!/bin/bash\nset -euo pipefail\n')).toBe(true);
-    expect(script).toContain('dnf install -y docker git rsyslog amazon-cloudwatch-agent\n');
+    expect(script).toContain('dnf install -y docker git rsyslog amazon-cloudwatch-agent nginx nftables\n');
+    expect(script).toContain('systemctl enable --now nginx\n');
     expect(script).toContain('systemctl enable --now docker\n');
     expect(script).toContain(`https://github.com/docker/compose/releases/download/${COMPOSE_VERSION}/docker-compose-linux-$(uname -m)`);
     expect(script).toContain('sha256sum -c -');
@@ -286,7 +287,9 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Effect: 'Allow',
         Action: 'ssm:SendCommand',
         Resource: [
-          ...['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
+          ...['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map(
+            (op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`,
+          ),
           { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
         ],
       },
