@@ -287,9 +287,7 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Effect: 'Allow',
         Action: 'ssm:SendCommand',
         Resource: [
-          ...['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map(
-            (op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`,
-          ),
+          ...['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
           { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
         ],
       },
