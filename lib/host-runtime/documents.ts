@@ -130,7 +130,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
     },
     firewall: {
       script: 'firewall.sh',
-      description: `UFW on the ${environment.name} host: inbound 80/443 only, outbound open for the SSM agent (apply), or print the rules (status).`,
+      description: `Host firewall on the ${environment.name} host (ufw, or nftables where ufw is absent, as on Amazon Linux 2023): inbound 80/443 only, outbound open for the SSM agent (apply), or print the rules (status).`,
       parameters: {
         action: { description: 'apply or status.', default: 'status', allowedPattern: '^(apply|status)$' },
         dryRun,

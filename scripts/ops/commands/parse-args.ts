@@ -30,7 +30,7 @@ host commands (run a reviewed SSM document on the environment's instance):
   backup                   pg_dump + Redis AOF to the backups bucket
   restore-drill            restore the latest backup into a scratch database and compare row counts
   tls [--dry-run]          issue or renew the certificate and switch nginx to HTTPS when it exists
-  firewall [--apply]       print the UFW rules, or apply 80/443-only inbound
+  firewall [--apply]       print the host firewall rules (ufw or nftables), or apply 80/443-only inbound
 
 reports:
   validate                 the operator checklist: stacks, SSM reachability, alarms, health, releases
