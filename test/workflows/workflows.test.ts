@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { projectRoot } from '../helpers/paths';
+import { shippedConfig } from '../helpers/synth';
+
+/*
+ * The GitOps pipelines, parsed and checked against the rest of the repository: pull requests get
+ * no AWS credentials, deploys get exactly one environment's OIDC role, and every npm script and
+ * environment a workflow names exists.
+ */
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, string>;
+}
+interface Job {
+  permissions?: Record<string, string>;
+  environment?: string;
+  steps?: Step[];
+  uses?: string;
+  needs?: string | string[];
+  with?: Record<string, string>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const workflow = (name: string): Workflow => parse(readFileSync(join(projectRoot, '.github/workflows', name), 'utf8'));
+const allRuns = (w: Workflow) => Object.values(w.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.run ?? ''));
+const packageScripts = Object.keys(JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).scripts);
+const WORKFLOWS = ['pull-request.yml', 'deploy.yml', 'deploy-environment.yml', 'render-manifests.yml'];
+
+test('every `npm run <script>` in a workflow is a script of package.json', () => {
+  const used = WORKFLOWS.flatMap((name) => allRuns(workflow(name)).flatMap((run) => [...run.matchAll(/npm run (?:-s )?([\w:-]+)/g)].map((m) => m[1])));
+  expect(used.length).toBeGreaterThan(5);
+  expect(used.filter((script) => !packageScripts.includes(script))).toEqual([]);
+});
+
+describe('pull requests', () => {
+  const pr = workflow('pull-request.yml');
+
+  test('run the CI entry point and never receive AWS credentials', () => {
+    expect(Object.keys(pr.on)).toEqual(['pull_request']);
+    expect(allRuns(pr)).toContain('bash .ci/run');
+    const text = readFileSync(join(projectRoot, '.github/workflows/pull-request.yml'), 'utf8');
+    expect(text).not.toMatch(/id-token|configure-aws-credentials|AWS_ACCESS_KEY|secrets\./);
+  });
+
+  test('comment with the diff of base and head synth output and the cost estimate', () => {
+    const review = pr.jobs.review;
+    expect(review.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+    const runs = (review.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(runs).toContain('npm run synth -- --out "$RUNNER_TEMP/head"');
+    expect(runs).toContain('npm run synth -- --out "$RUNNER_TEMP/base"');
+    expect(runs).toContain('npm run -s review:diff -- "$RUNNER_TEMP/base" "$RUNNER_TEMP/head"');
+    expect(runs).toContain('npm run -s review:cost');
+    expect(runs).toContain('gh pr comment');
+  });
+});
+
+describe('deploys', () => {
+  const deploy = workflow('deploy.yml');
+  const perEnvironment = workflow('deploy-environment.yml');
+  const configured = Object.keys(shippedConfig().environments);
+
+  test('dev first, then prod, each through the reusable per-environment workflow', () => {
+    expect(Object.keys(deploy.jobs)).toEqual(configured);
+    expect(deploy.jobs.prod.needs).toBe('dev');
+    for (const env of configured) {
+      expect(deploy.jobs[env]).toMatchObject({ uses: './.github/workflows/deploy-environment.yml', with: { environment: env } });
+    }
+    const dispatch = deploy.on.workflow_dispatch as { inputs: { environment: { options: string[] } } };
+    expect(dispatch.inputs.environment.options).toEqual(configured);
+  });
+
+  test("run in the GitHub environment whose OIDC subject the environment's deploy role trusts", () => {
+    const job = perEnvironment.jobs.deploy;
+    expect(job.environment).toBe('${{ inputs.environment }}');
+    expect(perEnvironment.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    const credentials = (job.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
+    expect(credentials?.with).toEqual({ 'role-to-assume': '${{ vars.DEPLOY_ROLE_ARN }}', 'aws-region': '${{ vars.AWS_REGION }}' });
+  });
+
+  test('deploy the stacks, then the release, then nginx/TLS, then run the checklist', () => {
+    const runs = (perEnvironment.jobs.deploy.steps ?? []).map((s) => s.run ?? '').filter((r) => r.includes('ops'));
+    expect(runs).toEqual([
+      'npx cdk deploy $(npm run -s ops -- stacks --env "${{ inputs.environment }}") --require-approval never',
+      'npm run -s ops -- deploy --env "${{ inputs.environment }}"',
+      'npm run -s ops -- tls --env "${{ inputs.environment }}"',
+      'npm run -s ops -- validate --env "${{ inputs.environment }}"',
+    ]);
+  });
+});
+
+test('rendered manifests are pushed for Argo CD from main only, with write access to contents alone', () => {
+  const render = workflow('render-manifests.yml');
+  expect(render.on).toEqual({ push: { branches: ['main'] } });
+  expect(render.permissions).toEqual({ contents: 'write' });
+  const runs = allRuns(render).join('\n');
+  expect(runs).toContain('npm run synth -- --out "$RUNNER_TEMP/out"');
+  expect(runs).toContain('git push origin rendered');
+  // The Argo CD Applications sync the branch this workflow pushes.
+  for (const env of Object.values(shippedConfig().environments)) expect(env.kubernetes.gitops?.targetRevision).toBe('rendered');
+});
