@@ -12,6 +12,7 @@ describe('hostCommandInput', () => {
   test('targets one instance by id with the environment document and ships output to its system log group', () => {
     expect(hostCommandInput({ app: 'auraxis', env: 'prod', instanceId: 'i-0abc' }, 'deploy', { gitRef: 'v1.2.3' }, { comment: 'ops deploy by ana' })).toEqual({
       DocumentName: 'auraxis-prod-deploy',
+      DocumentVersion: '$LATEST',
       InstanceIds: ['i-0abc'],
       Parameters: { gitRef: ['v1.2.3'] },
       Comment: 'ops deploy by ana',

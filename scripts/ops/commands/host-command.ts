@@ -32,6 +32,9 @@ export function hostCommandInput(
 ): SendCommandCommandInput {
   return {
     DocumentName: hostDocumentName(target.app, target.env, operation),
+    // The documents are updated in place as new versions: run the newest, the one CloudFormation
+    // deployed from the reviewed scripts, not whatever version is marked default.
+    DocumentVersion: '$LATEST',
     InstanceIds: [target.instanceId],
     Parameters: Object.fromEntries(Object.entries(parameters).map(([name, value]) => [name, [value]])),
     Comment: options.comment.slice(0, 100),
