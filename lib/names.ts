@@ -14,6 +14,9 @@ export const stackNames = {
   health: (app: string, env: string) => `${app}-${env}-health`,
 } as const;
 
+/** The region of every health stack: Route53 publishes health-check metrics only there. */
+export const HEALTH_STACK_REGION = 'us-east-1';
+
 /** CloudFormation output keys a pipeline or the ops CLI reads. */
 export const outputNames = {
   instanceId: 'InstanceId',

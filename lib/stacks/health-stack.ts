@@ -6,10 +6,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { AppConfig, NamedEnvironment } from '../config';
 import { HealthCheckAlarm, type HealthCheckProtocol } from '../constructs/health-check-alarm';
-import { healthAlarmName, outputNames } from '../names';
+import { HEALTH_STACK_REGION, healthAlarmName, outputNames } from '../names';
 
-/** The region of every health stack: Route53 publishes health-check metrics only there. */
-export const HEALTH_STACK_REGION = 'us-east-1';
+export { HEALTH_STACK_REGION };
 
 export interface HealthStackProps extends StackProps {
   /** The application the environment runs (name and health path). */

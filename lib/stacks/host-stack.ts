@@ -11,10 +11,8 @@ import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
-import { githubOidcProviderArn, logGroupNames, outputNames, stackNames } from '../names';
+import { githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
 
-/** Region of the health stacks (Route53 health-check metrics exist only there). */
-const HEALTH_REGION = 'us-east-1';
 
 /** VPC address range: one /26 public subnet is plenty for one instance. */
 export const HOST_VPC_CIDR = '10.0.0.0/24';
@@ -145,7 +143,7 @@ export class HostStack extends Stack {
     const readableStacks = [
       { stackName: stackNames.data(app.name, environment.name), region: environment.region },
       { stackName: stackNames.host(app.name, environment.name), region: environment.region },
-      { stackName: stackNames.health(app.name, environment.name), region: HEALTH_REGION },
+      { stackName: stackNames.health(app.name, environment.name), region: HEALTH_STACK_REGION },
     ];
     this.deployRole = new GithubDeployRole(this, 'DeployRole', {
       provider: iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'GithubOidcProvider', githubOidcProviderArn(environment.account)),
@@ -154,7 +152,7 @@ export class HostStack extends Stack {
       instanceArn: this.host.instanceArn,
       documentArns: this.documents.documentArns,
       readableStacks,
-      bootstrapRegions: [environment.region, HEALTH_REGION],
+      bootstrapRegions: [environment.region, HEALTH_STACK_REGION],
     });
 
     const schedule = environment.instance.schedule;

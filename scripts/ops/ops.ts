@@ -4,7 +4,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
-import { outputNames, stackNames } from '../../lib/names';
+import { HEALTH_STACK_REGION, outputNames, stackNames } from '../../lib/names';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
 import { readRole, roleNameFromArn } from './aws/iam-roles';
 import { runCommand, type WaitOptions } from './aws/run-command';
@@ -29,8 +29,6 @@ export interface OpsContext {
   readonly wait?: WaitOptions;
   readonly fetchImpl?: typeof fetch;
 }
-
-const HEALTH_REGION = 'us-east-1';
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
 export function environmentStackNames(app: string, env: string): string[] {
@@ -76,7 +74,7 @@ async function validate(ctx: OpsContext, env: NamedEnvironment): Promise<CheckRe
   const app = ctx.config.app.name;
   const cfn = new CloudFormationClient({ region: env.region });
   const stacks = await deployedStacks(cfn, [stackNames.data(app, env.name), stackNames.host(app, env.name)]);
-  const health = await deployedStacks(new CloudFormationClient({ region: HEALTH_REGION }), [stackNames.health(app, env.name)]);
+  const health = await deployedStacks(new CloudFormationClient({ region: HEALTH_STACK_REGION }), [stackNames.health(app, env.name)]);
   const hostDeployed = stacks[stackNames.host(app, env.name)];
 
   let ssmPing: string | undefined;
@@ -89,7 +87,7 @@ async function validate(ctx: OpsContext, env: NamedEnvironment): Promise<CheckRe
       hostStatus = status.status === 'Success' ? parseHostStatus(status.stdout) : undefined;
     }
   }
-  const regions = [...new Set([env.region, HEALTH_REGION])];
+  const regions = [...new Set([env.region, HEALTH_STACK_REGION])];
   const alarms = (await Promise.all(regions.map((region) => alarmsWithPrefix(new CloudWatchClient({ region }), `${app}-`)))).flat().filter((a) => a.name.includes(env.name));
 
   return evaluateChecklist({
