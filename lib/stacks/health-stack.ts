@@ -4,8 +4,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import type { AppConfig, NamedEnvironment } from '../config';
-import { HealthCheckAlarm, type HealthCheckProtocol } from '../constructs/health-check-alarm';
+import { type AppConfig, healthCheckPath, healthCheckProtocol, type NamedEnvironment } from '../config';
+import { HealthCheckAlarm } from '../constructs/health-check-alarm';
 import { HEALTH_STACK_REGION, healthAlarmName, outputNames } from '../names';
 
 export { HEALTH_STACK_REGION };
@@ -15,16 +15,6 @@ export interface HealthStackProps extends StackProps {
   readonly app: AppConfig;
   /** The environment whose public endpoint is checked. */
   readonly environment: NamedEnvironment;
-}
-
-/** HTTPS where the environment has TLS, HTTP otherwise, unless the config says which. */
-export function healthCheckProtocol(environment: NamedEnvironment): HealthCheckProtocol {
-  return environment.healthCheck.protocol ?? (environment.tls ? 'HTTPS' : 'HTTP');
-}
-
-/** The path Route53 requests: the environment's `healthCheck.path`, else the app's health path. */
-export function healthCheckPath(app: AppConfig, environment: NamedEnvironment): string {
-  return environment.healthCheck.path ?? app.healthPath;
 }
 
 /**

@@ -13,7 +13,6 @@ import { InstanceSchedule } from '../constructs/instance-schedule';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
 import { githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
 
-
 /** VPC address range: one /26 public subnet is plenty for one instance. */
 export const HOST_VPC_CIDR = '10.0.0.0/24';
 

@@ -2,7 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
+import { environmentsOf, healthCheckPath, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { HEALTH_STACK_REGION, outputNames, stackNames } from '../../lib/names';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
@@ -36,7 +36,7 @@ export function environmentStackNames(app: string, env: string): string[] {
 }
 
 function healthUrl(config: ProjectConfig, env: NamedEnvironment): string {
-  return `${env.tls ? 'https' : 'http'}://${env.domain}${env.healthCheck.path ?? config.app.healthPath}`;
+  return `${env.tls ? 'https' : 'http'}://${env.domain}${healthCheckPath(config.app, env)}`;
 }
 
 async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {

@@ -4,7 +4,7 @@
  *   npx ts-node --swc scripts/review/cost-estimate.ts [config.yaml]
  * `estimateMonthlyCost` is pure (config in, lines out); `main` only reads the file and prints.
  */
-import { environmentsOf, loadConfigFile, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
+import { environmentsOf, healthCheckProtocol, loadConfigFile, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 
 /**
  * On-demand us-east-1 list prices in USD, the only place they are written down.
@@ -169,7 +169,7 @@ function environmentLines(environment: NamedEnvironment, options: EstimateOption
   lines.push(
     line('Public IPv4 (Elastic IP, billed running or stopped)', `${ASSUMPTIONS.hoursPerMonth} h × $${PRICES.publicIpv4Hourly}`, ASSUMPTIONS.hoursPerMonth * PRICES.publicIpv4Hourly),
   );
-  const https = (environment.healthCheck.protocol ?? (environment.tls ? 'HTTPS' : 'HTTP')) === 'HTTPS';
+  const https = healthCheckProtocol(environment) === 'HTTPS';
   lines.push(
     https
       ? line('Route53 health check, HTTPS', `$${PRICES.healthCheckAwsEndpoint} + HTTPS option $${PRICES.healthCheckOptionalFeature}`, PRICES.healthCheckAwsEndpoint + PRICES.healthCheckOptionalFeature)
