@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { AppConfig, NamedEnvironment } from '../config';
 import { backupPrefix } from '../names';
+import { checkoutDir } from '../private/host-bootstrap';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { type HostScriptName, hostScript } from './scripts';
 
@@ -37,8 +38,8 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
   const settings: Record<string, string> = {
     APP_NAME: app.name,
     ENV_NAME: environment.name,
-    // The checkout the first boot clones (lib/private/host-bootstrap.ts: /opt/<app>).
-    APP_DIR: `/opt/${app.name}`,
+    // The checkout the first boot clones.
+    APP_DIR: checkoutDir(app.name),
     STATE_DIR: `/var/lib/${app.name}`,
     COMPOSE_PROJECT: app.name,
     COMPOSE_FILE: app.composeFile,
