@@ -24,6 +24,10 @@ export interface Scenario {
   manifests(env: string, edit: (objects: any[]) => void): void;
   /** Renames a stack in the assembly: template file and manifest artifact. */
   renameStack(from: string, to: string): void;
+  /** Adds a copy of a stack under another name, its `env` tags set to `env`. */
+  copyStack(from: string, to: string, env: string): void;
+  /** Adds a copy of a manifest directory (`dist/<from>` → `dist/<to>`). */
+  copyManifests(from: string, to: string): void;
 }
 
 /** A fresh copy of the shipped synth output. */
@@ -62,6 +66,17 @@ export function scenario(from: string = sharedSynthDir): Scenario {
       writeFileSync(manifestPath, JSON.stringify(manifest));
       writeFileSync(templatePath(to), readFileSync(templatePath(from)));
       rmSync(templatePath(from));
+    },
+    copyStack(from, to, env) {
+      const manifestPath = join(dir, 'cdk.out', 'manifest.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      manifest.artifacts[to] = { ...manifest.artifacts[from], properties: { ...manifest.artifacts[from].properties, templateFile: `${to}.template.json` } };
+      writeFileSync(manifestPath, JSON.stringify(manifest));
+      const text = readFileSync(templatePath(from), 'utf8').replace(/("Key": ?"env",\s*"Value": ?)"[^"]*"/g, `$1"${env}"`);
+      writeFileSync(templatePath(to), text);
+    },
+    copyManifests(from, to) {
+      cpSync(join(dir, 'dist', from), join(dir, 'dist', to), { recursive: true });
     },
   };
 }
