@@ -70,7 +70,8 @@ export interface StackReview {
   readonly noise: number;
 }
 
-const ANSI = /\u001b\[[0-9;]*m/g;
+// Colour codes of chalk, which cloudformation-diff's formatter may emit on a terminal.
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const ASSET_HASH = /\b[0-9a-f]{64}\b/g;
 const stripAnsi = (text: string) => text.replace(ANSI, '');
 
@@ -181,7 +182,12 @@ export function reviewStack(stack: string, environment: string, base: CfnTemplat
   const scripts: ScriptDiff[] = [];
   const other: string[] = [];
   const sink = { text: '' };
-  const stream = { write: (chunk: string) => ((sink.text += chunk), true) } as unknown as NodeJS.WritableStream;
+  const stream = {
+    write: (chunk: string) => {
+      sink.text += chunk;
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
   const formatter = new Formatter(stream, {}, diff);
 
   diff.resources.forEachDifference((id, resource) => {

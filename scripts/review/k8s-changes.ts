@@ -53,7 +53,9 @@ const keyOf = (o: K8sObject) => `${o.kind} ${o.metadata?.namespace ? `${o.metada
 
 /** Values under the security-relevant field names anywhere in an object, as text. */
 function securityFields(value: unknown, found: string[] = [], path = ''): string[] {
-  if (Array.isArray(value)) value.forEach((v, i) => securityFields(v, found, `${path}[${i}]`));
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) securityFields(v, found, `${path}[${i}]`);
+  }
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       if (SECURITY_FIELDS.has(k)) found.push(`${path}.${k}=${JSON.stringify(v)}`);

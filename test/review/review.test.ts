@@ -81,7 +81,7 @@ describe("the reviewer's branch", () => {
   test('security: the port-22 rule and the IAM wildcard as table rows, flagged', () => {
     const security = section(out, 2);
     expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \$\{HostSecurityGroup[0-9A-F]+\.GroupId\} \| In \| TCP 22 \| Everyone \(IPv4\) \| ⚠ open to the internet \|/);
-    expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \* \| Allow \| s3:GetObject \| AWS:\$\{HostInstanceInstanceRole[0-9A-F]+\} \|  \| ⚠ any resource \(`\*`\) \|/);
+    expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \* \| Allow \| s3:GetObject \| AWS:\$\{HostInstanceInstanceRole[0-9A-F]+\} \| {2}\| ⚠ any resource \(`\*`\) \|/);
   });
 
   test('security: the widened NetworkPolicy egress as a unified diff of its YAML', () => {
