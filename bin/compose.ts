@@ -59,6 +59,9 @@ export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, enviro
     hostDocuments: options.hostDocuments ?? hostDocumentSpecs(config.app, environment, { backupBucketName: data.backupsBucket.bucketName }),
     description: `${config.app.name} ${environment.name}: EC2 compose host, VPC, host alarms, SSM documents, GitHub deploy role`,
   });
+  // Cost allocation by environment: every taggable resource of the environment's stacks (the
+  // instance propagates it to its volumes) carries `env` beside the app-wide `app` tag.
+  for (const stack of [data, host]) cdk.Tags.of(stack).add('env', environment.name);
   return { data, host };
 }
 
@@ -83,12 +86,13 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
   }
   // Route53 health checks: always us-east-1, the only region with their metrics, whatever the env's region.
   for (const environment of environmentsOf(config)) {
-    new HealthStack(app, stackNames.health(config.app.name, environment.name), {
+    const health = new HealthStack(app, stackNames.health(config.app.name, environment.name), {
       env: { account: environment.account, region: HEALTH_STACK_REGION },
       app: config.app,
       environment,
       description: `${config.app.name} ${environment.name}: Route53 health check, its alarm and alarm topic (us-east-1)`,
     });
+    cdk.Tags.of(health).add('env', environment.name);
   }
   // Each deploy role trusts its account's GitHub OIDC provider, created by the account stack.
   for (const host of hosts) {

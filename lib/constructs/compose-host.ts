@@ -123,6 +123,9 @@ export class ComposeHost extends Construct {
       disableApiTermination: props.terminationProtection ?? false,
       creditSpecification: burstable ? (props.cpuCredits ?? ec2.CpuCredits.STANDARD) : undefined,
       detailedMonitoring: false,
+      // The root volume (PostgreSQL's data) gets the instance's tags (`app`, `env`, `Name`) when
+      // it is created, so cost allocation and backups by tag see it.
+      propagateTagsToVolumeOnCreation: true,
     });
     this.role = this.instance.role;
     // The CloudWatch agent's disk metric. PutMetricData has no resource-level permissions; the

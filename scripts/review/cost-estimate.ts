@@ -1,220 +1,223 @@
 #!/usr/bin/env node
 /*
- * Monthly cost estimate of a config, as a Markdown table the PR pipeline can post:
- *   npx ts-node --swc scripts/review/cost-estimate.ts [config.yaml]
- * `estimateMonthlyCost` is pure (config in, lines out); `main` only reads the file and prints.
+ * Monthly cost of what deploys, read from a synthesized cloud assembly (the templates, not the
+ * config): `npm run review:cost -- [synth-dir]` prints it as Markdown; the review comment
+ * (`npm run review`) compares two of them. Prices and assumptions: scripts/review/prices.ts.
  */
-import { environmentsOf, healthCheckProtocol, loadConfigFile, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
-
-/**
- * On-demand us-east-1 list prices in USD, the only place they are written down.
- * Recorded 2026-11-24 from AWS's public pricing pages (EC2, EBS, VPC public IPv4, Route53,
- * CloudWatch, S3); AWS changes them rarely, check the pages before relying on a cent.
- */
-export const PRICES = {
-  pricesRecorded: '2026-11-24',
-  /** EC2 Linux on-demand, per instance-hour. */
-  ec2Hourly: {
-    't4g.nano': 0.0042,
-    't4g.micro': 0.0084,
-    't4g.small': 0.0168,
-    't4g.medium': 0.0336,
-    't4g.large': 0.0672,
-    't3.micro': 0.0104,
-    't3.small': 0.0208,
-    't3.medium': 0.0416,
-  } as Record<string, number>,
-  /** EBS gp3 storage, per GiB-month (baseline 3,000 IOPS and 125 MB/s included). */
-  gp3GbMonth: 0.08,
-  /** Public IPv4 address (Elastic IP attached or idle), per hour. */
-  publicIpv4Hourly: 0.005,
-  /** Route53 basic health check of an AWS endpoint (an Elastic IP in the same account), per month. */
-  healthCheckAwsEndpoint: 0.5,
-  /** Route53 optional feature (HTTPS, string match, fast interval, latency) on an AWS endpoint, per month each. */
-  healthCheckOptionalFeature: 1.0,
-  /** CloudWatch standard-resolution alarm, per alarm-month. */
-  alarmMonth: 0.1,
-  /** CloudWatch custom metric (the agent's disk_used_percent), per metric-month. */
-  customMetricMonth: 0.3,
-  /** CloudWatch Logs ingestion (standard class), per GB. */
-  logsIngestGb: 0.5,
-  /** CloudWatch Logs storage, per GB-month. */
-  logsStoredGbMonth: 0.03,
-  /** S3 Standard storage, per GB-month. */
-  s3StandardGbMonth: 0.023,
-  /** S3 Standard-IA storage, per GB-month. */
-  s3InfrequentGbMonth: 0.0125,
-  /**
-   * CloudWatch's always-free tier, per account and month (not the 12-month new-account tier):
-   * 10 alarms, 10 custom metrics, 5 GB of log data.
-   */
-  cloudwatchFreeTier: { alarms: 10, customMetrics: 10, logsGb: 5 },
-} as const;
-
-/** Usage the config does not state; the estimate's assumptions, in one place. */
-export const ASSUMPTIONS = {
-  /** AWS bills a month as 730 hours. */
-  hoursPerMonth: 730,
-  /**
-   * Host alarms per environment besides the health alarm: auto-recovery (system status check),
-   * status checks, CPU, disk (lib/constructs/compose-host.ts, host-alarms.ts; a test counts them
-   * in the synthesized host stack so this cannot drift).
-   */
-  hostAlarmsPerEnvironment: 4,
-  /** Custom metrics the CloudWatch agent publishes per host (disk_used_percent for the disk alarm). */
-  customMetricsPerEnvironment: 1,
-  /** Container and system logs shipped by a host that runs all month, in GB. */
-  logGbPerFullMonth: 0.5,
-  /** Size of one compressed daily Postgres backup, in GB. */
-  backupGb: 0.05,
-} as const;
+import { parseArgs } from 'node:util';
+import { ASSUMPTIONS, FREE_TYPES, PRICES } from './prices';
+import { weeklyRunningHours } from './schedule-hours';
+import { type CfnResource, readSynthOutput, ReviewUsageError, type SynthOutput, type SynthStack } from './synth-output';
 
 export interface CostLine {
+  /** Stable identity across base and head: environment, stack, logical id and what is priced. */
+  readonly key: string;
   /** Environment name, or `account` for account-wide items. */
   readonly environment: string;
   readonly item: string;
-  /** Quantity and unit price in words, e.g. `260.7 h × $0.0168`. */
+  /** Quantity and unit price in words, e.g. `260.7 h × $0.0084`. */
   readonly basis: string;
   /** USD per month, rounded to cents. */
   readonly usd: number;
 }
 
-export interface EstimateOptions {
-  /** Alarms per environment other than the health alarm. @default ASSUMPTIONS.hostAlarmsPerEnvironment */
-  readonly hostAlarmsPerEnvironment?: number;
+/** A resource the estimator has no price for: listed, never counted as zero. */
+export interface NotEstimated {
+  readonly environment: string;
+  readonly subject: string;
+  readonly reason: string;
 }
 
-const cents = (usd: number) => Math.round(usd * 100) / 100;
-const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+export interface CostEstimate {
+  readonly lines: readonly CostLine[];
+  readonly notEstimated: readonly NotEstimated[];
+  /** Monthly budget (AWS::Budgets::Budget) per account, in USD. */
+  readonly budgets: ReadonlyMap<string, number>;
+  /** Environments by account. */
+  readonly accounts: ReadonlyMap<string, readonly string[]>;
+}
 
-/** Days of week an EventBridge cron's day-of-week field selects (`MON-FRI`, `MON,WED`, `*`, `1-5`), or undefined. */
-function daysOfWeek(field: string): Set<number> | undefined {
-  if (field === '*' || field === '?') return new Set([0, 1, 2, 3, 4, 5, 6]);
-  const day = (token: string) => (/^\d$/.test(token) ? Number(token) - 1 : DAYS.indexOf(token.toUpperCase()));
-  const days = new Set<number>();
-  for (const part of field.split(',')) {
-    const [from, to] = part.split('-').map(day);
-    if (from === undefined || from < 0 || (to !== undefined && to < 0)) return undefined;
-    for (let d = from; ; d = (d + 1) % 7) {
-      days.add(d);
-      if (to === undefined || d === to) break;
+export const cents = (usd: number) => Math.round(usd * 100) / 100;
+
+type Props = Record<string, unknown>;
+const propsOf = (r: CfnResource) => (r.Properties ?? {}) as Props;
+
+/** Hours a month each instance of a stack runs, from the stack's start/stop schedules. */
+function runningHours(stack: SynthStack): { hours: number; scheduled: boolean; note?: string } {
+  const schedules = Object.values(stack.template.Resources ?? {}).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+  const expressions = (action: string) =>
+    schedules.filter((s) => String((propsOf(s).Target as Props | undefined)?.Arn ?? '').includes(`:ec2:${action}`)).map((s) => String(propsOf(s).ScheduleExpression));
+  const start = expressions('startInstances');
+  const stop = expressions('stopInstances');
+  if (stop.length === 0) return { hours: ASSUMPTIONS.hoursPerMonth, scheduled: false };
+  const weekly = weeklyRunningHours(start, stop);
+  if ('unreadable' in weekly) return { hours: ASSUMPTIONS.hoursPerMonth, scheduled: true, note: `${weekly.unreadable}: priced as always on` };
+  return { hours: (weekly.hours * ASSUMPTIONS.hoursPerMonth) / 168, scheduled: true };
+}
+
+interface EnvironmentUsage {
+  alarms: number;
+  customMetrics: Set<string>;
+  logGb: number;
+}
+
+function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsage, notEstimated: NotEstimated[]): CostLine[] {
+  const env = stack.environment;
+  const lines: CostLine[] = [];
+  const line = (id: string, item: string, basis: string, usd: number) => lines.push({ key: `${env} ${stack.name} ${id}`, environment: env, item, basis, usd: cents(usd) });
+  const skip = (subject: string, reason: string) => notEstimated.push({ environment: env, subject: `${stack.name} ${subject}`, reason });
+  const resources = Object.entries(stack.template.Resources ?? {});
+  const hours = runningHours(stack);
+  const retentions: number[] = [];
+
+  for (const [id, resource] of resources) {
+    const p = propsOf(resource);
+    switch (resource.Type) {
+      case 'AWS::EC2::Instance': {
+        const type = String(p.InstanceType);
+        const hourly = PRICES.ec2Hourly[type];
+        if (hourly === undefined) skip(`${id} (EC2 ${type})`, `instance type ${type} has no price in scripts/review/prices.ts`);
+        else line(`${id} instance`, `EC2 ${type}${hours.scheduled ? ' (scheduled)' : ''}`, `${hours.hours.toFixed(1)} h × $${hourly}${hours.note ? ` (${hours.note})` : ''}`, hours.hours * hourly);
+        for (const mapping of (p.BlockDeviceMappings as { DeviceName?: string; Ebs?: Props }[] | undefined) ?? []) {
+          if (!mapping.Ebs) continue;
+          const volumeType = String(mapping.Ebs.VolumeType ?? 'gp2');
+          const price = PRICES.ebsGbMonth[volumeType];
+          const gib = Number(mapping.Ebs.VolumeSize);
+          const what = `EBS ${volumeType} volume ${mapping.DeviceName ?? ''} of ${id}`.replace('  ', ' ');
+          if (price === undefined || !Number.isFinite(gib)) skip(what, `volume type ${volumeType} or size unknown to scripts/review/prices.ts`);
+          else line(`${id} ${mapping.DeviceName}`, `EBS ${volumeType} ${mapping.DeviceName === '/dev/xvda' ? 'root ' : ''}volume`, `${gib} GiB × $${price}`, gib * price);
+        }
+        break;
+      }
+      case 'AWS::EC2::Volume': {
+        const volumeType = String(p.VolumeType ?? 'gp2');
+        const price = PRICES.ebsGbMonth[volumeType];
+        if (price === undefined || typeof p.Size !== 'number') skip(`${id} (EBS ${volumeType})`, `volume type ${volumeType} or size unknown to scripts/review/prices.ts`);
+        else line(id, `EBS ${volumeType} volume ${id}`, `${p.Size} GiB × $${price}`, p.Size * price);
+        break;
+      }
+      case 'AWS::EC2::EIP':
+        line(id, 'Public IPv4 (Elastic IP, billed running or stopped)', `${ASSUMPTIONS.hoursPerMonth} h × $${PRICES.publicIpv4Hourly}`, ASSUMPTIONS.hoursPerMonth * PRICES.publicIpv4Hourly);
+        break;
+      case 'AWS::Route53::HealthCheck': {
+        const config = (p.HealthCheckConfig ?? {}) as Props;
+        const type = String(config.Type);
+        const options = [
+          type.startsWith('HTTPS') && 'HTTPS',
+          type.endsWith('_STR_MATCH') && 'string match',
+          Number(config.RequestInterval) === 10 && '10 s interval',
+          config.MeasureLatency === true && 'latency',
+        ].filter((o): o is string => typeof o === 'string');
+        const basis = [`$${PRICES.healthCheckAwsEndpoint}`, ...options.map((o) => `${o} option $${PRICES.healthCheckOptionalFeature}`)].join(' + ');
+        line(id, `Route53 health check, ${type}`, basis, PRICES.healthCheckAwsEndpoint + options.length * PRICES.healthCheckOptionalFeature);
+        break;
+      }
+      case 'AWS::Route53::HostedZone':
+        line(id, 'Route53 hosted zone', `$${PRICES.hostedZoneMonth}`, PRICES.hostedZoneMonth);
+        break;
+      case 'AWS::CloudWatch::Alarm':
+        usage.alarms += 1;
+        if (typeof p.Namespace === 'string' && !p.Namespace.startsWith('AWS/')) usage.customMetrics.add(`${p.Namespace}/${String(p.MetricName)}`);
+        if (p.Metrics !== undefined) skip(`${id} (metric-math alarm)`, 'metric-math alarms are billed per metric; not estimated');
+        break;
+      case 'AWS::Logs::LogGroup':
+        retentions.push(Number(p.RetentionInDays ?? 3653));
+        break;
+      case 'AWS::S3::Bucket': {
+        const rules = (((p.LifecycleConfiguration as Props | undefined)?.Rules as Props[] | undefined) ?? []).filter((r) => r.Status === 'Enabled');
+        const expiring = rules.find((r) => typeof r.ExpirationInDays === 'number');
+        if (!expiring) {
+          skip(`${id} (S3 bucket)`, 'no expiration rule: its size grows without bound; not estimated');
+          break;
+        }
+        const days = Number(expiring.ExpirationInDays);
+        const ia = ((expiring.Transitions as Props[] | undefined) ?? []).find((t) => t.StorageClass === 'STANDARD_IA');
+        const iaDays = ia ? Math.min(days, Number(ia.TransitionInDays)) : days;
+        const standardGb = ASSUMPTIONS.backupGb * iaDays;
+        const infrequentGb = ASSUMPTIONS.backupGb * (days - iaDays);
+        line(
+          id,
+          `S3 backups (${days} daily dumps)`,
+          `${standardGb.toFixed(2)} GB Standard${infrequentGb > 0 ? ` + ${infrequentGb.toFixed(2)} GB Standard-IA` : ''}`,
+          standardGb * PRICES.s3GbMonth.STANDARD + infrequentGb * PRICES.s3GbMonth.STANDARD_IA,
+        );
+        break;
+      }
+      default:
+        if (!(resource.Type in FREE_TYPES)) skip(`${id} (${resource.Type})`, 'no price in scripts/review/prices.ts');
     }
   }
-  return days;
-}
-
-/** Minute of day and days of a `cron(M H ? * DOW *)` expression, or undefined for other shapes. */
-function parseCron(expression: string): { minute: number; days: Set<number> } | undefined {
-  const m = /^cron\((\d{1,2}) (\d{1,2}) (\?|\*) \* (\S+) \*\)$/.exec(expression);
-  if (!m) return undefined;
-  const days = daysOfWeek(m[4]);
-  return days && { minute: Number(m[2]) * 60 + Number(m[1]), days };
-}
-
-/**
- * Hours a month the instance runs: 730 without a schedule; with one, the daily window between
- * the start and stop expressions on the start's days, times the 730/168 weeks of a month.
- * Expressions it cannot read are priced as always on (the safe side).
- */
-export function runningHoursPerMonth(environment: NamedEnvironment): number {
-  const schedule = environment.instance.schedule;
-  if (!schedule) return ASSUMPTIONS.hoursPerMonth;
-  const start = parseCron(schedule.start);
-  const stop = parseCron(schedule.stop);
-  if (!start || !stop) return ASSUMPTIONS.hoursPerMonth;
-  const dailyMinutes = (stop.minute - start.minute + 1440) % 1440;
-  const weeklyHours = (start.days.size * dailyMinutes) / 60;
-  return (weeklyHours * ASSUMPTIONS.hoursPerMonth) / 168;
-}
-
-function alarmsPerEnvironment(options: EstimateOptions): number {
-  return 1 + (options.hostAlarmsPerEnvironment ?? ASSUMPTIONS.hostAlarmsPerEnvironment);
-}
-
-function logIngestGb(environment: NamedEnvironment): number {
-  return (ASSUMPTIONS.logGbPerFullMonth * runningHoursPerMonth(environment)) / ASSUMPTIONS.hoursPerMonth;
-}
-
-/**
- * The always-free CloudWatch allowance, once per account, as a negative line: what the
- * environments of that account use of it, up to the allowance.
- */
-function cloudwatchFreeTierLine(account: string, environments: readonly NamedEnvironment[], options: EstimateOptions): CostLine {
-  const free = PRICES.cloudwatchFreeTier;
-  const alarms = Math.min(free.alarms, environments.length * alarmsPerEnvironment(options));
-  const metrics = Math.min(free.customMetrics, environments.length * ASSUMPTIONS.customMetricsPerEnvironment);
-  const logsGb = Math.min(free.logsGb, environments.reduce((sum, e) => sum + logIngestGb(e), 0));
-  return {
-    environment: 'account',
-    item: `CloudWatch always-free tier (account ${account})`,
-    basis: `${alarms} alarms, ${metrics} custom metrics, ${logsGb.toFixed(2)} GB logs of the free ${free.alarms} / ${free.customMetrics} / ${free.logsGb} GB`,
-    usd: -cents(alarms * PRICES.alarmMonth + metrics * PRICES.customMetricMonth + logsGb * PRICES.logsIngestGb),
-  };
-}
-
-function environmentLines(environment: NamedEnvironment, options: EstimateOptions): CostLine[] {
-  const env = environment.name;
-  const line = (item: string, basis: string, usd: number): CostLine => ({ environment: env, item, basis, usd: cents(usd) });
-  const lines: CostLine[] = [];
-  const hours = runningHoursPerMonth(environment);
-  const type = environment.instance.type;
-  const hourly = PRICES.ec2Hourly[type];
-  if (hourly === undefined) {
-    throw new Error(`environments.${env}.instance.type "${type}" has no price in scripts/review/cost-estimate.ts PRICES.ec2Hourly; add it`);
-  }
-  const schedule = environment.instance.schedule ? ' (scheduled)' : '';
-  lines.push(line(`EC2 ${type}${schedule}`, `${hours.toFixed(1)} h × $${hourly}`, hours * hourly));
-  const gib = environment.instance.rootVolumeGiB;
-  lines.push(line(`EBS gp3 root volume`, `${gib} GiB × $${PRICES.gp3GbMonth}`, gib * PRICES.gp3GbMonth));
-  lines.push(
-    line('Public IPv4 (Elastic IP, billed running or stopped)', `${ASSUMPTIONS.hoursPerMonth} h × $${PRICES.publicIpv4Hourly}`, ASSUMPTIONS.hoursPerMonth * PRICES.publicIpv4Hourly),
-  );
-  const https = healthCheckProtocol(environment) === 'HTTPS';
-  lines.push(
-    https
-      ? line('Route53 health check, HTTPS', `$${PRICES.healthCheckAwsEndpoint} + HTTPS option $${PRICES.healthCheckOptionalFeature}`, PRICES.healthCheckAwsEndpoint + PRICES.healthCheckOptionalFeature)
-      : line('Route53 health check, HTTP', `$${PRICES.healthCheckAwsEndpoint}`, PRICES.healthCheckAwsEndpoint),
-  );
-  const alarms = alarmsPerEnvironment(options);
-  lines.push(line('CloudWatch alarms (health + host)', `${alarms} × $${PRICES.alarmMonth}`, alarms * PRICES.alarmMonth));
-  const metrics = ASSUMPTIONS.customMetricsPerEnvironment;
-  lines.push(line('CloudWatch agent custom metrics', `${metrics} × $${PRICES.customMetricMonth}`, metrics * PRICES.customMetricMonth));
-  const ingestGb = logIngestGb(environment);
-  const storedGb = (ingestGb * environment.logs.retentionDays) / 30;
-  lines.push(
+  if (retentions.length > 0) {
+    const ingestGb = (ASSUMPTIONS.logGbPerFullMonth * hostHours) / ASSUMPTIONS.hoursPerMonth;
+    const retention = Math.max(...retentions);
+    const storedGb = (ingestGb * retention) / 30;
+    usage.logGb += ingestGb;
     line(
-      `CloudWatch Logs (${environment.logs.retentionDays} d retention)`,
+      'logs',
+      `CloudWatch Logs (${retention} d retention)`,
       `${ingestGb.toFixed(2)} GB in × $${PRICES.logsIngestGb} + ${storedGb.toFixed(2)} GB kept × $${PRICES.logsStoredGbMonth}`,
       ingestGb * PRICES.logsIngestGb + storedGb * PRICES.logsStoredGbMonth,
-    ),
-  );
-  const { retentionDays, transitionToInfrequentAccessDays: ia } = environment.backups;
-  const standardGb = ASSUMPTIONS.backupGb * Math.min(retentionDays, ia ?? retentionDays);
-  const infrequentGb = ASSUMPTIONS.backupGb * (ia === undefined ? 0 : retentionDays - ia);
-  lines.push(
-    line(
-      `S3 backups (${retentionDays} daily dumps)`,
-      `${standardGb.toFixed(2)} GB Standard${infrequentGb > 0 ? ` + ${infrequentGb.toFixed(2)} GB Standard-IA` : ''}`,
-      standardGb * PRICES.s3StandardGbMonth + infrequentGb * PRICES.s3InfrequentGbMonth,
-    ),
-  );
+    );
+  }
   return lines;
 }
 
-/** Per-resource monthly cost of every environment, plus the account-wide guardrails and free tier. */
-export function estimateMonthlyCost(config: ProjectConfig, options: EstimateOptions = {}): CostLine[] {
-  const environments = environmentsOf(config);
-  const accounts = [...new Set(environments.map((e) => e.account))];
-  return [
-    ...environments.flatMap((environment) => environmentLines(environment, options)),
-    ...accounts.map((account) => cloudwatchFreeTierLine(account, environments.filter((e) => e.account === account), options)),
-    {
+/** Running hours of each environment's host, for its log volume (logs are written while it runs). */
+function hostHoursByEnvironment(stacks: readonly SynthStack[]): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const stack of stacks) {
+    if (Object.values(stack.template.Resources ?? {}).some((r) => r.Type === 'AWS::EC2::Instance')) result.set(stack.environment, runningHours(stack).hours);
+  }
+  return result;
+}
+
+/** The monthly cost of every stack of a synth output, per environment, with the account-wide free tier. */
+export function estimateMonthlyCost(output: Pick<SynthOutput, 'stacks'>): CostEstimate {
+  const stacks = [...output.stacks.values()];
+  const hostHours = hostHoursByEnvironment(stacks);
+  const usage = new Map<string, EnvironmentUsage>();
+  const notEstimated: NotEstimated[] = [];
+  const lines: CostLine[] = [];
+  const accounts = new Map<string, string[]>();
+  const budgets = new Map<string, number>();
+  for (const stack of stacks) {
+    const envUsage = usage.get(stack.environment) ?? { alarms: 0, customMetrics: new Set<string>(), logGb: 0 };
+    usage.set(stack.environment, envUsage);
+    if (stack.environment !== 'account') {
+      const list = accounts.get(stack.account) ?? [];
+      if (!list.includes(stack.environment)) list.push(stack.environment);
+      accounts.set(stack.account, list);
+    }
+    // Logs are written while the host runs, though the log groups live in the data stack.
+    lines.push(...stackLines(stack, hostHours.get(stack.environment) ?? ASSUMPTIONS.hoursPerMonth, envUsage, notEstimated));
+    for (const r of Object.values(stack.template.Resources ?? {})) {
+      const amount = (((propsOf(r).Budget as Props | undefined)?.BudgetLimit as Props | undefined)?.Amount as unknown) ?? undefined;
+      if (r.Type === 'AWS::Budgets::Budget' && typeof amount === 'number') budgets.set(stack.account, amount);
+    }
+  }
+  for (const [env, u] of usage) {
+    if (u.alarms > 0) lines.push({ key: `${env} alarms`, environment: env, item: 'CloudWatch alarms', basis: `${u.alarms} × $${PRICES.alarmMonth}`, usd: cents(u.alarms * PRICES.alarmMonth) });
+    if (u.customMetrics.size > 0) {
+      const n = u.customMetrics.size;
+      lines.push({ key: `${env} custom metrics`, environment: env, item: 'CloudWatch custom metrics', basis: `${n} × $${PRICES.customMetricMonth}`, usd: cents(n * PRICES.customMetricMonth) });
+    }
+  }
+  lines.sort((a, b) => (a.environment === b.environment ? 0 : a.environment < b.environment ? -1 : 1));
+  for (const [account, envs] of accounts) {
+    const free = PRICES.cloudwatchFreeTier;
+    const sum = (f: (u: EnvironmentUsage) => number) => envs.reduce((total, e) => total + f(usage.get(e) as EnvironmentUsage), 0);
+    const alarms = Math.min(free.alarms, sum((u) => u.alarms));
+    const metrics = Math.min(free.customMetrics, sum((u) => u.customMetrics.size));
+    const logsGb = Math.min(free.logsGb, sum((u) => u.logGb));
+    lines.push({
+      key: `account ${account} free tier`,
       environment: 'account',
-      item: 'Budget, Cost Anomaly Detection, GitHub OIDC provider',
-      basis: `${accounts.length} account(s): one budget without actions, anomaly monitor and IAM provider are free`,
-      usd: 0,
-    },
-  ];
+      item: `CloudWatch always-free tier (account ${account})`,
+      basis: `${alarms} alarms, ${metrics} custom metrics, ${logsGb.toFixed(2)} GB logs of the free ${free.alarms} / ${free.customMetrics} / ${free.logsGb} GB`,
+      usd: -cents(alarms * PRICES.alarmMonth + metrics * PRICES.customMetricMonth + logsGb * PRICES.logsIngestGb),
+    });
+  }
+  return { lines, notEstimated, budgets, accounts };
 }
 
 /** Sum of the (already rounded) lines, rounded to cents, optionally of one environment. */
@@ -222,22 +225,59 @@ export function totalUsd(lines: readonly CostLine[], environment?: string): numb
   return cents(lines.filter((l) => environment === undefined || l.environment === environment).reduce((sum, l) => sum + l.usd, 0));
 }
 
-/** The estimate as a Markdown table with per-environment and overall totals. */
-export function formatMarkdown(lines: readonly CostLine[]): string {
+/** Environments of an estimate, `account` last. */
+export function environmentsOf(lines: readonly CostLine[]): string[] {
+  const envs = [...new Set(lines.map((l) => l.environment))].filter((e) => e !== 'account').sort();
+  return lines.some((l) => l.environment === 'account') ? [...envs, 'account'] : envs;
+}
+
+/** The estimate as a Markdown table with per-environment and overall totals, then what it did not price. */
+export function formatMarkdown(estimate: CostEstimate): string {
   const rows = ['| Environment | Item | Basis | USD/month |', '| --- | --- | --- | ---: |'];
-  for (const l of lines) rows.push(`| ${l.environment} | ${l.item} | ${l.basis} | ${l.usd.toFixed(2)} |`);
-  for (const env of [...new Set(lines.map((l) => l.environment))].filter((e) => e !== 'account')) {
-    rows.push(`| **${env}** | **total** | | **${totalUsd(lines, env).toFixed(2)}** |`);
+  for (const l of estimate.lines) rows.push(`| ${l.environment} | ${l.item} | ${l.basis} | ${l.usd.toFixed(2)} |`);
+  for (const env of environmentsOf(estimate.lines).filter((e) => e !== 'account')) rows.push(`| **${env}** | **total** | | **${totalUsd(estimate.lines, env).toFixed(2)}** |`);
+  rows.push(`| **all** | **total** | | **${totalUsd(estimate.lines).toFixed(2)}** |`);
+  return [rows.join('\n'), formatNotEstimated(estimate.notEstimated)].filter(Boolean).join('\n\n');
+}
+
+/** The resources without a price, one line each (empty when there are none). */
+export function formatNotEstimated(items: readonly NotEstimated[]): string {
+  if (items.length === 0) return '';
+  return [`**Not estimated** (${items.length}; not counted in the totals):`, ...items.map((i) => `- ${i.environment}: ${i.subject}: ${i.reason}`)].join('\n');
+}
+
+/** Heading of every printed estimate: where the prices come from and when. */
+export const PRICES_HEADING = `on-demand us-east-1, prices of ${PRICES.recorded} (scripts/review/prices.ts)`;
+
+function main(argv: readonly string[]): number {
+  const usage = 'usage: npm run review:cost -- [synth-dir]   (a directory written by `npm run synth -- --out DIR`; default: the repository, after `npm run synth`)';
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`${(error as Error).message}. ${usage}`);
+    return 2;
   }
-  rows.push(`| **all** | **total** | | **${totalUsd(lines).toFixed(2)}** |`);
-  return rows.join('\n');
+  if (parsed.values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) {
+    console.error(`expected at most one synth directory, got ${parsed.positionals.length}. ${usage}`);
+    return 2;
+  }
+  try {
+    const estimate = estimateMonthlyCost(readSynthOutput(parsed.positionals[0] ?? '.', 'synth'));
+    console.log(`### Estimated monthly cost (${PRICES_HEADING})\n`);
+    console.log(formatMarkdown(estimate));
+    return 0;
+  } catch (error) {
+    if (error instanceof ReviewUsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
 }
 
-function main(argv: readonly string[]): void {
-  const path = argv[0] ?? 'config/environments.yaml';
-  const lines = estimateMonthlyCost(loadConfigFile(path));
-  console.log(`### Estimated monthly cost (on-demand us-east-1, prices of ${PRICES.pricesRecorded})\n`);
-  console.log(formatMarkdown(lines));
-}
-
-if (require.main === module) main(process.argv.slice(2));
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

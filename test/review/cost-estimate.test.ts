@@ -1,128 +1,131 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stackNames } from '../../lib/names';
-import { ASSUMPTIONS, estimateMonthlyCost, formatMarkdown, PRICES, runningHoursPerMonth, totalUsd } from '../../scripts/review/cost-estimate';
-import { environmentsOf } from '../../lib/config';
-import { configWith } from '../helpers/config-fixtures';
-import { projectRoot } from '../helpers/paths';
-import { shippedConfig, shippedTemplate } from '../helpers/synth';
+import { cents, estimateMonthlyCost, formatMarkdown, PRICES_HEADING, totalUsd } from '../../scripts/review/cost-estimate';
+import { ASSUMPTIONS, PRICES } from '../../scripts/review/prices';
+import { readSynthOutput } from '../../scripts/review/synth-output';
+import { projectRoot, sharedSynthDir } from '../helpers/paths';
+import { shippedConfig } from '../helpers/synth';
+import { scenario } from './scenario';
 
-const line = (lines: ReturnType<typeof estimateMonthlyCost>, env: string, prefix: string) => {
-  const found = lines.filter((l) => l.environment === env && l.item.startsWith(prefix));
-  expect(found).toHaveLength(1);
+/*
+ * Every expectation is computed from the price table (scripts/review/prices.ts) and the shipped
+ * config, never copied from the estimator's output.
+ */
+const shipped = () => estimateMonthlyCost(readSynthOutput(sharedSynthDir, 'shipped'));
+const lineOf = (estimate: ReturnType<typeof estimateMonthlyCost>, env: string, prefix: string) => {
+  const found = estimate.lines.filter((l) => l.environment === env && l.item.startsWith(prefix));
+  expect(found.map((l) => l.item)).toHaveLength(1);
   return found[0];
 };
+const config = shippedConfig();
+const devHours = (12 * 5 * ASSUMPTIONS.hoursPerMonth) / 168; // 08:00-20:00 MON-FRI
+const H = ASSUMPTIONS.hoursPerMonth;
 
-describe('estimateMonthlyCost (shipped config)', () => {
-  const lines = estimateMonthlyCost(shippedConfig());
+describe('estimateMonthlyCost of the shipped synth output, line by line', () => {
+  const estimate = shipped();
 
-  test('dev runs 12 h on 5 days a week: 60 h × 730/168 = 260.7 h a month; prod runs 730 h', () => {
-    const [dev, prod] = environmentsOf(shippedConfig());
-    expect(runningHoursPerMonth(dev)).toBeCloseTo((60 * 730) / 168, 6);
-    expect(runningHoursPerMonth(prod)).toBe(730);
+  test("EC2: dev's t4g.micro for its scheduled hours, prod's t4g.small all month", () => {
+    expect(config.environments.dev.instance.type).toBe('t4g.micro');
+    expect(lineOf(estimate, 'dev', 'EC2').usd).toBe(cents(devHours * PRICES.ec2Hourly['t4g.micro']));
+    expect(lineOf(estimate, 'dev', 'EC2').item).toBe('EC2 t4g.micro (scheduled)');
+    expect(lineOf(estimate, 'prod', 'EC2').usd).toBe(cents(H * PRICES.ec2Hourly[config.environments.prod.instance.type]));
   });
 
-  test('per-resource lines match the hand computation', () => {
-    expect(line(lines, 'dev', 'EC2').usd).toBe(2.19); // 260.714 h × 0.0084 (t4g.micro)
-    expect(line(lines, 'prod', 'EC2').usd).toBe(12.26); // 730 h × 0.0168
-    expect(line(lines, 'prod', 'EBS').usd).toBe(1.6); // 20 GiB × 0.08
-    expect(line(lines, 'dev', 'Public IPv4').usd).toBe(3.65); // 730 h × 0.005, stopped or not
-    expect(line(lines, 'dev', 'Route53 health check').usd).toBe(0.5); // HTTP: basic only
-    expect(line(lines, 'prod', 'Route53 health check').usd).toBe(1.5); // basic + HTTPS option
-    expect(line(lines, 'prod', 'CloudWatch alarms').usd).toBe(0.5); // health + 4 host alarms
-    expect(line(lines, 'prod', 'CloudWatch agent custom metrics').usd).toBe(0.3);
-    // The always-free CloudWatch tier covers the 10 alarms, 2 custom metrics and 0.68 GB of logs.
-    expect(line(lines, 'account', 'CloudWatch always-free tier').usd).toBe(-1.94); // 10 × 0.1 + 2 × 0.3 + 0.68 × 0.5
-  });
-
-  test('totals: dev 8.84, prod 20.15, together 27.05 — under the USD 28 target (see docs/cost.md)', () => {
-    expect(totalUsd(lines, 'dev')).toBe(8.84);
-    expect(totalUsd(lines, 'prod')).toBe(20.15);
-    expect(totalUsd(lines)).toBe(27.05);
-    expect(totalUsd(lines)).toBeLessThan(28);
-  });
-
-  test('the alarm count it prices is the count the synthesized stacks create', () => {
-    for (const env of ['dev', 'prod']) {
-      const host = Object.keys(shippedTemplate(stackNames.host('auraxis', env)).findResources('AWS::CloudWatch::Alarm')).length;
-      const health = Object.keys(shippedTemplate(stackNames.health('auraxis', env)).findResources('AWS::CloudWatch::Alarm')).length;
-      expect([env, host, health]).toEqual([env, ASSUMPTIONS.hostAlarmsPerEnvironment, 1]);
+  test('EBS: the root volume size from the block device mapping, at the gp3 price', () => {
+    for (const env of ['dev', 'prod'] as const) {
+      expect(lineOf(estimate, env, 'EBS gp3 root volume').usd).toBe(cents(config.environments[env].instance.rootVolumeGiB * PRICES.ebsGbMonth.gp3));
     }
   });
 
-  test("docs/cost.md carries this function's table and totals", () => {
+  test('public IPv4: every hour of the month, running or stopped', () => {
+    expect(lineOf(estimate, 'dev', 'Public IPv4').usd).toBe(cents(H * PRICES.publicIpv4Hourly));
+  });
+
+  test('health checks: basic for HTTP (dev), basic + HTTPS option for prod', () => {
+    expect(lineOf(estimate, 'dev', 'Route53 health check').usd).toBe(PRICES.healthCheckAwsEndpoint);
+    expect(lineOf(estimate, 'prod', 'Route53 health check').usd).toBe(cents(PRICES.healthCheckAwsEndpoint + PRICES.healthCheckOptionalFeature));
+  });
+
+  test('alarms: the alarms of the host and health stacks (4 + 1); the agent disk metric is the one custom metric', () => {
+    expect(lineOf(estimate, 'prod', 'CloudWatch alarms').usd).toBe(cents(5 * PRICES.alarmMonth));
+    expect(lineOf(estimate, 'prod', 'CloudWatch custom metrics').usd).toBe(PRICES.customMetricMonth);
+  });
+
+  test("logs: ingestion pro rata of the host's hours, storage for the log groups' retention", () => {
+    const devIn = (ASSUMPTIONS.logGbPerFullMonth * devHours) / H;
+    const devDays = config.environments.dev.logs.retentionDays;
+    expect(lineOf(estimate, 'dev', 'CloudWatch Logs').usd).toBe(cents(devIn * PRICES.logsIngestGb + ((devIn * devDays) / 30) * PRICES.logsStoredGbMonth));
+    const prodDays = config.environments.prod.logs.retentionDays;
+    expect(lineOf(estimate, 'prod', 'CloudWatch Logs').item).toBe(`CloudWatch Logs (${prodDays} d retention)`);
+  });
+
+  test("backups: one dump a day kept the bucket's expiration, Standard-IA after the transition", () => {
+    const { retentionDays, transitionToInfrequentAccessDays } = config.environments.prod.backups;
+    const ia = transitionToInfrequentAccessDays as number;
+    const expected = ASSUMPTIONS.backupGb * ia * PRICES.s3GbMonth.STANDARD + ASSUMPTIONS.backupGb * (retentionDays - ia) * PRICES.s3GbMonth.STANDARD_IA;
+    expect(lineOf(estimate, 'prod', 'S3 backups').usd).toBe(cents(expected));
+    expect(lineOf(estimate, 'dev', 'S3 backups').usd).toBe(cents(ASSUMPTIONS.backupGb * config.environments.dev.backups.retentionDays * PRICES.s3GbMonth.STANDARD));
+  });
+
+  test("the always-free CloudWatch tier: the pair's 10 alarms and 2 custom metrics fit in it, with their logs", () => {
+    const logs = ASSUMPTIONS.logGbPerFullMonth * (devHours / H + 1);
+    const free = PRICES.alarmMonth * 10 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * logs;
+    expect(lineOf(estimate, 'account', 'CloudWatch always-free tier').usd).toBe(-cents(free));
+  });
+
+  test('every resource of the shipped output is priced or known to be free: nothing is "not estimated"', () => {
+    expect(estimate.notEstimated).toEqual([]);
+  });
+
+  test("the budget is the account stack's AWS::Budgets::Budget, which is the config's costGuardrails.monthlyBudgetUsd", () => {
+    expect([...estimate.budgets.values()]).toEqual([config.costGuardrails.monthlyBudgetUsd]);
+  });
+
+  test("docs/cost.md carries this estimate's table and the date of its prices", () => {
     const doc = readFileSync(join(projectRoot, 'docs/cost.md'), 'utf8');
-    expect(doc).toContain(formatMarkdown(lines));
-    expect(doc).toContain(`prices of ${PRICES.pricesRecorded}`);
+    expect(doc).toContain(formatMarkdown(estimate));
+    expect(doc).toContain(PRICES_HEADING);
   });
 });
 
-describe('estimateMonthlyCost (variants)', () => {
-  test("switching dev's schedule to 09:00-18:00 MON-FRI changes only dev's EC2 and log lines: 45 h/week × 730/168 × 0.0084", () => {
-    const before = estimateMonthlyCost(shippedConfig());
-    const after = estimateMonthlyCost(
-      configWith((c) => {
-        c.environments.dev.instance.schedule.start = 'cron(0 9 ? * MON-FRI *)';
-        c.environments.dev.instance.schedule.stop = 'cron(0 18 ? * MON-FRI *)';
-      }),
-    );
-    expect(line(after, 'dev', 'EC2').usd).toBe(1.64); // 195.536 h × 0.0084 = 1.6425
-    expect(line(after, 'dev', 'EC2').basis).toBe('195.5 h × $0.0084');
-    const changed = after.filter((l, i) => l.usd !== before[i].usd).map((l) => `${l.environment} ${l.item}`);
-    // Fewer running hours ship fewer logs, which also uses less of the free tier.
-    expect(changed).toEqual(['dev EC2 t4g.micro (scheduled)', 'dev CloudWatch Logs (7 d retention)', 'account CloudWatch always-free tier (account 765480282720)']);
-  });
-
-  test('a window that crosses midnight and day lists are read (22:00 to 06:00, MON,WED,FRI = 24 h/week)', () => {
-    const config = configWith((c) => {
-      c.environments.dev.instance.schedule = { timezone: 'UTC', start: 'cron(0 22 ? * MON,WED,FRI *)', stop: 'cron(0 6 ? * TUE,THU,SAT *)' };
+describe('estimateMonthlyCost on changed templates', () => {
+  test('an unknown resource type is listed as not estimated and adds nothing to the totals', () => {
+    const s = scenario();
+    s.template('auraxis-prod-data', (t) => {
+      t.Resources.Database = { Type: 'AWS::RDS::DBInstance', Properties: { DBInstanceClass: 'db.t4g.micro' } };
     });
-    expect(runningHoursPerMonth(environmentsOf(config)[0])).toBeCloseTo((24 * 730) / 168, 6);
+    const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
+    expect(estimate.notEstimated).toEqual([{ environment: 'prod', subject: 'auraxis-prod-data Database (AWS::RDS::DBInstance)', reason: 'no price in scripts/review/prices.ts' }]);
+    expect(totalUsd(estimate.lines)).toBe(totalUsd(shipped().lines));
+    expect(formatMarkdown(estimate)).toContain('**Not estimated** (1; not counted in the totals):\n- prod: auraxis-prod-data Database (AWS::RDS::DBInstance)');
   });
 
-  test('a schedule it cannot read is priced as always on', () => {
-    const config = configWith((c) => {
-      c.environments.dev.instance.schedule.start = 'cron(0/30 8 ? * MON-FRI *)';
+  test('an instance type without a price is not estimated, never zero', () => {
+    const s = scenario();
+    const id = s.logicalId('auraxis-prod-host', 'AWS::EC2::Instance');
+    s.template('auraxis-prod-host', (t) => {
+      t.Resources[id].Properties.InstanceType = 'm7g.xlarge';
     });
-    expect(runningHoursPerMonth(environmentsOf(config)[0])).toBe(730);
+    const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
+    expect(estimate.lines.filter((l) => l.environment === 'prod' && l.item.startsWith('EC2'))).toEqual([]);
+    expect(estimate.notEstimated.map((n) => n.reason)).toEqual(['instance type m7g.xlarge has no price in scripts/review/prices.ts']);
   });
 
-  test('no schedule: dev EC2 is priced for 730 h', () => {
-    const lines = estimateMonthlyCost(configWith((c) => delete c.environments.dev.instance.schedule));
-    expect(line(lines, 'dev', 'EC2').usd).toBe(6.13); // 730 h × 0.0084
+  test("dev's schedule in numeric days (2-6 = MON-FRI) prices the same hours as MON-FRI", () => {
+    const s = scenario();
+    s.template('auraxis-dev-host', (t) => {
+      for (const r of Object.values(t.Resources)) {
+        if (r.Type === 'AWS::Scheduler::Schedule') r.Properties.ScheduleExpression = r.Properties.ScheduleExpression.replace('MON-FRI', '2-6');
+      }
+    });
+    expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'dev', 'EC2').usd).toBe(cents(devHours * PRICES.ec2Hourly['t4g.micro']));
   });
 
-  test('dev on t4g.small doubles its EC2 line and takes the pair over USD 28', () => {
-    const lines = estimateMonthlyCost(configWith((c) => (c.environments.dev.instance.type = 't4g.small')));
-    expect(line(lines, 'dev', 'EC2').usd).toBe(4.38);
-    expect(totalUsd(lines)).toBe(29.24);
-  });
-
-  test('environments beyond the free tier pay for their alarms: 4 environments use 10 of 20 alarms free', () => {
-    const lines = estimateMonthlyCost(
-      configWith((c) => {
-        c.environments.qa = structuredClone(c.environments.dev);
-        c.environments.qa.kubernetes.namespace = 'auraxis-qa';
-        c.environments.staging = structuredClone(c.environments.dev);
-        c.environments.staging.kubernetes.namespace = 'auraxis-staging';
-      }),
-    );
-    expect(line(lines, 'account', 'CloudWatch always-free tier').basis).toMatch(/^10 alarms, 4 custom metrics/);
-  });
-
-  test('prod with an HTTP health check drops the USD 1 HTTPS option', () => {
-    const lines = estimateMonthlyCost(configWith((c) => (c.environments.prod.healthCheck = { protocol: 'HTTP' })));
-    expect(line(lines, 'prod', 'Route53 health check').usd).toBe(0.5);
-  });
-
-  test('the host alarm count is an option (the CLI can pass the count from the synthesized host stack)', () => {
-    const lines = estimateMonthlyCost(shippedConfig(), { hostAlarmsPerEnvironment: 5 });
-    expect(line(lines, 'prod', 'CloudWatch alarms').usd).toBe(0.6);
-  });
-
-  test('an instance type without a price is named, not priced as zero', () => {
-    expect(() => estimateMonthlyCost(configWith((c) => (c.environments.prod.instance.type = 'm7g.xlarge')))).toThrow(
-      'environments.prod.instance.type "m7g.xlarge" has no price in scripts/review/cost-estimate.ts PRICES.ec2Hourly; add it',
-    );
+  test('a data volume is priced from its size and type', () => {
+    const s = scenario();
+    s.template('auraxis-prod-data', (t) => {
+      t.Resources.DataVolume = { Type: 'AWS::EC2::Volume', Properties: { Size: 30, VolumeType: 'gp3', AvailabilityZone: 'us-east-1a' } };
+    });
+    expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'prod', 'EBS gp3 volume DataVolume').usd).toBe(cents(30 * PRICES.ebsGbMonth.gp3));
   });
 });

@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are GitHub Actions expressions, not JavaScript templates
+import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, REVIEW_MARKER } from '../../scripts/review/comment';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -58,9 +59,21 @@ describe('pull requests', () => {
     const runs = (review.steps ?? []).map((s) => s.run ?? '').join('\n');
     expect(runs).toContain('npm run synth -- --out "$RUNNER_TEMP/head"');
     expect(runs).toContain('npm run synth -- --out "$RUNNER_TEMP/base"');
-    expect(runs).toContain('npm run -s review:diff -- "$RUNNER_TEMP/base" "$RUNNER_TEMP/head"');
-    expect(runs).toContain('npm run -s review:cost');
-    expect(runs).toContain('gh pr comment');
+    expect(runs).toContain('npm run -s review -- "$RUNNER_TEMP/base" "$RUNNER_TEMP/head" --full "$RUNNER_TEMP/review-full.md" $ack');
+  });
+
+  test('one sticky comment found by the review marker, the full report as an artifact, the state gate by label', () => {
+    const text = readFileSync(join(projectRoot, '.github/workflows/pull-request.yml'), 'utf8');
+    const steps = pr.jobs.review.steps ?? [];
+    const runs = steps.map((s) => s.run ?? '').join('\n');
+    expect(runs).toContain(`marker='${REVIEW_MARKER}'`);
+    expect(runs).toContain('--method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$id"');
+    expect(text).toContain(`name: ${FULL_REPORT_ARTIFACT}`);
+    expect(text).toContain(`contains(github.event.pull_request.labels.*.name, '${ACKNOWLEDGE_LABEL}')`);
+    expect((pr.on.pull_request as { types: string[] }).types).toEqual(expect.arrayContaining(['labeled', 'unlabeled']));
+    const gate = steps.find((s) => s.name === 'Gate on state replaced or deleted');
+    expect((gate as { if?: string } | undefined)?.if).toBe("steps.review.outputs.status == '3'");
+    expect(gate?.run).toContain('exit 1');
   });
 });
 
