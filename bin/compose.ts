@@ -10,7 +10,6 @@ import { stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
 import { HostStack } from '../lib/stacks/host-stack';
 import { AccountStack } from '../lib/stacks/account-stack';
-import { budgetShortfalls } from './budget-check';
 import { HEALTH_STACK_REGION, HealthStack } from '../lib/stacks/health-stack';
 
 /*
@@ -73,17 +72,14 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
     hosts.push(addEnvironmentStacks(app, config, environment).host);
   }
   // Account-wide guardrails once per distinct account, in us-east-1 (Budgets and Cost Explorer live there).
-  const shortfalls = budgetShortfalls(config);
   for (const account of [...new Set(environmentsOf(config).map((e) => e.account))]) {
-    const accountStack = new AccountStack(app, stackNames.account(config.app.name, account), {
+    new AccountStack(app, stackNames.account(config.app.name, account), {
       env: { account, region: HEALTH_STACK_REGION },
       appName: config.app.name,
       account,
       costGuardrails: config.costGuardrails,
       description: `${config.app.name} account ${account}: monthly budget, cost anomaly alerts, GitHub OIDC provider`,
     });
-    // A warning, not an error: `cdk synth` and `npm run synth` print it; a deploy is not blocked.
-    for (const s of shortfalls.filter((s) => s.account === account)) cdk.Annotations.of(accountStack).addWarningV2('gitops:budget-below-estimate', s.message);
   }
   // Route53 health checks: always us-east-1, the only region with their metrics, whatever the env's region.
   for (const environment of environmentsOf(config)) {

@@ -4,6 +4,7 @@
  * offline, from the shipped config. Runs under ts-node with swc: no type-checking at run time.
  */
 import { join, resolve } from 'node:path';
+import { budgetShortfalls } from './budget-check';
 import { parseCommandLine, runMain } from './command-line';
 import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from './config-file';
 import { synthesizeAll } from './synth-all';
@@ -31,7 +32,8 @@ export function main(argv: readonly string[]): number {
 
   // synthesizeAll removes stale output first; nothing is written before this point.
   synthesizeAll(config, { cdkOut: join(outRoot, 'cdk.out'), dist: join(outRoot, 'dist') }, context);
-  // The budget check (bin/budget-check.ts) is a CDK warning on the account stack: the synth report above prints it.
+  // A warning, not an error: the owners may mean to cut costs down to the budget.
+  for (const shortfall of budgetShortfalls(config)) console.error(`warning: ${shortfall.message}`);
   const envs = Object.keys(config.environments).join(', ');
   console.log(`Synthesized ${envs} into ${outRoot === projectRoot ? '' : `${outRoot}/`}cdk.out/ and dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;

@@ -13,6 +13,8 @@ export const INSTANCE_TYPES = {
   't3.micro': { memoryGiB: 1 },
   't3.small': { memoryGiB: 2 },
   't3.medium': { memoryGiB: 4 },
+  't3a.medium': { memoryGiB: 4 },
+  'm7g.large': { memoryGiB: 8 },
 } as const satisfies Record<string, { readonly memoryGiB: number }>;
 
 export type KnownInstanceType = keyof typeof INSTANCE_TYPES;

@@ -23,6 +23,8 @@ export const PRICES = {
     't3.micro': 0.0104,
     't3.small': 0.0208,
     't3.medium': 0.0416,
+    't3a.medium': 0.0376,
+    'm7g.large': 0.0816,
   } as Record<string, number>,
   /** EBS gp3 storage, per GiB-month (baseline 3,000 IOPS and 125 MB/s included). */
   gp3GbMonth: 0.08,

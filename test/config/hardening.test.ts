@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import { budgetShortfalls } from '../../bin/budget-check';
 import { ARGOCD_DIR } from '../../charts/gitops-application';
 import { parseEventBridgeCron } from '../../lib/config/cron';
 import { INSTANCE_TYPES } from '../../lib/config/instance-types';
 import { onCalendarProblem } from '../../lib/config/on-calendar';
 import { RESERVED_ENVIRONMENT_NAMES } from '../../lib/config/schema';
 import { PRICES } from '../../scripts/review/cost-estimate';
-import { problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
+import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
+import { shippedConfig } from '../helpers/synth';
 
 /*
  * The config a new user could write that used to be accepted (or crash synth): each is rejected
@@ -169,5 +171,25 @@ describe('onCalendarProblem', () => {
     const accepted = (expression: string) => spawnSync('systemd-analyze', ['calendar', expression], { encoding: 'utf8' }).status === 0;
     expect(CALENDAR_GOOD.filter((e) => !accepted(e))).toEqual([]);
     expect(CALENDAR_BAD.map(([e]) => e).filter((e) => accepted(e))).toEqual([]);
+  });
+});
+
+describe('budgetShortfalls (printed as a warning by npm run synth and cdk synth)', () => {
+  test('the shipped budget of USD 10 is below the estimate of its account, and says so in one line', () => {
+    expect(budgetShortfalls(shippedConfig()).map((s) => s.message)).toEqual([
+      'costGuardrails.monthlyBudgetUsd: 10 is below the estimated USD 27.05 a month of account 765480282720 (dev, prod; see npm run review:cost): the budget would alert every month',
+    ]);
+  });
+
+  test('a budget at or above the estimate gives no warning', () => {
+    expect(budgetShortfalls(configWith((c) => (c.costGuardrails.monthlyBudgetUsd = 27.05)))).toEqual([]);
+  });
+
+  test('each account is compared with its own environments only', () => {
+    const config = configWith((c) => {
+      c.costGuardrails.monthlyBudgetUsd = 20;
+      c.environments.prod.account = '111122223333';
+    });
+    expect(budgetShortfalls(config).map((s) => s.account)).toEqual([]);
   });
 });

@@ -101,10 +101,13 @@ describe('estimateMonthlyCost (variants)', () => {
   test('environments beyond the free tier pay for their alarms: 4 environments use 10 of 20 alarms free', () => {
     const lines = estimateMonthlyCost(
       configWith((c) => {
-        c.environments.qa = structuredClone(c.environments.dev);
-        c.environments.qa.kubernetes.namespace = 'auraxis-qa';
-        c.environments.staging = structuredClone(c.environments.dev);
-        c.environments.staging.kubernetes.namespace = 'auraxis-staging';
+        for (const env of ['qa', 'staging']) {
+          // Each environment has its own domain, ingress host and namespace (the schema requires it).
+          c.environments[env] = structuredClone(c.environments.dev);
+          c.environments[env].domain = `${env}.api.auraxis.com.br`;
+          c.environments[env].kubernetes.host = `${env}.api.auraxis.com.br`;
+          c.environments[env].kubernetes.namespace = `auraxis-${env}`;
+        }
       }),
     );
     expect(line(lines, 'account', 'CloudWatch always-free tier').basis).toMatch(/^10 alarms, 4 custom metrics/);
@@ -121,7 +124,10 @@ describe('estimateMonthlyCost (variants)', () => {
   });
 
   test('an instance type without a price is named, not priced as zero', () => {
-    expect(() => estimateMonthlyCost(configWith((c) => (c.environments.prod.instance.type = 'm7g.xlarge')))).toThrow(
+    // The schema admits only priced types (lib/config/instance-types.ts); this is the estimate's own guard behind it.
+    const config = structuredClone(shippedConfig()); // the shared copy stays as shipped
+    (config.environments.prod.instance as { type: string }).type = 'm7g.xlarge';
+    expect(() => estimateMonthlyCost(config)).toThrow(
       'environments.prod.instance.type "m7g.xlarge" has no price in scripts/review/cost-estimate.ts PRICES.ec2Hourly; add it',
     );
   });
