@@ -4,6 +4,10 @@
  * The CLI passes context (feature flags) and the output directory.
  */
 import { configPath, readConfigOrExit } from './config-file';
+import { assemblyBudgetShortfalls } from './budget-check';
 import { buildAwsApp } from './compose';
 
-buildAwsApp(readConfigOrExit(configPath())).synth();
+const config = readConfigOrExit(configPath());
+const assembly = buildAwsApp(config).synth();
+// A warning, not an error (the CDK CLI shows the app's stderr): the owners may mean to cut costs down to the budget.
+for (const shortfall of assemblyBudgetShortfalls(assembly)) console.error(`warning: ${shortfall.message}`);

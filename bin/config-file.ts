@@ -1,21 +1,42 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfigFile, type ProjectConfig } from '../lib/config';
 
 /** Repository root (this file lives in `bin/`). */
 export const projectRoot = resolve(__dirname, '..');
 
+/** The config file is missing or not a file: one line naming the path and where it came from. */
+export class ConfigFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigFileError';
+  }
+}
+
 /** The config file: `$APP_CONFIG` when set, else `config/environments.yaml`. */
 export function configPath(): string {
   return resolve(process.env.APP_CONFIG || `${projectRoot}/config/environments.yaml`);
 }
 
-/** Loads the config; on invalid input prints every problem and exits 1, without a stack trace. */
+/** Loads and validates the config file; throws `ConfigFileError` or `ConfigError`, both with messages for the user. */
+export function readConfig(path: string): ProjectConfig {
+  const from = process.env.APP_CONFIG ? ` (from APP_CONFIG=${process.env.APP_CONFIG})` : '';
+  if (!existsSync(path)) throw new ConfigFileError(`config file ${path}${from} does not exist: point APP_CONFIG at a YAML file, or unset it to use config/environments.yaml`);
+  if (!statSync(path).isFile()) throw new ConfigFileError(`config file ${path}${from} is not a file: point APP_CONFIG at a YAML file`);
+  return loadConfigFile(path);
+}
+
+/** True for the errors whose message is written for the user (no stack trace needed). */
+export function isConfigProblem(error: unknown): error is ConfigError | ConfigFileError {
+  return error instanceof ConfigError || error instanceof ConfigFileError;
+}
+
+/** Loads the config; on a missing file or invalid input prints the problem(s) and exits 1, without a stack trace. */
 export function readConfigOrExit(path: string): ProjectConfig {
   try {
-    return loadConfigFile(path);
+    return readConfig(path);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (isConfigProblem(error)) {
       console.error(error.message);
       process.exit(1);
     }

@@ -1,3 +1,4 @@
+import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { rmSync } from 'node:fs';
 import type { ProjectConfig } from '../lib/config';
 import { buildAwsApp, buildKubernetesApps } from './compose';
@@ -14,9 +15,11 @@ export interface SynthOutput {
  * Used by `npm run synth`, the test suite's global setup and the benchmark. Stale output is
  * removed first so a deleted environment cannot linger in `dist/`.
  */
-export function synthesizeAll(config: ProjectConfig, out: SynthOutput, context: Record<string, unknown>): void {
+/** Synthesizes everything; returns the CloudFormation assembly (for the budget check). */
+export function synthesizeAll(config: ProjectConfig, out: SynthOutput, context: Record<string, unknown>): cxapi.CloudAssembly {
   rmSync(out.dist, { recursive: true, force: true });
   rmSync(out.cdkOut, { recursive: true, force: true });
-  buildAwsApp(config, { outdir: out.cdkOut, context }).synth();
+  const assembly = buildAwsApp(config, { outdir: out.cdkOut, context }).synth();
   for (const app of buildKubernetesApps(config, out.dist).values()) app.synth();
+  return assembly;
 }

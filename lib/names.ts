@@ -53,3 +53,12 @@ export const accountOutputNames = {
 
 /** CloudWatch alarm on an environment's Route53 health check, named as the runbook has it. */
 export const healthAlarmName = (app: string, env: string) => `${app}-health-${env}`;
+
+/** Suffixes of the host's named alarms (lib/constructs/host-alarms.ts), after `<app>-<env>-`. */
+export const HOST_ALARM_SUFFIXES = ['cpu', 'status-check', 'disk'] as const;
+
+/**
+ * Every named CloudWatch alarm of one environment. Matched exactly by `ops validate`: a test pins
+ * them against the synthesized templates, so `prod` never picks up `preprod`'s alarms.
+ */
+export const environmentAlarmNames = (app: string, env: string): string[] => [healthAlarmName(app, env), ...HOST_ALARM_SUFFIXES.map((suffix) => `${app}-${env}-${suffix}`)];

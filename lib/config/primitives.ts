@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { AWS_REGIONS } from './aws-regions';
+import { parseEventBridgeCron } from './cron';
+import { INSTANCE_TYPES, isKnownInstanceType } from './instance-types';
+import { onCalendarProblem } from './on-calendar';
 
 /*
  * Reusable field schemas. Each message is a predicate phrase ("is not ...", "must be ...")
@@ -71,8 +74,15 @@ export const gitRepositoryUrl = z.string().regex(/^(https:\/\/[^\s]+|ssh:\/\/[^\
 /** Relative file name inside the app checkout, never escaping it. */
 export const relativeFile = z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, { message: 'is not a relative file path inside the checkout' });
 
-/** EventBridge Scheduler cron expression, e.g. `cron(0 8 ? * MON-FRI *)`. */
-export const schedulerCron = z.string().regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, { message: 'is not an EventBridge Scheduler cron expression (e.g. cron(0 8 ? * MON-FRI *))' });
+/** EventBridge Scheduler cron expression, e.g. `cron(0 8 ? * MON-FRI *)`, parsed field by field (./cron.ts). */
+export const schedulerCron = z.string(typeError('is not an EventBridge Scheduler cron expression (e.g. cron(0 8 ? * MON-FRI *))')).superRefine((value, ctx) => {
+  if (!/^cron\(.*\)$/.test(value.trim())) {
+    ctx.addIssue({ code: 'custom', message: 'is not an EventBridge Scheduler cron expression (e.g. cron(0 8 ? * MON-FRI *))' });
+    return;
+  }
+  const parsed = parseEventBridgeCron(value);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `is not a valid EventBridge Scheduler cron expression: ${parsed.reason}` });
+});
 
 /** IANA time zone such as `America/Sao_Paulo` or `UTC`. */
 export const timeZone = z.string().refine(
@@ -87,11 +97,16 @@ export const timeZone = z.string().refine(
   { message: 'is not an IANA time zone (e.g. America/Sao_Paulo)' },
 );
 
-/** systemd OnCalendar expression; checked for shape only, systemd-analyze validates on the host. */
-export const onCalendar = z.string().regex(/^[A-Za-z0-9*:,/. ~-]+$/, { message: 'is not a systemd OnCalendar expression (e.g. *-*-* 03:00:00 or daily)' });
+/** systemd OnCalendar expression, parsed (./on-calendar.ts) so a timer systemd would refuse never reaches the host. */
+export const onCalendar = z.string(typeError('is not a systemd OnCalendar expression (e.g. *-*-* 03:00:00 or daily)')).superRefine((value, ctx) => {
+  const problem = onCalendarProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `is not a systemd OnCalendar expression (e.g. *-*-* 03:00:00 or daily): ${problem}` });
+});
 
-/** AWS EC2 instance type such as `t4g.small`. */
-export const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: 'is not an EC2 instance type (e.g. t4g.small)' });
+/** An EC2 instance type the stacks and the cost estimate know (./instance-types.ts). */
+export const instanceType = z.string(typeError('must be an EC2 instance type (e.g. t4g.small)')).refine(isKnownInstanceType, {
+  message: `is not an instance type this project knows (one of ${Object.keys(INSTANCE_TYPES).join(', ')}; add others to lib/config/instance-types.ts with a price)`,
+});
 
 /** Route53 hosted zone id such as `Z0123456789ABCDEFGHIJ`. */
 export const hostedZoneId = z.string().regex(/^Z[A-Z0-9]{4,31}$/, { message: 'is not a Route53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)' });

@@ -8,12 +8,45 @@ import { environmentSchema } from './schema/environment';
  * The whole project configuration, as `config/environments.yaml` holds it.
  * Each section validates its own fields; see `./schema/*`.
  */
+/**
+ * Environment names something else already means: `argocd` is the directory of the Argo CD
+ * Applications beside `dist/<env>/` (charts/gitops-application.ts), `all` is the ops CLI's
+ * `--env all`.
+ */
+export const RESERVED_ENVIRONMENT_NAMES: readonly string[] = ['argocd', 'all'];
+
+const environmentName = dnsLabel.refine((name) => !RESERVED_ENVIRONMENT_NAMES.includes(name), {
+  message: `is reserved (${RESERVED_ENVIRONMENT_NAMES.join(', ')} mean something else to the manifests and the ops CLI): rename the environment`,
+});
+
+type Environments = Record<string, z.output<typeof environmentSchema>>;
+
+/** Values that must differ between environments, or two environments would fight over one name. */
+const UNIQUE_ACROSS_ENVIRONMENTS: readonly { readonly path: readonly string[]; readonly of: (env: Environments[string]) => string }[] = [
+  { path: ['domain'], of: (env) => env.domain },
+  { path: ['kubernetes', 'host'], of: (env) => env.kubernetes.host },
+  { path: ['kubernetes', 'namespace'], of: (env) => env.kubernetes.namespace },
+];
+
+function uniqueAcrossEnvironments(envs: Environments, ctx: z.RefinementCtx): void {
+  for (const { path, of } of UNIQUE_ACROSS_ENVIRONMENTS) {
+    const firstOwner = new Map<string, string>();
+    for (const [name, env] of Object.entries(envs)) {
+      const value = of(env).toLowerCase();
+      const owner = firstOwner.get(value);
+      if (owner === undefined) firstOwner.set(value, name);
+      else ctx.addIssue({ code: 'custom', path: [name, ...path], message: `is also environments.${owner}.${path.join('.')}; each environment needs its own` });
+    }
+  }
+}
+
 export const configSchema = z.strictObject({
   app: appSchema,
   github: githubSchema,
   costGuardrails: costGuardrailsSchema,
   /** Environments by name; each name is a DNS label used in stack names, prefixes and namespaces. */
   environments: z
-    .record(dnsLabel, environmentSchema)
-    .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' }),
+    .record(environmentName, environmentSchema)
+    .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
+    .superRefine(uniqueAcrossEnvironments),
 });

@@ -3,31 +3,37 @@
  * The ops CLI: `npm run ops -- <command> --env <name> [options]`. Parses, runs, prints; the logic
  * lives in commands/ (pure) and aws/ (thin SDK edges). AWS credentials and region come from the
  * usual SDK chain (AWS_PROFILE, OIDC in GitHub Actions); each environment's region from the config.
+ *
+ * Order matters: help needs nothing, the command line is parsed in full before any AWS client
+ * exists (clients are created inside runOps), so a mistake never reaches AWS.
  */
 import { userInfo } from 'node:os';
-import { configPath, readConfigOrExit } from '../../bin/config-file';
-import { parseArgs } from './commands/parse-args';
+import { runMain } from '../../bin/command-line';
+import { configPath, isConfigProblem, readConfig } from '../../bin/config-file';
+import { helpRequested, parseArgs } from './commands/parse-args';
 import { runOps } from './ops';
 
-async function main(): Promise<number> {
-  const config = readConfigOrExit(configPath());
-  let args: ReturnType<typeof parseArgs>;
-  try {
-    args = parseArgs(process.argv.slice(2), Object.keys(config.environments));
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
+/** The whole CLI but the exit: returns the exit code; usage and config errors are thrown for runMain. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const help = helpRequested(argv);
+  if (help !== undefined) {
+    console.log(help);
+    return 0;
   }
+  const config = readConfig(configPath());
+  const args = parseArgs(argv, Object.keys(config.environments));
   const actor = process.env.GITHUB_ACTOR ? `github:${process.env.GITHUB_ACTOR}` : userInfo().username;
-  const outcome = await runOps({ config, actor }, args);
+  let outcome: Awaited<ReturnType<typeof runOps>>;
+  try {
+    outcome = await runOps({ config, actor }, args);
+  } catch (error) {
+    // AWS errors (no credentials, a stack not deployed) are the operator's to fix: one line. A bug keeps its stack.
+    if (error instanceof TypeError || error instanceof ReferenceError || !(error instanceof Error)) throw error;
+    console.error(`ops: ${error.message}`);
+    return 1;
+  }
   console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
   return outcome.ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`ops: ${error.message}`);
-    process.exit(1);
-  },
-);
+if (require.main === module) runMain(() => main(process.argv.slice(2)), isConfigProblem);

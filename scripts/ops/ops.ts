@@ -2,7 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { environmentsOf, healthCheckPath, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
+import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { HEALTH_STACK_REGION, outputNames, stackNames } from '../../lib/names';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
@@ -13,7 +13,7 @@ import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
 import { auditRole, type Finding } from './commands/iam-audit';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
-import { type CheckResult, checklistPassed, evaluateChecklist, formatChecklist, type HostStatusFact } from './commands/validate';
+import { alarmsOfEnvironment, type CheckResult, checklistPassed, evaluateChecklist, formatChecklist, type HostStatusFact, healthUrl } from './commands/validate';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
@@ -33,10 +33,6 @@ export interface OpsContext {
 /** The stacks one environment's pipeline deploys, in dependency order. */
 export function environmentStackNames(app: string, env: string): string[] {
   return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
-}
-
-function healthUrl(config: ProjectConfig, env: NamedEnvironment): string {
-  return `${env.tls ? 'https' : 'http'}://${env.domain}${healthCheckPath(config.app, env)}`;
 }
 
 async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
@@ -88,14 +84,14 @@ async function validate(ctx: OpsContext, env: NamedEnvironment): Promise<CheckRe
     }
   }
   const regions = [...new Set([env.region, HEALTH_STACK_REGION])];
-  const alarms = (await Promise.all(regions.map((region) => alarmsWithPrefix(new CloudWatchClient({ region }), `${app}-`)))).flat().filter((a) => a.name.includes(env.name));
+  const alarms = alarmsOfEnvironment((await Promise.all(regions.map((region) => alarmsWithPrefix(new CloudWatchClient({ region }), `${app}-`)))).flat(), app, env.name);
 
   return evaluateChecklist({
     env: env.name,
     stacks: { ...stacks, ...health },
     ssmPing,
     alarms,
-    health: await probeHealth(healthUrl(ctx.config, env), 10_000, ctx.fetchImpl),
+    health: await probeHealth(healthUrl(ctx.config.app, env), 10_000, ctx.fetchImpl),
     hostStatus,
   });
 }

@@ -24,6 +24,8 @@ export const PRICES = {
     't3.micro': 0.0104,
     't3.small': 0.0208,
     't3.medium': 0.0416,
+    't3a.medium': 0.0376,
+    'm7g.large': 0.0816,
   } as Readonly<Record<string, number>>,
   /** EBS storage per GiB-month, by volume type (gp3: baseline 3,000 IOPS and 125 MB/s included). */
   ebsGbMonth: { gp3: 0.08, gp2: 0.1 } as Readonly<Record<string, number>>,

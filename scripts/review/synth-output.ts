@@ -58,6 +58,11 @@ export function tagValue(template: CfnTemplate, key: string): string | undefined
   return undefined;
 }
 
+/** One stack of a synth output; its environment is the `env` tag its resources carry (bin/compose.ts). */
+export function synthStack(name: string, account: string, template: CfnTemplate): SynthStack {
+  return { name, account, environment: tagValue(template, 'env') ?? 'account', template };
+}
+
 interface AssemblyManifest {
   artifacts?: Record<string, { type: string; environment?: string; properties?: { templateFile?: string } }>;
 }
@@ -73,7 +78,7 @@ export function readSynthOutput(dir: string, role: string): SynthOutput {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const template = JSON.parse(readFileSync(join(dir, 'cdk.out', artifact.properties.templateFile), 'utf8')) as CfnTemplate;
     const account = /^aws:\/\/([^/]+)\//.exec(artifact.environment ?? '')?.[1] ?? 'unknown';
-    stacks.set(name, { name, account, environment: tagValue(template, 'env') ?? 'account', template });
+    stacks.set(name, synthStack(name, account, template));
   }
   const manifests = new Map<string, K8sObject[]>();
   const dist = join(dir, 'dist');

@@ -1,7 +1,8 @@
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { hostCommandInput } from '../../scripts/ops/commands/host-command';
 import { hostParameters } from '../../scripts/ops/commands/host-parameters';
-import { parseArgs } from '../../scripts/ops/commands/parse-args';
+import { UsageError } from '../../bin/command-line';
+import { COMMANDS, commandUsage, helpRequested, parseArgs, USAGE } from '../../scripts/ops/commands/parse-args';
 import { environmentStackNames } from '../../scripts/ops/ops';
 import { checklistPassed, type EnvironmentFacts, evaluateChecklist, formatChecklist } from '../../scripts/ops/commands/validate';
 import { shippedConfig } from '../helpers/synth';
@@ -44,18 +45,59 @@ describe('parseArgs', () => {
     expect(parseArgs(['status', '--env', 'all', '--json'], ENVS)).toMatchObject({ envs: ['dev', 'prod'], json: true });
   });
 
+  test('--env=x works like --env x', () => {
+    expect(parseArgs(['status', '--env=prod'], ENVS).envs).toEqual(['prod']);
+  });
+
+  test('rollback, like deploy, takes one environment; status and reports take all', () => {
+    expect(() => parseArgs(['rollback', '--env', 'all'], ENVS)).toThrow('ops rollback: one environment at a time: --env <dev|prod>, not all');
+    expect(parseArgs(['backup', '--env', 'all'], ENVS).envs).toEqual(['dev', 'prod']);
+  });
+
+  // Each mistake is one line naming the command and the flag, thrown as a UsageError (exit 2).
   test.each<[string[], string]>([
-    [[], 'usage: ops <command>'],
-    [['launch'], 'unknown command "launch"'],
-    [['deploy'], 'deploy needs --env (one of dev, prod, or all)'],
-    [['deploy', '--env', 'all'], 'deploy one environment at a time'],
-    [['status', '--env', 'staging'], 'unknown environment "staging" (configured: dev, prod)'],
-    [['rollback', '--env', 'prod', '--ref', 'v1'], '--ref only applies to deploy'],
-    [['deploy', '--env', 'prod', '--ref', 'v1;rm -rf /'], '--ref "v1;rm -rf /" is not a git ref'],
-    [['deploy', '--env', 'prod', '--ref'], '--ref needs a value'],
-    [['tls', '--env', 'prod', '--force'], 'unknown option "--force" for tls'],
-  ])('rejects %j', (argv, message) => {
-    expect(() => parseArgs(argv, ENVS)).toThrow(message);
+    [[], 'ops: no command given (ops --help lists them)'],
+    [['launch'], 'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, firewall, validate, iam-audit, outputs, stacks; ops --help)'],
+    [['deploy'], 'ops deploy: needs --env (one of dev, prod)'],
+    [['status'], 'ops status: needs --env (one of dev, prod, or all)'],
+    [['deploy', '--env', 'all'], 'ops deploy: one environment at a time: --env <dev|prod>, not all'],
+    [['status', '--env', 'staging'], 'ops status: unknown environment "staging" for --env (one of dev, prod, or all)'],
+    [['deploy', '--env', 'dev', '--env', 'prod'], 'ops deploy: --env is given twice; give it once'],
+    [['rollback', '--env', 'prod', '--ref', 'v1'], 'ops rollback: unknown option --ref (options: --env <value>, --json, --help)'],
+    [['deploy', '--env', 'prod', '--ref', 'v1;rm -rf /'], 'ops deploy: --ref "v1;rm -rf /" is not a git ref'],
+    [['deploy', '--env', 'prod', '--ref'], 'ops deploy: --ref needs a value (--ref <value> or --ref=<value>)'],
+    [['deploy', '--env', 'prod', '--dry-run'], 'ops deploy: unknown option --dry-run (options: --env <value>, --ref <value>, --json, --help)'],
+    [['tls', '--env', 'prod', '--apply'], 'ops tls: unknown option --apply (options: --env <value>, --dry-run, --json, --help)'],
+    [['tls', '--env', 'prod', '--force'], 'ops tls: unknown option --force (options: --env <value>, --dry-run, --json, --help)'],
+    [['firewall', '--env', 'prod', '--apply=yes'], 'ops firewall: --apply takes no value'],
+    [['stacks', 'prod'], 'ops stacks: unexpected argument "prod" (this command takes options only)'],
+  ])('rejects %j with one line', (argv, message) => {
+    let thrown: unknown;
+    try {
+      parseArgs(argv, ENVS);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toBe(message);
+  });
+});
+
+describe('help', () => {
+  test('--help and -h alone print the command list; after a command, its options', () => {
+    expect(helpRequested(['--help'])).toBe(USAGE);
+    expect(helpRequested(['-h'])).toBe(USAGE);
+    expect(helpRequested(['status', '--help'])).toBe(commandUsage('status'));
+    expect(helpRequested(['deploy', '--env', 'prod'])).toBeUndefined();
+  });
+
+  test('every command is listed with its own options, and each command help shows only its own', () => {
+    for (const command of Object.keys(COMMANDS) as (keyof typeof COMMANDS)[]) {
+      expect(USAGE).toContain(`  ${command}`);
+      for (const option of Object.keys(COMMANDS[command].options)) expect(commandUsage(command)).toContain(`--${option}`);
+    }
+    expect(commandUsage('deploy')).not.toContain('--apply');
+    expect(commandUsage('deploy')).toContain('usage: ops deploy --env <name> [--ref <git-ref>]');
   });
 });
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { dnsLabel, gitRepositoryUrl, githubRepository, pinnedImage, port, relativeFile, urlPath } from '../primitives';
 
-/** The application every environment runs: the same image on Kubernetes, the same repository on the EC2 host. */
-export const appSchema = z.strictObject({
+/** The fields of the app section. */
+const appFields = z.strictObject({
   /** DNS label naming the checkout (`/opt/<name>`), log groups, stacks and Kubernetes labels. */
   name: dnsLabel,
   /** Container image for Kubernetes, pinned by tag or digest. */
@@ -21,6 +21,12 @@ export const appSchema = z.strictObject({
   composeFile: relativeFile.default('compose.prod.yml'),
   /** Env file inside the checkout holding secrets; never committed, mode 0600 on the host. */
   envFile: relativeFile.default('.env.production'),
+});
+
+/** The application every environment runs: the same image on Kubernetes, the same repository on the EC2 host. */
+export const appSchema = appFields.superRefine((app, ctx) => {
+  // One container port cannot be both: the Service and the NetworkPolicies tell them apart by number.
+  if (app.metricsPort === app.port) ctx.addIssue({ code: 'custom', path: ['metricsPort'], message: `must differ from app.port (${app.port})` });
 });
 
 export const githubSchema = z.strictObject({

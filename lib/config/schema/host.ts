@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseEventBridgeCron, sameSchedule } from '../cron';
+import { INSTANCE_TYPES, isKnownInstanceType } from '../instance-types';
 import { instanceType, onCalendar, positiveInt, schedulerCron, timeZone, typeError } from '../primitives';
 
 /** An availability zone name such as `us-east-1b`; that it lies in the environment's region is checked per environment. */
@@ -9,17 +11,25 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 /** Burstable types with less than 2 GiB of memory: the API, PostgreSQL and Redis need swap on them. */
 export function hasUnderTwoGiB(instanceType: string): boolean {
-  return /^(t4g|t3|t3a|t2)\.(nano|micro)$/.test(instanceType);
+  return isKnownInstanceType(instanceType) && INSTANCE_TYPES[instanceType].memoryGiB < 2;
 }
 
-export const instanceScheduleSchema = z.strictObject({
-  /** IANA time zone of the start and stop expressions. */
-  timezone: timeZone.default('UTC'),
-  /** When the instance starts, as an EventBridge Scheduler cron expression. */
-  start: schedulerCron,
-  /** When the instance stops. */
-  stop: schedulerCron,
-});
+export const instanceScheduleSchema = z
+  .strictObject({
+    /** IANA time zone of the start and stop expressions. */
+    timezone: timeZone.default('UTC'),
+    /** When the instance starts, as an EventBridge Scheduler cron expression. */
+    start: schedulerCron,
+    /** When the instance stops. */
+    stop: schedulerCron,
+  })
+  .superRefine((schedule, ctx) => {
+    const start = parseEventBridgeCron(schedule.start);
+    const stop = parseEventBridgeCron(schedule.stop);
+    if (start.ok && stop.ok && sameSchedule(start.fields, stop.fields)) {
+      ctx.addIssue({ code: 'custom', path: ['stop'], message: `fires when start does (${schedule.start}): the instance would stop as it starts` });
+    }
+  });
 
 export const instanceSchema = z.strictObject({
   /** EC2 instance type; Graviton (`t4g`) is the cheapest per GiB of memory. */

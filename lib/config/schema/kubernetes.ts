@@ -48,6 +48,12 @@ export const egressTargetSchema = z
     podLabels: z.record(labelKey, labelValue, typeError('must be a mapping of label keys to values')).optional(),
     /** Namespace of the pods selected by `podLabels`. @default - the app's own namespace */
     namespace: dnsLabel.optional(),
+    /**
+     * Let `cidrs` hold a `/0` range (`0.0.0.0/0`): any IPv4 destination on this port. Refused
+     * without it, since it undoes the egress fence for that port.
+     * @default false
+     */
+    allowAnyDestination: z.boolean(typeError('must be true or false')).default(false),
   })
   .superRefine((target, ctx) => {
     const hasCidrs = target.cidrs !== undefined;
@@ -58,6 +64,11 @@ export const egressTargetSchema = z
     if (hasPods && Object.keys(target.podLabels ?? {}).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['podLabels'], message: 'must hold at least one label (an empty selector would allow every pod)' });
     }
+    (target.cidrs ?? []).forEach((cidr, index) => {
+      if (cidr.endsWith('/0') && !target.allowAnyDestination) {
+        ctx.addIssue({ code: 'custom', path: ['cidrs', index], message: 'allows every IPv4 destination: name the service\'s ranges, or set allowAnyDestination: true' });
+      }
+    });
     if (target.namespace !== undefined && !hasPods) {
       ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'applies only with podLabels' });
     }

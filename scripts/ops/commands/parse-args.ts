@@ -1,12 +1,68 @@
+import { type OptionSpecs, parseCommandLine, UsageError } from '../../../bin/command-line';
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { GIT_REF_PATTERN } from '../../../lib/host-runtime/documents';
 
-/** Commands that run a host document through SSM. */
-export const HOST_COMMANDS: readonly HostOperation[] = ['deploy', 'rollback', 'status', 'backup', 'restore-drill', 'tls', 'firewall'];
-/** Commands that read AWS and report. */
-export const REPORT_COMMANDS = ['validate', 'iam-audit', 'outputs', 'stacks'] as const;
+/*
+ * The ops command line: each command is one entry of `COMMANDS` with its own options and help
+ * text, parsed by Node's util.parseArgs (bin/command-line.ts). A flag of another command is an
+ * unknown option here, and every mistake is one line and exit 2, before any AWS client exists.
+ * Adding a command: one entry below, and its case in ops.ts.
+ */
 
-export type OpsCommand = HostOperation | (typeof REPORT_COMMANDS)[number];
+/** How a command treats `--env`. */
+export type EnvPolicy =
+  /** Required, one environment: changes one host at a time. */
+  | 'one'
+  /** Required, one environment or `all`. */
+  | 'one-or-all'
+  /** Optional, one or `all`; absent means every environment. */
+  | 'any';
+
+export interface CommandSpec {
+  /** One line for `ops --help`. */
+  readonly summary: string;
+  /** Runs a host document through SSM (`host`) or reads AWS and reports (`report`). */
+  readonly kind: 'host' | 'report';
+  readonly env: EnvPolicy;
+  /** The command's own options besides --env, --json and --help, each with its help text. */
+  readonly options: Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly help: string; readonly valueName?: string }>>;
+}
+
+export const COMMANDS = {
+  deploy: {
+    summary: 'check out the ref, restart compose, wait for health; roll back on failure',
+    kind: 'host',
+    env: 'one',
+    options: { ref: { type: 'string', valueName: 'git-ref', help: 'branch, tag or commit to deploy (default: the environment\'s gitRef)' } },
+  },
+  rollback: { summary: 'return to the previous good release (no git fetch needed)', kind: 'host', env: 'one', options: {} },
+  status: { summary: 'current and previous releases, health, containers', kind: 'host', env: 'one-or-all', options: {} },
+  backup: { summary: 'pg_dump + Redis AOF to the backups bucket', kind: 'host', env: 'one-or-all', options: {} },
+  'restore-drill': { summary: 'restore the latest backup into a scratch database and compare row counts', kind: 'host', env: 'one-or-all', options: {} },
+  tls: {
+    summary: 'issue or renew the certificate and switch nginx to HTTPS when it exists',
+    kind: 'host',
+    env: 'one-or-all',
+    options: { 'dry-run': { type: 'boolean', help: 'ask certbot to test renewal without changing anything' } },
+  },
+  firewall: {
+    summary: 'print the host firewall rules (ufw or nftables)',
+    kind: 'host',
+    env: 'one-or-all',
+    options: { apply: { type: 'boolean', help: 'apply 80/443-only inbound instead of printing the rules' } },
+  },
+  validate: { summary: 'the operator checklist: stacks, SSM reachability, alarms, health, releases', kind: 'report', env: 'any', options: {} },
+  'iam-audit': { summary: 'instance and deploy roles: no admin or wildcard actions, exact OIDC subjects', kind: 'report', env: 'any', options: {} },
+  outputs: { summary: 'the deployed stacks\' outputs', kind: 'report', env: 'any', options: {} },
+  stacks: { summary: 'the environment\'s stack names, one per line (for cdk deploy in pipelines)', kind: 'report', env: 'any', options: {} },
+} as const satisfies Record<string, CommandSpec>;
+
+export type OpsCommand = keyof typeof COMMANDS;
+
+/** Commands that run a host document through SSM. */
+export const HOST_COMMANDS = (Object.keys(COMMANDS) as OpsCommand[]).filter((c) => COMMANDS[c].kind === 'host') as HostOperation[];
+/** Commands that read AWS and report. */
+export const REPORT_COMMANDS = (Object.keys(COMMANDS) as OpsCommand[]).filter((c) => COMMANDS[c].kind === 'report');
 
 export interface OpsArgs {
   readonly command: OpsCommand;
@@ -22,59 +78,94 @@ export interface OpsArgs {
   readonly json: boolean;
 }
 
-export const USAGE = `usage: ops <command> --env <name|all> [options]
+const COMMON_OPTIONS: CommandSpec['options'] = {
+  json: { type: 'boolean', help: 'print JSON instead of text' },
+  help: { type: 'boolean', help: 'print this help' },
+};
+
+function envUsage(policy: EnvPolicy): string {
+  return policy === 'one' ? '--env <name>' : policy === 'one-or-all' ? '--env <name|all>' : '[--env <name|all>]';
+}
+
+function optionUsage(name: string, o: CommandSpec['options'][string]): string {
+  return `--${name}${o.type === 'string' ? ` <${o.valueName ?? 'value'}>` : ''}`;
+}
+
+function specOf(command: OpsCommand): CommandSpec {
+  return COMMANDS[command];
+}
+
+/** `ops --help`. */
+export const USAGE = (() => {
+  const line = (c: OpsCommand) => {
+    const own = Object.entries(specOf(c).options).map(([n, o]) => ` [${optionUsage(n, o)}]`).join('');
+    return `  ${`${c}${own}`.padEnd(26)} ${specOf(c).summary}`;
+  };
+  const commands = Object.keys(COMMANDS) as OpsCommand[];
+  return `usage: ops <command> --env <name|all> [options]      (ops <command> --help for a command's options)
 
 host commands (run a reviewed SSM document on the environment's instance):
-  deploy --ref <git-ref>   check out the ref, restart compose, wait for health; roll back on failure
-  rollback                 return to the previous good release (no git fetch needed)
-  status                   current and previous releases, health, containers
-  backup                   pg_dump + Redis AOF to the backups bucket
-  restore-drill            restore the latest backup into a scratch database and compare row counts
-  tls [--dry-run]          issue or renew the certificate and switch nginx to HTTPS when it exists
-  firewall [--apply]       print the host firewall rules (ufw or nftables), or apply 80/443-only inbound
+${HOST_COMMANDS.map(line).join('\n')}
 
-reports:
-  validate                 the operator checklist: stacks, SSM reachability, alarms, health, releases
-  iam-audit                instance and deploy roles: no admin or wildcard actions, exact OIDC subjects
-  outputs                  the deployed stacks' outputs
-  stacks                   the environment's stack names, one per line (for cdk deploy in pipelines)
+reports (every environment unless --env names one):
+${commands.filter((c) => specOf(c).kind === 'report').map(line).join('\n')}
 
-options: --json  print JSON`;
+options of every command: --env <name|all>, --json, --help`;
+})();
 
-/** Parses argv (without `node script`); throws an Error whose message is the usage problem. */
+/** `ops <command> --help`. */
+export function commandUsage(command: OpsCommand): string {
+  const spec = specOf(command);
+  const options = { ...spec.options, ...COMMON_OPTIONS };
+  const envLine = `  ${'--env <name|all>'.padEnd(20)} ${spec.env === 'one' ? 'the environment (one at a time)' : spec.env === 'one-or-all' ? 'the environment, or all' : 'the environment, or all (default: all)'}`;
+  const lines = Object.entries(options).map(([name, o]) => `  ${optionUsage(name, o).padEnd(20)} ${o.help}`);
+  return `usage: ops ${command} ${envUsage(spec.env)}${Object.entries(spec.options)
+    .map(([n, o]) => ` [${optionUsage(n, o)}]`)
+    .join('')}\n\n${spec.summary}\n\noptions:\n${[envLine, ...lines].join('\n')}`;
+}
+
+function isCommand(name: string | undefined): name is OpsCommand {
+  return name !== undefined && Object.hasOwn(COMMANDS, name);
+}
+
+/**
+ * The help text `argv` asks for (`--help`/`-h` alone, or after a command), or `undefined`.
+ * Needs no config: help works on a machine without one.
+ */
+export function helpRequested(argv: readonly string[]): string | undefined {
+  if (!argv.some((a) => a === '--help' || a === '-h')) return undefined;
+  return isCommand(argv[0]) ? commandUsage(argv[0]) : USAGE;
+}
+
+function optionSpecs(spec: CommandSpec): OptionSpecs {
+  const specs: OptionSpecs = { env: { type: 'string' } };
+  for (const [name, o] of Object.entries({ ...spec.options, ...COMMON_OPTIONS })) specs[name] = { type: o.type };
+  specs.help.short = 'h';
+  return specs;
+}
+
+/**
+ * Parses argv (without `node script`) against the command's declared options and the configured
+ * environments. Throws `UsageError` with one line naming the command and the flag.
+ */
 export function parseArgs(argv: readonly string[], configuredEnvs: readonly string[]): OpsArgs {
   const [command, ...rest] = argv;
-  const known: readonly string[] = [...HOST_COMMANDS, ...REPORT_COMMANDS];
-  if (!command || command === '--help' || command === '-h') throw new Error(USAGE);
-  if (!known.includes(command)) throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  if (command === undefined) throw new UsageError('ops: no command given (ops --help lists them)');
+  if (!isCommand(command)) throw new UsageError(`ops: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')}; ops --help)`);
+  const spec = specOf(command);
+  const name = `ops ${command}`;
+  const { values } = parseCommandLine(rest, { name, options: optionSpecs(spec) });
 
-  let env: string | undefined;
-  let ref: string | undefined;
-  const flags = new Set<string>();
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (arg === '--env' || arg === '--ref') {
-      const value = rest[++i];
-      if (!value || value.startsWith('--')) throw new Error(`${arg} needs a value`);
-      if (arg === '--env') env = value;
-      else ref = value;
-    } else if (['--dry-run', '--apply', '--json'].includes(arg)) {
-      flags.add(arg);
-    } else {
-      throw new Error(`unknown option "${arg}" for ${command}`);
-    }
-  }
-
-  const isHost = (HOST_COMMANDS as readonly string[]).includes(command);
-  if (env === undefined && isHost) throw new Error(`${command} needs --env (one of ${configuredEnvs.join(', ')}, or all)`);
+  const env = values.env as string | undefined;
+  const choices = spec.env === 'one' ? configuredEnvs.join(', ') : `${configuredEnvs.join(', ')}, or all`;
+  if (env === undefined && spec.env !== 'any') throw new UsageError(`${name}: needs --env (one of ${choices})`);
+  if (env === 'all' && spec.env === 'one') throw new UsageError(`${name}: one environment at a time: --env <${configuredEnvs.join('|')}>, not all`);
+  if (env !== undefined && env !== 'all' && !configuredEnvs.includes(env)) throw new UsageError(`${name}: unknown environment "${env}" for --env (one of ${choices})`);
   const envs = env === undefined || env === 'all' ? [...configuredEnvs] : [env];
-  for (const name of envs) {
-    if (!configuredEnvs.includes(name)) throw new Error(`unknown environment "${name}" (configured: ${configuredEnvs.join(', ')})`);
-  }
-  if (ref !== undefined && command !== 'deploy') throw new Error('--ref only applies to deploy');
-  // The deploy document's own allowedPattern: refuse here what SSM would refuse there.
-  if (ref !== undefined && !new RegExp(GIT_REF_PATTERN).test(ref)) throw new Error(`--ref "${ref}" is not a git ref`);
-  if (command === 'deploy' && envs.length > 1) throw new Error('deploy one environment at a time: --env <name>');
 
-  return { command: command as OpsCommand, envs, ref, dryRun: flags.has('--dry-run'), apply: flags.has('--apply'), json: flags.has('--json') };
+  const ref = values.ref as string | undefined;
+  // The deploy document's own allowedPattern: refuse here what SSM would refuse there.
+  if (ref !== undefined && !new RegExp(GIT_REF_PATTERN).test(ref)) throw new UsageError(`${name}: --ref "${ref}" is not a git ref`);
+
+  return { command, envs, ref, dryRun: values['dry-run'] === true, apply: values.apply === true, json: values.json === true };
 }

@@ -1,3 +1,6 @@
+import { type AppConfig, healthCheckPath, healthCheckProtocol, type NamedEnvironment } from '../../../lib/config';
+import { environmentAlarmNames, stackNames } from '../../../lib/names';
+
 /*
  * The runbook's "golden rule" checklist (`aws_validate_i16.py`) as a pure function over facts the
  * AWS edge gathers. Each check says what it looked at, whether it passed, and what to do if not.
@@ -123,4 +126,20 @@ export function checklistPassed(results: readonly CheckResult[]): boolean {
 export function formatChecklist(results: readonly CheckResult[]): string {
   const mark = (r: CheckResult) => (r.ok ? 'PASS' : r.advisory ? 'WARN' : 'FAIL');
   return results.map((r) => `${mark(r)}  [${r.env}] ${r.check}: ${r.detail}${r.hint ? `\n        -> ${r.hint}` : ''}`).join('\n');
+}
+
+/** The URL the Route53 health check requests: the configured protocol and path (lib/config/health-check.ts). */
+export function healthUrl(app: AppConfig, environment: NamedEnvironment): string {
+  return `${healthCheckProtocol(environment).toLowerCase()}://${environment.domain}${healthCheckPath(app, environment)}`;
+}
+
+/**
+ * The alarms of one environment among an account's: its named alarms exactly, and the alarms
+ * CloudFormation named after its own stacks (`<stack>-<logical id>-<suffix>`, e.g. the recovery alarm).
+ * Never a substring match: `prod` is inside `preprod`.
+ */
+export function alarmsOfEnvironment<T extends { readonly name: string }>(alarms: readonly T[], app: string, env: string): T[] {
+  const named = new Set(environmentAlarmNames(app, env));
+  const stackPrefixes = [stackNames.host(app, env), stackNames.health(app, env), stackNames.data(app, env)].map((stack) => `${stack}-`);
+  return alarms.filter((a) => named.has(a.name) || stackPrefixes.some((prefix) => a.name.startsWith(prefix)));
 }

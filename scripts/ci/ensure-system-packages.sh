@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `npm test`'s pretest step: the host-runtime tests run real programs (git, podman + runc with a
+# static busybox image, PostgreSQL, the AWS CLI against a local S3 server, shellcheck, nft in a
+# private network namespace). Installs the Debian packages for them when it can (root, or sudo
+# without a password), and otherwise stops at once with one line naming what to install.
+# Safe to run again: with everything present it only checks, in well under a second.
+set -euo pipefail
+
+# One list, used by `npm test` on a developer's machine and by .ci/run (through `npm test`).
+PACKAGES=(git podman runc podman-compose busybox-static postgresql postgresql-client awscli shellcheck nftables util-linux ca-certificates)
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  # Not Debian: check the programs themselves and say what is missing.
+  missing=()
+  for program in git podman runc podman-compose busybox psql aws shellcheck nft unshare; do
+    command -v "$program" >/dev/null 2>&1 || missing+=("$program")
+  done
+  [ -e /usr/lib/postgresql ] || missing+=("PostgreSQL server under /usr/lib/postgresql")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "npm test: the host tests need these programs, not found on this (non-Debian) machine: ${missing[*]}" >&2
+    exit 1
+  fi
+  exit 0
+fi
+
+# One dpkg-query for all: packages it does not know at all are missing too.
+installed="$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null | awk '/ install ok installed$/ { print $1 }' || true)"
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  grep -qx "$pkg" <<<"$installed" || missing+=("$pkg")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "npm test: the host tests need Debian packages that are not installed: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "npm test: installing the Debian packages the host tests need: ${missing[*]}" >&2
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  echo "npm test: apt-get could not install ${missing[*]}: $(grep -E '^(E|W):' "$log" | head -n 1 || tail -n 1 "$log")" >&2
+  exit 1
+fi
