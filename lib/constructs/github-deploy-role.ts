@@ -89,14 +89,17 @@ export class GithubDeployRole extends Construct {
         new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns, props.instanceArn] }),
       );
     }
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadHostState',
-        actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'],
-        resources: ['*'],
-      }),
-    );
-    // A separate policy, so that its acknowledgements cover these statements and nothing added later.
+    // Own policies for the two `Resource: *` reads, so their acknowledgements cover exactly them:
+    // a `*` statement added to the role's default policy later is a new, unacknowledged finding.
+    const hostState = new iam.Policy(this, 'HostState', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ sid: 'ReadHostState', actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'], resources: ['*'] })],
+    });
+    Validations.of(hostState).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix); they return states, not data. Sending commands stays limited to this environment documents and instance.',
+    });
     const commandResults = new iam.Policy(this, 'CommandResults', {
       roles: [this.role],
       statements: [
@@ -146,11 +149,6 @@ export class GithubDeployRole extends Construct {
         ),
       }),
     );
-    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix); they return states, not data. Sending commands stays limited to this environment documents and instance.',
-    });
   }
 }
 
