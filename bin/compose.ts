@@ -3,7 +3,7 @@ import * as cdk8s from 'cdk8s';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppChart } from '../charts/app-chart';
-import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application';
+import { ARGOCD_DIR, appProjectName, GitopsApplicationChart, GitopsProjectChart } from '../charts/gitops-application';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
 import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
@@ -186,6 +186,15 @@ export function buildKubernetesApps(config: ProjectConfig, outdir: string): Map<
     if (apps.has(ARGOCD_DIR)) throw new Error(`environment '${ARGOCD_DIR}' would share ${outdir}/${ARGOCD_DIR} with the Argo CD Applications: rename it`);
     const argocd = new cdk8s.App({ outdir: `${outdir}/${ARGOCD_DIR}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
     for (const environment of synced) new GitopsApplicationChart(argocd, environment.name, { app: config.app, environment });
+    // One AppProject per Argo CD namespace and project name the Applications use.
+    const projects = new Map<string, NamedEnvironment[]>();
+    for (const environment of synced) {
+      const key = `${environment.kubernetes.gitops?.argocdNamespace}/${appProjectName(config.app, environment)}`;
+      projects.set(key, [...(projects.get(key) ?? []), environment]);
+    }
+    for (const [key, environments] of projects) {
+      new GitopsProjectChart(argocd, `project-${key.replace('/', '-')}`, { app: config.app, environments });
+    }
     apps.set(ARGOCD_DIR, argocd);
   }
   return apps;
