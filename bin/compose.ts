@@ -1,12 +1,15 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppChart } from '../charts/app-chart';
-import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application';
+import { ARGOCD_DIR, appProjectName, GitopsApplicationChart, GitopsProjectChart } from '../charts/gitops-application';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
 import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
-import { stackNames } from '../lib/names';
+import { bootstrapNames, stackNames } from '../lib/names';
+import { ProjectChecks } from '../lib/rules';
+import { BootstrapPoliciesStack } from '../lib/stacks/bootstrap-policies-stack';
 import { DataStack } from '../lib/stacks/data-stack';
 import { HostStack } from '../lib/stacks/host-stack';
 import { AccountStack } from '../lib/stacks/account-stack';
@@ -36,11 +39,31 @@ export interface EnvironmentStacksOptions {
   readonly hostDocuments?: readonly HostDocumentSpec[];
 }
 
+/**
+ * Where a stack of an environment is deployed from: that environment's own CDK bootstrap (its
+ * qualifier, so its bootstrap roles are no other environment's), and the permissions boundary
+ * every role of it carries (see `BootstrapPoliciesStack`).
+ */
+export function environmentSynthesizer(config: ProjectConfig, environment: NamedEnvironment): cdk.DefaultStackSynthesizer {
+  return new cdk.DefaultStackSynthesizer({ qualifier: bootstrapNames.qualifier(config.app.name, environment.name) });
+}
+
+/** Attaches the environment's permissions boundary to every role a stack of that environment creates. */
+export function applyEnvironmentBoundary(stack: cdk.Stack, config: ProjectConfig, environment: NamedEnvironment): void {
+  const name = bootstrapNames.permissionsBoundary(config.app.name, environment.name);
+  iam.PermissionsBoundary.of(stack).apply(iam.ManagedPolicy.fromManagedPolicyName(stack, 'PermissionsBoundary', name));
+  environmentOfStack.set(stack, name);
+}
+
+/** Boundary name by stack, for the boundary rule of `ProjectChecks`. */
+const environmentOfStack = new WeakMap<cdk.Stack, string>();
+
 /** Adds one environment's data and host stacks to an app, wired to each other. */
 export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, environment: NamedEnvironment, options: EnvironmentStacksOptions = {}): EnvironmentStacks {
   const env = { account: environment.account, region: environment.region };
   const data = new DataStack(app, stackNames.data(config.app.name, environment.name), {
     env,
+    synthesizer: environmentSynthesizer(config, environment),
     app: config.app,
     environment,
     description: `${config.app.name} ${environment.name}: state that outlives the host (backups, logs, alarm topic)`,
@@ -48,6 +71,7 @@ export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, enviro
   });
   const host = new HostStack(app, stackNames.host(config.app.name, environment.name), {
     env,
+    synthesizer: environmentSynthesizer(config, environment),
     app: config.app,
     environment,
     githubRepository: config.github.repository,
@@ -62,13 +86,34 @@ export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, enviro
   // Cost allocation by environment: every taggable resource of the environment's stacks (the
   // instance propagates it to its volumes) carries `env` beside the app-wide `app` tag.
   for (const stack of [data, host]) cdk.Tags.of(stack).add('env', environment.name);
+  for (const stack of [data, host]) applyEnvironmentBoundary(stack, config, environment);
   return { data, host };
+}
+
+/** The permissions boundary the roles of a stack must carry (undefined for stacks of no environment). */
+export function permissionsBoundaryOf(stack: cdk.Stack): string | undefined {
+  return environmentOfStack.get(stack);
+}
+
+/**
+ * The project's cdk-nag checks and AWS Solutions', registered on an app: a finding of either fails
+ * synth (`npm run synth`, `cdk synth`) naming the rule and the construct.
+ */
+export function addNagChecks(app: cdk.App): void {
+  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ProjectChecks(app, { permissionsBoundaryName: permissionsBoundaryOf }));
 }
 
 /** Every AWS stack for every environment, with cdk-nag's AWS Solutions checks run at synth. */
 export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}): cdk.App {
   const app = new cdk.App({ outdir: options.outdir, context: options.context });
-  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  addNagChecks(app);
+  const qualifiers = new Map<string, string>();
+  for (const environment of environmentsOf(config)) {
+    const q = bootstrapNames.qualifier(config.app.name, environment.name);
+    const other = qualifiers.get(q);
+    if (other) throw new Error(`environments '${other}' and '${environment.name}' would share the CDK bootstrap qualifier '${q}': rename one of them`);
+    qualifiers.set(q, environment.name);
+  }
 
   const hosts: HostStack[] = [];
   for (const environment of environmentsOf(config)) {
@@ -81,6 +126,9 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
       appName: config.app.name,
       account,
       costGuardrails: config.costGuardrails,
+      // Deployed once by an administrator with their own credentials (docs/first-deploy.md): it
+      // creates the OIDC provider every pipeline trusts, so no pipeline may deploy it.
+      synthesizer: new cdk.CliCredentialsStackSynthesizer(),
       description: `${config.app.name} account ${account}: monthly budget, cost anomaly alerts, GitHub OIDC provider`,
     });
   }
@@ -88,16 +136,38 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
   for (const environment of environmentsOf(config)) {
     const health = new HealthStack(app, stackNames.health(config.app.name, environment.name), {
       env: { account: environment.account, region: HEALTH_STACK_REGION },
+      synthesizer: environmentSynthesizer(config, environment),
       app: config.app,
       environment,
       description: `${config.app.name} ${environment.name}: Route53 health check, its alarm and alarm topic (us-east-1)`,
     });
     cdk.Tags.of(health).add('env', environment.name);
+    applyEnvironmentBoundary(health, config, environment);
   }
   // Each deploy role trusts its account's GitHub OIDC provider, created by the account stack.
   for (const host of hosts) {
     const accountStack = app.node.tryFindChild(stackNames.account(config.app.name, host.account));
     if (accountStack instanceof cdk.Stack) host.addStackDependency(accountStack, 'the deploy role trusts the GitHub OIDC provider the account stack creates');
+  }
+  cdk.Tags.of(app).add('app', config.app.name);
+  return app;
+}
+
+/**
+ * The stacks an administrator deploys before `cdk bootstrap` (`npm run bootstrap`): per environment,
+ * the CloudFormation execution policy and the permissions boundary. A separate app: the pipeline
+ * never deploys them, and their statements are ceilings, not grants (tested in
+ * test/stacks/bootstrap-policies-stack.test.ts).
+ */
+export function buildBootstrapApp(config: ProjectConfig, options: AwsAppOptions = {}): cdk.App {
+  const app = new cdk.App({ outdir: options.outdir, context: options.context });
+  for (const environment of environmentsOf(config)) {
+    new BootstrapPoliciesStack(app, bootstrapNames.policiesStack(config.app.name, environment.name), {
+      env: { account: environment.account, region: environment.region },
+      appName: config.app.name,
+      environmentName: environment.name,
+      description: `${config.app.name} ${environment.name}: CDK bootstrap execution policy and permissions boundary (deployed by an administrator)`,
+    });
   }
   cdk.Tags.of(app).add('app', config.app.name);
   return app;
@@ -120,6 +190,15 @@ export function buildKubernetesApps(config: ProjectConfig, outdir: string): Map<
     if (apps.has(ARGOCD_DIR)) throw new Error(`environment '${ARGOCD_DIR}' would share ${outdir}/${ARGOCD_DIR} with the Argo CD Applications: rename it`);
     const argocd = new cdk8s.App({ outdir: `${outdir}/${ARGOCD_DIR}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
     for (const environment of synced) new GitopsApplicationChart(argocd, environment.name, { app: config.app, environment });
+    // One AppProject per Argo CD namespace and project name the Applications use.
+    const projects = new Map<string, NamedEnvironment[]>();
+    for (const environment of synced) {
+      const key = `${environment.kubernetes.gitops?.argocdNamespace}/${appProjectName(config.app, environment)}`;
+      projects.set(key, [...(projects.get(key) ?? []), environment]);
+    }
+    for (const [key, environments] of projects) {
+      new GitopsProjectChart(argocd, `project-${key.replace('/', '-')}`, { app: config.app, environments });
+    }
     apps.set(ARGOCD_DIR, argocd);
   }
   return apps;

@@ -62,3 +62,26 @@ export const HOST_ALARM_SUFFIXES = ['cpu', 'status-check', 'disk'] as const;
  * them against the synthesized templates, so `prod` never picks up `preprod`'s alarms.
  */
 export const environmentAlarmNames = (app: string, env: string): string[] => [healthAlarmName(app, env), ...HOST_ALARM_SUFFIXES.map((suffix) => `${app}-${env}-${suffix}`)];
+/**
+ * One environment's CDK bootstrap: its own qualifier (so its bootstrap roles are disjoint from every
+ * other environment's), the CloudFormation execution policy those roles use and the permissions
+ * boundary every role of the environment carries (both created by `bootstrap.policiesStack`).
+ */
+export const bootstrapNames = {
+  /** CDK bootstrap qualifier: lowercase alphanumerics, at most 10 (CDK's limit), app then env. */
+  qualifier: (app: string, env: string) => {
+    const e = env.toLowerCase().replace(/[^a-z0-9]/g, '');
+    return `${app.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, Math.max(1, 10 - e.length))}${e}`.slice(0, 10);
+  },
+  /** Stack holding the execution policy and the boundary; deployed by an administrator (`npm run bootstrap`). */
+  policiesStack: (app: string, env: string) => `${app}-${env}-bootstrap-policies`,
+  executionPolicy: (app: string, env: string) => `${app}-${env}-cfn-execution`,
+  permissionsBoundary: (app: string, env: string) => `${app}-${env}-permissions-boundary`,
+} as const;
+
+/** The CDK bootstrap roles a pipeline assumes to diff and deploy (modern bootstrap template). */
+export const CDK_BOOTSTRAP_ROLES = ['deploy-role', 'file-publishing-role', 'lookup-role'] as const;
+
+/** Name of a CDK bootstrap role: `cdk-<qualifier>-<role>-<account>-<region>`. */
+export const cdkBootstrapRoleName = (qualifier: string, role: (typeof CDK_BOOTSTRAP_ROLES)[number] | 'cfn-exec-role', account: string, region: string) =>
+  `cdk-${qualifier}-${role}-${account}-${region}`;

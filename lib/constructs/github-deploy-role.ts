@@ -1,19 +1,34 @@
 import { DefaultStackSynthesizer, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { CDK_BOOTSTRAP_ROLES, cdkBootstrapRoleName } from '../names';
+import { GITHUB_OIDC_ISSUER } from '../rules/iam-policy';
 
-/** Issuer host of GitHub Actions OIDC tokens, the prefix of their condition keys. */
-export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
+export { GITHUB_OIDC_ISSUER };
 
-/** The CDK bootstrap roles a pipeline assumes to diff and deploy (modern bootstrap template). */
-export const CDK_BOOTSTRAP_ROLES = ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'] as const;
+/**
+ * Claims GitHub puts in the OIDC subject of this repository once customized (see
+ * `scripts/github/oidc-subject.ts`): `repo:<owner>/<repo>:environment:<env>:job_workflow_ref:<workflow>@<ref>`.
+ * `job_workflow_ref` names the reusable deploy workflow and the branch it ran from, so a pushed
+ * branch or a dispatch from another branch presents a subject no deploy role trusts.
+ * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#customizing-the-subject-claims-for-an-organization-or-repository
+ */
+export const GITHUB_OIDC_SUBJECT_CLAIMS = ['repo', 'context', 'job_workflow_ref'] as const;
+
+/** The reusable workflow every deploy job runs, and the only branch it may run from. */
+export const DEPLOY_WORKFLOW = { path: '.github/workflows/deploy-environment.yml', ref: 'refs/heads/main' } as const;
+
+/** The exact OIDC subject of the deploy job of one GitHub environment (customized claims above). */
+export function githubDeploySubject(repository: string, environmentName: string): string {
+  return `repo:${repository}:environment:${environmentName}:job_workflow_ref:${repository}/${DEPLOY_WORKFLOW.path}@${DEPLOY_WORKFLOW.ref}`;
+}
 
 export interface GithubDeployRoleProps {
   /** The account's GitHub OIDC provider (imported by ARN; created by the account stack). */
   readonly provider: iam.IOpenIdConnectProvider;
   /** `owner/name` of the repository whose workflows may assume the role. */
   readonly repository: string;
-  /** GitHub environment name the workflow job must run in (`sub = repo:<owner>/<repo>:environment:<env>`). */
+  /** GitHub environment name the workflow job must run in (see `githubDeploySubject`). */
   readonly environmentName: string;
   /** ARN of the one instance commands may be sent to. */
   readonly instanceArn: string;
@@ -31,7 +46,8 @@ export interface GithubDeployRoleProps {
    */
   readonly bootstrapRegions?: readonly string[];
   /**
-   * Qualifier of the CDK bootstrap stack.
+   * Qualifier of the environment's own CDK bootstrap (`bootstrapNames.qualifier`): the role may
+   * assume only the bootstrap roles of that qualifier, disjoint from every other environment's.
    * @default DefaultStackSynthesizer.DEFAULT_QUALIFIER
    */
   readonly bootstrapQualifier?: string;
@@ -43,11 +59,14 @@ export interface GithubDeployRoleProps {
 
 /**
  * The role a GitHub Actions job of one environment assumes through OIDC. The trust requires the
- * token's audience to be STS and its subject to be exactly that repository and GitHub environment
- * (no wildcards), so a branch or a fork cannot assume it. It may send the host's SSM documents to
- * the environment's instance only, read command results, the environment's stack outputs, the
- * instance's SSM status and alarm states (what the ops CLI's deploy and checklist read), and assume the account's CDK bootstrap
- * roles (which do the CloudFormation work). No `*` action and no managed policy.
+ * token's audience to be STS and its subject to be exactly that repository, GitHub environment and
+ * reviewed deploy workflow on main (`githubDeploySubject`; no wildcards), so a pushed branch, a
+ * dispatch from another branch or a fork cannot assume it. It may send the host's SSM documents to
+ * the environment's instance only, read command results (the one read IAM cannot scope: see
+ * `CommandResults`), the environment's stack outputs, the instance's SSM status and alarm states
+ * (what the ops CLI's deploy and checklist read), and assume its own environment's CDK bootstrap
+ * roles (which do the CloudFormation work with the project's execution policy). No `*` action and
+ * no managed policy.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
  */
 export class GithubDeployRole extends Construct {
@@ -56,7 +75,7 @@ export class GithubDeployRole extends Construct {
   constructor(scope: Construct, id: string, props: GithubDeployRoleProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const subject = `repo:${props.repository}:environment:${props.environmentName}`;
+    const subject = githubDeploySubject(props.repository, props.environmentName);
     this.role = new iam.Role(this, 'Role', {
       description: `GitHub Actions (${subject}): send host SSM documents, read results, assume the CDK bootstrap roles`,
       assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
@@ -70,13 +89,37 @@ export class GithubDeployRole extends Construct {
         new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns, props.instanceArn] }),
       );
     }
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadCommandResultsAndHostState',
-        actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'],
-        resources: ['*'],
-      }),
-    );
+    // Own policies for the two `Resource: *` reads, so their acknowledgements cover exactly them:
+    // a `*` statement added to the role's default policy later is a new, unacknowledged finding.
+    const hostState = new iam.Policy(this, 'HostState', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ sid: 'ReadHostState', actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'], resources: ['*'] })],
+    });
+    Validations.of(hostState).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix); they return states, not data. Sending commands stays limited to this environment documents and instance.',
+    });
+    const commandResults = new iam.Policy(this, 'CommandResults', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadCommandResults',
+          actions: ['ssm:GetCommandInvocation'],
+          resources: ['*'],
+          // The one condition IAM evaluates for it: the environment's region (not its instance).
+          conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+        }),
+      ],
+    });
+    Validations.of(commandResults).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: COMMAND_RESULTS_EXCEPTION,
+    });
+    Validations.of(commandResults).acknowledge({
+      id: 'Gitops-NoDataPlaneOnAnyResource[Action::ssm:GetCommandInvocation]',
+      reason: COMMAND_RESULTS_EXCEPTION,
+    });
     const stacks = props.readableStacks ?? [];
     if (stacks.length > 0) {
       this.role.addToPrincipalPolicy(
@@ -87,7 +130,7 @@ export class GithubDeployRole extends Construct {
         }),
       );
       for (const s of stacks) {
-        Validations.of(this.role).acknowledge({
+        Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${stackArnPattern(stack, s, '<AWS::Partition>')}]`,
           reason: `The wildcard is the unique suffix CloudFormation appends to the id of stack ${s.stackName}, unknown before it is created; the ARN names that one stack.`,
         });
@@ -101,18 +144,22 @@ export class GithubDeployRole extends Construct {
         actions: ['sts:AssumeRole'],
         resources: regions.flatMap((region) =>
           CDK_BOOTSTRAP_ROLES.map((role) =>
-            stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `cdk-${qualifier}-${role}-${stack.account}-${region}` }),
+            stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: cdkBootstrapRoleName(qualifier, role, stack.account, region) }),
           ),
         ),
       }),
     );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Read-only calls the pipeline makes that take no resource-level permissions or are filtered by name, not ARN (ssm:GetCommandInvocation, ListCommandInvocations, ListCommands, DescribeInstanceInformation; cloudwatch:DescribeAlarms with a name prefix); sending commands stays limited to this environment documents and instance.',
-    });
   }
 }
+
+/**
+ * Why `ssm:GetCommandInvocation` is allowed on `*`: the Service Authorization Reference lists no
+ * resource type and no service condition key for it, so IAM cannot limit it to one instance or one
+ * environment's documents; a statement naming a resource would deny every call. It is limited to
+ * the environment's region, and docs/aws.md and `ops iam-audit` name it as the one exception.
+ */
+export const COMMAND_RESULTS_EXCEPTION =
+  'ssm:GetCommandInvocation has no resource-level permissions or service condition keys (Service Authorization Reference), so it cannot be limited to this environment instance; limited to the region by aws:RequestedRegion and documented in docs/aws.md as the one cross-environment read left when environments share an account and region.';
 
 /** `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/*`; `partitionToken` replaces an unresolved partition (as cdk-nag renders it). */
 function stackArnPattern(stack: Stack, target: { readonly stackName: string; readonly region: string }, partitionToken?: string): string {

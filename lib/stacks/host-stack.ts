@@ -11,7 +11,7 @@ import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
-import { githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
+import { bootstrapNames, githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
 
 /** VPC address range: one /26 public subnet is plenty for one instance. */
 export const HOST_VPC_CIDR = '10.0.0.0/24';
@@ -129,7 +129,6 @@ export class HostStack extends Stack {
       group.grant(this.host.role, 'logs:DescribeLogStreams');
     }
     this.host.role.addManagedPolicy(props.hostBackupsPolicy);
-    this.acknowledgeInstanceRoleWildcards();
 
     this.alarms = new HostAlarms(this, 'Alarms', { instanceId: this.host.instance.instanceId, topic: props.alarmTopic, alarmNamePrefix: prefix });
 
@@ -152,6 +151,7 @@ export class HostStack extends Stack {
       documentArns: this.documents.documentArns,
       readableStacks,
       bootstrapRegions: [environment.region, HEALTH_STACK_REGION],
+      bootstrapQualifier: bootstrapNames.qualifier(app.name, environment.name),
     });
 
     const schedule = environment.instance.schedule;
@@ -173,11 +173,4 @@ export class HostStack extends Stack {
     return [this.zone];
   }
 
-  private acknowledgeInstanceRoleWildcards(): void {
-    Validations.of(this.host.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the CloudWatch agent namespace by a cloudwatch:namespace condition.',
-    });
-  }
 }

@@ -4,14 +4,14 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
-import { HEALTH_STACK_REGION, outputNames, stackNames } from '../../lib/names';
+import { bootstrapNames, HEALTH_STACK_REGION, outputNames, stackNames } from '../../lib/names';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
 import { readRole, roleNameFromArn } from './aws/iam-roles';
 import { runCommand, type WaitOptions } from './aws/run-command';
 import { requireOutput, stackOutputs } from './aws/stack-outputs';
 import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
-import { auditRole, type Finding } from './commands/iam-audit';
+import { auditRole, type Finding, failingFindings } from './commands/iam-audit';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
 import { alarmsOfEnvironment, type CheckResult, checklistPassed, evaluateChecklist, formatChecklist, type HostStatusFact, healthUrl } from './commands/validate';
 
@@ -101,9 +101,10 @@ async function iamAudit(ctx: OpsContext, env: NamedEnvironment): Promise<Finding
   const outputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
   const iam = new IAMClient({ region: env.region });
   const deployRole = await readRole(iam, roleNameFromArn(requireOutput(outputs, stack, outputNames.deployRoleArn)));
-  const findings = auditRole(deployRole, { kind: 'deploy', githubRepository: ctx.config.github.repository, environment: env.name });
+  const permissionsBoundaryName = bootstrapNames.permissionsBoundary(ctx.config.app.name, env.name);
+  const findings = auditRole(deployRole, { kind: 'deploy', githubRepository: ctx.config.github.repository, environment: env.name, permissionsBoundaryName });
   const instanceRoleArn = outputs[outputNames.instanceRoleArn];
-  if (instanceRoleArn) findings.push(...auditRole(await readRole(iam, roleNameFromArn(instanceRoleArn)), { kind: 'instance' }));
+  if (instanceRoleArn) findings.push(...auditRole(await readRole(iam, roleNameFromArn(instanceRoleArn)), { kind: 'instance', permissionsBoundaryName }));
   return findings;
 }
 
@@ -125,8 +126,11 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
 
   if (args.command === 'iam-audit') {
     const findings = (await Promise.all(envs.map((env) => iamAudit(ctx, env)))).flat();
-    const text = findings.length === 0 ? `IAM audit passed for ${envs.map((e) => e.name).join(', ')}.` : findings.map((f) => `FAIL  ${f.role}: ${f.problem}`).join('\n');
-    return { ok: findings.length === 0, text, json: findings };
+    const failing = failingFindings(findings);
+    // Documented exceptions are printed with their reason, never hidden, and do not fail the audit.
+    const lines = findings.map((f) => (f.exception ? `EXCEPTION  ${f.role}: ${f.problem} (${f.exception})` : `FAIL  ${f.role}: ${f.problem}`));
+    const text = [...lines, ...(failing.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
+    return { ok: failing.length === 0, text, json: findings };
   }
 
   if (args.command === 'stacks') {

@@ -43,7 +43,7 @@ test('a custom path, a manual sync and no Application for an environment without
 
   const apps = buildKubernetesApps(config, '/nonexistent-never-written');
   const argocd = apps.get(ARGOCD_DIR);
-  expect(argocd?.charts.map((c) => c.node.id)).toEqual(['prod']);
+  expect(argocd?.charts.map((c) => c.node.id)).toEqual(['prod', 'project-argocd-auraxis']);
   expect(
     buildKubernetesApps(
       configWith((c) => {
@@ -62,4 +62,39 @@ test('an environment named like the Argo CD directory is refused rather than mix
   expect(() => buildKubernetesApps(config, '/nonexistent-never-written')).toThrow(
     "environment 'argocd' would share /nonexistent-never-written/argocd with the Argo CD Applications: rename it",
   );
+});
+
+describe('the Argo CD AppProject', () => {
+  const argocd = () => readManifestDir(join(sharedDist, ARGOCD_DIR));
+
+  test('dist/argocd/ holds one AppProject for the app, and no Application uses the default project', () => {
+    const projects = argocd().filter((o) => o.kind === 'AppProject');
+    expect(projects.map((p) => p.metadata.name)).toEqual(['auraxis']);
+    const applications = argocd().filter((o) => o.kind === 'Application');
+    expect(applications.length).toBe(2);
+    expect(applications.map((a) => a.spec.project)).toEqual(['auraxis', 'auraxis']);
+  });
+
+  test('allows only this repository, only the app namespaces, and no cluster-scoped kind but Namespace', () => {
+    const project = findOne(argocd(), 'AppProject', 'auraxis');
+    const envs = Object.values(shippedConfig().environments);
+    expect(project.metadata.namespace).toBe('argocd');
+    expect(project.spec.sourceRepos).toEqual([...new Set(envs.map((e) => e.kubernetes.gitops?.repoURL))]);
+    expect(project.spec.sourceRepos).not.toContain('*');
+    expect(project.spec.destinations).toEqual(envs.map((e) => ({ server: IN_CLUSTER, namespace: e.kubernetes.namespace })));
+    expect(project.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+  });
+
+  test('a project named in the config is the AppProject created and used; "default" never is', () => {
+    const config = configWith((c) => {
+      c.environments.prod.kubernetes.gitops.project = 'shop';
+    });
+    const apps = buildKubernetesApps(config, '/tmp/unused');
+    const objects = apps.get(ARGOCD_DIR)!.charts.flatMap((chart) => Testing.synth(chart) as K8sObject[]);
+    expect(objects.filter((o) => o.kind === 'AppProject').map((p) => [p.metadata.name, p.spec.destinations.map((d: { namespace: string }) => d.namespace)])).toEqual([
+      ['auraxis', ['auraxis-dev']],
+      ['shop', ['auraxis-prod']],
+    ]);
+    expect(objects.filter((o) => o.kind === 'Application').map((a) => a.spec.project)).toEqual(['auraxis', 'shop']);
+  });
 });

@@ -18,9 +18,9 @@ describe.each(['dev', 'prod'])('the shipped %s manifests', (env) => {
   });
 });
 
-test('the shipped Argo CD Applications are valid against their closed schema', () => {
+test('the shipped Argo CD Applications and AppProject are valid against their closed schema', () => {
   const objects = readManifestDir(join(sharedDist, 'argocd'));
-  expect(objects.map((o) => o.kind)).toEqual(['Application', 'Application']);
+  expect(objects.map((o) => o.kind).sort()).toEqual(['AppProject', 'Application', 'Application']);
   expect(objects.flatMap(schemaProblems)).toEqual([]);
 });
 

@@ -23,7 +23,7 @@ function build(props: Partial<ConstructorParameters<typeof GithubDeployRole>[2]>
 }
 
 describe('GithubDeployRole', () => {
-  test('trust requires aud sts.amazonaws.com and the exact repository environment subject', () => {
+  test('trust requires aud sts.amazonaws.com and the exact repository, environment and deploy workflow on main', () => {
     build().hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [
@@ -34,7 +34,7 @@ describe('GithubDeployRole', () => {
             Condition: {
               StringEquals: {
                 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-                'token.actions.githubusercontent.com:sub': 'repo:acme/shop:environment:staging',
+                'token.actions.githubusercontent.com:sub': 'repo:acme/shop:environment:staging:job_workflow_ref:acme/shop/.github/workflows/deploy-environment.yml@refs/heads/main',
               },
             },
           },
@@ -45,7 +45,21 @@ describe('GithubDeployRole', () => {
   });
 
   test('sends only the given documents to the given instance; assumes the bootstrap roles of the stack region by default', () => {
-    build().hasResourceProperties('AWS::IAM::Policy', {
+    const template = build();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('HostState'),
+      PolicyDocument: { Statement: [{ Sid: 'ReadHostState', Action: ['cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'], Effect: 'Allow', Resource: '*' }] },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('CommandResults'),
+      PolicyDocument: {
+        Statement: [
+          { Sid: 'ReadCommandResults', Action: 'ssm:GetCommandInvocation', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('DefaultPolicy'),
       PolicyDocument: {
         Statement: [
           {
@@ -55,22 +69,10 @@ describe('GithubDeployRole', () => {
             Resource: ['arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0', 'arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
           },
           {
-            Sid: 'ReadCommandResultsAndHostState',
-            Action: [
-              'cloudwatch:DescribeAlarms',
-              'ssm:DescribeInstanceInformation',
-              'ssm:GetCommandInvocation',
-              'ssm:ListCommandInvocations',
-              'ssm:ListCommands',
-            ],
-            Effect: 'Allow',
-            Resource: '*',
-          },
-          {
             Sid: 'AssumeCdkBootstrapRoles',
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
-            Resource: ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'].map(
+            Resource: ['deploy-role', 'file-publishing-role', 'lookup-role'].map(
               (r) => `arn:aws:iam::111122223333:role/cdk-hnb659fds-${r}-111122223333-eu-west-1`,
             ),
           },
@@ -81,9 +83,10 @@ describe('GithubDeployRole', () => {
 
   test('no documents: no SendCommand statement at all; a custom qualifier and extra regions are honoured', () => {
     const template = build({ documentArns: [], bootstrapQualifier: 'abc123', bootstrapRegions: ['eu-west-1', 'us-east-1', 'eu-west-1'] });
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement;
-    expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['ReadCommandResultsAndHostState', 'AssumeCdkBootstrapRoles']);
-    expect(statements[1].Resource).toHaveLength(8);
-    expect(statements[1].Resource).toContain('arn:aws:iam::111122223333:role/cdk-abc123-lookup-role-111122223333-us-east-1');
+    const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.includes('DefaultPolicy'))!;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['AssumeCdkBootstrapRoles']);
+    expect(statements[0].Resource).toHaveLength(6);
+    expect(statements[0].Resource).toContain('arn:aws:iam::111122223333:role/cdk-abc123-lookup-role-111122223333-us-east-1');
   });
 });

@@ -131,6 +131,20 @@ export const CUSTOM_RESOURCE_SCHEMAS: Record<string, AnySchema> = {
     },
     ['apiVersion', 'kind', 'metadata', 'spec'],
   ),
+  'argoproj.io/v1alpha1/AppProject': closed(
+    {
+      apiVersion: { const: 'argoproj.io/v1alpha1' },
+      kind: { const: 'AppProject' },
+      metadata: objectMeta,
+      spec: closed({
+        description: str,
+        sourceRepos: { type: 'array', items: str },
+        destinations: { type: 'array', items: closed({ server: str, name: str, namespace: str }) },
+        clusterResourceWhitelist: { type: 'array', items: closed({ group: str, kind: str }, ['group', 'kind']) },
+      }),
+    },
+    ['apiVersion', 'kind', 'metadata', 'spec'],
+  ),
   'external-secrets.io/v1/ExternalSecret': closed(
     {
       apiVersion: { const: 'external-secrets.io/v1' },

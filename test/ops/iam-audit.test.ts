@@ -1,9 +1,21 @@
-import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
+import { bootstrapNames, stackNames } from '../../lib/names';
 import { readRole } from '../../scripts/ops/aws/iam-roles';
-import { stackNames } from '../../lib/names';
-import { auditRole, type PolicyDocument, type RoleFacts } from '../../scripts/ops/commands/iam-audit';
+import { auditRole, failingFindings, type PolicyDocument, type RoleFacts } from '../../scripts/ops/commands/iam-audit';
 import { shippedConfig, shippedTemplate } from '../helpers/synth';
+
+const I = 'token.actions.githubusercontent.com';
+const SUB = `repo:auraxis/auraxis:environment:prod:job_workflow_ref:auraxis/auraxis/.github/workflows/deploy-environment.yml@refs/heads/main`;
+const BOUNDARY = 'arn:aws:iam::765480282720:policy/auraxis-prod-permissions-boundary';
 
 const trust = (condition: Record<string, Record<string, string | string[]>>): PolicyDocument => ({
   Version: '2012-10-17',
@@ -11,7 +23,7 @@ const trust = (condition: Record<string, Record<string, string | string[]>>): Po
     {
       Effect: 'Allow',
       Action: 'sts:AssumeRoleWithWebIdentity',
-      Principal: { Federated: 'arn:aws:iam::765480282720:oidc-provider/token.actions.githubusercontent.com' },
+      Principal: { Federated: `arn:aws:iam::765480282720:oidc-provider/${I}` },
       Condition: condition,
     },
   ],
@@ -19,81 +31,168 @@ const trust = (condition: Record<string, Record<string, string | string[]>>): Po
 
 const goodDeployRole: RoleFacts = {
   roleName: 'auraxis-prod-deploy',
-  trustPolicy: trust({
-    StringEquals: {
-      'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-      'token.actions.githubusercontent.com:sub': 'repo:auraxis/auraxis:environment:prod',
-    },
-  }),
+  trustPolicy: trust({ StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: SUB } }),
   inlinePolicies: [
     {
       name: 'deploy',
       document: {
         Statement: [
           { Effect: 'Allow', Action: 'ssm:SendCommand', Resource: ['arn:aws:ec2:us-east-1:765480282720:instance/i-0abc'] },
-          { Effect: 'Allow', Action: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'], Resource: '*' },
+          { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ['arn:aws:iam::765480282720:role/cdk-auraxiprod-deploy-role-765480282720-us-east-1'] },
         ],
       },
     },
+    { name: 'results', document: { Statement: [{ Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*' }] } },
   ],
-  attachedPolicyArns: [],
+  attachedPolicies: [],
+  permissionsBoundaryArn: BOUNDARY,
 };
 
-const prodDeploy = { kind: 'deploy', githubRepository: 'auraxis/auraxis', environment: 'prod' } as const;
+const prodDeploy = {
+  kind: 'deploy',
+  githubRepository: 'auraxis/auraxis',
+  environment: 'prod',
+  permissionsBoundaryName: 'auraxis-prod-permissions-boundary',
+} as const;
+const problems = (role: RoleFacts) => failingFindings(auditRole(role, prodDeploy)).map((f) => f.problem);
+const withPolicy = (document: PolicyDocument, as: 'inline' | 'managed' = 'inline'): RoleFacts =>
+  as === 'inline'
+    ? { ...goodDeployRole, inlinePolicies: [...goodDeployRole.inlinePolicies, { name: 'extra', document }] }
+    : { ...goodDeployRole, attachedPolicies: [{ arn: 'arn:aws:iam::765480282720:policy/ReadOnlyHelpers', document }] };
 
-describe('auditRole', () => {
-  test('a least-privilege deploy role with an exact subject passes', () => {
-    expect(auditRole(goodDeployRole, prodDeploy)).toEqual([]);
-  });
-
-  test('AdministratorAccess, wildcard actions and NotAction are findings', () => {
-    const role: RoleFacts = {
-      ...goodDeployRole,
-      attachedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
-      inlinePolicies: [
-        ...goodDeployRole.inlinePolicies,
-        { name: 'extra', document: { Statement: [{ Effect: 'Allow', Action: ['s3:*', '*'] }, { Effect: 'Allow', NotAction: 'iam:*' }] } },
-      ],
-    };
-    expect(auditRole(role, prodDeploy).map((f) => f.problem)).toEqual([
-      'has the managed policy AdministratorAccess attached',
-      'policy extra allows the wildcard action "s3:*"',
-      'policy extra allows the wildcard action "*"',
-      'policy extra allows NotAction "iam:*", which grants everything else',
+describe('auditRole: COMPLIANT', () => {
+  test('a least-privilege deploy role with the exact subject and its boundary passes; the command-results read is a named exception', () => {
+    const findings = auditRole(goodDeployRole, prodDeploy);
+    expect(failingFindings(findings)).toEqual([]);
+    expect(findings).toEqual([
+      expect.objectContaining({
+        problem: expect.stringContaining('ssm:GetCommandInvocation'),
+        exception: expect.stringContaining('no resource-level permissions'),
+      }),
     ]);
   });
 
   test('a Deny with a wildcard is not a finding', () => {
-    const role = { ...goodDeployRole, inlinePolicies: [...goodDeployRole.inlinePolicies, { name: 'guard', document: { Statement: { Effect: 'Deny' as const, Action: '*' } } }] };
-    expect(auditRole(role, prodDeploy)).toEqual([]);
+    expect(problems(withPolicy({ Statement: { Effect: 'Deny', Action: '*', Resource: '*' } }))).toEqual([]);
+  });
+});
+
+describe('auditRole: NON_COMPLIANT, by content', () => {
+  test.each<[string, PolicyDocument, 'inline' | 'managed', string[]]>([
+    [
+      '*:* in a managed policy with an innocent name (administrator by content, not by name)',
+      { Statement: [{ Effect: 'Allow', Action: '*:*', Resource: '*' }] },
+      'managed',
+      [
+        'managed policy arn:aws:iam::765480282720:policy/ReadOnlyHelpers grants administrator: allows *:* (administers IAM: iam:CreateUser, iam:AttachRolePolicy, iam:PutRolePolicy) on Resource "*"',
+        'managed policy arn:aws:iam::765480282720:policy/ReadOnlyHelpers allows *:* (hands out other roles: iam:PassRole, sts:AssumeRole) on Resource "*"',
+      ],
+    ],
+    [
+      'iam:PassRole on *',
+      { Statement: [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }] },
+      'inline',
+      ['policy extra allows iam:PassRole (hands out other roles: iam:PassRole) on Resource "*"'],
+    ],
+    [
+      'sts:AssumeRole on *',
+      { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] },
+      'inline',
+      ['policy extra allows sts:AssumeRole (hands out other roles: sts:AssumeRole) on Resource "*"'],
+    ],
+    [
+      'ssm:SendCommand on *',
+      { Statement: [{ Effect: 'Allow', Action: 'ssm:SendCommand', Resource: '*' }] },
+      'inline',
+      ['policy extra allows ssm:SendCommand (data plane: ssm:SendCommand) on Resource "*"'],
+    ],
+    [
+      'ssm:GetParameter* on *',
+      { Statement: [{ Effect: 'Allow', Action: ['ssm:GetParameter*'], Resource: ['*'] }] },
+      'inline',
+      ['policy extra allows ssm:GetParameter* (data plane: ssm:GetParameter, ssm:GetParameters, ssm:GetParametersByPath) on Resource "*"'],
+    ],
+    [
+      'NotAction on *',
+      { Statement: [{ Effect: 'Allow', NotAction: ['iam:*'], Resource: '*' }] },
+      'inline',
+      ['policy extra allows every action but iam:* (hands out other roles: sts:AssumeRole) on Resource "*"'],
+    ],
+  ])('%s', (_name, document, as, expected) => {
+    const found = problems(withPolicy(document, as));
+    for (const e of expected) expect(found).toContain(e);
+    expect(found.length).toBeGreaterThanOrEqual(expected.length);
   });
 
-  test("another environment's subject, a StringLike wildcard and a missing aud are findings", () => {
+  test('a trust for AWS "*" and for Principal "*" are findings', () => {
+    const open: RoleFacts = {
+      ...goodDeployRole,
+      trustPolicy: {
+        Statement: [
+          ...(goodDeployRole.trustPolicy.Statement as object[]),
+          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: '*' } },
+          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: '*' },
+        ],
+      } as PolicyDocument,
+    };
+    expect(problems(open)).toEqual(['trust trusts Principal AWS "*": anyone', 'trust trusts Principal "*": anyone']);
+  });
+
+  test("another environment's subject, a StringLike pattern and a missing aud are findings", () => {
     const role: RoleFacts = {
       ...goodDeployRole,
-      trustPolicy: trust({
-        StringEquals: { 'token.actions.githubusercontent.com:sub': 'repo:auraxis/auraxis:environment:dev' },
-        StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:auraxis/*' },
-      }),
+      trustPolicy: trust({ StringEquals: { [`${I}:sub`]: SUB.replace(':prod:', ':dev:') }, StringLike: { [`${I}:sub`]: 'repo:auraxis/*' } }),
     };
-    expect(auditRole(role, prodDeploy).map((f) => f.problem)).toEqual([
-      'trust aud is [], expected exactly "sts.amazonaws.com"',
-      'trust sub is ["repo:auraxis/auraxis:environment:dev"], expected exactly "repo:auraxis/auraxis:environment:prod"',
-      'trust uses StringLike on sub ("repo:auraxis/*"): any matching branch or environment could deploy',
+    expect(problems(role)).toEqual([
+      `trust does not pin ${I}:aud with StringEquals to exactly one value (has [])`,
+      `trust sub is "${SUB.replace(':prod:', ':dev:')}", expected exactly "${SUB}"`,
+      `trust also matches ${I} claims with StringLike: only StringEquals is exact`,
+    ]);
+  });
+
+  test('the subject without the deploy workflow on main (the pre-customization form) is a finding', () => {
+    const role: RoleFacts = {
+      ...goodDeployRole,
+      trustPolicy: trust({ StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: 'repo:auraxis/auraxis:environment:prod' } }),
+    };
+    expect(problems(role)).toEqual([`trust sub is "repo:auraxis/auraxis:environment:prod", expected exactly "${SUB}"`]);
+  });
+
+  test('no boundary, or another environment boundary, is a finding', () => {
+    const { permissionsBoundaryArn: _, ...unbounded } = goodDeployRole;
+    expect(problems(unbounded)).toEqual(['has no permissions boundary: nothing caps what its policies may grant']);
+    expect(problems({ ...goodDeployRole, permissionsBoundaryArn: BOUNDARY.replace('prod', 'dev') })).toEqual([
+      `has the permissions boundary ${BOUNDARY.replace('prod', 'dev')}, expected the policy auraxis-prod-permissions-boundary`,
     ]);
   });
 
   test('a deploy role without the SSM actions cannot deploy', () => {
-    expect(auditRole({ ...goodDeployRole, inlinePolicies: [] }, prodDeploy).map((f) => f.problem)).toEqual([
+    expect(problems({ ...goodDeployRole, inlinePolicies: [] })).toEqual([
       'lacks ssm:SendCommand: the pipeline cannot deploy through SSM',
       'lacks ssm:GetCommandInvocation: the pipeline cannot deploy through SSM',
     ]);
   });
 
-  test('an instance role needs AmazonSSMManagedInstanceCore', () => {
-    const instance: RoleFacts = { roleName: 'host', trustPolicy: { Statement: [] }, inlinePolicies: [], attachedPolicyArns: [] };
-    expect(auditRole(instance, { kind: 'instance' })).toEqual([{ role: 'host', problem: 'lacks AmazonSSMManagedInstanceCore: the instance cannot be reached through SSM' }]);
-    expect(auditRole({ ...instance, attachedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore'] }, { kind: 'instance' })).toEqual([]);
+  test('the command-results exception belongs to deploy roles only: on an instance role it fails', () => {
+    const instance: RoleFacts = { ...goodDeployRole, trustPolicy: { Statement: [] } };
+    expect(failingFindings(auditRole(instance, { kind: 'instance' })).map((f) => f.problem)).toContain(
+      'policy results allows ssm:GetCommandInvocation (data plane: ssm:GetCommandInvocation) on Resource "*"',
+    );
+  });
+
+  test('an instance role needs the SSM agent messaging actions', () => {
+    const instance: RoleFacts = {
+      roleName: 'host',
+      trustPolicy: { Statement: [] },
+      inlinePolicies: [],
+      attachedPolicies: [],
+      permissionsBoundaryArn: BOUNDARY,
+    };
+    expect(auditRole(instance, { kind: 'instance' })).toEqual([
+      { role: 'host', problem: 'lacks the SSM agent messaging actions: the instance cannot be reached through SSM' },
+    ]);
+    const agent = { Statement: [{ Effect: 'Allow', Action: ['ssmmessages:CreateControlChannel', 'ec2messages:GetMessages'], Resource: '*' }] };
+    expect(auditRole({ ...instance, inlinePolicies: [{ name: 'agent', document: agent }] }, { kind: 'instance' })).toEqual([]);
   });
 });
 
@@ -101,7 +200,8 @@ describe('readRole (IAM edge)', () => {
   const iam = mockClient(IAMClient);
   beforeEach(() => iam.reset());
 
-  test('decodes the URL-encoded trust and inline policies IAM returns', async () => {
+  test('decodes the URL-encoded trust, inline and managed policy documents IAM returns, and the boundary', async () => {
+    const managed = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
     iam.on(GetRoleCommand, { RoleName: 'auraxis-prod-deploy' }).resolves({
       Role: {
         RoleName: 'auraxis-prod-deploy',
@@ -110,6 +210,7 @@ describe('readRole (IAM edge)', () => {
         RoleId: 'AROA',
         CreateDate: new Date(0),
         AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(goodDeployRole.trustPolicy)),
+        PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: BOUNDARY },
       },
     });
     iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['deploy'] });
@@ -118,16 +219,28 @@ describe('readRole (IAM edge)', () => {
       PolicyName: 'deploy',
       PolicyDocument: encodeURIComponent(JSON.stringify(goodDeployRole.inlinePolicies[0].document)),
     });
-    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::765480282720:policy/Helpers', PolicyName: 'Helpers' }] });
+    iam.on(GetPolicyCommand, { PolicyArn: 'arn:aws:iam::765480282720:policy/Helpers' }).resolves({ Policy: { DefaultVersionId: 'v3' } });
+    iam.on(GetPolicyVersionCommand, { PolicyArn: 'arn:aws:iam::765480282720:policy/Helpers', VersionId: 'v3' }).resolves({
+      PolicyVersion: { Document: encodeURIComponent(JSON.stringify(managed)) },
+    });
 
     const facts = await readRole(new IAMClient({ region: 'us-east-1' }), 'auraxis-prod-deploy');
 
-    expect(facts).toEqual(goodDeployRole);
-    expect(auditRole(facts, prodDeploy)).toEqual([]);
+    expect(facts).toEqual({
+      roleName: 'auraxis-prod-deploy',
+      trustPolicy: goodDeployRole.trustPolicy,
+      inlinePolicies: [goodDeployRole.inlinePolicies[0]],
+      attachedPolicies: [{ arn: 'arn:aws:iam::765480282720:policy/Helpers', document: managed }],
+      permissionsBoundaryArn: BOUNDARY,
+    });
+    expect(failingFindings(auditRole(facts, prodDeploy)).map((f) => f.problem)).toContain(
+      'managed policy arn:aws:iam::765480282720:policy/Helpers grants administrator: allows * (administers IAM: iam:CreateUser, iam:AttachRolePolicy, iam:PutRolePolicy) on Resource "*"',
+    );
   });
 });
 
-describe('the synthesized roles pass the runbook audit', () => {
+describe('the synthesized roles pass the audit', () => {
   /** The facts IAM would return for a role the host stack creates, read from the template. */
   function roleFactsFromTemplate(env: string, roleIdPrefix: string): RoleFacts {
     const template = shippedTemplate(stackNames.host('auraxis', env)).toJSON();
@@ -139,17 +252,37 @@ describe('the synthesized roles pass the runbook audit', () => {
       roleName: roleId,
       trustPolicy: role.Properties.AssumeRolePolicyDocument,
       inlinePolicies: policies.map(([id, r]) => ({ name: id, document: r.Properties.PolicyDocument })),
-      attachedPolicyArns: (role.Properties.ManagedPolicyArns ?? []).map((arn: unknown) => JSON.stringify(arn)),
+      // The data stack's backups policy is judged where it is defined (data stack tests); here only its presence.
+      attachedPolicies: [],
+      permissionsBoundaryArn: role.Properties.PermissionsBoundary,
     };
   }
 
-  test.each(['dev', 'prod'])('%s deploy role: exact OIDC subject, SSM deploy actions, no wildcard action', (env) => {
+  test.each(['dev', 'prod'])('%s deploy role: exact OIDC subject, its boundary, SSM deploy actions; only the documented exception', (env) => {
     const facts = roleFactsFromTemplate(env, 'DeployRole');
-    expect(auditRole(facts, { kind: 'deploy', githubRepository: shippedConfig().github.repository, environment: env })).toEqual([]);
-    // The same role judged as the other environment's is rejected: one trust subject per environment.
+    const expectation = {
+      kind: 'deploy',
+      githubRepository: shippedConfig().github.repository,
+      environment: env,
+      permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', env),
+    } as const;
+    const findings = auditRole(facts, expectation);
+    expect(failingFindings(findings)).toEqual([]);
+    expect(findings.map((f) => f.exception !== undefined)).toEqual([true]);
+    // The same role judged as the other environment's is rejected: subject and boundary are per environment.
     const other = env === 'dev' ? 'prod' : 'dev';
-    expect(auditRole(facts, { kind: 'deploy', githubRepository: shippedConfig().github.repository, environment: other }).map((f) => f.problem)).toEqual([
-      `trust sub is ["repo:auraxis/auraxis-infra:environment:${env}"], expected exactly "repo:auraxis/auraxis-infra:environment:${other}"`,
+    expect(
+      failingFindings(
+        auditRole(facts, { ...expectation, environment: other, permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', other) }),
+      ).map((f) => f.problem),
+    ).toEqual([
+      expect.stringMatching(/^has the permissions boundary .*auraxis-.*-permissions-boundary, expected the policy auraxis-.*-permissions-boundary$/),
+      expect.stringMatching(new RegExp(`^trust sub is ".*environment:${env}:.*", expected exactly ".*environment:${other}:.*"$`)),
     ]);
+  });
+
+  test.each(['dev', 'prod'])('%s instance role: agent messaging, no finding at all', (env) => {
+    const facts = roleFactsFromTemplate(env, 'HostInstanceRole');
+    expect(auditRole(facts, { kind: 'instance', permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', env) })).toEqual([]);
   });
 });

@@ -69,19 +69,22 @@ describe('HostStack (shipped config): the instance', () => {
       expect(id).toBe(INSTANCE);
       expect(instance.Properties).toMatchObject({
         InstanceType: shippedConfig().environments[env].instance.type,
-        ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
         CreditSpecification: { CPUCredits: 'standard' },
         Tags: expect.arrayContaining([{ Key: 'Name', Value: `auraxis-${env}` }]),
       });
       expect(instance.Properties.KeyName).toBeUndefined();
       expect(instance.Properties.Monitoring).toBe(false);
+      // The AMI is the launch template's, resolved by EC2 at launch: the instance names none.
+      expect(instance.Properties.ImageId).toBeUndefined();
+      const [ltId, lt] = only(t, 'AWS::EC2::LaunchTemplate');
+      expect(lt.Properties.LaunchTemplateData.ImageId).toBe('resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
+      expect(instance.Properties.LaunchTemplate).toEqual({ LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } });
     },
   );
 
-  test.each(['dev', 'prod'])('%s requires IMDSv2 through its launch template', (env) => {
-    const t = host(env);
-    t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } });
-    t.hasResourceProperties('AWS::EC2::Instance', { LaunchTemplate: { LaunchTemplateName: Match.anyValue(), Version: Match.anyValue() } });
+  test.each(['dev', 'prod'])('%s requires IMDSv2 with hop limit 1 through its launch template (containers cannot reach the role)', (env) => {
+    const [, lt] = only(host(env), 'AWS::EC2::LaunchTemplate');
+    expect(lt.Properties.LaunchTemplateData.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
   });
 
   test.each(['dev', 'prod'])('%s root volume is encrypted gp3 of the configured size', (env) => {
@@ -95,26 +98,35 @@ describe('HostStack (shipped config): the instance', () => {
     });
   });
 
-  test.each(['dev', 'prod'])('%s instance role: SSM managed-instance policy plus the backups policy of its data stack', (env) => {
-    const [, role] = Object.entries(host(env).findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('HostInstanceInstanceRole'))!;
+  test.each(['dev', 'prod'])('%s instance role: no AWS managed policy, only the backups policy of its data stack, and its boundary', (env) => {
+    const [, role] = Object.entries(host(env).findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('HostInstanceRole'))!;
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } },
     ]);
+    expect(role.Properties.PermissionsBoundary).toBe(`arn:aws:iam::${ACCOUNT}:policy/auraxis-${env}-permissions-boundary`);
     expect(role.Properties.ManagedPolicyArns).toEqual([
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
       { 'Fn::GetStackOutput': expect.objectContaining({ StackName: stackNames.data('auraxis', env), OutputName: expect.stringMatching(/HostBackupsPolicy/) }) },
     ]);
   });
 
-  test.each(['dev', 'prod'])('%s instance role writes only its own log groups and puts metrics only in the agent namespace', (env) => {
-    const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HostInstanceInstanceRoleDefaultPolicy'))!;
-    const statements = policy.Properties.PolicyDocument.Statement;
-    expect(statements).toContainEqual({
+  test.each(['dev', 'prod'])('%s SSM agent policy: messaging and self-registration only, no parameter read, metrics only in the agent namespace', (env) => {
+    const [, agent] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HostSsmAgentPolicy'))!;
+    const statements = agent.Properties.PolicyDocument.Statement;
+    expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['SsmAgentMessaging', 'SsmAgentRegistration', 'AgentMetrics']);
+    expect(statements[1]).toMatchObject({ Action: ['ssm:ListInstanceAssociations', 'ssm:UpdateInstanceAssociationStatus', 'ssm:UpdateInstanceInformation'], Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*` });
+    expect(statements[2]).toEqual({
+      Sid: 'AgentMetrics',
       Action: 'cloudwatch:PutMetricData',
       Condition: { StringEquals: { 'cloudwatch:namespace': 'CWAgent' } },
       Effect: 'Allow',
       Resource: '*',
     });
+    expect(JSON.stringify(statements)).not.toMatch(/ssm:Get|ssm:\*|s3:/);
+  });
+
+  test.each(['dev', 'prod'])('%s instance role writes only its own log groups', (env) => {
+    const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HostInstanceRoleDefaultPolicy'))!;
+    const statements = policy.Properties.PolicyDocument.Statement;
     const logStatement = statements.find(
       (s: { Action: unknown }) => JSON.stringify(s.Action) === JSON.stringify(['logs:CreateLogStream', 'logs:PutLogEvents']),
     );
@@ -254,7 +266,8 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Condition: {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis-infra:environment:${env}`,
+            // Customized subject claim (scripts/github/oidc-subject.ts): only the reviewed deploy workflow on main.
+            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis-infra:environment:${env}:job_workflow_ref:auraxis/auraxis-infra/.github/workflows/deploy-environment.yml@refs/heads/main`,
           },
         },
       },
@@ -263,15 +276,32 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     expect(deployRole(env).Properties.MaxSessionDuration).toBe(3600);
   });
 
-  test.each(['dev', 'prod'])('%s may assume exactly the CDK bootstrap roles of its account in its region and us-east-1', (env) => {
+  const assumable = (env: string): string[] => {
     const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleDefaultPolicy'))!;
     const statement = policy.Properties.PolicyDocument.Statement.find((s: { Sid?: string }) => s.Sid === 'AssumeCdkBootstrapRoles');
     expect(statement.Action).toBe('sts:AssumeRole');
-    expect(statement.Resource).toEqual(
-      ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'].map(
-        (r) => `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-${r}-${ACCOUNT}-${REGION}`,
-      ),
+    return statement.Resource;
+  };
+
+  test.each([
+    ['dev', 'auraxisdev'],
+    ['prod', 'auraxiprod'],
+  ])('%s may assume exactly the CDK bootstrap roles of its own qualifier (%s) in its region and us-east-1', (env, qualifier) => {
+    expect(assumable(env)).toEqual(
+      ['deploy-role', 'file-publishing-role', 'lookup-role'].map((r) => `arn:aws:iam::${ACCOUNT}:role/cdk-${qualifier}-${r}-${ACCOUNT}-${REGION}`),
     );
+  });
+
+  test("dev's and prod's deploy roles may assume disjoint sets of roles (same account and region in the shipped config)", () => {
+    const dev = new Set(assumable('dev'));
+    expect(assumable('prod').filter((arn) => dev.has(arn))).toEqual([]);
+  });
+
+  test.each(['dev', 'prod'])('%s reads command results through its own policy, the one reasoned exception, limited to the region', (env) => {
+    const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleCommandResults'))!;
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Sid: 'ReadCommandResults', Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': REGION } } },
+    ]);
   });
 
   test.each(['dev', 'prod'])('%s reads only its own stacks and sends only its own documents, to its own instance', (env) => {
@@ -342,7 +372,7 @@ describe('HostStack (shipped config): schedule, outputs, composition', () => {
     const outputs = host(env).toJSON().Outputs;
     expect(outputs[outputNames.instanceId].Value).toEqual({ Ref: INSTANCE });
     expect(outputs[outputNames.publicIp].Value).toEqual({ 'Fn::GetAtt': ['HostElasticIpC445F0B8', 'PublicIp'] });
-    expect(outputs[outputNames.instanceRoleArn].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^HostInstanceInstanceRole/), 'Arn'] });
+    expect(outputs[outputNames.instanceRoleArn].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^HostInstanceRole/), 'Arn'] });
     expect(outputs[outputNames.deployRoleArn].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DeployRole/), 'Arn'] });
   });
 
@@ -377,10 +407,9 @@ describe('HostStack variants', () => {
       }),
       'prod',
     );
-    hostTemplate.hasResourceProperties('AWS::EC2::Instance', {
-      InstanceType: 't3a.medium',
-      ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
-      CreditSpecification: { CPUCredits: 'unlimited' },
+    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't3a.medium', CreditSpecification: { CPUCredits: 'unlimited' } });
+    hostTemplate.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: { ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
     });
   });
 

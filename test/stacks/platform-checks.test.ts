@@ -2,27 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { buildAwsApp } from '../../bin/compose';
 import { cdkJsonContext } from '../../bin/config-file';
 import { stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { shippedConfig, shippedValidationReport } from '../helpers/synth';
-
-/** Every acknowledgement recorded on the constructs under `root`: construct path, rule id, reason. */
-function acknowledgementsUnder(root: IConstruct): { path: string; id: string; reason: string }[] {
-  return root.node
-    .findAll()
-    .flatMap((c) =>
-      c.node.metadata
-        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((m) =>
-          Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^Annotation::/, ''), reason })),
-        ),
-    );
-}
 
 describe('cdk-nag and CloudFormation validation', () => {
   test('the shipped synth reports no violation from any validation plugin', () => {
@@ -51,16 +38,17 @@ describe('cdk-nag and CloudFormation validation', () => {
           'data/AlarmTopic AwsSolutions-SNS2',
           'data/Backups/Bucket AwsSolutions-S1',
           `data/HostBackupsPolicy AwsSolutions-IAM5[Resource::<BackupsBucket2936A3AA.Arn>/${env}/*]`,
-          'host/DeployRole/Role AwsSolutions-IAM5[Resource::*]',
+          'host/DeployRole/CommandResults AwsSolutions-IAM5[Resource::*]',
+          'host/DeployRole/CommandResults Gitops-NoDataPlaneOnAnyResource[Action::ssm:GetCommandInvocation]',
+          'host/DeployRole/HostState AwsSolutions-IAM5[Resource::*]',
           ...['data', 'health', 'host'].map(
-            (k) => `host/DeployRole/Role AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:stack/auraxis-${env}-${k}/*]`,
+            (k) => `host/DeployRole/Role/DefaultPolicy AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:stack/auraxis-${env}-${k}/*]`,
           ),
-          'host/Host/Instance AwsSolutions-EC28',
-          ...(env === 'prod' ? [] : ['host/Host/Instance AwsSolutions-EC29']),
-          'host/Host/Instance CloudFormation-Validate::E1152',
-          'host/Host/Instance/InstanceRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-          'host/Host/Instance/InstanceRole AwsSolutions-IAM5[Resource::*]',
-          'host/Host/SecurityGroup AwsSolutions-EC23',
+          'host/Host/Instance/Resource AwsSolutions-EC28',
+          ...(env === 'prod' ? [] : ['host/Host/Instance/Resource AwsSolutions-EC29']),
+          'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::*]',
+          'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:765480282720:instance/*]',
+          'host/Host/SecurityGroup/Resource AwsSolutions-EC23',
           'host/Vpc AwsSolutions-VPC7',
         ].sort(),
       );

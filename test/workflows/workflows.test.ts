@@ -21,6 +21,8 @@ interface Step {
 interface Job {
   permissions?: Record<string, string>;
   environment?: string;
+  if?: string;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
   steps?: Step[];
   uses?: string;
   needs?: string | string[];
@@ -92,18 +94,37 @@ describe('deploys', () => {
     expect(dispatch.inputs.environment.options).toEqual(configured);
   });
 
-  test("run in the GitHub environment whose OIDC subject the environment's deploy role trusts", () => {
-    const job = perEnvironment.jobs.deploy;
-    expect(job.environment).toBe('${{ inputs.environment }}');
-    expect(perEnvironment.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
-    const credentials = (job.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
-    expect(credentials?.with).toEqual({ 'role-to-assume': '${{ vars.DEPLOY_ROLE_ARN }}', 'aws-region': '${{ vars.AWS_REGION }}' });
+  test("run in the GitHub environment whose OIDC subject the environment's deploy role trusts, from main only", () => {
+    for (const name of ['changes', 'deploy']) {
+      const job = perEnvironment.jobs[name];
+      expect(job.environment).toBe('${{ inputs.environment }}');
+      expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+      const credentials = (job.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
+      expect(credentials?.with).toEqual({ 'role-to-assume': '${{ vars.DEPLOY_ROLE_ARN }}', 'aws-region': '${{ vars.AWS_REGION }}' });
+    }
+    expect(perEnvironment.permissions).toEqual({});
+    expect(deploy.permissions).toEqual({});
+    for (const env of configured) expect(deploy.jobs[env].if).toMatch(/^(always\(\) && )?github\.ref == 'refs\/heads\/main' && /);
   });
 
-  test('deploy the stacks, then the release, then nginx/TLS, then run the checklist', () => {
+  test('IAM or security-group widening is shown and waits for a prod reviewer before the deploy', () => {
+    const security = (perEnvironment.jobs.changes.steps ?? []).find((s) => s.name === 'IAM and security-group changes');
+    expect(security?.run).toContain('npx cdk diff --exclusively $stacks --security-only --fail');
+    expect(security?.run).toContain('GITHUB_STEP_SUMMARY');
+    const gate = perEnvironment.jobs['approve-widening'];
+    expect(gate).toMatchObject({ needs: 'changes', if: "needs.changes.outputs.widening == 'true'", environment: 'prod', permissions: {} });
+    expect(perEnvironment.jobs.deploy.needs).toEqual(['changes', 'approve-widening']);
+    expect(perEnvironment.jobs.deploy.if).toContain("needs.approve-widening.result == 'success' || needs.approve-widening.result == 'skipped'");
+  });
+
+  test('one deploy per environment at a time, queued, never cancelled', () => {
+    expect(perEnvironment.jobs.deploy.concurrency).toEqual({ group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
+  });
+
+  test('deploy the stacks (only the environment ones), then the release, then nginx/TLS, then run the checklist', () => {
     const runs = (perEnvironment.jobs.deploy.steps ?? []).map((s) => s.run ?? '').filter((r) => r.includes('ops'));
     expect(runs).toEqual([
-      'npx cdk deploy $(npm run -s ops -- stacks --env "${{ inputs.environment }}") --require-approval never',
+      'npx cdk deploy --exclusively $(npm run -s ops -- stacks --env "${{ inputs.environment }}") --require-approval never',
       'npm run -s ops -- deploy --env "${{ inputs.environment }}"',
       'npm run -s ops -- tls --env "${{ inputs.environment }}"',
       'npm run -s ops -- validate --env "${{ inputs.environment }}"',
@@ -114,10 +135,41 @@ describe('deploys', () => {
 test('rendered manifests are pushed for Argo CD from main only, with write access to contents alone', () => {
   const render = workflow('render-manifests.yml');
   expect(render.on).toEqual({ push: { branches: ['main'] } });
-  expect(render.permissions).toEqual({ contents: 'write' });
+  expect(render.permissions).toEqual({});
+  expect(render.jobs.render.permissions).toEqual({ contents: 'write' });
   const runs = allRuns(render).join('\n');
   expect(runs).toContain('npm run synth -- --out "$RUNNER_TEMP/out"');
   expect(runs).toContain('git push origin rendered');
   // The Argo CD Applications sync the branch this workflow pushes.
   for (const env of Object.values(shippedConfig().environments)) expect(env.kubernetes.gitops?.targetRevision).toBe('rendered');
+});
+
+describe('supply chain (every workflow)', () => {
+  const steps = WORKFLOWS.flatMap((name) => Object.entries(workflow(name).jobs).flatMap(([job, j]) => (j.steps ?? []).map((s) => ({ name, job, step: s, jobDef: j }))));
+  const text = (name: string) => readFileSync(join(projectRoot, '.github/workflows', name), 'utf8');
+
+  test('every action is pinned by a full commit SHA with its version in a comment', () => {
+    const uses = steps.filter((s) => s.step.uses && !s.step.uses.startsWith('./')).map((s) => s.step.uses as string);
+    expect(uses.length).toBeGreaterThan(5);
+    expect(uses.filter((u) => !/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/.test(u))).toEqual([]);
+    for (const name of WORKFLOWS) {
+      for (const line of text(name).split('\n').filter((l) => /uses: [^.]/.test(l))) expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+    }
+  });
+
+  test('no npm ci with install scripts in a job holding id-token: write or contents: write', () => {
+    const privileged = steps.filter(({ jobDef, name }) => {
+      const perms = { ...(workflow(name).permissions ?? {}), ...(jobDef.permissions ?? {}) };
+      return perms['id-token'] === 'write' || perms.contents === 'write';
+    });
+    const installs = privileged.filter((s) => /npm (ci|install)\b/.test(s.step.run ?? ''));
+    expect(installs.length).toBeGreaterThanOrEqual(3);
+    expect(installs.filter((s) => !/npm ci --ignore-scripts\b/.test(s.step.run ?? '')).map((s) => `${s.name}/${s.job}`)).toEqual([]);
+  });
+
+  test('pipelines run on Node 22', () => {
+    const versions = steps.filter((s) => s.step.uses?.startsWith('actions/setup-node')).map((s) => String(s.step.with?.['node-version']));
+    expect(versions.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(versions)).toEqual(new Set(['22']));
+  });
 });

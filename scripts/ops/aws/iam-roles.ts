@@ -1,4 +1,12 @@
-import { GetRoleCommand, GetRolePolicyCommand, type IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  type IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import type { PolicyDocument, RoleFacts } from '../commands/iam-audit';
 
 /** IAM returns policy documents URL-encoded. */
@@ -6,7 +14,10 @@ function decode(document: string | undefined): PolicyDocument {
   return JSON.parse(decodeURIComponent(document ?? '%7B%22Statement%22%3A%5B%5D%7D')) as PolicyDocument;
 }
 
-/** Reads a role's trust policy, inline policies and attached managed policies. */
+/**
+ * Reads a role's trust policy, inline policies, attached managed policies with the document of
+ * their default version (the audit judges what they allow, not what they are called), and boundary.
+ */
 export async function readRole(client: IAMClient, roleName: string): Promise<RoleFacts> {
   const role = await client.send(new GetRoleCommand({ RoleName: roleName }));
   const names = (await client.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
@@ -16,11 +27,19 @@ export async function readRole(client: IAMClient, roleName: string): Promise<Rol
     inlinePolicies.push({ name, document: decode(policy.PolicyDocument) });
   }
   const attached = (await client.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
+  const attachedPolicies = [];
+  for (const arn of attached.map((p) => p.PolicyArn ?? '').filter(Boolean)) {
+    const versionId = (await client.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId;
+    const version = await client.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }));
+    attachedPolicies.push({ arn, document: decode(version.PolicyVersion?.Document) });
+  }
+  const boundary = role.Role?.PermissionsBoundary?.PermissionsBoundaryArn;
   return {
     roleName,
     trustPolicy: decode(role.Role?.AssumeRolePolicyDocument),
     inlinePolicies,
-    attachedPolicyArns: attached.map((p) => p.PolicyArn ?? '').filter(Boolean),
+    attachedPolicies,
+    ...(boundary ? { permissionsBoundaryArn: boundary } : {}),
   };
 }
 

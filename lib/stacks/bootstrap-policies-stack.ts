@@ -1,0 +1,198 @@
+import { Aws, CfnOutput, CliCredentialsStackSynthesizer, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { bootstrapNames, HEALTH_STACK_REGION } from '../names';
+
+export interface BootstrapPoliciesStackProps extends StackProps {
+  /** App name: every resource the environment's stacks create is named `<app>-<env>-...`. */
+  readonly appName: string;
+  /** Environment name. */
+  readonly environmentName: string;
+}
+
+/**
+ * What one environment's CDK bootstrap is allowed to do, written by the project instead of the
+ * default `AdministratorAccess`:
+ *
+ * - the **CloudFormation execution policy**, given to `cdk bootstrap --cloudformation-execution-policies`:
+ *   the services and resource types the environment's stacks deploy, and IAM only to create, tag,
+ *   change and delete roles and policies named `<app>-<env>-*` that carry the boundary below;
+ * - the **permissions boundary**, given to `cdk bootstrap --custom-permissions-boundary` (it bounds
+ *   the execution role itself) and attached by the stacks to every role they create: no IAM
+ *   writes, no leaving the boundary, no other environment's named resources, no assuming roles
+ *   other than this environment's bootstrap roles. A malicious template can therefore create no
+ *   role that exceeds it, and no administrator.
+ *
+ * Deployed by an administrator with their own credentials (`npm run bootstrap -- --env <env>`),
+ * before `cdk bootstrap`: it uses no bootstrap resources itself.
+ * @see https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-customizing.html
+ */
+export class BootstrapPoliciesStack extends Stack {
+  public readonly executionPolicy: iam.ManagedPolicy;
+  public readonly permissionsBoundary: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: BootstrapPoliciesStackProps) {
+    super(scope, id, { ...props, synthesizer: new CliCredentialsStackSynthesizer() });
+    const { appName: app, environmentName: env } = props;
+    const account = Aws.ACCOUNT_ID;
+    const prefix = `${app}-${env}`;
+    const qualifier = bootstrapNames.qualifier(app, env);
+    const boundaryArn = `arn:${Aws.PARTITION}:iam::${account}:policy/${bootstrapNames.permissionsBoundary(app, env)}`;
+    const ownRoles = `arn:${Aws.PARTITION}:iam::${account}:role/${prefix}-*`;
+    const ownPolicies = `arn:${Aws.PARTITION}:iam::${account}:policy/${prefix}-*`;
+    const ownBootstrapRoles = `arn:${Aws.PARTITION}:iam::${account}:role/cdk-${qualifier}-*`;
+    const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } };
+
+    this.permissionsBoundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
+      managedPolicyName: bootstrapNames.permissionsBoundary(app, env),
+      description: `${prefix}: the most any role of this environment (and its CloudFormation execution role) may do`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ServicesTheEnvironmentUses',
+          actions: [
+            'cloudformation:*',
+            'ec2:*',
+            'ssm:*',
+            'ssmmessages:*',
+            'ec2messages:*',
+            's3:*',
+            'logs:*',
+            'cloudwatch:*',
+            'sns:*',
+            'route53:*',
+            'scheduler:*',
+            'events:*',
+            'iam:Get*',
+            'iam:List*',
+            'iam:PassRole',
+            'sts:AssumeRole',
+            'sts:GetCallerIdentity',
+            'tag:GetResources',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'IamOnlyForOwnRolesWithThisBoundary',
+          actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy'],
+          resources: [ownRoles],
+          conditions: withBoundary,
+        }),
+        new iam.PolicyStatement({
+          sid: 'IamOwnRolesAndPolicies',
+          actions: [
+            'iam:DeleteRole',
+            'iam:TagRole',
+            'iam:UntagRole',
+            'iam:UpdateRole',
+            'iam:UpdateRoleDescription',
+            'iam:UpdateAssumeRolePolicy',
+            'iam:CreateInstanceProfile',
+            'iam:DeleteInstanceProfile',
+            'iam:AddRoleToInstanceProfile',
+            'iam:RemoveRoleFromInstanceProfile',
+            'iam:TagInstanceProfile',
+            'iam:CreatePolicy',
+            'iam:CreatePolicyVersion',
+            'iam:DeletePolicy',
+            'iam:DeletePolicyVersion',
+            'iam:SetDefaultPolicyVersion',
+            'iam:TagPolicy',
+          ],
+          resources: [ownRoles, ownPolicies, `arn:${Aws.PARTITION}:iam::${account}:instance-profile/${prefix}-*`],
+        }),
+        // Explicit denies: they hold whatever the Allow statements above grant or a later edit adds.
+        new iam.PolicyStatement({
+          sid: 'NoLeavingTheBoundary',
+          effect: iam.Effect.DENY,
+          actions: ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary', 'iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:CreateOpenIDConnectProvider', 'iam:CreateSAMLProvider'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NoChangingTheBootstrapPolicies',
+          effect: iam.Effect.DENY,
+          actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'],
+          resources: [boundaryArn, `arn:${Aws.PARTITION}:iam::${account}:policy/${bootstrapNames.executionPolicy(app, env)}`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NoPassingOrAssumingOtherRoles',
+          effect: iam.Effect.DENY,
+          actions: ['iam:PassRole', 'sts:AssumeRole'],
+          notResources: [ownRoles, ownBootstrapRoles],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NoOtherEnvironmentsParameters',
+          effect: iam.Effect.DENY,
+          actions: ['ssm:GetParameter*', 'ssm:PutParameter', 'ssm:DeleteParameter*'],
+          notResources: [`arn:${Aws.PARTITION}:ssm:*:${account}:parameter/${app}/${env}/*`, `arn:${Aws.PARTITION}:ssm:*:${account}:parameter/cdk-bootstrap/${qualifier}/*`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NoOtherEnvironmentsLogs',
+          effect: iam.Effect.DENY,
+          actions: ['logs:GetLogEvents', 'logs:FilterLogEvents', 'logs:StartQuery'],
+          notResources: [`arn:${Aws.PARTITION}:logs:*:${account}:log-group:/${app}/${env}/*`, `arn:${Aws.PARTITION}:logs:*:${account}:log-group:/${app}/${env}/*:*`],
+        }),
+      ],
+    });
+
+    this.executionPolicy = new iam.ManagedPolicy(this, 'ExecutionPolicy', {
+      managedPolicyName: bootstrapNames.executionPolicy(app, env),
+      description: `${prefix}: what CloudFormation may do when deploying this environment's stacks (CDK bootstrap execution policy)`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ResourceTypesOfTheStacks',
+          actions: [
+            'ec2:*',
+            'ssm:*Document*',
+            'ssm:AddTagsToResource',
+            'ssm:RemoveTagsFromResource',
+            'ssm:ListTagsForResource',
+            'ssm:GetParameters',
+            's3:*',
+            'logs:*',
+            'cloudwatch:*',
+            'sns:*',
+            'route53:*',
+            'scheduler:*',
+            'iam:Get*',
+            'iam:List*',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'CreateOwnRolesOnlyWithTheBoundary',
+          actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+          resources: [ownRoles],
+          conditions: withBoundary,
+        }),
+        new iam.PolicyStatement({
+          sid: 'ManageOwnRolesPoliciesAndProfiles',
+          actions: [
+            'iam:DeleteRole',
+            'iam:TagRole',
+            'iam:UntagRole',
+            'iam:UpdateRole',
+            'iam:UpdateRoleDescription',
+            'iam:UpdateAssumeRolePolicy',
+            'iam:PassRole',
+            'iam:CreateInstanceProfile',
+            'iam:DeleteInstanceProfile',
+            'iam:AddRoleToInstanceProfile',
+            'iam:RemoveRoleFromInstanceProfile',
+            'iam:TagInstanceProfile',
+            'iam:CreatePolicy',
+            'iam:CreatePolicyVersion',
+            'iam:DeletePolicy',
+            'iam:DeletePolicyVersion',
+            'iam:TagPolicy',
+          ],
+          resources: [ownRoles, ownPolicies, `arn:${Aws.PARTITION}:iam::${account}:instance-profile/${prefix}-*`],
+        }),
+      ],
+    });
+
+    new CfnOutput(this, 'ExecutionPolicyArn', { value: this.executionPolicy.managedPolicyArn });
+    new CfnOutput(this, 'PermissionsBoundaryName', { value: bootstrapNames.permissionsBoundary(app, env) });
+    new CfnOutput(this, 'Qualifier', { value: qualifier });
+    new CfnOutput(this, 'BootstrapRegions', { value: [...new Set([this.region, HEALTH_STACK_REGION])].join(',') });
+  }
+}

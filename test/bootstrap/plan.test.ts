@@ -1,0 +1,33 @@
+import { environmentsOf } from '../../lib/config';
+import { bootstrapPlan, shellLine } from '../../scripts/bootstrap/plan';
+import { configWith } from '../helpers/config-fixtures';
+import { shippedConfig } from '../helpers/synth';
+
+const plan = (env: string, config = shippedConfig()) => bootstrapPlan(config, environmentsOf(config).find((e) => e.name === env)!);
+
+describe('bootstrapPlan', () => {
+  test('prod: policies first, then cdk bootstrap with its own qualifier, toolkit stack, execution policy and boundary, then the GitHub subject', () => {
+    expect(plan('prod').map((s) => shellLine(s.argv))).toEqual([
+      "npx cdk --app 'npx ts-node --swc bin/bootstrap-app.ts' deploy auraxis-prod-bootstrap-policies --require-approval broadening",
+      'npx cdk bootstrap aws://765480282720/us-east-1 --qualifier auraxiprod --toolkit-stack-name CDKToolkit-auraxiprod --cloudformation-execution-policies arn:aws:iam::765480282720:policy/auraxis-prod-cfn-execution --custom-permissions-boundary auraxis-prod-permissions-boundary --termination-protection',
+      "gh api --method PUT repos/auraxis/auraxis-infra/actions/oidc/customization/sub -F use_default=false -f 'include_claim_keys[]=repo' -f 'include_claim_keys[]=context' -f 'include_claim_keys[]=job_workflow_ref'",
+    ]);
+  });
+
+  test('an environment outside us-east-1 is bootstrapped in its region and in us-east-1 (health stack)', () => {
+    const config = configWith((c) => {
+      c.environments.dev.region = 'eu-west-1';
+    });
+    const targets = plan('dev', config)
+      .map((s) => s.argv)
+      .filter((a) => a[2] === 'bootstrap')
+      .map((a) => a[3]);
+    expect(targets).toEqual(['aws://765480282720/eu-west-1', 'aws://765480282720/us-east-1']);
+  });
+
+  test('the commands of dev and prod share no qualifier, toolkit stack, policy or boundary', () => {
+    const words = (env: string) => new Set(plan(env).slice(0, -1).flatMap((s) => s.argv.filter((a) => /auraxi/.test(a))));
+    const prod = words('prod');
+    expect([...words('dev')].filter((w) => prod.has(w))).toEqual([]);
+  });
+});
