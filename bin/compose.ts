@@ -6,6 +6,7 @@ import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
 import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
+import { CachedCloudFormationValidatePlugin } from '../lib/private/cached-cloudformation-validate';
 import { stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
 import { HostStack } from '../lib/stacks/host-stack';
@@ -23,6 +24,12 @@ export interface AwsAppOptions {
   readonly outdir?: string;
   /** Feature flags and other context, as `cdk.json` holds them. @default - from the CDK CLI */
   readonly context?: Record<string, unknown>;
+  /**
+   * Directory where CloudFormation template validation remembers the findings on each template it
+   * validated, so an unchanged template is not validated again (`CachedCloudFormationValidatePlugin`).
+   * @default - every template is validated on every synth (CDK's own plugin)
+   */
+  readonly templateValidationCache?: string;
 }
 
 /** One environment's data stack and the host stack that uses its bucket, topic and log groups. */
@@ -66,6 +73,9 @@ export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, enviro
 export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}): cdk.App {
   const app = new cdk.App({ outdir: options.outdir, context: options.context });
   cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.templateValidationCache) {
+    cdk.Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: options.templateValidationCache }));
+  }
 
   const hosts: HostStack[] = [];
   for (const environment of environmentsOf(config)) {
