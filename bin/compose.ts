@@ -7,11 +7,11 @@ import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../li
 import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
 import { CachedCloudFormationValidatePlugin } from '../lib/private/cached-cloudformation-validate';
-import { stackNames } from '../lib/names';
+import { HEALTH_STACK_REGION, stackNames } from '../lib/names';
 import { DataStack } from '../lib/stacks/data-stack';
 import { HostStack } from '../lib/stacks/host-stack';
 import { AccountStack } from '../lib/stacks/account-stack';
-import { HEALTH_STACK_REGION, HealthStack } from '../lib/stacks/health-stack';
+import { HealthStack } from '../lib/stacks/health-stack';
 
 /*
  * Composition only: turn a validated config into CDK stacks and cdk8s charts.
