@@ -7,13 +7,14 @@ import { ARGOCD_DIR, appProjectName, GitopsApplicationChart, GitopsProjectChart 
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
 import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
-import { bootstrapNames, stackNames } from '../lib/names';
+import { bootstrapNames, HEALTH_STACK_REGION, stackNames } from '../lib/names';
+import { CachedCloudFormationValidatePlugin } from '../lib/private/cached-cloudformation-validate';
 import { ProjectChecks } from '../lib/rules';
 import { BootstrapPoliciesStack } from '../lib/stacks/bootstrap-policies-stack';
 import { DataStack } from '../lib/stacks/data-stack';
 import { HostStack } from '../lib/stacks/host-stack';
 import { AccountStack } from '../lib/stacks/account-stack';
-import { HEALTH_STACK_REGION, HealthStack } from '../lib/stacks/health-stack';
+import { HealthStack } from '../lib/stacks/health-stack';
 
 /*
  * Composition only: turn a validated config into CDK stacks and cdk8s charts.
@@ -26,6 +27,12 @@ export interface AwsAppOptions {
   readonly outdir?: string;
   /** Feature flags and other context, as `cdk.json` holds them. @default - from the CDK CLI */
   readonly context?: Record<string, unknown>;
+  /**
+   * Directory where CloudFormation template validation remembers the findings on each template it
+   * validated, so an unchanged template is not validated again (`CachedCloudFormationValidatePlugin`).
+   * @default - every template is validated on every synth (CDK's own plugin)
+   */
+  readonly templateValidationCache?: string;
 }
 
 /** One environment's data stack and the host stack that uses its bucket, topic and log groups. */
@@ -107,6 +114,9 @@ export function addNagChecks(app: cdk.App): void {
 export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}): cdk.App {
   const app = new cdk.App({ outdir: options.outdir, context: options.context });
   addNagChecks(app);
+  if (options.templateValidationCache) {
+    cdk.Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: options.templateValidationCache }));
+  }
   const qualifiers = new Map<string, string>();
   for (const environment of environmentsOf(config)) {
     const q = bootstrapNames.qualifier(config.app.name, environment.name);

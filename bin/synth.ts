@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { assemblyBudgetShortfalls } from './budget-check';
 import { parseCommandLine, runMain } from './command-line';
 import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from './config-file';
-import { synthesizeAll } from './synth-all';
+import { synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
 
 export const SYNTH_USAGE = `usage: npm run synth -- [--out DIR]
 
@@ -31,7 +31,7 @@ export function main(argv: readonly string[]): number {
   const context = cdkJsonContext();
 
   // synthesizeAll removes stale output first; nothing is written before this point.
-  const assembly = synthesizeAll(config, { cdkOut: join(outRoot, 'cdk.out'), dist: join(outRoot, 'dist') }, context);
+  const assembly = synthesizeAll(config, { cdkOut: join(outRoot, 'cdk.out'), dist: join(outRoot, 'dist'), templateValidationCache: TEMPLATE_VALIDATION_CACHE }, context);
   // A warning, not an error: the owners may mean to cut costs down to the budget.
   for (const shortfall of assemblyBudgetShortfalls(assembly)) console.error(`warning: ${shortfall.message}`);
   const envs = Object.keys(config.environments).join(', ');

@@ -2,6 +2,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { AppConfig, KubernetesConfig } from '../lib/config';
+import { parseCpuMillis, parseMemoryBytes } from '../lib/quantities';
 import type { AppIdentity } from './labels';
 
 export interface WorkloadProps {
@@ -122,14 +123,16 @@ export class Workload extends Construct {
   }
 }
 
-/** `250m` → 250, `1` → 1000 (the config schema admits only these two shapes). */
-export function cpuMillis(quantity: string): number {
-  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+/** Millicores of a CPU quantity the config schema admitted (`lib/quantities.ts`). */
+function cpuMillis(quantity: string): number {
+  const millis = parseCpuMillis(quantity);
+  if (millis === undefined) throw new Error(`'${quantity}' is not a CPU quantity (250m, 1, 0.5)`);
+  return millis;
 }
 
-/** `256Mi` or `1Gi` (the only shapes the config schema admits) → Size. */
+/** `256Mi` or `1Gi` (the only shapes the config schema admits, `lib/quantities.ts`) → Size. */
 export function memorySize(quantity: string): Size {
-  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
-  if (!match) throw new Error(`'${quantity}' is not a memory quantity in Mi or Gi`);
-  return match[2] === 'Gi' ? Size.gibibytes(Number(match[1])) : Size.mebibytes(Number(match[1]));
+  const bytes = parseMemoryBytes(quantity);
+  if (bytes === undefined) throw new Error(`'${quantity}' is not a memory quantity in Mi or Gi`);
+  return Size.mebibytes(bytes / 2 ** 20);
 }

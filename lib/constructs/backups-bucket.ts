@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -35,6 +35,7 @@ export class BackupsBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupsBucketProps) {
     super(scope, id);
+    validateLifecycle(props);
     const transition = props.transitionToInfrequentAccessDays;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -93,4 +94,34 @@ export class BackupsBucket extends Construct {
     });
     return policy;
   }
+}
+
+/** S3's minimum age of an object moved to Standard-IA. */
+const MIN_INFREQUENT_ACCESS_DAYS = 30;
+
+/**
+ * Lifecycle days S3 would reject at deploy time, all reported together with the props named; unresolved
+ * tokens are left for CloudFormation to judge.
+ */
+function validateLifecycle(props: BackupsBucketProps): void {
+  const concrete = (n: number | undefined): n is number => n !== undefined && !Token.isUnresolved(n);
+  const problems: string[] = [];
+  const { retentionDays, transitionToInfrequentAccessDays: transition, noncurrentVersionRetentionDays: noncurrent } = props;
+  if (concrete(retentionDays) && (!Number.isInteger(retentionDays) || retentionDays < 1))
+    problems.push(`'retentionDays' (${retentionDays}) must be a whole number of days, at least 1`);
+  if (concrete(noncurrent) && (!Number.isInteger(noncurrent) || noncurrent < 1))
+    problems.push(`'noncurrentVersionRetentionDays' (${noncurrent}) must be a whole number of days, at least 1`);
+  if (concrete(transition)) {
+    if (!Number.isInteger(transition) || transition < MIN_INFREQUENT_ACCESS_DAYS) {
+      problems.push(
+        `'transitionToInfrequentAccessDays' (${transition}) must be a whole number of days, at least ${MIN_INFREQUENT_ACCESS_DAYS} (S3's minimum for Standard-IA)`,
+      );
+    }
+    if (concrete(retentionDays) && transition >= retentionDays) {
+      problems.push(
+        `'transitionToInfrequentAccessDays' (${transition}) must be less than 'retentionDays' (${retentionDays}): backups would expire before they move`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new Error(`BackupsBucket: ${problems.join('; ')}`);
 }

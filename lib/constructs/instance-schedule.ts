@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { Construct } from 'constructs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import { ScheduledApiCalls } from './scheduled-api-calls';
 
 export interface InstanceScheduleProps {
   /** The instance started and stopped. */
@@ -15,39 +15,35 @@ export interface InstanceScheduleProps {
 }
 
 /**
- * Starts and stops one instance on a schedule with EventBridge Scheduler (free at this volume),
- * calling EC2 directly through the scheduler's universal target: no Lambda.
+ * Starts and stops one instance on a schedule with EventBridge Scheduler, calling EC2 directly.
  * @see https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
  */
-export class InstanceSchedule extends Construct {
-  public readonly role: iam.Role;
+export class InstanceSchedule extends ScheduledApiCalls {
   public readonly start: scheduler.CfnSchedule;
   public readonly stop: scheduler.CfnSchedule;
 
   constructor(scope: Construct, id: string, props: InstanceScheduleProps) {
-    super(scope, id);
-    const stack = Stack.of(this);
-    const instanceArn = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: props.instanceId });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
-      description: 'Lets EventBridge Scheduler start and stop the compose host outside working hours',
+    const instanceArn = Stack.of(scope).formatArn({ service: 'ec2', resource: 'instance', resourceName: props.instanceId });
+    super(scope, id, {
+      timezone: props.timezone,
+      roleDescription: 'Lets EventBridge Scheduler start and stop the compose host outside working hours',
+      actions: ['ec2:StartInstances', 'ec2:StopInstances'],
+      resources: [instanceArn],
     });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:StartInstances', 'ec2:StopInstances'], resources: [instanceArn] }));
-
-    const at = (scheduleId: string, expression: string, action: 'startInstances' | 'stopInstances', description: string) =>
-      new scheduler.CfnSchedule(this, scheduleId, {
-        description,
-        scheduleExpression: expression,
-        scheduleExpressionTimezone: props.timezone,
-        flexibleTimeWindow: { mode: 'OFF' },
-        target: {
-          arn: `arn:${stack.partition}:scheduler:::aws-sdk:ec2:${action}`,
-          roleArn: this.role.roleArn,
-          input: stack.toJsonString({ InstanceIds: [props.instanceId] }),
-          retryPolicy: { maximumRetryAttempts: 3 },
-        },
-      });
-    this.start = at('Start', props.start, 'startInstances', 'Start the compose host for working hours');
-    this.stop = at('Stop', props.stop, 'stopInstances', 'Stop the compose host outside working hours');
+    const input = { InstanceIds: [props.instanceId] };
+    this.start = this.at('Start', {
+      expression: props.start,
+      service: 'ec2',
+      action: 'startInstances',
+      input,
+      description: 'Start the compose host for working hours',
+    });
+    this.stop = this.at('Stop', {
+      expression: props.stop,
+      service: 'ec2',
+      action: 'stopInstances',
+      input,
+      description: 'Stop the compose host outside working hours',
+    });
   }
 }

@@ -1,14 +1,11 @@
 import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { type AppConfig, healthCheckPath, healthCheckProtocol, type NamedEnvironment } from '../config';
 import { HealthCheckAlarm } from '../constructs/health-check-alarm';
+import { ScheduledApiCalls } from '../constructs/scheduled-api-calls';
 import { HEALTH_STACK_REGION, healthAlarmName, outputNames } from '../names';
-
-export { HEALTH_STACK_REGION };
 
 export interface HealthStackProps extends StackProps {
   /** The application the environment runs (name and health path). */
@@ -68,27 +65,14 @@ export class HealthStack extends Stack {
   private muteWhileStopped(schedule: NonNullable<NamedEnvironment['instance']['schedule']>): void {
     const alarm = this.check.alarm;
     const alarmName = healthAlarmName(this.appName, this.environmentName);
-    const role = new iam.Role(this, 'AlarmMuteRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
-      description: `Lets EventBridge Scheduler switch the actions of ${alarmName} off and on around the host's schedule`,
+    const calls = new ScheduledApiCalls(this, 'AlarmMute', {
+      timezone: schedule.timezone,
+      roleDescription: `Lets EventBridge Scheduler switch the actions of ${alarmName} off and on around the host's schedule`,
+      actions: ['cloudwatch:DisableAlarmActions', 'cloudwatch:EnableAlarmActions'],
+      resources: [alarm.alarmArn],
     });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:DisableAlarmActions', 'cloudwatch:EnableAlarmActions'], resources: [alarm.alarmArn] }),
-    );
-    const at = (id: string, expression: string, action: 'disableAlarmActions' | 'enableAlarmActions', description: string) =>
-      new scheduler.CfnSchedule(this, id, {
-        description,
-        scheduleExpression: expression,
-        scheduleExpressionTimezone: schedule.timezone,
-        flexibleTimeWindow: { mode: 'OFF' },
-        target: {
-          arn: `arn:${this.partition}:scheduler:::aws-sdk:cloudwatch:${action}`,
-          roleArn: role.roleArn,
-          input: JSON.stringify({ AlarmNames: [alarmName] }),
-          retryPolicy: { maximumRetryAttempts: 3 },
-        },
-      });
-    at('MuteAlarmOnStop', schedule.stop, 'disableAlarmActions', 'Host stops on schedule: mute the health alarm');
-    at('UnmuteAlarmOnStart', schedule.start, 'enableAlarmActions', 'Host starts on schedule: unmute the health alarm');
+    const input = { AlarmNames: [alarmName] };
+    calls.at('MuteAlarmOnStop', { expression: schedule.stop, service: 'cloudwatch', action: 'disableAlarmActions', input, description: 'Host stops on schedule: mute the health alarm' });
+    calls.at('UnmuteAlarmOnStart', { expression: schedule.start, service: 'cloudwatch', action: 'enableAlarmActions', input, description: 'Host starts on schedule: unmute the health alarm' });
   }
 }

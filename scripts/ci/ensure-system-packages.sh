@@ -7,7 +7,7 @@
 set -euo pipefail
 
 # One list, used by `npm test` on a developer's machine and by .ci/run (through `npm test`).
-PACKAGES=(git podman runc podman-compose busybox-static postgresql postgresql-client awscli shellcheck nftables util-linux ca-certificates)
+PACKAGES=(git podman runc podman-compose busybox-static postgresql postgresql-client awscli shellcheck nftables util-linux graphviz ca-certificates)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   # Not Debian: check the programs themselves and say what is missing.

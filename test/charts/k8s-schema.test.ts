@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { closeSchema, definitionId, schemaProblems } from '../helpers/k8s-schema';
+import { definitionId, schemaProblems, strictSchemas } from '../helpers/k8s-schema';
+import { closeSchema } from '../schemas/generate-kubernetes-schemas';
 import { sharedDist } from '../helpers/paths';
 import { findOne, type K8sObject, readManifestDir, shippedManifests } from '../helpers/synth';
 
@@ -89,4 +90,26 @@ test('definition ids and closing of schemas', () => {
     additionalProperties: false,
   });
   expect(closeSchema({ type: 'object', additionalProperties: { type: 'string' } })).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
+});
+
+test('the generated schema file covers every built-in kind the shipped synth renders, every object schema closed', () => {
+  const rendered = new Set(
+    ['dev', 'prod']
+      .flatMap((env) => shippedManifests(env))
+      .filter((o) => !o.apiVersion.match(/argoproj|external-secrets|coreos/))
+      .map((o) => `${o.apiVersion}/${o.kind}`),
+  );
+  expect([...rendered].filter((k) => !strictSchemas.kinds.includes(k))).toEqual([]);
+  const open: string[] = [];
+  const walk = (schema: unknown, path: string): void => {
+    if (Array.isArray(schema)) {
+      for (const [i, s] of schema.entries()) walk(s, `${path}[${i}]`);
+    } else if (schema && typeof schema === 'object') {
+      const o = schema as Record<string, unknown>;
+      if ('properties' in o && !('additionalProperties' in o)) open.push(path);
+      for (const [k, v] of Object.entries(o)) if (k !== 'enum' && k !== 'required') walk(v, `${path}.${k}`);
+    }
+  };
+  walk(strictSchemas.definitions, 'definitions');
+  expect(open).toEqual([]);
 });

@@ -1,18 +1,16 @@
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Ajv, { type AnySchema, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { definitionId, STRICT_SCHEMAS_FILE } from '../schemas/generate-kubernetes-schemas';
 import type { K8sObject } from './synth';
 
 /*
- * Strict validation of rendered objects against the Kubernetes 1.27.1 OpenAPI schemas.
+ * Strict validation of rendered objects against the Kubernetes 1.27.1 OpenAPI schemas, with ajv.
  *
- * `kubernetes-models@4.3.1` (pinned: its schemas are generated from Kubernetes v1.27.1, the version
- * cdk8s-plus-27 targets) ships each definition as a JSON schema registered through
- * `@kubernetes-models/validate`'s `register(id, schema)`. Its own validators accept unknown fields
- * (the OpenAPI definitions never say `additionalProperties: false`). Here we collect those schemas,
- * close every object schema that lists `properties` and has no `additionalProperties` of its own
- * (maps such as labels keep theirs), and compile them with our own Ajv. A misspelt or misplaced field
- * (`spec.replica`, `readinessProbes`, a field from a newer Kubernetes) is then an error, as it is for
+ * The built-in kinds' schemas are read from test/schemas/kubernetes-1.27-strict.json, generated
+ * from kubernetes-models@4.3.1 with every object schema closed (`additionalProperties: false`;
+ * maps such as labels keep theirs). A misspelt or misplaced field (`spec.replica`,
+ * `readinessProbes`, a field from a newer Kubernetes) is then an error, as it is for
  * `kubectl apply --validate=strict`.
  *
  * Custom resources (Argo CD Application, ExternalSecret, ServiceMonitor) have no built-in schema:
@@ -22,56 +20,8 @@ import type { K8sObject } from './synth';
 
 type Json = Record<string, unknown>;
 
-const collected = new Map<string, Json>();
-
-function fileOf(id: string): string {
-  const file = id
-    .split('.')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-  // kubernetes-models exports no `_schemas/*` subpath: load the file by its path inside the package.
-  return id.startsWith('io.k8s.apimachinery.') ? `@kubernetes-models/apimachinery/_schemas/${file}` : join(dirname(require.resolve('kubernetes-models')), '_schemas', `${file}.js`);
-}
-
-/** Loads a definition and everything it references, capturing each schema as it is registered. */
-function collect(id: string): void {
-  if (collected.has(id)) return;
-  const registry = require('@kubernetes-models/validate') as { register: (id: string, schema: Json) => void };
-  const original = registry.register;
-  registry.register = (schemaId, schema) => {
-    collected.set(schemaId, schema);
-  };
-  let schemaModule: { addSchema: () => void };
-  try {
-    schemaModule = require(fileOf(id));
-  } catch {
-    throw new Error(`no Kubernetes 1.27 schema for ${id}`);
-  }
-  try {
-    schemaModule.addSchema();
-  } finally {
-    registry.register = original;
-  }
-  if (!collected.has(id)) throw new Error(`no Kubernetes 1.27 schema registered as ${id}`);
-}
-
-/** A deep copy in which every object schema with `properties` rejects fields it does not list. */
-export function closeSchema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(closeSchema);
-  if (schema === null || typeof schema !== 'object') return schema;
-  const out: Json = {};
-  for (const [key, value] of Object.entries(schema as Json)) {
-    // `properties` and `definitions` map names to schemas; anything else holds a schema or a literal.
-    out[key] =
-      (key === 'properties' || key === 'definitions') && value && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value as Json).map(([name, sub]) => [name, closeSchema(sub)]))
-        : key === 'enum' || key === 'required'
-          ? value
-          : closeSchema(value);
-  }
-  if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;
-  return out;
-}
+/** The generated file: closed definitions by id, and the kinds they were generated for. */
+export const strictSchemas = JSON.parse(readFileSync(STRICT_SCHEMAS_FILE, 'utf8')) as { kinds: string[]; definitions: Record<string, Json> };
 
 const MAX_INT32 = 2 ** 31 - 1;
 const QUANTITY = /^[+-]?(\d+|\d+\.\d+|\d+\.|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?(\d+|\d+\.\d+|\d+\.|\.\d+))?$/;
@@ -87,11 +37,7 @@ function newAjv(): Ajv {
   return ajv;
 }
 
-/** The definition id of a built-in kind, e.g. `networking.k8s.io/v1` Ingress → `io.k8s.api.networking.v1.Ingress`. */
-export function definitionId(apiVersion: string, kind: string): string {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
-  return `io.k8s.api.${group.replace(/\.k8s\.io$/, '')}.${version}.${kind}`;
-}
+export { definitionId };
 
 const objectMeta = {
   type: 'object',
@@ -189,9 +135,11 @@ function validatorFor(apiVersion: string, kind: string): ValidateFunction {
     validate = ajv.compile(custom);
   } else {
     const id = definitionId(apiVersion, kind);
-    collect(id);
-    for (const [schemaId, schema] of collected) {
-      if (!ajv.getSchema(schemaId)) ajv.addSchema(closeSchema(schema) as AnySchema, schemaId);
+    if (!strictSchemas.definitions[id]) {
+      throw new Error(`no Kubernetes 1.27 schema for ${id} in test/schemas: add '${key}' to KINDS in test/schemas/generate-kubernetes-schemas.ts and run it`);
+    }
+    if (ajv.getSchema(id) === undefined) {
+      for (const [schemaId, schema] of Object.entries(strictSchemas.definitions)) if (!ajv.getSchema(schemaId)) ajv.addSchema(schema as AnySchema, schemaId);
     }
     validate = ajv.getSchema(id);
     if (!validate) throw new Error(`no schema for ${key}`);
