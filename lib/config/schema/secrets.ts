@@ -7,8 +7,11 @@ import { positiveInt, typeError, urlPath } from '../primitives';
  * file from the path, the Kubernetes ExternalSecret reads the same path, the ops CLI writes it.
  */
 
+/** The shape of a secret name; also the SSM document parameter pattern and the ops CLI's check. */
+export const SECRET_NAME_PATTERN = '^[A-Z][A-Z0-9_]{0,127}$';
+
 /** An env-file variable name, as the app reads it: `DATABASE_URL`, `SECRET_KEY`. */
-export const secretName = z.string(typeError('is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)')).regex(/^[A-Z][A-Z0-9_]{0,127}$/, {
+export const secretName = z.string(typeError('is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)')).regex(new RegExp(SECRET_NAME_PATTERN), {
   message: 'is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)',
 });
 
