@@ -8,9 +8,12 @@ import { userInfo } from 'node:os';
 import { configPath, readConfigOrExit } from '../../bin/config-file';
 import { parseArgs } from './commands/parse-args';
 import { runOps } from './ops';
+import { runSecretCommand } from './secrets-cli';
 
 async function main(): Promise<number> {
   const config = readConfigOrExit(configPath());
+  // secrets and rotate parse their own options (scripts/ops/commands/secrets.ts, rotate.ts).
+  if (['secrets', 'rotate'].includes(process.argv[2])) return runSecretCommand(config, process.argv.slice(2));
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2), Object.keys(config.environments));

@@ -33,6 +33,10 @@ host commands (run a reviewed SSM document on the environment's instance):
   tls [--dry-run]          issue or renew the certificate and switch nginx to HTTPS when it exists
   firewall [--apply]       print the host firewall rules (ufw or nftables), or apply 80/443-only inbound
 
+secrets (values in SSM Parameter Store, never on the command line; see ops secrets --help, ops rotate --help):
+  secrets list|set NAME|check   names, versions and who changed them; write a new version; check the host uses the newest
+  rotate NAME                   rotate one secret with backup, re-encryption hook, restart, health gate and automatic rollback
+
 reports:
   validate                 the operator checklist: stacks, SSM reachability, alarms, health, releases
   iam-audit                instance and deploy roles: no admin or wildcard actions, exact OIDC subjects
