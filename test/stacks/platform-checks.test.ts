@@ -60,6 +60,7 @@ describe('cdk-nag and CloudFormation validation', () => {
           'host/Host/Instance CloudFormation-Validate::E1152',
           'host/Host/Instance/InstanceRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
           'host/Host/Instance/InstanceRole AwsSolutions-IAM5[Resource::*]',
+          `host/Host/Instance/InstanceRole AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:765480282720:parameter/auraxis/${env}/*]`,
           'host/Host/SecurityGroup AwsSolutions-EC23',
           'host/Vpc AwsSolutions-VPC7',
         ].sort(),
