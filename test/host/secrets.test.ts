@@ -178,10 +178,14 @@ test('deploy renders the env file (0600, declared names only, every page), recor
   expect(execFileSync('ls', ['-A', env.TMPDIR]).toString()).toBe('');
 });
 
-test('versions prints what the running release was started with', async () => {
+test('versions and status show what the running release was started with', async () => {
   const result = await secrets('versions');
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ path: PATH, versions: { ENCRYPTION_KEY: 1 } });
+  const status = await run(runHostScript('status.sh', ['--json'], env));
+  expect(JSON.parse(status.stdout).secrets).toMatchObject({ path: PATH, versions: { DATABASE_URL: 1, SECRET_KEY: 1, ENCRYPTION_KEY: 1, REDIS_PASSWORD: 1 } });
+  const text = await run(runHostScript('status.sh', [], env));
+  expect(text.stdout).toContain(`secrets:    ${PATH} DATABASE_URL:1 ENCRYPTION_KEY:1 REDIS_PASSWORD:1 SECRET_KEY:1`);
 });
 
 test('rotation restart with a value the app rejects: unhealthy, previous values back, healthy, exit 1', async () => {
