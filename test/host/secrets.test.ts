@@ -16,6 +16,9 @@ import { shippedConfig } from '../helpers/synth';
  * Every output of every run is kept and searched for the secret values at the end.
  */
 
+// Real builds and containers on a shared 2-core machine: generous per-test limits (never speed assertions).
+jest.setTimeout(240_000);
+
 const suffix = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
 const project = `hostsec${suffix}`;
 const baseImage = `localhost/hostsec-busybox-${suffix}`;
