@@ -88,9 +88,14 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
   const parameter = parameterName(ctx.config, env.name, name);
   const steps: string[] = [];
   const say = (line: string) => steps.push(`[${env.name}] ${line}`);
-  const done = (ok: boolean, summary: string) => ({ ok, text: [...steps, `[${env.name}] ${summary}`].join('\n'), json: { env: env.name, name, ok, steps, summary } });
+  const done = (ok: boolean, summary: string) => ({
+    ok,
+    text: [...steps, `[${env.name}] ${summary}`].join('\n'),
+    json: { env: env.name, name, ok, steps, summary },
+  });
   const host = (parameters: Record<string, string>) => runHostOperation(ctx, env, 'secrets', { name, requestedBy: requestedBy(ctx.actor), ...parameters });
-  const audit = (event: 'started' | 'reencrypt' | 'applied' | 'rolled_back', result: 'ok' | 'failed' | 'refused' | 'critical') => host({ action: 'audit', event, result });
+  const audit = (event: 'started' | 'reencrypt' | 'applied' | 'rolled_back', result: 'ok' | 'failed' | 'refused' | 'critical') =>
+    host({ action: 'audit', event, result });
   const fetchImpl = io.fetchImpl ?? fetch;
   const now = io.now ?? (() => new Date());
 
@@ -101,7 +106,8 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
   if (secrets.invalidatesSessions.includes(name)) say(sessionWarning(name, env.name));
   const ssm = new SSMClient({ region: env.region });
   const current = await readSecret(ssm, parameter);
-  if (!current) return done(false, `${name} has no value in ${parameter} yet: nothing to rotate; set it first with: npm run ops -- secrets set ${name} --env ${env.name}`);
+  if (!current)
+    return done(false, `${name} has no value in ${parameter} yet: nothing to rotate; set it first with: npm run ops -- secrets set ${name} --env ${env.name}`);
   const newValue = await io.readValue(args.source);
   if (newValue === current.value) return done(false, `the new value of ${name} equals the current one (version ${current.version}): nothing was changed`);
   const token = args.tokenFile ? await io.readToken(args.tokenFile) : undefined;
@@ -117,7 +123,10 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
     const backup = await runHostOperation(ctx, env, 'backup', {});
     latest = await latestBackupTime(s3, bucket, prefix);
     if (backup.exitCode !== 0 || !latest || now().getTime() - latest.getTime() > maxAgeMs) {
-      return done(false, `no recent backup and taking one failed (${failedRun(backup)}): nothing was changed; fix the backup (ops backup --env ${env.name}) and retry`);
+      return done(
+        false,
+        `no recent backup and taking one failed (${failedRun(backup)}): nothing was changed; fix the backup (ops backup --env ${env.name}) and retry`,
+      );
     }
   }
   say(`backup ok: latest ${latest.toISOString()}${args.changeWindow ? `; change window ${args.changeWindow}` : ''}`);
@@ -149,7 +158,10 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
     const apply = await callHook({ oldKey: current.value, newKey: newValue }, false);
     if (!apply.ok) {
       await audit('reencrypt', 'failed');
-      return done(false, `re-encryption of ${name} failed (${apply.problem}); the key was NOT changed. Check the app's data with its own tools before retrying`);
+      return done(
+        false,
+        `re-encryption of ${name} failed (${apply.problem}); the key was NOT changed. Check the app's data with its own tools before retrying`,
+      );
     }
     reencrypted = true;
     await audit('reencrypt', 'ok');
@@ -163,7 +175,8 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
   let failure = restart.status === 'Success' && restart.exitCode === 0 ? undefined : `the restart on the host failed: ${failedRun(restart)}`;
   if (!failure) {
     const health = await probeHealth(healthUrl(ctx.config, env), 10_000, fetchImpl);
-    if (health.status === undefined || health.status < 200 || health.status >= 400) failure = `the health gate failed after the restart: ${health.url} answered ${health.status ?? health.error}`;
+    if (health.status === undefined || health.status < 200 || health.status >= 400)
+      failure = `the health gate failed after the restart: ${health.url} answered ${health.status ?? health.error}`;
   }
   if (!failure) {
     await audit('applied', 'ok');
@@ -182,7 +195,10 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
   const health = again.exitCode === 0 ? await probeHealth(healthUrl(ctx.config, env), 10_000, fetchImpl) : undefined;
   if (again.status === 'Success' && again.exitCode === 0 && health?.status !== undefined && health.status >= 200 && health.status < 400) {
     await audit('rolled_back', 'ok');
-    return done(false, `rotation of ${name} FAILED (${failure}). The previous value is back as version ${restoredVersion}; the release restarted with it and is healthy`);
+    return done(
+      false,
+      `rotation of ${name} FAILED (${failure}). The previous value is back as version ${restoredVersion}; the release restarted with it and is healthy`,
+    );
   }
   await audit('rolled_back', 'critical');
   return done(

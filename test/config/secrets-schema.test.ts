@@ -59,23 +59,63 @@ describe('the shipped secrets config', () => {
 
 describe('bad secrets config is rejected with the key path and the value', () => {
   test.each<[string, (raw: Raw) => void, string]>([
-    ['a lower-case name', (c) => c.app.secrets.required.push('database_url'), 'app.secrets.required[5]: "database_url" is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)'],
+    [
+      'a lower-case name',
+      (c) => c.app.secrets.required.push('database_url'),
+      'app.secrets.required[5]: "database_url" is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)',
+    ],
     ['a name that is not a string', (c) => c.app.secrets.optional.push(42), 'app.secrets.optional[2]: 42 is not a secret name'],
-    ['a name both required and optional', (c) => c.app.secrets.optional.push('SECRET_KEY'), 'app.secrets.optional[2]: "SECRET_KEY" is declared twice; each secret is either required or optional'],
-    ['an unknown key under app.secrets', (c) => (c.app.secrets.values = { SECRET_KEY: 'x' }), 'app.secrets.values: is not a known key (remove it or check its spelling)'],
-    ['an unknown key under an environment', (c) => (c.environments.dev.secrets = { prefix: '/a/' }), 'environments.dev.secrets.prefix: is not a known key (remove it or check its spelling)'],
-    ['a session key that is not declared', (c) => (c.app.secrets.invalidatesSessions = ['JWT_SECRET']), 'app.secrets.invalidatesSessions[0]: "JWT_SECRET" is not a declared secret (list it in required or optional)'],
-    ['a hook for an undeclared secret', (c) => (c.app.secrets.reencrypt.API_KEY = { path: '/x', checks: ['a > 0'] }), 'is not a declared secret (list it in required or optional)'],
+    [
+      'a name both required and optional',
+      (c) => c.app.secrets.optional.push('SECRET_KEY'),
+      'app.secrets.optional[2]: "SECRET_KEY" is declared twice; each secret is either required or optional',
+    ],
+    [
+      'an unknown key under app.secrets',
+      (c) => (c.app.secrets.values = { SECRET_KEY: 'x' }),
+      'app.secrets.values: is not a known key (remove it or check its spelling)',
+    ],
+    [
+      'an unknown key under an environment',
+      (c) => (c.environments.dev.secrets = { prefix: '/a/' }),
+      'environments.dev.secrets.prefix: is not a known key (remove it or check its spelling)',
+    ],
+    [
+      'a session key that is not declared',
+      (c) => (c.app.secrets.invalidatesSessions = ['JWT_SECRET']),
+      'app.secrets.invalidatesSessions[0]: "JWT_SECRET" is not a declared secret (list it in required or optional)',
+    ],
+    [
+      'a hook for an undeclared secret',
+      (c) => (c.app.secrets.reencrypt.API_KEY = { path: '/x', checks: ['a > 0'] }),
+      'is not a declared secret (list it in required or optional)',
+    ],
     [
       'a check outside the grammar',
       (c) => (c.app.secrets.reencrypt.ENCRYPTION_KEY.checks = ['scanned is positive']),
       'app.secrets.reencrypt.ENCRYPTION_KEY.checks[0]: "scanned is positive" is not a response check "<field> <op> <field or number>"',
     ],
-    ['a hook without checks', (c) => (c.app.secrets.reencrypt.ENCRYPTION_KEY.checks = []), 'app.secrets.reencrypt.ENCRYPTION_KEY.checks: [] must list at least one check'],
+    [
+      'a hook without checks',
+      (c) => (c.app.secrets.reencrypt.ENCRYPTION_KEY.checks = []),
+      'app.secrets.reencrypt.ENCRYPTION_KEY.checks: [] must list at least one check',
+    ],
     ['a zero backup age', (c) => (c.app.secrets.maxBackupAgeHours = 0), 'app.secrets.maxBackupAgeHours: 0 must be a positive whole number'],
-    ['a relative path', (c) => (c.environments.dev.secrets = { path: 'auraxis/dev/' }), 'environments.dev.secrets.path: "auraxis/dev/" is not a Parameter Store path (absolute, ending in "/", e.g. /auraxis/prod/)'],
-    ['a path without the trailing slash', (c) => (c.environments.dev.secrets = { path: '/auraxis/dev' }), 'environments.dev.secrets.path: "/auraxis/dev" is not a Parameter Store path'],
-    ['a change-window flag that is not a boolean', (c) => (c.environments.prod.secrets.requireChangeWindow = 'yes'), 'environments.prod.secrets.requireChangeWindow: "yes" must be true or false'],
+    [
+      'a relative path',
+      (c) => (c.environments.dev.secrets = { path: 'auraxis/dev/' }),
+      'environments.dev.secrets.path: "auraxis/dev/" is not a Parameter Store path (absolute, ending in "/", e.g. /auraxis/prod/)',
+    ],
+    [
+      'a path without the trailing slash',
+      (c) => (c.environments.dev.secrets = { path: '/auraxis/dev' }),
+      'environments.dev.secrets.path: "/auraxis/dev" is not a Parameter Store path',
+    ],
+    [
+      'a change-window flag that is not a boolean',
+      (c) => (c.environments.prod.secrets.requireChangeWindow = 'yes'),
+      'environments.prod.secrets.requireChangeWindow: "yes" must be true or false',
+    ],
   ])('%s', (_name, edit, expected) => {
     expect(brokenBy(edit)).toEqual([expect.stringContaining(expected)]);
   });

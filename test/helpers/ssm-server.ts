@@ -135,7 +135,11 @@ export class SsmServer {
 
   private reply(res: ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': `req-${this.requests.length}` });
+    res.writeHead(status, {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'Content-Length': Buffer.byteLength(text),
+      'x-amzn-RequestId': `req-${this.requests.length}`,
+    });
     res.end(text);
   }
 
@@ -191,7 +195,10 @@ export class SsmServer {
     const size = Math.min(Number(body.MaxResults ?? 10), this.pageSize);
     const page = names.slice(start, start + size);
     const next = start + size < names.length ? String(start + size) : undefined;
-    return { Parameters: page.map((name) => this.view(this.latest(name) as StoredVersion, body.WithDecryption === true)), ...(next ? { NextToken: next } : {}) };
+    return {
+      Parameters: page.map((name) => this.view(this.latest(name) as StoredVersion, body.WithDecryption === true)),
+      ...(next ? { NextToken: next } : {}),
+    };
   }
 
   /** `name`, `name:version` or `name:label` to a stored version. */

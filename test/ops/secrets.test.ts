@@ -1,7 +1,14 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DescribeParametersCommand, GetCommandInvocationCommand, GetParameterCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeParametersCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { failedChecks, parseRotateArgs } from '../../scripts/ops/commands/rotate';
 import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/secrets';
@@ -33,14 +40,28 @@ function hostAnswers(restartCodes: number[]) {
     n += 1;
     const action = input.Parameters?.action?.[0] ?? input.DocumentName;
     const code = action === 'restart' ? restartCodes[restarts++] : 0;
-    ssm.on(GetCommandInvocationCommand, { CommandId: `cmd-${n}` }).resolves({ Status: code === 0 ? 'Success' : 'Failed', ResponseCode: code, StandardOutputContent: '', StandardErrorContent: code ? 'unhealthy with the new value' : '' });
+    ssm
+      .on(GetCommandInvocationCommand, { CommandId: `cmd-${n}` })
+      .resolves({
+        Status: code === 0 ? 'Success' : 'Failed',
+        ResponseCode: code,
+        StandardOutputContent: '',
+        StandardErrorContent: code ? 'unhealthy with the new value' : '',
+      });
     return { Command: { CommandId: `cmd-${n}` } };
   });
 }
 
 function outputs(stack: string, values: Record<string, string>) {
   cfn.on(DescribeStacksCommand, { StackName: stack }).resolves({
-    Stacks: [{ StackName: stack, CreationTime: NOW, StackStatus: 'UPDATE_COMPLETE', Outputs: Object.entries(values).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+    Stacks: [
+      {
+        StackName: stack,
+        CreationTime: NOW,
+        StackStatus: 'UPDATE_COMPLETE',
+        Outputs: Object.entries(values).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
   });
 }
 
@@ -73,7 +94,10 @@ beforeEach(() => {
 describe('argument checks fail before any AWS call, with one line', () => {
   test.each<[string[], string]>([
     [['secrets', 'set', 'NOPE', '--env', 'dev'], 'unknown secret "NOPE" (declared in app.secrets: DATABASE_URL, SECRET_KEY,'],
-    [['secrets', 'set', 'SECRET_KEY', 'hunter2', '--env', 'dev'], 'secrets set SECRET_KEY: a secret value on the command line would land in shell history and ps'],
+    [
+      ['secrets', 'set', 'SECRET_KEY', 'hunter2', '--env', 'dev'],
+      'secrets set SECRET_KEY: a secret value on the command line would land in shell history and ps',
+    ],
     [['secrets', 'set', 'SECRET_KEY=hunter2', '--env', 'dev'], 'secrets set SECRET_KEY=...: a secret value on the command line'],
     [['secrets', 'list'], 'secrets list needs --env (one of dev, prod)'],
     [['secrets', 'list', '--env', 'staging'], 'unknown environment "staging"'],
@@ -107,7 +131,13 @@ describe('argument checks fail before any AWS call, with one line', () => {
 describe('ops secrets', () => {
   test('set writes a standard-tier SecureString under the environment path and never shows the value', async () => {
     const outcome = await runSecrets(ctx, parseSecretsArgs(['set', 'SECRET_KEY', '--env', 'dev'], config), io(fetch));
-    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, { Name: '/auraxis/dev/SECRET_KEY', Value: NEW, Type: 'SecureString', Overwrite: true, Tier: 'Standard' });
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: '/auraxis/dev/SECRET_KEY',
+      Value: NEW,
+      Type: 'SecureString',
+      Overwrite: true,
+      Tier: 'Standard',
+    });
     expect(outcome.text).toContain('SECRET_KEY: version 5 written to /auraxis/dev/SECRET_KEY');
     expect(JSON.stringify(outcome)).not.toContain(NEW);
   });
@@ -125,7 +155,10 @@ describe('ops secrets', () => {
 
   test('check fails when the running release is on an older version than the store', async () => {
     ssm.on(DescribeParametersCommand).resolves({
-      Parameters: ['DATABASE_URL', 'SECRET_KEY', 'ENCRYPTION_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'].map((n) => ({ Name: `/auraxis/dev/${n}`, Version: n === 'ENCRYPTION_KEY' ? 5 : 1 })),
+      Parameters: ['DATABASE_URL', 'SECRET_KEY', 'ENCRYPTION_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'].map((n) => ({
+        Name: `/auraxis/dev/${n}`,
+        Version: n === 'ENCRYPTION_KEY' ? 5 : 1,
+      })),
     });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-v' } });
     const running = { DATABASE_URL: 1, SECRET_KEY: 1, ENCRYPTION_KEY: 4, POSTGRES_PASSWORD: 1, REDIS_PASSWORD: 1 };
@@ -133,17 +166,27 @@ describe('ops secrets', () => {
     const outcome = await runSecrets(ctx, parseSecretsArgs(['check', '--env', 'dev'], config), io(fetch));
     expect(outcome.ok).toBe(false);
     expect(outcome.text).toContain('FAIL ENCRYPTION_KEY: the running release was started with version 4, the store has version 5');
-    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-dev-secrets', Parameters: { action: ['versions'], requestedBy: ['ana'] } });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'auraxis-dev-secrets',
+      Parameters: { action: ['versions'], requestedBy: ['ana'] },
+    });
 
     // Positive control: the same store with the host on the newest versions passes.
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: JSON.stringify({ versions: { ...running, ENCRYPTION_KEY: 5 } }) });
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: JSON.stringify({ versions: { ...running, ENCRYPTION_KEY: 5 } }) });
     expect((await runSecrets(ctx, parseSecretsArgs(['check', '--env', 'dev'], config), io(fetch))).ok).toBe(true);
   });
 });
 
 describe('ops rotate', () => {
-  const rotate = (argv: string[], app: ReturnType<typeof fakeApp>, confirm = false) => runRotate(ctx, parseRotateArgs(argv, config), io(app.fetchImpl, confirm));
-  const audits = () => ssm.commandCalls(SendCommandCommand).filter((c) => c.args[0].input.Parameters?.action?.[0] === 'audit').map((c) => `${c.args[0].input.Parameters?.event}:${c.args[0].input.Parameters?.result}`);
+  const rotate = (argv: string[], app: ReturnType<typeof fakeApp>, confirm = false) =>
+    runRotate(ctx, parseRotateArgs(argv, config), io(app.fetchImpl, confirm));
+  const audits = () =>
+    ssm
+      .commandCalls(SendCommandCommand)
+      .filter((c) => c.args[0].input.Parameters?.action?.[0] === 'audit')
+      .map((c) => `${c.args[0].input.Parameters?.event}:${c.args[0].input.Parameters?.result}`);
 
   test('happy path: dry run checks, apply, new version, restart, health gate; audited', async () => {
     hostAnswers([0]);
@@ -152,13 +195,18 @@ describe('ops rotate', () => {
 
     expect(outcome.ok).toBe(true);
     expect(outcome.text).toContain('rotated ENCRYPTION_KEY: version 5 is live and the release is healthy');
-    const bodies = app.calls.filter((c) => c.url === 'http://dev.api.auraxis.com.br/ops/security/reencrypt-exchange-secrets').map((c) => JSON.parse(c.body as string));
+    const bodies = app.calls
+      .filter((c) => c.url === 'http://dev.api.auraxis.com.br/ops/security/reencrypt-exchange-secrets')
+      .map((c) => JSON.parse(c.body as string));
     expect(bodies).toEqual([
       { old_key: OLD, new_key: NEW, dry_run: true },
       { old_key: OLD, new_key: NEW, dry_run: false },
     ]);
     expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, { Name: '/auraxis/dev/ENCRYPTION_KEY', Value: NEW, Type: 'SecureString', Overwrite: true });
-    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-dev-secrets', Parameters: { action: ['restart'], name: ['ENCRYPTION_KEY'], requestedBy: ['ana'] } });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'auraxis-dev-secrets',
+      Parameters: { action: ['restart'], name: ['ENCRYPTION_KEY'], requestedBy: ['ana'] },
+    });
     expect(audits()).toEqual(['started:ok', 'reencrypt:ok', 'applied:ok']);
     expect(JSON.stringify(outcome)).not.toContain(NEW);
     expect(JSON.stringify(outcome)).not.toContain(OLD);
@@ -171,7 +219,9 @@ describe('ops rotate', () => {
     const app = fakeApp({ scanned: 12, updated: 11 }, []);
     const outcome = await rotate(['ENCRYPTION_KEY', '--env', 'dev'], app);
     expect(outcome.ok).toBe(false);
-    expect(outcome.text).toContain('re-encryption dry run of ENCRYPTION_KEY at /ops/security/reencrypt-exchange-secrets did not pass: "updated == scanned" does not hold (updated = 11, scanned = 12). Nothing was changed');
+    expect(outcome.text).toContain(
+      're-encryption dry run of ENCRYPTION_KEY at /ops/security/reencrypt-exchange-secrets did not pass: "updated == scanned" does not hold (updated = 11, scanned = 12). Nothing was changed',
+    );
     expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
     expect(app.calls).toHaveLength(1);
     expect(audits()).toEqual(['started:ok', 'reencrypt:refused']);
@@ -183,7 +233,9 @@ describe('ops rotate', () => {
     const outcome = await rotate(['ENCRYPTION_KEY', '--env', 'dev'], app);
 
     expect(outcome.ok).toBe(false);
-    expect(outcome.text).toContain('rotation of ENCRYPTION_KEY FAILED (the restart on the host failed: exit 1 (Failed): unhealthy with the new value). The previous value is back as version 6; the release restarted with it and is healthy');
+    expect(outcome.text).toContain(
+      'rotation of ENCRYPTION_KEY FAILED (the restart on the host failed: exit 1 (Failed): unhealthy with the new value). The previous value is back as version 6; the release restarted with it and is healthy',
+    );
     expect(ssm.commandCalls(PutParameterCommand).map((c) => [c.args[0].input.Name, c.args[0].input.Value, c.args[0].input.Overwrite])).toEqual([
       ['/auraxis/dev/ENCRYPTION_KEY', NEW, true],
       ['/auraxis/dev/ENCRYPTION_KEY', OLD, true],

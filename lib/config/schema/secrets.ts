@@ -11,9 +11,11 @@ import { positiveInt, typeError, urlPath } from '../primitives';
 export const SECRET_NAME_PATTERN = '^[A-Z][A-Z0-9_]{0,127}$';
 
 /** An env-file variable name, as the app reads it: `DATABASE_URL`, `SECRET_KEY`. */
-export const secretName = z.string(typeError('is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)')).regex(new RegExp(SECRET_NAME_PATTERN), {
-  message: 'is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)',
-});
+export const secretName = z
+  .string(typeError('is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)'))
+  .regex(new RegExp(SECRET_NAME_PATTERN), {
+    message: 'is not a secret name (upper-case letters, digits and "_", e.g. DATABASE_URL)',
+  });
 
 /**
  * A Parameter Store path holding one environment's secrets: absolute, ending in "/", each part

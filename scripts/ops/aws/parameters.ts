@@ -1,4 +1,11 @@
-import { DescribeParametersCommand, GetParameterCommand, ParameterNotFound, PutParameterCommand, type PutParameterCommandInput, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeParametersCommand,
+  GetParameterCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  type PutParameterCommandInput,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import type { ParameterFact } from '../commands/secrets';
 
 /*
@@ -12,7 +19,9 @@ export async function describeSecrets(client: SSMClient, path: string): Promise<
   const facts: ParameterFact[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await client.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'OneLevel', Values: [path.replace(/\/$/, '')] }], NextToken }));
+    const page = await client.send(
+      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'OneLevel', Values: [path.replace(/\/$/, '')] }], NextToken }),
+    );
     for (const p of page.Parameters ?? []) {
       if (p.Name) facts.push({ name: p.Name, version: p.Version ?? 0, lastModified: p.LastModifiedDate, lastModifiedBy: p.LastModifiedUser });
     }

@@ -57,14 +57,17 @@ export function parseRotateArgs(argv: readonly string[], config: ProjectConfig):
   const [name, extra] = positionals;
   const declared = requireDeclared(config, name, 'rotate');
   if (extra !== undefined) {
-    throw new Error(`rotate ${declared}: a secret value on the command line would land in shell history and ps; pipe it on stdin, or use --from-file FILE or --generate LENGTH`);
+    throw new Error(
+      `rotate ${declared}: a secret value on the command line would land in shell history and ps; pipe it on stdin, or use --from-file FILE or --generate LENGTH`,
+    );
   }
   const envs = Object.keys(config.environments);
   const env = values.env as string | undefined;
   if (env === undefined) throw new Error(`rotate needs --env (one of ${envs.join(', ')}); one environment at a time`);
   if (!envs.includes(env)) throw new Error(`unknown environment "${env}" (configured: ${envs.join(', ')})`);
   const changeWindow = values['change-window'] as string | undefined;
-  if (changeWindow !== undefined && !CHANGE_WINDOW.test(changeWindow)) throw new Error(`--change-window "${changeWindow}" is not a change id (letters, digits, . _ : / -)`);
+  if (changeWindow !== undefined && !CHANGE_WINDOW.test(changeWindow))
+    throw new Error(`--change-window "${changeWindow}" is not a change id (letters, digits, . _ : / -)`);
   if (config.environments[env].secrets.requireChangeWindow && changeWindow === undefined) {
     throw new Error(`rotate in ${env} needs --change-window <id> (environments.${env}.secrets.requireChangeWindow): rotate only inside an approved window`);
   }

@@ -22,7 +22,10 @@ A new value reaches the host at its next deploy; to restart with it now use ops 
 options: --json  print JSON`;
 
 /** How the value of `set` or `rotate` is supplied. */
-export type ValueSource = { readonly kind: 'stdin' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'generate'; readonly length: number };
+export type ValueSource =
+  | { readonly kind: 'stdin' }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'generate'; readonly length: number };
 
 export interface SecretsArgs {
   readonly command: 'secrets';
@@ -47,7 +50,9 @@ const MAX_GENERATED = 4096;
 
 /** Values on argv: `NAME=value` or a second positional. One line naming the problem, no echo of the value. */
 function refuseValueOnArgv(what: string): never {
-  throw new Error(`${what}: a secret value on the command line would land in shell history and ps; pipe it on stdin, or use --from-file FILE or --generate LENGTH`);
+  throw new Error(
+    `${what}: a secret value on the command line would land in shell history and ps; pipe it on stdin, or use --from-file FILE or --generate LENGTH`,
+  );
 }
 
 /** Checks NAME against the config's declared names; the error lists them. */
@@ -104,19 +109,28 @@ export function parseSecretsArgs(argv: readonly string[], config: ProjectConfig)
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) throw new Error(SECRETS_USAGE);
   const { values, positionals } = scanOptions(argv, VALUE_OPTIONS, 'secrets');
   const [action, name, extra] = positionals;
-  if (action !== 'list' && action !== 'set' && action !== 'check') throw new Error(`unknown secrets action "${action ?? ''}" (list, set NAME or check)\n\n${SECRETS_USAGE}`);
+  if (action !== 'list' && action !== 'set' && action !== 'check')
+    throw new Error(`unknown secrets action "${action ?? ''}" (list, set NAME or check)\n\n${SECRETS_USAGE}`);
   const envs = Object.keys(config.environments);
   const env = values.env as string | undefined;
   if (env === undefined) throw new Error(`secrets ${action} needs --env (one of ${envs.join(', ')})`);
   if (!envs.includes(env)) throw new Error(`unknown environment "${env}" (configured: ${envs.join(', ')})`);
   const json = values.json === true;
   if (action !== 'set') {
-    if (name !== undefined || values['from-file'] !== undefined || values.generate !== undefined) throw new Error(`secrets ${action} takes only --env and --json`);
+    if (name !== undefined || values['from-file'] !== undefined || values.generate !== undefined)
+      throw new Error(`secrets ${action} takes only --env and --json`);
     return { command: 'secrets', action, env, json };
   }
   if (extra !== undefined) refuseValueOnArgv(`secrets set ${name}`);
   const declared = requireDeclared(config, name, 'secrets set');
-  return { command: 'secrets', action, env, name: declared, source: valueSource(values['from-file'] as string | undefined, values.generate as string | undefined), json };
+  return {
+    command: 'secrets',
+    action,
+    env,
+    name: declared,
+    source: valueSource(values['from-file'] as string | undefined, values.generate as string | undefined),
+    json,
+  };
 }
 
 /** The parameter holding NAME in an environment: `<path><NAME>`. */
@@ -191,7 +205,9 @@ export function secretProblems(rows: readonly SecretRow[], hostKnown: boolean): 
       continue;
     }
     if (hostKnown && row.running !== row.version) {
-      problems.push(`${row.name}: the running release was started with ${row.running === undefined ? 'no' : `version ${row.running}`}, the store has version ${row.version}; deploy or ops rotate to apply it`);
+      problems.push(
+        `${row.name}: the running release was started with ${row.running === undefined ? 'no' : `version ${row.running}`}, the store has version ${row.version}; deploy or ops rotate to apply it`,
+      );
     }
   }
   if (!hostKnown) problems.push('the host did not report the versions it runs with (no deploy rendered the env file yet, or the instance is unreachable)');
