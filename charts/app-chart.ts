@@ -5,6 +5,7 @@ import type { AppConfig, NamedEnvironment } from '../lib/config';
 import { Autoscaler } from './autoscaler';
 import { budgetMinAvailable, DisruptionBudget } from './disruption-budget';
 import { Exposure } from './exposure';
+import { declaredSecretNames, secretsPath } from '../lib/config/schema/secrets';
 import { ExternalSecret } from './external-secret';
 import { type AppIdentity, appIdentity } from './labels';
 import { NetworkPolicies } from './network-policies';
@@ -51,7 +52,13 @@ export class AppChart extends Chart {
     const pods = kplus.Pods.select(this, 'AppPods', { labels: { ...this.identity.selectorLabels } });
 
     if (k8s.externalSecret && k8s.existingSecret) {
-      new ExternalSecret(this, 'ExternalSecret', { externalSecret: k8s.externalSecret, targetSecretName: k8s.existingSecret, identity: this.identity });
+      new ExternalSecret(this, 'ExternalSecret', {
+        externalSecret: k8s.externalSecret,
+        targetSecretName: k8s.existingSecret,
+        identity: this.identity,
+        // One source of truth with the EC2 host: the same Parameter Store path and names.
+        parameterStore: { path: secretsPath(app.name, environment.name, environment.secrets), names: declaredSecretNames(app.secrets) },
+      });
     }
     this.workload = new Workload(this, 'Workload', { app, kubernetes: k8s, identity: this.identity });
     this.exposure = new Exposure(this, 'Exposure', { app, kubernetes: k8s, tls: environment.tls, identity: this.identity, pods });

@@ -10,6 +10,13 @@ export interface ExternalSecretProps {
   readonly targetSecretName: string;
   /** Names and labels shared with the other constructs of the chart. */
   readonly identity: AppIdentity;
+  /**
+   * The environment's Parameter Store path and the app's secret names (app.secrets): one Secret key
+   * per name, read from `<path><NAME>`, the same parameters the EC2 host renders its env file from.
+   * The store (`storeName`) must be of provider `aws`, service `ParameterStore`, in the environment's region.
+   * @default - the whole `remoteKey` is extracted (a JSON secret in any provider)
+   */
+  readonly parameterStore?: { readonly path: string; readonly names: readonly string[] };
 }
 
 /**
@@ -31,7 +38,9 @@ export class ExternalSecret extends Construct {
         refreshInterval: es.refreshInterval,
         secretStoreRef: { name: es.storeName, kind: es.storeKind },
         target: { name: props.targetSecretName, creationPolicy: 'Owner' },
-        dataFrom: [{ extract: { key: es.remoteKey } }],
+        ...(props.parameterStore && props.parameterStore.names.length > 0
+          ? { data: props.parameterStore.names.map((name) => ({ secretKey: name, remoteRef: { key: `${props.parameterStore?.path}${name}` } })) }
+          : { dataFrom: [{ extract: { key: es.remoteKey } }] }),
       },
     });
   }

@@ -3,6 +3,7 @@ import { dnsLabel } from './primitives';
 import { appSchema, githubSchema } from './schema/app';
 import { costGuardrailsSchema } from './schema/cost-guardrails';
 import { environmentSchema } from './schema/environment';
+import { overlappingSecretPaths } from './schema/secrets';
 
 /**
  * The whole project configuration, as `config/environments.yaml` holds it.
@@ -49,4 +50,10 @@ export const configSchema = z.strictObject({
     .record(environmentName, environmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
     .superRefine(uniqueAcrossEnvironments),
-});
+})
+  // Across environments: no instance may be able to read another environment's secrets.
+  .superRefine((config, ctx) => {
+    for (const problem of overlappingSecretPaths(config.app.name, config.environments)) {
+      ctx.addIssue({ code: 'custom', path: ['environments', problem.env, 'secrets', 'path'], message: problem.message });
+    }
+  });

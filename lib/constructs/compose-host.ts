@@ -256,4 +256,43 @@ export class ComposeHost extends Construct {
     this.recoveryAlarm.addAlarmAction(new actions.Ec2Action(actions.Ec2InstanceAction.RECOVER));
     if (props.alarmTopic) this.recoveryAlarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
   }
+
+  /**
+   * Lets the instance read the SecureStrings under one Parameter Store path (its own
+   * environment's secrets, `/<app>/<env>/`) and nothing else in Parameter Store: GetParametersByPath
+   * on the path itself, GetParameter(s) on its children. No KMS statement: standard SecureStrings
+   * use the AWS-managed `aws/ssm` key, whose key policy lets a principal of the account decrypt
+   * through SSM only (kms:ViaService ssm), so the path is the whole boundary.
+   * @see https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
+   */
+  public grantReadEnvironmentSecrets(path: string): iam.Policy {
+    if (!/^(\/[A-Za-z0-9_.-]+)+\/$/.test(path)) throw new Error(`grantReadEnvironmentSecrets: '${path}' is not a Parameter Store path ending in /`);
+    const stack = Stack.of(this);
+    const name = path.slice(1, -1);
+    // A policy of its own, so the acknowledgement below sits on exactly this statement's finding.
+    const policy = new iam.Policy(this, 'EnvironmentSecretsPolicy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadEnvironmentSecrets',
+          actions: ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameters'],
+          resources: [
+            stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name }),
+            stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${name}/*` }),
+          ],
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      // cdk-nag names the resource as resolved where the stack's environment is concrete.
+      id: `AwsSolutions-IAM5[Resource::arn:${nagPart(stack.partition, 'Partition')}:ssm:${nagPart(stack.region, 'Region')}:${nagPart(stack.account, 'AccountId')}:parameter/${name}/*]`,
+      reason: `The instance renders its env file from every secret under its own environment's path ${path} (names come from the config); no other path is readable.`,
+    });
+    return policy;
+  }
+}
+
+/** A stack attribute as cdk-nag prints it in a finding: the value, or `<AWS::X>` for a pseudo parameter. */
+function nagPart(value: string, pseudo: string): string {
+  return Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
 }

@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import type { AppConfig, NamedEnvironment } from '../config';
+import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../config/schema/secrets';
 import { backupPrefix } from '../names';
 import { checkoutDir } from '../private/host-bootstrap';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
@@ -55,6 +56,8 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     AWS_REGION: environment.region,
     AWS_DEFAULT_REGION: environment.region,
     HOST_OVERRIDES_FILE: hostOverridesFile(app.name),
+    // Names and the path only, never values: secrets.sh renders the env file from the store.
+    ...secretSettings(app, environment),
   };
   for (const [key, value] of Object.entries(settings)) {
     if (Token.isUnresolved(value)) continue;
@@ -63,6 +66,15 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     }
   }
   return settings;
+}
+
+function secretSettings(app: AppConfig, environment: NamedEnvironment): Record<string, string> {
+  if (declaredSecretNames(app.secrets).length === 0) return {};
+  return {
+    SECRETS_PATH: secretsPath(app.name, environment.name, environment.secrets),
+    SECRETS_REQUIRED: app.secrets.required.join(' '),
+    SECRETS_OPTIONAL: app.secrets.optional.join(' '),
+  };
 }
 
 /** What each operation runs, takes and may spend. */
@@ -139,6 +151,25 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       invoke: [`if [ '{{ dryRun }}' = true ]; then exec bash "$dir/firewall.sh" '{{ action }}' --dry-run; fi`, `exec bash "$dir/firewall.sh" '{{ action }}'`],
       timeoutSeconds: 120,
     },
+    secrets: {
+      script: 'secrets.sh',
+      description: `Secrets of the ${environment.name} host (names and versions only, never values): the versions the running release was started with (versions), a restart with the store's newest values that puts the previous ones back if unhealthy (restart, for ops rotate), or a security.key_rotation audit line (audit).`,
+      parameters: {
+        action: { description: 'versions, restart or audit.', default: 'versions', allowedPattern: '^(versions|restart|audit)$' },
+        name: { description: 'The secret being rotated (restart, audit).', default: 'NONE', allowedPattern: SECRET_NAME_PATTERN },
+        event: { description: 'audit: the rotation step.', default: 'started', allowedPattern: '^(started|reencrypt|applied|rolled_back)$' },
+        result: { description: 'audit: how the step ended.', default: 'ok', allowedPattern: '^(ok|failed|refused|critical)$' },
+        requestedBy,
+      },
+      invoke: [
+        `export DEPLOY_ACTOR='{{ requestedBy }}'`,
+        `set -- '{{ action }}'`,
+        `if [ '{{ action }}' = restart ]; then set -- restart '{{ name }}'; fi`,
+        `if [ '{{ action }}' = audit ]; then set -- audit '{{ name }}' '{{ event }}' '{{ result }}'; fi`,
+        'exec bash "$dir/secrets.sh" "$@"',
+      ],
+      timeoutSeconds: 900,
+    },
   };
 }
 
@@ -171,6 +202,8 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       'install -d -m 0755 "$dir"',
       ...writeFile('"$dir/lib.sh"', hostScript('lib.sh')),
       ...writeFile(`"$dir/${shape.script}"`, hostScript(shape.script)),
+      // deploy and rollback source it to render the env file; carried by every document alike.
+      ...(shape.script === 'secrets.sh' ? [] : writeFile('"$dir/secrets.sh"', hostScript('secrets.sh'))),
       ...writeFile('"$dir/host.env"', env),
       'chmod 0755 "$dir"/*.sh',
       ...shape.invoke,

@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AppConfig, NamedEnvironment } from '../config';
+import { secretsPath } from '../config/schema/secrets';
 import { ComposeHost } from '../constructs/compose-host';
 import { GithubDeployRole } from '../constructs/github-deploy-role';
 import { HostAlarms } from '../constructs/host-alarms';
@@ -129,6 +130,7 @@ export class HostStack extends Stack {
       group.grant(this.host.role, 'logs:DescribeLogStreams');
     }
     this.host.role.addManagedPolicy(props.hostBackupsPolicy);
+    this.host.grantReadEnvironmentSecrets(secretsPath(app.name, environment.name, environment.secrets));
 
     this.alarms = new HostAlarms(this, 'Alarms', { instanceId: this.host.instance.instanceId, topic: props.alarmTopic, alarmNamePrefix: prefix });
 

@@ -34,6 +34,8 @@ state_check
 require_checkout
 check_drift deploy
 preflight_disk deploy
+# shellcheck source=scripts/host/secrets.sh
+. "$HOST_SCRIPT_DIR/secrets.sh" && render_env_file deploy "ref=$ref" # from Parameter Store (scripts/host/secrets.sh)
 preflight_env_file deploy
 
 log "fetching from $GIT_REMOTE"

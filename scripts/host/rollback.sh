@@ -34,6 +34,8 @@ if ! app_git cat-file -e "$target_commit^{commit}" 2>/dev/null; then
 fi
 check_drift rollback
 preflight_disk rollback
+# shellcheck source=scripts/host/secrets.sh
+. "$HOST_SCRIPT_DIR/secrets.sh" && render_env_file rollback "ref=$target_ref" # from Parameter Store (scripts/host/secrets.sh)
 preflight_env_file rollback
 
 log "rolling back from $current_ref (${current_commit:0:12}) to $target_ref (${target_commit:0:12})"

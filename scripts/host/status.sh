@@ -19,6 +19,8 @@ trap 'rm -rf "$work"' EXIT
 
 state_check
 [ -f "$STATE_FILE" ] && cp "$STATE_FILE" "$work/state.json"
+# The secret versions (never values) the env file was last rendered with (scripts/host/secrets.sh).
+[ -f "${SECRETS_STATE_FILE:-$STATE_DIR/secrets.json}" ] && cp "${SECRETS_STATE_FILE:-$STATE_DIR/secrets.json}" "$work/secrets.json"
 
 checkout_commit="" checkout_clean=""
 if [ -d "$APP_DIR/.git" ]; then
@@ -85,6 +87,7 @@ report = dict(
                   matchesCurrent=None if not current else current.get("commit") == commit),
     health=health,
     containers=containers,
+    secrets=json.load(open(os.path.join(work, "secrets.json"))) if os.path.exists(os.path.join(work, "secrets.json")) else None,
 )
 
 if fmt == "json":
@@ -104,6 +107,8 @@ lines = [
                                   "" if clean != "false" else ", UNCOMMITTED CHANGES",
                                   "" if not current or current.get("commit") == commit else ", DIFFERS FROM CURRENT RELEASE"),
     "health:     %s %s" % (url, "ok (HTTP %d)" % http_status if health["ok"] else "FAILING (%s)" % (http_status or error or "no answer")),
+    "secrets:    %s" % ("%s %s" % (report["secrets"].get("path"), " ".join("%s:%s" % kv for kv in sorted(report["secrets"].get("versions", {}).items())))
+                          if report["secrets"] else "no env file rendered from Parameter Store"),
     "containers: %d" % len(containers),
 ]
 for c in containers:

@@ -11,10 +11,21 @@ import { userInfo } from 'node:os';
 import { runMain } from '../../bin/command-line';
 import { configPath, isConfigProblem, readConfig } from '../../bin/config-file';
 import { helpRequested, parseArgs } from './commands/parse-args';
+import { ROTATE_USAGE } from './commands/rotate';
+import { SECRETS_USAGE } from './commands/secrets';
 import { runOps } from './ops';
+import { runSecretCommand } from './secrets-cli';
 
 /** The whole CLI but the exit: returns the exit code; usage and config errors are thrown for runMain. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // secrets and rotate parse their own options (scripts/ops/commands/secrets.ts, rotate.ts).
+  if (argv[0] === 'secrets' || argv[0] === 'rotate') {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      console.log(argv[0] === 'rotate' ? ROTATE_USAGE : SECRETS_USAGE);
+      return 0;
+    }
+    return runSecretCommand(readConfig(configPath()), argv);
+  }
   const help = helpRequested(argv);
   if (help !== undefined) {
     console.log(help);

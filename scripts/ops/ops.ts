@@ -35,13 +35,13 @@ export function environmentStackNames(app: string, env: string): string[] {
   return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
 }
 
-async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
+export async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
   const stack = stackNames.host(config.app.name, env.name);
   const outputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
   return requireOutput(outputs, stack, outputNames.instanceId);
 }
 
-async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operation: HostOperation, parameters: Record<string, string>) {
+export async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operation: HostOperation, parameters: Record<string, string>) {
   const instanceId = await instanceIdOf(ctx.config, env);
   const input = hostCommandInput({ app: ctx.config.app.name, env: env.name, instanceId }, operation, parameters, { comment: `ops ${operation} by ${ctx.actor}` });
   return runCommand(new SSMClient({ region: env.region }), input, ctx.wait);

@@ -232,7 +232,16 @@ describe('shipped environments differ where their config does', () => {
     expect(findOne(objects, 'PodDisruptionBudget').spec.minAvailable).toBe(2);
     const es = findOne(objects, 'ExternalSecret');
     expect(es.spec.target.name).toBe(shippedConfig().environments.prod.kubernetes.existingSecret);
-    expect(es.spec.secretStoreRef).toEqual({ name: 'aws-secrets-manager', kind: 'ClusterSecretStore' });
+    expect(es.spec.secretStoreRef).toEqual({ name: 'aws-parameter-store', kind: 'ClusterSecretStore' });
+    // The same Parameter Store path and names the EC2 host renders its env file from.
+    expect(es.spec.refreshInterval).toBe('15m');
+    expect(es.spec.dataFrom).toBeUndefined();
+    expect(es.spec.data).toEqual(
+      ['DATABASE_URL', 'SECRET_KEY', 'ENCRYPTION_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'BINANCE_TESTNET_BASE_URL', 'IBKR_BRIDGE_BASE_URL'].map((name) => ({
+        secretKey: name,
+        remoteRef: { key: `/auraxis/prod/${name}` },
+      })),
+    );
     expect(findOne(objects, 'ServiceMonitor').spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
     const dashboard = findOne(objects, 'ConfigMap', 'auraxis-dashboard');
     expect(dashboard.metadata.labels?.grafana_dashboard).toBe('1');

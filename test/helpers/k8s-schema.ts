@@ -101,6 +101,7 @@ export const CUSTOM_RESOURCE_SCHEMAS: Record<string, AnySchema> = {
         secretStoreRef: closed({ name: str, kind: { enum: ['SecretStore', 'ClusterSecretStore'] } }, ['name']),
         target: closed({ name: str, creationPolicy: { enum: ['Owner', 'Orphan', 'Merge', 'None'] } }),
         dataFrom: { type: 'array', items: closed({ extract: closed({ key: str }, ['key']) }) },
+        data: { type: 'array', items: closed({ secretKey: str, remoteRef: closed({ key: str }, ['key']) }, ['secretKey', 'remoteRef']) },
       }),
     },
     ['apiVersion', 'kind', 'metadata', 'spec'],

@@ -16,6 +16,7 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
   'restore-drill': 'restore-drill.sh',
   tls: 'tls.sh',
   firewall: 'firewall.sh',
+  secrets: 'secrets.sh',
 };
 
 const config = shippedConfig();
@@ -49,7 +50,7 @@ function rendered(s: HostDocumentSpec, values: Record<string, string> = {}): str
 test('one document per host operation, each running its own reviewed script', () => {
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
-    expect(Object.keys(embedded(s)).sort()).toEqual([ALL_OPERATIONS[s.operation], 'host.env', 'lib.sh'].sort());
+    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], 'host.env', 'lib.sh', 'secrets.sh'])].sort());
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
   }

@@ -48,6 +48,7 @@ describe('cdk-nag and CloudFormation validation', () => {
           ...(env === 'prod' ? [] : ['host/Host/Instance/Resource AwsSolutions-EC29']),
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::*]',
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:765480282720:instance/*]',
+          `host/Host/EnvironmentSecretsPolicy AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:765480282720:parameter/auraxis/${env}/*]`,
           'host/Host/SecurityGroup/Resource AwsSolutions-EC23',
           'host/Vpc AwsSolutions-VPC7',
         ].sort(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsLabel, gitRepositoryUrl, githubRepository, pinnedImage, port, relativeFile, urlPath } from '../primitives';
+import { appSecretsSchema } from './secrets';
 
 /** The fields of the app section. */
 const appFields = z.strictObject({
@@ -21,6 +22,8 @@ const appFields = z.strictObject({
   composeFile: relativeFile.default('compose.prod.yml'),
   /** Env file inside the checkout holding secrets; never committed, mode 0600 on the host. */
   envFile: relativeFile.default('.env.production'),
+  /** Secret names and rotation settings (values live in Parameter Store). @default - no secrets */
+  secrets: appSecretsSchema.prefault({}),
 });
 
 /** The application every environment runs: the same image on Kubernetes, the same repository on the EC2 host. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
+import { environmentSecretsSchema } from './secrets';
 
 export const hostedZoneSchema = z.strictObject({
   /** Route53 hosted zone id; given explicitly, never looked up, so synth needs no credentials. */
@@ -38,6 +39,8 @@ const environmentFields = z.strictObject({
   backups: backupsSchema,
   logs: logsSchema.default({ retentionDays: 14 }),
   kubernetes: kubernetesSchema,
+  /** Where this environment's secrets live. @default - path /<app>/<env>/ */
+  secrets: environmentSecretsSchema.prefault({}),
 });
 
 /** One deployment target: an AWS account/region with its EC2 host, and a Kubernetes namespace. */

@@ -60,7 +60,7 @@ export const COMMANDS = {
 export type OpsCommand = keyof typeof COMMANDS;
 
 /** Commands that run a host document through SSM. */
-export const HOST_COMMANDS = (Object.keys(COMMANDS) as OpsCommand[]).filter((c) => COMMANDS[c].kind === 'host') as HostOperation[];
+export const HOST_COMMANDS = (Object.keys(COMMANDS) as OpsCommand[]).filter((c) => COMMANDS[c].kind === 'host') as (OpsCommand & HostOperation)[];
 /** Commands that read AWS and report. */
 export const REPORT_COMMANDS = (Object.keys(COMMANDS) as OpsCommand[]).filter((c) => COMMANDS[c].kind === 'report');
 
@@ -106,6 +106,10 @@ export const USAGE = (() => {
 
 host commands (run a reviewed SSM document on the environment's instance):
 ${HOST_COMMANDS.map(line).join('\n')}
+
+secrets (values in SSM Parameter Store, never on the command line; ops secrets --help, ops rotate --help):
+  secrets list|set NAME|check   names, versions and who changed them; write a new version; check the host uses the newest
+  rotate NAME                   rotate one secret with backup, re-encryption hook, restart, health gate and automatic rollback
 
 reports (every environment unless --env names one):
 ${commands.filter((c) => specOf(c).kind === 'report').map(line).join('\n')}

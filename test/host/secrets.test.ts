@@ -1,0 +1,252 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { environmentsOf, type NamedEnvironment } from '../../lib/config';
+import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { GitFixture } from '../helpers/git-fixture';
+import { freePort, httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
+import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
+import { SsmServer } from '../helpers/ssm-server';
+import { shippedConfig } from '../helpers/synth';
+
+/*
+ * scripts/host/secrets.sh for real: the AWS CLI (as on the instance) reads a local SSM endpoint
+ * started here, deploy.sh renders the env file from it, and a rotation restart runs real
+ * containers (podman-compose, busybox) of an app that refuses to serve with a "rejected" key.
+ * Every output of every run is kept and searched for the secret values at the end.
+ */
+
+// Real builds and containers on a shared 2-core machine: generous per-test limits (never speed assertions).
+jest.setTimeout(240_000);
+
+const suffix = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
+const project = `hostsec${suffix}`;
+const baseImage = `localhost/hostsec-busybox-${suffix}`;
+const appImage = `localhost/hostsec-app-${suffix}:latest`;
+const root = mkdtempSync('/tmp/hostsec-');
+const stateDir = join(root, 'state');
+const auditLog = join(stateDir, 'audit.log');
+const fixture = new GitFixture(join(root, 'git'));
+const podman = podmanEnv(join(root, 'podman'));
+const ssm = new SsmServer(root);
+const PATH = '/hostsec/test/';
+let env: Record<string, string>;
+let healthUrl: string;
+
+/** Every value ever stored: none may appear in any output. Distinctive so a grep cannot miss. */
+const values = {
+  DATABASE_URL: `postgres://app:pw-${suffix}-Qx7@db/app`,
+  SECRET_KEY: `sk-${suffix}-Vb3`,
+  ENCRYPTION_KEY: `ek-${suffix}-Lm2`,
+  REDIS_PASSWORD: `rp-${suffix}-Hd8`,
+  rejected: `rejected-ek-${suffix}-Pz4`,
+  rotated: `ek2-${suffix}-Wy5`,
+  prod: `prod-only-${suffix}-Tr6`,
+};
+/** Everything a run printed, for the leak test. */
+const outputs: string[] = [];
+
+async function run(result: Promise<ScriptResult>): Promise<ScriptResult> {
+  const r = await result;
+  outputs.push(r.stdout, r.stderr);
+  return r;
+}
+const deploy = (ref: string) => run(runHostScript('deploy.sh', [ref], env));
+const secrets = (...args: string[]) => run(runHostScript('secrets.sh', args, env));
+const envFile = () => join(fixture.checkout, '.env.production');
+const auditLines = () => (existsSync(auditLog) ? readFileSync(auditLog, 'utf8').trim().split('\n') : []);
+const recorded = () => JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'));
+
+/** A release whose app serves /healthz unless ENCRYPTION_KEY starts with "rejected" (then it only sleeps). */
+function release(body: string): Record<string, string> {
+  const entrypoint = ['/bin/busybox', 'sh', '-c', 'case "$ENCRYPTION_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p 8080 -h /www'];
+  return {
+    '.gitignore': '.env.production\n',
+    'compose.yml': [
+      'services:',
+      '  web:',
+      '    build: .',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
+      '    image: ${WEB_IMAGE}',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
+      '    ports: ["127.0.0.1:${WEB_PORT}:8080"]',
+      '    env_file: .env.production',
+      '    stop_signal: SIGKILL',
+      '',
+    ].join('\n'),
+    Containerfile: [`FROM ${baseImage}`, 'COPY www /www', `ENTRYPOINT ${JSON.stringify(entrypoint)}`, ''].join('\n'),
+    'www/healthz': body,
+  };
+}
+
+beforeAll(async () => {
+  await ssm.start();
+  buildBusyboxImage(baseImage, root, podman);
+  fixture.commit(release('release v1\n'), 'v1', 'v1');
+  fixture.cloneTo();
+  const port = await freePort();
+  healthUrl = `http://127.0.0.1:${port}/healthz`;
+  env = {
+    ...podman,
+    ...ssm.awsEnv,
+    APP_NAME: 'hostsec',
+    ENV_NAME: 'test',
+    APP_DIR: fixture.checkout,
+    STATE_DIR: stateDir,
+    COMPOSE_CMD: strictPodmanCompose(root),
+    COMPOSE_PROJECT: project,
+    COMPOSE_FILE: 'compose.yml',
+    COMPOSE_CONFIG_ARGS: '--dry-run ps',
+    COMPOSE_PULL_ARGS: '',
+    COMPOSE_UP_ARGS: 'up -d --force-recreate',
+    CONTAINER_CMD: 'podman',
+    HEALTH_URL: healthUrl,
+    HEALTH_TIMEOUT: '3',
+    HEALTH_INTERVAL: '0.2',
+    MIN_FREE_MB: '1',
+    DISK_PATHS: root,
+    DEPLOY_ACTOR: 'jest',
+    WEB_PORT: String(port),
+    WEB_IMAGE: appImage,
+    SECRETS_PATH: PATH,
+    SECRETS_REQUIRED: 'DATABASE_URL SECRET_KEY ENCRYPTION_KEY',
+    SECRETS_OPTIONAL: 'REDIS_PASSWORD SENTRY_DSN',
+    AWS_SSM_ENDPOINT_ARGS: `--endpoint-url ${ssm.endpoint}`,
+    TMPDIR: join(root, 'tmp'),
+  };
+  execFileSync('mkdir', ['-p', env.TMPDIR]);
+  // Another environment's value under its own path: never read by this host.
+  ssm.put('/hostsec/prod/SECRET_KEY', values.prod);
+  ssm.put(`${PATH}DATABASE_URL`, values.DATABASE_URL);
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.ENCRYPTION_KEY);
+  ssm.put(`${PATH}REDIS_PASSWORD`, values.REDIS_PASSWORD);
+  ssm.put(`${PATH}LEFTOVER_TOKEN`, 'leftover-value');
+}, 60000);
+
+afterAll(async () => {
+  removePodmanProject(project, [appImage, baseImage], podman);
+  await ssm.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('a missing required secret refuses the deploy before any change, naming the key (exit 65)', async () => {
+  // GIVEN SECRET_KEY is not in the store WHEN deploying
+  const result = await deploy('v1');
+
+  // THEN
+  expect(result.stderr).toContain(`refusing to deploy: required secret SECRET_KEY missing from Parameter Store path ${PATH}; nothing was changed`);
+  expect(result.code).toBe(65);
+  expect(existsSync(envFile())).toBe(false);
+  expect(existsSync(join(stateDir, 'deploy_state.json'))).toBe(false);
+  expect(existsSync(join(stateDir, 'secrets.json'))).toBe(false);
+  expect(await httpBody(healthUrl)).toMatch(/^error/);
+  expect(auditLines().at(-1)).toMatch(/op=deploy result=refused actor=jest .*ref=v1 path=\/hostsec\/test\/ message="required secret SECRET_KEY missing/);
+});
+
+test('an unreadable store refuses the deploy before any change (exit 65), with the CLI error', async () => {
+  ssm.put(`${PATH}SECRET_KEY`, values.SECRET_KEY);
+  ssm.failWith = 'AccessDeniedException';
+  try {
+    const result = await deploy('v1');
+    expect(result.stderr).toContain(`refusing to deploy: could not read Parameter Store path ${PATH}: `);
+    expect(result.stderr).toContain('AccessDeniedException');
+    expect(result.code).toBe(65);
+    expect(existsSync(envFile())).toBe(false);
+  } finally {
+    ssm.failWith = undefined;
+  }
+});
+
+test('deploy renders the env file (0600, declared names only, every page), records the versions, then starts', async () => {
+  // WHEN (all required secrets present; 5 parameters under the path, served 2 per page)
+  ssm.requests.length = 0;
+  const result = await deploy('v1');
+
+  // THEN
+  expect(result.code).toBe(0);
+  expect(await httpBody(healthUrl)).toBe('200 release v1');
+  expect(statSync(envFile()).mode & 0o777).toBe(0o600);
+  expect(readFileSync(envFile(), 'utf8')).toBe(
+    `DATABASE_URL=${values.DATABASE_URL}\nSECRET_KEY=${values.SECRET_KEY}\nENCRYPTION_KEY=${values.ENCRYPTION_KEY}\nREDIS_PASSWORD=${values.REDIS_PASSWORD}\n`,
+  );
+  expect(result.stderr).toContain(`Parameter Store path ${PATH} holds parameters the config does not declare (not rendered): LEFTOVER_TOKEN`);
+  const byPath = ssm.requests.filter((r) => r.action === 'GetParametersByPath');
+  expect(byPath.length).toBeGreaterThanOrEqual(3);
+  for (const r of byPath) expect(r.body).toMatchObject({ Path: PATH, WithDecryption: true });
+  expect(byPath.some((r) => r.body.NextToken)).toBe(true);
+  expect(ssm.requests.every((r) => JSON.stringify(r.body).includes('/hostsec/prod/') === false)).toBe(true);
+  expect(recorded()).toMatchObject({ path: PATH, renderedBy: 'jest', versions: { DATABASE_URL: 1, SECRET_KEY: 1, ENCRYPTION_KEY: 1, REDIS_PASSWORD: 1 } });
+  expect(auditLines().some((l) => /op=deploy result=secrets-rendered .*versions=DATABASE_URL:1,SECRET_KEY:1,ENCRYPTION_KEY:1,REDIS_PASSWORD:1/.test(l))).toBe(true);
+  // No temporary copy of the CLI's answer is left behind.
+  expect(execFileSync('ls', ['-A', env.TMPDIR]).toString()).toBe('');
+});
+
+test('versions and status show what the running release was started with', async () => {
+  const result = await secrets('versions');
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout)).toMatchObject({ path: PATH, versions: { ENCRYPTION_KEY: 1 } });
+  const status = await run(runHostScript('status.sh', ['--json'], env));
+  expect(JSON.parse(status.stdout).secrets).toMatchObject({ path: PATH, versions: { DATABASE_URL: 1, SECRET_KEY: 1, ENCRYPTION_KEY: 1, REDIS_PASSWORD: 1 } });
+  const text = await run(runHostScript('status.sh', [], env));
+  expect(text.stdout).toContain(`secrets:    ${PATH} DATABASE_URL:1 ENCRYPTION_KEY:1 REDIS_PASSWORD:1 SECRET_KEY:1`);
+});
+
+test('rotation restart with a value the app rejects: unhealthy, previous values back, healthy, exit 1', async () => {
+  // GIVEN a new ENCRYPTION_KEY version the app refuses to start with
+  const rejectedVersion = ssm.put(`${PATH}ENCRYPTION_KEY`, values.rejected);
+  expect(rejectedVersion).toBe(2);
+
+  // WHEN
+  const result = await secrets('restart', 'ENCRYPTION_KEY');
+
+  // THEN
+  expect(result.stderr).toContain('the release was unhealthy with the new value of ENCRYPTION_KEY');
+  expect(result.stderr).toContain('The previous values are back and the release is healthy');
+  expect(result.code).toBe(1);
+  expect(await httpBody(healthUrl)).toBe('200 release v1');
+  expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.ENCRYPTION_KEY}\n`);
+  expect(statSync(envFile()).mode & 0o777).toBe(0o600);
+  expect(recorded().versions.ENCRYPTION_KEY).toBe(1);
+  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.restart result=failed actor=jest .*secret=ENCRYPTION_KEY message="unhealthy with the new value of ENCRYPTION_KEY/);
+});
+
+test('rotation restart with a good value: restarted healthy on the new version, exit 0', async () => {
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
+  const result = await secrets('restart', 'ENCRYPTION_KEY');
+  expect(result.code).toBe(0);
+  expect(await httpBody(healthUrl)).toBe('200 release v1');
+  expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.rotated}\n`);
+  expect(recorded().versions.ENCRYPTION_KEY).toBe(3);
+  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.restart result=ok .*secret=ENCRYPTION_KEY version=3/);
+});
+
+test('ops rotate audit lines: security.key_rotation.<event> with the secret name', async () => {
+  const result = await secrets('audit', 'ENCRYPTION_KEY', 'rolled_back', 'ok');
+  expect(result.code).toBe(0);
+  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.rolled_back result=ok actor=jest .*secret=ENCRYPTION_KEY/);
+  expect((await secrets('audit', 'ENCRYPTION_KEY', 'deleted', 'ok')).code).toBe(2);
+});
+
+test('the secrets document, rendered as SSM runs it, installs the scripts and reports versions', async () => {
+  const config = shippedConfig();
+  const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
+  const spec = hostDocumentSpecs(config.app, prod, { backupBucketName: 'b' }).find((s) => s.operation === 'secrets');
+  const script = (spec?.runCommand ?? []).join('\n').replace(/\{\{ (\w+) \}\}/g, (_, name: string) => (name === 'action' ? 'versions' : (spec?.parameters[name]?.default ?? '')));
+  const result = await run(runCommand('sh', ['-c', script], { ...env, HOST_LIB_DIR: join(root, 'lib') }));
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout).versions).toMatchObject({ ENCRYPTION_KEY: 3 });
+  // The document wrote host.env with names and the path, never a value.
+  const hostEnv = readFileSync(join(root, 'lib/secrets/host.env'), 'utf8');
+  expect(hostEnv).toContain('SECRETS_PATH=/auraxis/prod/\n');
+  expect(hostEnv).toContain('SECRETS_REQUIRED=DATABASE_URL SECRET_KEY ENCRYPTION_KEY POSTGRES_PASSWORD REDIS_PASSWORD\n');
+});
+
+test('leak test: no value appears on stdout, stderr or in the audit log of any run', () => {
+  const channels = [...outputs, readFileSync(auditLog, 'utf8')].join('\n');
+  expect(channels.length).toBeGreaterThan(1000);
+  for (const [name, value] of Object.entries(values)) {
+    expect({ name, leaked: channels.includes(value) }).toEqual({ name, leaked: false });
+  }
+  // Positive control: the search does find a value where one is (the env file).
+  expect(readFileSync(envFile(), 'utf8').includes(values.DATABASE_URL)).toBe(true);
+});
