@@ -105,7 +105,7 @@ describe('argument checks fail before any AWS call, with one line', () => {
     [['rotate', 'ENCRYPTION_KEY', 'hunter2', '--env', 'dev'], 'rotate ENCRYPTION_KEY: a secret value on the command line'],
     [['rotate', 'ENCRYPTION_KEY', '--env', 'prod'], 'rotate in prod needs --change-window <id>'],
     [['rotate', 'ENCRYPTION_KEY', '--env', 'dev', '--generate', '8'], '--generate "8" is not a length from 16 to 4096'],
-    [['rotate', 'ENCRYPTION_KEY', '--env', 'dev', '--value', 'x'], 'unknown option "--value" for rotate'],
+    [['rotate', 'ENCRYPTION_KEY', '--env', 'dev', '--value', 'x'], 'ops rotate: unknown option --value (options: '],
   ])('%j', async (argv, message) => {
     const errors: string[] = [];
     const spy = jest.spyOn(console, 'error').mockImplementation((line: string) => errors.push(line));

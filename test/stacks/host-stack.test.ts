@@ -350,11 +350,12 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
         Effect: 'Allow',
         Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
         Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}`, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}/*`],
+        Sid: 'ReadEnvironmentSecrets',
       },
     ]);
     // The one statement sits on the instance role's policy, not the deploy role's.
     const [, role] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([, p]) => p.Properties.PolicyDocument.Statement.includes(parameterStatements[0])) ?? [];
-    expect(JSON.stringify(role?.Properties.Roles)).toContain('HostInstanceInstanceRole');
+    expect(JSON.stringify(role?.Properties.Roles)).toContain('HostInstanceRole');
     expect(JSON.stringify(statements)).not.toContain(`parameter/auraxis/${other}`);
   });
 
