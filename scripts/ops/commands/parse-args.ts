@@ -1,5 +1,5 @@
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
-import { GIT_REF_PATTERN } from '../../../lib/host-runtime/documents';
+import { gitRefProblem } from '../../../lib/config/git-ref';
 
 /** Commands that run a host document through SSM. */
 export const HOST_COMMANDS: readonly HostOperation[] = ['deploy', 'rollback', 'status', 'backup', 'restore-drill', 'tls', 'firewall'];
@@ -73,7 +73,7 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
   }
   if (ref !== undefined && command !== 'deploy') throw new Error('--ref only applies to deploy');
   // The deploy document's own allowedPattern: refuse here what SSM would refuse there.
-  if (ref !== undefined && !new RegExp(GIT_REF_PATTERN).test(ref)) throw new Error(`--ref "${ref}" is not a git ref`);
+  if (ref !== undefined && gitRefProblem(ref)) throw new Error(`--ref ${gitRefProblem(ref)}`);
   if (command === 'deploy' && envs.length > 1) throw new Error('deploy one environment at a time: --env <name>');
 
   return { command: command as OpsCommand, envs, ref, dryRun: flags.has('--dry-run'), apply: flags.has('--apply'), json: flags.has('--json') };
