@@ -47,9 +47,9 @@ log "fetching from $GIT_REMOTE"
 if ! fetch_error=$(fetch_remote); then
   refuse "git fetch from $GIT_REMOTE failed: $fetch_error"
 fi
-if ! why=$(resolve_ref "$ref"); then
-  audit deploy refused "$why" "ref=$ref"
-  die -c 2 "$why; nothing was changed"
+if ! resolve_ref "$ref"; then
+  audit deploy refused "$RESOLVE_ERROR" "ref=$ref"
+  die -c 2 "$RESOLVE_ERROR; nothing was changed"
 fi
 commit=$RESOLVED_COMMIT
 

@@ -329,11 +329,11 @@ fetch_remote() {
 commit_of() { app_git rev-parse --verify --quiet "$1^{commit}" 2>/dev/null; }
 
 # resolve_ref REF: sets RESOLVED_COMMIT and RESOLVED_KIND (tag, branch or commit), or prints why
-# not on stdout and returns 1. A bare name that is both a tag and a branch is refused; a tag whose
+# not in RESOLVE_ERROR and returns 1. A bare name that is both a tag and a branch is refused; a tag whose
 # remote commit differs from the one this host recorded is refused unless ALLOW_MOVED_TAG=true.
 resolve_ref() {
   local ref=$1 name tag branch here
-  RESOLVED_COMMIT="" RESOLVED_KIND=""
+  RESOLVED_COMMIT="" RESOLVED_KIND="" RESOLVE_ERROR=""
   case $ref in
     refs/tags/*) name=${ref#refs/tags/} RESOLVED_KIND=tag ;;
     "$GIT_REMOTE"/*) name=${ref#"$GIT_REMOTE"/} RESOLVED_KIND=branch ;;
@@ -342,31 +342,31 @@ resolve_ref() {
       tag=$(commit_of "refs/remote-tags/$GIT_REMOTE/$name" || true)
       branch=$(commit_of "refs/remotes/$GIT_REMOTE/$name" || true)
       if [ -n "$tag" ] && [ -n "$branch" ]; then
-        echo "'$ref' names both a tag and a branch of $GIT_REMOTE; say which: refs/tags/$ref or $GIT_REMOTE/$ref"
+        RESOLVE_ERROR="'$ref' names both a tag and a branch of $GIT_REMOTE; say which: refs/tags/$ref or $GIT_REMOTE/$ref"
         return 1
       elif [ -n "$tag" ]; then RESOLVED_KIND=tag
       elif [ -n "$branch" ]; then RESOLVED_KIND=branch
       elif [[ $ref =~ ^[0-9a-f]{7,40}$ ]] && RESOLVED_COMMIT=$(commit_of "$ref"); then RESOLVED_KIND=commit; return 0
       else
-        echo "unknown ref '$ref': not a branch, tag or commit of $GIT_REMOTE after fetching"
+        RESOLVE_ERROR="unknown ref '$ref': not a branch, tag or commit of $GIT_REMOTE after fetching"
         return 1
       fi
       ;;
   esac
   if [ "$RESOLVED_KIND" = branch ]; then
-    RESOLVED_COMMIT=$(commit_of "refs/remotes/$GIT_REMOTE/$name") || { echo "unknown ref '$ref': $GIT_REMOTE has no branch '$name'"; return 1; }
+    RESOLVED_COMMIT=$(commit_of "refs/remotes/$GIT_REMOTE/$name") || { RESOLVE_ERROR="unknown ref '$ref': $GIT_REMOTE has no branch '$name'"; return 1; }
     return 0
   fi
-  RESOLVED_COMMIT=$(commit_of "refs/remote-tags/$GIT_REMOTE/$name") || { echo "unknown ref '$ref': $GIT_REMOTE has no tag '$name'"; return 1; }
+  RESOLVED_COMMIT=$(commit_of "refs/remote-tags/$GIT_REMOTE/$name") || { RESOLVE_ERROR="unknown ref '$ref': $GIT_REMOTE has no tag '$name'"; return 1; }
   here=$(commit_of "refs/tags/$name" || true)
   if [ -n "$here" ] && [ "$here" != "$RESOLVED_COMMIT" ]; then
     if [ "$ALLOW_MOVED_TAG" != true ]; then
-      echo "tag '$name' moved on $GIT_REMOTE: this host knows it as ${here:0:12}, $GIT_REMOTE now says ${RESOLVED_COMMIT:0:12}; if the move is intended, deploy again with allowMovedTag=true (ALLOW_MOVED_TAG=true)"
+      RESOLVE_ERROR="tag '$name' moved on $GIT_REMOTE: this host knows it as ${here:0:12}, $GIT_REMOTE now says ${RESOLVED_COMMIT:0:12}; if the move is intended, deploy again with allowMovedTag=true (ALLOW_MOVED_TAG=true)"
       return 1
     fi
     warn "tag '$name' moved on $GIT_REMOTE from ${here:0:12} to ${RESOLVED_COMMIT:0:12}; following it (ALLOW_MOVED_TAG=true)"
   fi
-  app_git update-ref "refs/tags/$name" "refs/remote-tags/$GIT_REMOTE/$name" >&2 || { echo "could not record tag '$name' in $APP_DIR"; return 1; }
+  app_git update-ref "refs/tags/$name" "refs/remote-tags/$GIT_REMOTE/$name" >&2 || { RESOLVE_ERROR="could not record tag '$name' in $APP_DIR"; return 1; }
 }
 
 # check_drift OPERATION: refuse when the checkout has uncommitted changes to tracked files, or when

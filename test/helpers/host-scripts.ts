@@ -86,3 +86,37 @@ export async function httpBody(url: string): Promise<string> {
 export function recorderScript(logFile: string, body = 'exit 0'): string {
   return `#!/usr/bin/env bash\nprintf '%s\\n' "$(basename "$0") $*" >> '${logFile}'\n${body}\n`;
 }
+
+/** A command started in the background: its pid (to kill -9 it) and its outcome. */
+export interface StartedCommand {
+  readonly pid: number;
+  readonly done: Promise<ScriptResult>;
+}
+
+/** Starts a command like `runCommand` without waiting for it. */
+export function startCommand(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): StartedCommand {
+  const child = spawn(command, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<ScriptResult>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? -1 : null), stdout, stderr, output: `${stdout}\n${stderr}` }));
+  });
+  return { pid: child.pid as number, done };
+}
+
+/** Resolves once `path` exists, or rejects after `timeoutMs` (for a step of a script to be reached). */
+export async function waitForFile(path: string, timeoutMs = 30000): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

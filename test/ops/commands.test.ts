@@ -70,7 +70,7 @@ describe('hostParameters', () => {
   const prod = { ...config.environments.prod, name: 'prod' };
   test('deploy uses --ref, else the configured gitRef, and records who asked', () => {
     expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod', '--ref', 'v2'], ENVS), prod, 'ana')).toEqual({ gitRef: 'v2', requestedBy: 'ana' });
-    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod, 'github:ana')).toEqual({ gitRef: 'origin/master', requestedBy: 'github:ana' });
+    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod, 'github:ana')).toEqual({ gitRef: prod.gitRef, requestedBy: 'github:ana' });
     expect(hostParameters('rollback', parseArgs(['rollback', '--env', 'prod'], ENVS), prod, 'Ana Souza')).toEqual({ requestedBy: 'Ana-Souza' });
   });
   test('tls passes dry-run; firewall applies only with --apply; status follows --json', () => {

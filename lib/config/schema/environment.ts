@@ -69,7 +69,7 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
     ctx.addIssue({
       code: 'custom',
       path: ['gitRef'],
-      message: `"${env.gitRef}" is not pinned, and this environment has requirePinnedRef: true: use refs/tags/<tag> or a full 40-character commit sha`,
+      message: `is not pinned, and this environment has requirePinnedRef: true: use refs/tags/<tag> or a full 40-character commit sha`,
     });
   }
   if (env.tls && !env.kubernetes.tlsSecretName) {
