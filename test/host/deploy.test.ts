@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { GitFixture, git } from '../helpers/git-fixture';
 import { freePort, httpBody, runHostScript, type ScriptResult } from '../helpers/host-scripts';
 import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
@@ -101,6 +102,7 @@ beforeAll(async () => {
     DEPLOY_ACTOR: 'jest',
     WEB_PORT: String(port),
     WEB_IMAGE: appImage,
+    GIT_REF_PATTERN,
   };
 }, 60000);
 
@@ -167,7 +169,7 @@ test('status: current and previous releases, health and containers, as JSON and 
 test('a release whose health URL never answers is replaced by the previous one, which serves again', async () => {
   const before = readFileSync(stateFile, 'utf8');
   const result = await deploy('no-answer');
-  await expectUntouched(result, 1, /deploy of no-answer failed: no-answer is unhealthy: .*healthz did not answer within 3s.*The previous release main \(\w{12}\) is back and healthy/s, before);
+  await expectUntouched(result, 1, /deploy of no-answer failed: no-answer is unhealthy: .*healthz did not answer within 3s.*The last good release main \(\w{12}\) is back and healthy/s, before);
   expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v2);
   expect(auditLines().at(-1)).toMatch(/op=deploy result=failed .*ref=no-answer .*restored=/);
 });
@@ -175,7 +177,7 @@ test('a release whose health URL never answers is replaced by the previous one, 
 test('a ref that does not build fails before any container changes; the release keeps serving', async () => {
   const before = readFileSync(stateFile, 'utf8');
   const result = await deploy('no-build');
-  await expectUntouched(result, 1, /deploy of no-build failed: no-build does not build \(compose build failed\)\. The previous release main/, before);
+  await expectUntouched(result, 1, /deploy of no-build failed: no-build does not build \(compose build failed\)\. The last good release main/, before);
   expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v2);
 });
 
@@ -245,7 +247,7 @@ describe('with the git remote unreachable', () => {
     expect(await served()).toBe('200 release v1');
     expect(state()).toMatchObject({ current: { ref: 'v1', commit: commits.v1, action: 'rollback' }, previous: { ref: 'main', commit: commits.v2 } });
     expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v1);
-    expect(auditLines().at(-1)).toMatch(new RegExp(`op=rollback result=ok actor=jest pid=\\d+ ref=v1 commit=${commits.v1} replaced=${commits.v2}`));
+    expect(auditLines().at(-1)).toMatch(new RegExp(`op=rollback result=ok actor=jest pid=\\d+ ref=v1 commit=${commits.v1} previous=${commits.v2}`));
   });
 
   test('deploy fails clearly on the fetch and leaves the rolled-back release serving', async () => {
