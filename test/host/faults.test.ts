@@ -109,7 +109,7 @@ afterAll(() => {
   clearFaults();
   removePodmanProject(project, [appImage, baseImage], podman);
   try {
-    execFileSync('umount', [stateDir]);
+    execFileSync('umount', ['-l', stateDir]);
   } catch {
     // not mounted
   }
