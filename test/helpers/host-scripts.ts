@@ -112,7 +112,7 @@ export function startCommand(command: string, args: readonly string[], env: Read
 }
 
 /** Resolves once `path` exists, or rejects after `timeoutMs` (for a step of a script to be reached). */
-export async function waitForFile(path: string, timeoutMs = 30000): Promise<void> {
+export async function waitForFile(path: string, timeoutMs = 180000): Promise<void> {
   const { existsSync } = await import('node:fs');
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(path)) {
