@@ -95,7 +95,11 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'deploy.sh',
       description: `Deploy a git ref of the app on the ${environment.name} host: lock, drift check, preflight, fetch, build, start, health check; the previous release is put back on failure.`,
       parameters: {
-        gitRef: { description: 'Branch, refs/tags/<tag>, origin/<branch> or commit sha to deploy.', default: environment.gitRef, allowedPattern: GIT_REF_PATTERN },
+        gitRef: {
+          description: 'Branch, refs/tags/<tag>, origin/<branch> or commit sha to deploy.',
+          default: environment.gitRef,
+          allowedPattern: GIT_REF_PATTERN,
+        },
         allowMovedTag: {
           description: 'true: deploy a tag even though it moved on the remote since this host last fetched it.',
           default: 'false',
@@ -129,7 +133,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
     },
     'restore-drill': {
       script: 'restore-drill.sh',
-      description: `Restore the latest ${environment.name} backup into a scratch database, compare row counts with the source, drop it.`,
+      description: `Restore the latest ${environment.name} backup (newest by S3's LastModified) into a throwaway PostgreSQL cluster as a non-superuser, compare row counts with those the backup recorded, report RTO/RPO, remove the cluster.`,
       parameters: {},
       invoke: ['exec bash "$dir/restore-drill.sh"'],
       timeoutSeconds: 3600,

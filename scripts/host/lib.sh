@@ -58,6 +58,8 @@ STATE_DIR=${STATE_DIR:-/var/lib/$APP_NAME}
 STATE_FILE=${STATE_FILE:-$STATE_DIR/deploy_state.json}
 AUDIT_LOG=${AUDIT_LOG:-$STATE_DIR/audit.log}
 LOCK_FILE=${LOCK_FILE:-$STATE_DIR/deploy.lock}
+# What the lock in LOCK_FILE serializes, for messages (backup.sh points LOCK_FILE at its own lock).
+LOCK_PURPOSE=${LOCK_PURPOSE:-deploy or rollback}
 PROGRESS_FILE=${PROGRESS_FILE:-$STATE_DIR/in_progress}
 LOCK_WAIT_SECONDS=${LOCK_WAIT_SECONDS:-0}
 COMPOSE_CMD=${COMPOSE_CMD:-docker compose}
@@ -139,8 +141,8 @@ lock_acquire() {
       sleep 0.1
     done
     exec 9>&-
-    audit "$op" refused "another deploy or rollback holds the lock" "$detail" "holder=\"${holder:-unknown}\""
-    die -c 75 "another deploy or rollback is running (lock $LOCK_FILE held by: ${holder:-unknown}); wait for it to finish or retry with LOCK_WAIT_SECONDS=<seconds>"
+    audit "$op" refused "another $LOCK_PURPOSE holds the lock" "$detail" "holder=\"${holder:-unknown}\""
+    die -c 75 "another $LOCK_PURPOSE is running (lock $LOCK_FILE held by: ${holder:-unknown}); wait for it to finish or retry with LOCK_WAIT_SECONDS=<seconds>"
   fi
   holder=$(cat "$LOCK_FILE" 2>/dev/null || true)
   if [ -n "$holder" ]; then
@@ -602,15 +604,31 @@ require_backup_settings() {
   [ -n "$ENV_NAME" ] || die "ENV_NAME is not set (backup keys are named <app>-<env>-<timestamp>)"
 }
 
-# Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz; the timestamp sorts by time.
+# Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz. The name is not trusted for
+# recency: restore-drill.sh picks the newest by the time S3 recorded (LastModified).
 backup_key_pattern() { printf '^%s%s-%s-[0-9]{8}T[0-9]{6}Z\\.tar\\.gz$' "$BACKUP_PREFIX" "$APP_NAME" "$ENV_NAME"; }
 
-# table_counts DATABASE: "schema.table<TAB>rows" for every base table, sorted, exact counts.
-table_counts() {
-  pg_tool psql -d "$1" -X -A -t -q -F $'\t' -v ON_ERROR_STOP=1 <<'SQL' | LC_ALL=C sort
+# table_counts_sql: the query that counts the rows of every base table as
+# "schema.table<TAB>rows" (psql's \gexec runs one exact count per table).
+table_counts_sql() {
+  cat <<'SQL'
 SELECT format('SELECT %L, count(*) FROM %I.%I', table_schema || '.' || table_name, table_schema, table_name)
 FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
 \gexec
 SQL
+}
+
+# table_counts DATABASE [SNAPSHOT]: table_counts_sql on the live server, sorted; with SNAPSHOT (an
+# id from pg_export_snapshot) the counts are those of that snapshot, i.e. of the dump taken in it.
+table_counts() {
+  local database=$1 snapshot=${2:-}
+  [[ $snapshot =~ ^[0-9A-Fa-f-]*$ ]] || die "not a snapshot id: '$snapshot'"
+  {
+    if [ -n "$snapshot" ]; then
+      printf "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSET TRANSACTION SNAPSHOT '%s';\n" "$snapshot"
+    fi
+    table_counts_sql
+    [ -z "$snapshot" ] || printf 'COMMIT;\n'
+  } | pg_tool psql -d "$database" -X -A -t -q -F $'\t' -v ON_ERROR_STOP=1 | LC_ALL=C sort
 }

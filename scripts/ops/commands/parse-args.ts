@@ -29,7 +29,7 @@ host commands (run a reviewed SSM document on the environment's instance):
   rollback                 return to the previous good release (no git fetch needed)
   status                   current and previous releases, health, containers
   backup                   pg_dump + Redis AOF to the backups bucket
-  restore-drill            restore the latest backup into a scratch database and compare row counts
+  restore-drill            restore the newest backup into a throwaway cluster, compare recorded row counts, report RTO/RPO
   tls [--dry-run]          issue or renew the certificate and switch nginx to HTTPS when it exists
   firewall [--apply]       print the host firewall rules (ufw or nftables), or apply 80/443-only inbound
 
