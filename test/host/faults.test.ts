@@ -8,7 +8,7 @@ import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { renderedDocument } from '../helpers/documents';
 import { faultCompose } from '../helpers/fault-compose';
 import { GitFixture, git } from '../helpers/git-fixture';
-import { freePort, httpBody, runHostScript, startCommand, waitForFile } from '../helpers/host-scripts';
+import { freePort, httpBody, runHostScript, startCommand, stopStrayCommands, waitForFile } from '../helpers/host-scripts';
 import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
 import { shippedConfig } from '../helpers/synth';
 
@@ -18,7 +18,10 @@ import { shippedConfig } from '../helpers/synth';
  * report and the release that must serve afterwards. Tests run in order on one host.
  */
 
-jest.setTimeout(240000);
+// Bounded per test. Each test runs up to five deploy/rollback cycles (git fetch, podman build, a
+// Compose up, a health wait); on this shared 2-core machine at a load of 25-30 one cycle was seen
+// taking 60-120 s, and a kill -9 test with two cycles and two status runs exceeded 240 s.
+jest.setTimeout(420000);
 
 const suffix = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
 const project = `hostrtfault${suffix}`;
@@ -104,6 +107,12 @@ beforeAll(async () => {
     GIT_REF_PATTERN,
   };
 }, 60000);
+
+// A test that failed or timed out must not leave its deploy running into the next test.
+afterEach(async () => {
+  const stray = await stopStrayCommands();
+  if (stray > 0) clearFaults();
+});
 
 afterAll(() => {
   clearFaults();
