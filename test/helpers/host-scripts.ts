@@ -38,7 +38,7 @@ export function runCommand(command: string, args: readonly string[], env: Readon
 /** Commands started by this module that have not ended yet. */
 const running = new Set<ChildProcess>();
 
-function track(child: ChildProcess): ChildProcess {
+function track<T extends ChildProcess>(child: T): T {
   running.add(child);
   child.once('close', () => running.delete(child));
   return child;
