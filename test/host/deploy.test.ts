@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import { join } from 'node:path';
 import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { GitFixture, git } from '../helpers/git-fixture';
-import { freePort, httpBody, runHostScript, type ScriptResult } from '../helpers/host-scripts';
+import { freePort, httpBody, runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
 import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
 
 /*
@@ -105,6 +105,15 @@ beforeAll(async () => {
     GIT_REF_PATTERN,
   };
 }, 60000);
+
+// Bounded per test: a test runs up to three deploy cycles (fetch, podman build, Compose up, health
+// wait); on this shared 2-core machine at a load of ~30 one health-failure test exceeded 60 s.
+jest.setTimeout(240000);
+
+// A test that failed or timed out must not leave its deploy holding the lock into the next test.
+afterEach(async () => {
+  await stopStrayCommands();
+});
 
 afterAll(() => {
   removePodmanProject(project, [appImage, baseImage], podman);
