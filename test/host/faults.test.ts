@@ -268,7 +268,9 @@ describe('unwritable state', () => {
     clearFaults();
     const result = await started.done;
     rmSync(filler);
-    expect(result.stderr).toMatch(/deploy of refs\/tags\/v3: refs\/tags\/v3 \(\w{12}\) came up healthy but could not be recorded in .*deploy_state\.json: OSError: .*No space left on device/);
+    expect(result.stderr).toMatch(
+      /deploy of refs\/tags\/v3: refs\/tags\/v3 \(\w{12}\) came up healthy but could not be recorded in .*deploy_state\.json: OSError: .*No space left on device/,
+    );
     expect(result.stderr).toContain(`The last good release refs/tags/v1 (${commits.v1.slice(0, 12)}) is back and healthy, as the state file says`);
     expect(result.stderr).not.toContain('Traceback');
     expect(result.code).toBe(4);
@@ -308,7 +310,9 @@ describe('when putting the last good release back fails too (exit 3)', () => {
   test('deploy: exit 3, audited critical; the record stays and the next deploy brings the last good release back', async () => {
     fault('fail-up');
     const result = await deploy('refs/tags/v3');
-    expect(result.stderr).toMatch(/deploy of refs\/tags\/v3 failed: compose up -d --force-recreate failed for refs\/tags\/v3\. Putting back refs\/tags\/v1 \(\w{12}\) ALSO failed/);
+    expect(result.stderr).toMatch(
+      /deploy of refs\/tags\/v3 failed: compose up -d --force-recreate failed for refs\/tags\/v3\. Putting back refs\/tags\/v1 \(\w{12}\) ALSO failed/,
+    );
     expect(result.code).toBe(3);
     expect(lastAudit()).toMatch(/op=deploy result=critical /);
     expect((await status()).inProgress).toMatchObject({ op: 'deploy', phase: 'restore-failed', running: false });
