@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isGitRef } from './git-ref';
 import { AWS_REGIONS } from './aws-regions';
 import { parseEventBridgeCron } from './cron';
 import { INSTANCE_TYPES, isKnownInstanceType } from './instance-types';
@@ -63,8 +64,8 @@ export const pinnedImage = z
   })
   .refine((value) => !/:latest$/.test(value), { message: 'uses the mutable tag "latest": pin a version tag or a digest' });
 
-/** A git ref the host can check out: a branch, tag, `origin/<branch>` or a commit sha. */
-export const gitRef = z.string().regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]+$/, { message: 'is not a git ref (branch, tag, origin/<branch> or commit sha)' });
+/** A git ref the host can check out: a branch, tag, `origin/<branch>` or a commit sha (grammar in ./git-ref). */
+export const gitRef = z.string().refine(isGitRef, { message: 'is not a git ref (branch, refs/tags/<tag>, origin/<branch> or commit sha; no "..", no leading "-" or ".", at most 200 characters)' });
 
 /** A git remote URL the host can clone: https or ssh (`git@host:owner/repo.git`). */
 export const gitRepositoryUrl = z.string().regex(/^(https:\/\/[^\s]+|ssh:\/\/[^\s]+|git@[^\s:]+:[^\s]+)$/, {

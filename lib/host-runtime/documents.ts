@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { AppConfig, NamedEnvironment } from '../config';
 import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../config/schema/secrets';
+import { GIT_REF_PATTERN } from '../config/git-ref';
 import { backupPrefix } from '../names';
 import { checkoutDir } from '../private/host-bootstrap';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
@@ -13,11 +14,11 @@ export interface HostDocumentOptions {
 }
 
 /**
- * Git refs a deploy accepts: branch, tag, `origin/<branch>` or sha. SSM checks it before anything
- * runs; no quotes, spaces, `$`, `;`, backticks or a leading `-` can reach the shell or git.
- * `deploy.sh` checks the same shape again (and refuses `..`).
+ * Git refs a deploy accepts (lib/config/git-ref): SSM checks it before anything runs, so no quotes,
+ * spaces, `$`, `;`, backticks, `..` or a leading `-` can reach the shell or git; `deploy.sh` checks
+ * the same pattern again, from host.env.
  */
-export const GIT_REF_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$';
+export { GIT_REF_PATTERN };
 
 /** Who asked for a deploy or rollback, recorded in the state file and audit log. */
 export const REQUESTED_BY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9@._:/+=-]{0,127}$';
@@ -25,7 +26,11 @@ export const REQUESTED_BY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9@._:/+=-]{0,127}$';
 /** Ends each script embedded in a document; no line of any script may equal it (a test checks). */
 export const HEREDOC_END = 'HOST_SCRIPT_END_7d1c';
 
-/** Where the documents install the scripts on the instance, one directory per operation. */
+/**
+ * Where the documents install the scripts on the instance: `<this>/<operation>/<sha256 of the
+ * files>/`, one directory per distinct content, written in full before it is renamed into place
+ * and never written again, so no invocation rewrites a file another one is executing.
+ */
 export const hostLibDir = (appName: string) => `/usr/local/lib/${appName}-host`;
 
 /** Operator overrides on the instance, read before `host.env` (e.g. PGUSER, LEGACY_APP_DIRS). */
@@ -58,6 +63,8 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     HOST_OVERRIDES_FILE: hostOverridesFile(app.name),
     // Names and the path only, never values: secrets.sh renders the env file from the store.
     ...secretSettings(app, environment),
+    GIT_REF_PATTERN,
+    REQUIRE_PINNED_REF: String(environment.requirePinnedRef),
   };
   for (const [key, value] of Object.entries(settings)) {
     if (Token.isUnresolved(value)) continue;
@@ -100,10 +107,19 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'deploy.sh',
       description: `Deploy a git ref of the app on the ${environment.name} host: lock, drift check, preflight, fetch, build, start, health check; the previous release is put back on failure.`,
       parameters: {
-        gitRef: { description: 'Branch, tag, origin/<branch> or commit sha to deploy.', default: environment.gitRef, allowedPattern: GIT_REF_PATTERN },
+        gitRef: {
+          description: 'Branch, refs/tags/<tag>, origin/<branch> or commit sha to deploy.',
+          default: environment.gitRef,
+          allowedPattern: GIT_REF_PATTERN,
+        },
+        allowMovedTag: {
+          description: 'true: deploy a tag even though it moved on the remote since this host last fetched it.',
+          default: 'false',
+          allowedPattern: '^(true|false)$',
+        },
         requestedBy,
       },
-      invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/deploy.sh" '{{ gitRef }}'`],
+      invoke: [`ALLOW_MOVED_TAG='{{ allowMovedTag }}' DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/deploy.sh" '{{ gitRef }}'`],
       timeoutSeconds: 1800,
     },
     rollback: {
@@ -129,7 +145,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
     },
     'restore-drill': {
       script: 'restore-drill.sh',
-      description: `Restore the latest ${environment.name} backup into a scratch database, compare row counts with the source, drop it.`,
+      description: `Restore the latest ${environment.name} backup (newest by S3's LastModified) into a throwaway PostgreSQL cluster as a non-superuser, compare row counts with those the backup recorded, report RTO/RPO, remove the cluster.`,
       parameters: {},
       invoke: ['exec bash "$dir/restore-drill.sh"'],
       timeoutSeconds: 3600,
@@ -182,10 +198,25 @@ function writeFile(path: string, text: string): string[] {
 }
 
 /**
- * One SSM Command document spec per host operation. Each document installs the reviewed scripts
- * (`lib.sh`, the operation's script) and the environment's settings (`host.env`) into
- * `/usr/local/lib/<app>-host/<operation>/` and runs the script there, so what runs is exactly the
- * merged text and an operator can run the same file by hand. `HOST_LIB_DIR` moves the directory.
+ * Shell lines that put the staged files (`$stage`) in place as `$dir`, named by their sha256.
+ * The rename is atomic: a concurrent invocation of the same content either renamed first (this
+ * one drops its stage) or finds the complete directory. An existing directory is checked against
+ * its name before use, so a copy edited on the host is refused, never run.
+ */
+const INSTALL_STAGED = [
+  'chmod 0755 "$stage" "$stage"/*.sh',
+  'sum=$(cd "$stage" && cat $files | sha256sum | cut -d" " -f1)',
+  'dir="$base/$sum"',
+  'if [ -d "$dir" ] || ! mv -T "$stage" "$dir" 2>/dev/null; then rm -rf "$stage"; fi',
+  'if [ "$(cd "$dir" && cat $files | sha256sum | cut -d" " -f1)" != "$sum" ]; then echo "installed copy $dir does not match its checksum (edited on the host?): remove that directory and run again" >&2; exit 1; fi',
+];
+
+/**
+ * One SSM Command document spec per host operation. Each document stages the reviewed scripts
+ * (`lib.sh`, the operation's script) and the environment's settings (`host.env`) in a fresh
+ * directory, renames it to `/usr/local/lib/<app>-host/<operation>/<sha256>/` and runs the script
+ * there, so what runs is exactly the merged text, no invocation rewrites another's files, and an
+ * operator can run the same file by hand. `HOST_LIB_DIR` moves the directory.
  */
 export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment, options: HostDocumentOptions): HostDocumentSpec[] {
   const settings = hostSettings(app, environment, options);
@@ -198,14 +229,16 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
     parameters: shape.parameters,
     runCommand: [
       'set -eu',
-      `dir="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
-      'install -d -m 0755 "$dir"',
-      ...writeFile('"$dir/lib.sh"', hostScript('lib.sh')),
-      ...writeFile(`"$dir/${shape.script}"`, hostScript(shape.script)),
+      `base="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
+      'install -d -m 0755 "$base"',
+      'stage=$(mktemp -d "$base/.stage.XXXXXX")',
+      ...writeFile('"$stage/lib.sh"', hostScript('lib.sh')),
+      ...writeFile(`"$stage/${shape.script}"`, hostScript(shape.script)),
       // deploy and rollback source it to render the env file; carried by every document alike.
-      ...(shape.script === 'secrets.sh' ? [] : writeFile('"$dir/secrets.sh"', hostScript('secrets.sh'))),
-      ...writeFile('"$dir/host.env"', env),
-      'chmod 0755 "$dir"/*.sh',
+      ...(shape.script === 'secrets.sh' ? [] : writeFile('"$stage/secrets.sh"', hostScript('secrets.sh'))),
+      ...writeFile('"$stage/host.env"', env),
+      `files='lib.sh ${shape.script}${shape.script === 'secrets.sh' ? '' : ' secrets.sh'} host.env'`,
+      ...INSTALL_STAGED,
       ...shape.invoke,
     ],
     timeoutSeconds: shape.timeoutSeconds,

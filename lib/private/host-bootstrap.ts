@@ -3,8 +3,17 @@
  * configuration and the user-data shell. No CDK here, so tests read the text directly.
  */
 
-/** Docker Compose v2 plugin release installed on the host; bump deliberately (the host checks the release's sha256 file). */
-export const COMPOSE_VERSION = 'v2.29.7';
+/** Docker Compose v2 plugin release installed on the host; bump it together with COMPOSE_SHA256. */
+export const COMPOSE_VERSION = 'v2.30.3';
+
+/**
+ * sha256 of the Compose release binary per `uname -m`, kept in this repository (as docker-library's
+ * docker image does): a checksum downloaded from the same place as the binary proves nothing.
+ */
+export const COMPOSE_SHA256: Readonly<Record<'x86_64' | 'aarch64', string>> = {
+  x86_64: 'fbb4853d3f2148b0f2f0916f8971c9e500784e4e4949324934fc0b7dc2ed5016',
+  aarch64: '8fed7b79b8bd1cb0624142f7d723c3cc67ba747c77ed69abbdefdc77a6d416d1',
+};
 
 /** CloudWatch agent metric namespace; host alarms read `disk_used_percent` from it. */
 export const AGENT_NAMESPACE = 'CWAgent';
@@ -124,11 +133,13 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2),
     'JSON',
     'systemctl enable --now docker',
-    `# Docker Compose ${COMPOSE_VERSION} plugin, checked against the release's sha256`,
+    `# Docker Compose ${COMPOSE_VERSION} plugin, checked against the sha256 kept in this repository`,
     'install -d -m 0755 /usr/local/lib/docker/cli-plugins',
+    `case "$(uname -m)" in ${Object.entries(COMPOSE_SHA256)
+      .map(([arch, sum]) => `${arch}) compose_sha256=${sum} ;;`)
+      .join(' ')} *) echo "no Compose checksum for $(uname -m)" >&2; exit 1 ;; esac`,
     `curl -fsSL --retry 5 -o /tmp/docker-compose "${composeUrl}"`,
-    `curl -fsSL --retry 5 -o /tmp/docker-compose.sha256 "${composeUrl}.sha256"`,
-    `echo "$(cut -d' ' -f1 /tmp/docker-compose.sha256)  /tmp/docker-compose" | sha256sum -c -`,
+    'echo "$compose_sha256  /tmp/docker-compose" | sha256sum -c -',
     'install -m 0755 /tmp/docker-compose /usr/local/lib/docker/cli-plugins/docker-compose',
     'docker compose version',
     `cat > ${AGENT_CONFIG_PATH} <<'JSON'`,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # backup.sh [run]: dump the Postgres database (pg_dump custom format) and copy Redis's
-# append-only file, pack both with a manifest (sha256 sums, row counts) into one gzip'd tar, and
-# upload it to s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<UTC timestamp>.tar.gz.
+# append-only file, pack both with a manifest (sha256 sums, the database size and the row count of
+# every table, counted in the very snapshot pg_dump dumps) into one gzip'd tar, and upload it to s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<UTC timestamp>.tar.gz.
 # Retention is the bucket's lifecycle rule, not this script.
 #
 # backup.sh install-timer: write <app>-backup.service and <app>-backup.timer to SYSTEMD_DIR with
@@ -16,6 +16,36 @@ set -euo pipefail
 BACKUP_SCHEDULE=${BACKUP_SCHEDULE:-*-*-* 03:00:00}
 REDIS_AOF_PATH=${REDIS_AOF_PATH:-}
 REDIS_SERVICE=${REDIS_SERVICE-redis}
+# The timer and `ops backup` take this lock (flock, as deploy does): a second backup exits 75.
+BACKUP_LOCK_FILE=${BACKUP_LOCK_FILE:-$STATE_DIR/backup.lock}
+
+# dump_in_snapshot WORK: pg_dump PGDATABASE to WORK/postgres.dump and its row counts to
+# WORK/tables.tsv and its size in bytes to WORK/database.bytes, all from one exported snapshot, so
+# the counts are exactly what the dump holds (writes during the backup change neither).
+dump_in_snapshot() {
+  local work=$1 snapshot="" bytes="" fd
+  # The session that holds the snapshot open until the dump and the counts are done.
+  coproc SNAPSHOT_SESSION { pg_tool psql -d "$PGDATABASE" -X -A -t -q -v ON_ERROR_STOP=1 2>"$work/snapshot.err" 9>&-; }
+  printf '%s\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;' \
+    'SELECT pg_export_snapshot(), pg_database_size(current_database());' >&"${SNAPSHOT_SESSION[1]}"
+  IFS='|' read -r -t 300 snapshot bytes <&"${SNAPSHOT_SESSION[0]}" || true
+  if ! [[ $snapshot =~ ^[0-9A-F-]+$ && $bytes =~ ^[0-9]+$ ]]; then
+    audit backup failed "could not open a snapshot of the database" "key=$key"
+    die "could not open a snapshot of $PGDATABASE: $(cat "$work/snapshot.err")"
+  fi
+  log "dumping database $PGDATABASE (custom format, snapshot $snapshot)"
+  if ! pg_tool pg_dump -d "$PGDATABASE" -Fc --snapshot="$snapshot" >"$work/postgres.dump" 2>"$work/pg_dump.err"; then
+    audit backup failed "pg_dump failed" "key=$key"
+    die "pg_dump of $PGDATABASE failed: $(cat "$work/pg_dump.err")"
+  fi
+  [ "$(head -c 5 "$work/postgres.dump")" = PGDMP ] || die "pg_dump of $PGDATABASE produced no custom-format archive"
+  table_counts "$PGDATABASE" "$snapshot" >"$work/tables.tsv" || die "could not count the rows of $PGDATABASE"
+  printf '%s\n' "$bytes" >"$work/database.bytes"
+  fd=${SNAPSHOT_SESSION[1]}
+  printf 'COMMIT;\n' >&"$fd"
+  exec {fd}>&-
+  wait "$SNAPSHOT_SESSION_PID" 2>/dev/null || true
+}
 
 install_timer() {
   local unit="$APP_NAME-backup" changed=0 file text
@@ -73,18 +103,14 @@ run_backup() {
   mkdir -p "$BACKUP_WORK_DIR"
   work=$(mktemp -d "$BACKUP_WORK_DIR/$APP_NAME-backup.XXXXXX")
   # shellcheck disable=SC2064 # expand now: the trap must remove this very directory
-  trap "rm -rf '$work'" EXIT
+  trap "lock_release; rm -rf '$work'" EXIT
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   key="$BACKUP_PREFIX$APP_NAME-$ENV_NAME-$stamp.tar.gz"
+  LOCK_FILE=$BACKUP_LOCK_FILE LOCK_PURPOSE=backup
+  lock_acquire backup "key=$key"
   audit backup started "backup requested" "key=$key"
 
-  log "dumping database $PGDATABASE (custom format)"
-  if ! pg_tool pg_dump -d "$PGDATABASE" -Fc >"$work/postgres.dump" 2>"$work/pg_dump.err"; then
-    audit backup failed "pg_dump failed" "key=$key"
-    die "pg_dump of $PGDATABASE failed: $(cat "$work/pg_dump.err")"
-  fi
-  [ "$(head -c 5 "$work/postgres.dump")" = PGDMP ] || die "pg_dump of $PGDATABASE produced no custom-format archive"
-  table_counts "$PGDATABASE" >"$work/tables.tsv" || die "could not count the rows of $PGDATABASE"
+  dump_in_snapshot "$work"
 
   local redis_source=none
   if [ -n "$REDIS_AOF_PATH" ]; then
@@ -103,6 +129,7 @@ run_backup() {
   python3 - "$work" "$APP_NAME" "$ENV_NAME" "$PGDATABASE" "$(now_utc)" "$redis_source" <<'PY'
 import hashlib, json, os, sys
 work, app, env, database, created, redis_source = sys.argv[1:7]
+database_bytes = int(open(os.path.join(work, "database.bytes")).read())
 def sha256(name):
     path = os.path.join(work, name)
     if not os.path.exists(path):
@@ -116,7 +143,8 @@ tables = {}
 for line in open(os.path.join(work, "tables.tsv")):
     name, count = line.rstrip("\n").split("\t")
     tables[name] = int(count)
-manifest = dict(schemaVersion=1, app=app, environment=env, createdAt=created, database=database,
+manifest = dict(schemaVersion=2, app=app, environment=env, createdAt=created, database=database,
+                databaseBytes=database_bytes,
                 files={"postgres.dump": sha256("postgres.dump"), "redis-aof.tar": sha256("redis-aof.tar")},
                 redisSource=redis_source, tableRowsAtBackup=tables)
 with open(os.path.join(work, "manifest.json"), "w") as f:

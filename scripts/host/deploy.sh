@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# deploy.sh <git-ref>: deploy a branch, tag, <remote>/<branch> or commit of the app on this host.
+# deploy.sh <git-ref>: deploy a branch, refs/tags/<tag>, <remote>/<branch> or commit of the app.
 #
-# Takes the deploy lock, refuses a drifted checkout, checks disk space and the env file, fetches
-# and checks out the ref, validates the compose file, pulls and builds, starts the release with
-# Compose and waits for HEALTH_URL. On success the release is recorded in the state file (current
-# and previous, by commit). On failure the previous good release is put back and must be healthy
-# again; the script exits non-zero with the reason. Every attempt is appended to the audit log.
+# Takes the deploy lock; first brings the last good release back if an earlier deploy or rollback
+# was interrupted; refuses a drifted checkout, low disk or a bad env file; fetches (tags into their
+# own namespace, so a moved tag is seen), resolves the ref (a bare name that is both a tag and a
+# branch is refused; with REQUIRE_PINNED_REF=true only refs/tags/<tag> or a full sha), then
+# switches the release with release_switch (lib.sh): in-progress record, build, start, health,
+# state record, and the last good release put back on any failure. Every attempt is audited.
 #
-# Exit codes: 0 deployed; 1 deploy failed, previous release restored; 2 bad usage or unknown ref;
-# 3 deploy failed and the previous release could not be restored (act now); 65 refused before any
-# change (drift, disk, env file, state file); 75 another deploy or rollback holds the lock.
+# Exit codes (docs/host-runtime.md has the state after each and what to run next):
+# 0 deployed; 1 failed, last good release restored; 2 bad usage, unknown, ambiguous, moved or
+# unpinned ref (nothing changed); 3 failed and the last good release could not be restored (act
+# now); 4 healthy but not recorded, last good release put back; 65 refused before any change;
+# 75 another deploy or rollback holds the lock.
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { die -c 2 "usage: deploy.sh <git-ref>   (a branch, tag, $GIT_REMOTE/<branch> or commit sha)"; }
+usage() { die -c 2 "usage: deploy.sh <git-ref>   (a branch, refs/tags/<tag>, $GIT_REMOTE/<branch> or commit sha)"; }
 
 [ "$#" -eq 1 ] || usage
 ref=$1
-validate_ref "$ref" || die -c 2 "'$ref' is not an acceptable git ref (letters, digits, '._/-'; no '..', no leading '-')"
+validate_ref "$ref" || die -c 2 "'$ref' is not an acceptable git ref (letters, digits, '_-' and single '.' or '/' between them; no '..', no leading '-' or '.'; at most 200 characters); nothing was changed"
+if [ "$REQUIRE_PINNED_REF" = true ] && ! is_pinned_ref "$ref"; then
+  die -c 2 "'$ref' is not pinned, and this environment deploys pinned refs only (requirePinnedRef): give refs/tags/<tag> or a full 40-character commit sha; nothing was changed"
+fi
 
 trap lock_release EXIT
 lock_acquire deploy "ref=$ref"
@@ -32,6 +38,7 @@ refuse() {
 
 state_check
 require_checkout
+recover_interrupted deploy || true
 check_drift deploy
 preflight_disk deploy
 # shellcheck source=scripts/host/secrets.sh
@@ -39,35 +46,21 @@ preflight_disk deploy
 preflight_env_file deploy
 
 log "fetching from $GIT_REMOTE"
-if ! fetch_error=$(app_git fetch --prune --tags --force "$GIT_REMOTE" 2>&1 9>&-); then
+if ! fetch_error=$(fetch_remote); then
   refuse "git fetch from $GIT_REMOTE failed: $fetch_error"
 fi
-if ! commit=$(resolve_ref "$ref"); then
-  audit deploy failed "unknown ref" "ref=$ref"
-  die -c 2 "unknown ref '$ref': not a branch, tag or commit of $GIT_REMOTE after fetching; nothing was changed"
+if ! resolve_ref "$ref"; then
+  audit deploy refused "$RESOLVE_ERROR" "ref=$ref"
+  die -c 2 "$RESOLVE_ERROR; nothing was changed"
 fi
+commit=$RESOLVED_COMMIT
 
 # The release to put back on failure: the recorded current release, else what is checked out now.
-previous_commit=$(state_get current.commit)
-previous_ref=$(state_get current.ref)
-if [ -z "$previous_commit" ]; then
-  previous_commit=$(app_git rev-parse HEAD)
-  previous_ref="the checkout before the first recorded deploy"
+good_commit=$(state_get current.commit)
+good_ref=$(state_get current.ref)
+if [ -z "$good_commit" ]; then
+  good_commit=$(app_git rev-parse HEAD)
+  good_ref="the checkout before the first recorded deploy"
 fi
 
-log "deploying $ref (${commit:0:12}); previous release: $previous_ref (${previous_commit:0:12})"
-if release_start "$commit" "$ref" pull; then
-  state_promote deploy "$ref" "$commit"
-  audit deploy ok "deployed" "ref=$ref" "commit=$commit" "previous=$previous_commit"
-  log "deployed $ref (${commit:0:12}); state recorded in $STATE_FILE"
-  exit 0
-fi
-
-failure=$RELEASE_ERROR
-log "deploy of $ref failed: $failure"
-if release_restore "$previous_commit" "$previous_ref" "$RELEASE_PHASE"; then
-  audit deploy failed "$failure; previous release restored" "ref=$ref" "commit=$commit" "restored=$previous_commit"
-  die -c 1 "deploy of $ref failed: $failure. The previous release $previous_ref (${previous_commit:0:12}) is back and healthy; the state file is unchanged"
-fi
-audit deploy critical "$failure; restoring the previous release failed: $RESTORE_ERROR" "ref=$ref" "commit=$commit" "restore=$previous_commit"
-die -c 3 "deploy of $ref failed: $failure. Restoring $previous_ref (${previous_commit:0:12}) ALSO failed: $RESTORE_ERROR. The service may be down: run status and act now"
+release_switch deploy "$ref" "$commit" "$good_ref" "$good_commit" pull

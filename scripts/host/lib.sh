@@ -3,7 +3,7 @@
 # deploy lock, the JSON state file, Compose, health checks and release switching.
 # Sourced by every script next to it; it does nothing when sourced but define and load settings.
 # Deliberately free of double opening braces: SSM reads those as document parameters.
-# shellcheck disable=SC2034 # RELEASE_PHASE, RELEASE_ERROR and RESTORE_ERROR are read by the scripts sourcing this
+# shellcheck disable=SC2034 # RELEASE_PHASE, RELEASE_ERROR, RESTORE_ERROR, RESOLVED_KIND are read by the scripts sourcing this
 
 HOST_SCRIPT_NAME=$(basename "$0" .sh)
 HOST_SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,6 +58,9 @@ STATE_DIR=${STATE_DIR:-/var/lib/$APP_NAME}
 STATE_FILE=${STATE_FILE:-$STATE_DIR/deploy_state.json}
 AUDIT_LOG=${AUDIT_LOG:-$STATE_DIR/audit.log}
 LOCK_FILE=${LOCK_FILE:-$STATE_DIR/deploy.lock}
+# What the lock in LOCK_FILE serializes, for messages (backup.sh points LOCK_FILE at its own lock).
+LOCK_PURPOSE=${LOCK_PURPOSE:-deploy or rollback}
+PROGRESS_FILE=${PROGRESS_FILE:-$STATE_DIR/in_progress}
 LOCK_WAIT_SECONDS=${LOCK_WAIT_SECONDS:-0}
 COMPOSE_CMD=${COMPOSE_CMD:-docker compose}
 COMPOSE_PROJECT=${COMPOSE_PROJECT:-$APP_NAME}
@@ -74,6 +77,10 @@ HEALTH_INTERVAL=${HEALTH_INTERVAL:-2}
 MIN_FREE_MB=${MIN_FREE_MB:-1024}
 DISK_PATHS=${DISK_PATHS:-$APP_DIR /var/lib/docker}
 GIT_REMOTE=${GIT_REMOTE:-origin}
+# The git-ref grammar of lib/config/git-ref.ts, written to host.env by the SSM document.
+GIT_REF_PATTERN=${GIT_REF_PATTERN:-}
+REQUIRE_PINNED_REF=${REQUIRE_PINNED_REF:-false}
+ALLOW_MOVED_TAG=${ALLOW_MOVED_TAG:-false}
 LEGACY_APP_DIRS=${LEGACY_APP_DIRS:-}
 DEPLOY_ACTOR=${DEPLOY_ACTOR:-${SUDO_USER:-$(id -un)}}
 SYSTEMD_DIR=${SYSTEMD_DIR:-/etc/systemd/system}
@@ -89,6 +96,8 @@ unset setting
 # Audit log: one line per attempt and outcome, appended (a single short write is atomic).
 
 # audit OPERATION RESULT MESSAGE [KEY=VALUE...]
+# A line that cannot be written (state dir full, read-only) is printed on stderr instead, so the
+# outcome is still reported where the caller reads it; it never stops the script.
 audit() {
   local op=$1 result=$2 message=$3 line
   shift 3
@@ -98,8 +107,9 @@ audit() {
   message=${message//\\/\\\\}
   message=${message//\"/\\\"}
   line+=" message=\"${message//$'\n'/ }\""
-  mkdir -p "$(dirname "$AUDIT_LOG")"
-  printf '%s\n' "$line" >>"$AUDIT_LOG"
+  if ! { mkdir -p "$(dirname "$AUDIT_LOG")" && printf '%s\n' "$line" >>"$AUDIT_LOG"; } 2>/dev/null; then
+    log "warning: could not append to the audit log $AUDIT_LOG; the line was: $line"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -113,8 +123,10 @@ LOCK_HELD=0
 # lock_acquire OPERATION DETAIL
 lock_acquire() {
   local op=$1 detail=$2 holder pid
-  mkdir -p "$(dirname "$LOCK_FILE")"
-  exec 9>>"$LOCK_FILE"
+  if ! { mkdir -p "$(dirname "$LOCK_FILE")" && exec 9>>"$LOCK_FILE"; } 2>/dev/null; then
+    audit "$op" refused "cannot open the lock file" "$detail" "lockFile=$LOCK_FILE"
+    die -c 65 "refusing to $op: cannot open the lock file $LOCK_FILE (is $(dirname "$LOCK_FILE") read-only or missing?); nothing was changed: fix STATE_DIR and run again"
+  fi
   local -a wait_args=(-n)
   if [ "$LOCK_WAIT_SECONDS" -gt 0 ]; then
     wait_args=(-w "$LOCK_WAIT_SECONDS")
@@ -129,8 +141,8 @@ lock_acquire() {
       sleep 0.1
     done
     exec 9>&-
-    audit "$op" refused "another deploy or rollback holds the lock" "$detail" "holder=\"${holder:-unknown}\""
-    die -c 75 "another deploy or rollback is running (lock $LOCK_FILE held by: ${holder:-unknown}); wait for it to finish or retry with LOCK_WAIT_SECONDS=<seconds>"
+    audit "$op" refused "another $LOCK_PURPOSE holds the lock" "$detail" "holder=\"${holder:-unknown}\""
+    die -c 75 "another $LOCK_PURPOSE is running (lock $LOCK_FILE held by: ${holder:-unknown}); wait for it to finish or retry with LOCK_WAIT_SECONDS=<seconds>"
   fi
   holder=$(cat "$LOCK_FILE" 2>/dev/null || true)
   if [ -n "$holder" ]; then
@@ -140,13 +152,16 @@ lock_acquire() {
       audit "$op" stale-lock "took over a stale lock" "holder=\"$holder\""
     fi
   fi
-  printf 'pid=%s op=%s %s started=%s actor=%s\n' "$$" "$op" "$detail" "$(now_utc)" "$DEPLOY_ACTOR" >"$LOCK_FILE"
   LOCK_HELD=1
+  if ! printf 'pid=%s op=%s %s started=%s actor=%s\n' "$$" "$op" "$detail" "$(now_utc)" "$DEPLOY_ACTOR" 2>/dev/null >"$LOCK_FILE"; then
+    audit "$op" refused "cannot write the lock file" "$detail" "lockFile=$LOCK_FILE"
+    die -c 65 "refusing to $op: cannot write $LOCK_FILE (state directory full or read-only); nothing was changed: free space in or fix $(dirname "$LOCK_FILE") and run again"
+  fi
 }
 
 lock_release() {
   if [ "$LOCK_HELD" = 1 ]; then
-    : >"$LOCK_FILE"
+    { : >"$LOCK_FILE"; } 2>/dev/null || true
     flock -u 9 || true
     exec 9>&-
     LOCK_HELD=0
@@ -157,20 +172,24 @@ lock_release() {
 # State file (JSON): the current and previous good releases, each with ref, commit, time and actor.
 # Read and written with python3 (present on Amazon Linux and Debian); written to a temporary file
 # in the same directory, flushed, then renamed over the old one, so a reader never sees half a file.
+# Every python failure is caught and reported as one line (STATE_ERROR), never a traceback.
 
-# state_check: fail unless the state file is absent or valid JSON.
+# state_check: exit 65 unless the state file is absent or a JSON object.
 state_check() {
   [ -f "$STATE_FILE" ] || return 0
-  python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$STATE_FILE" 2>/dev/null ||
-    die "state file $STATE_FILE is not valid JSON; inspect it (the audit log $AUDIT_LOG lists past releases) and fix or remove it"
+  python3 -c 'import json, sys; sys.exit(0 if isinstance(json.load(open(sys.argv[1])), dict) else 1)' "$STATE_FILE" 2>/dev/null ||
+    die -c 65 "state file $STATE_FILE is not valid JSON; nothing was changed. Inspect it (the audit log $AUDIT_LOG lists past releases) and fix or remove it"
 }
 
 # state_get PATH (e.g. current.commit): prints the value, or nothing when absent.
 state_get() {
   [ -f "$STATE_FILE" ] || return 0
-  python3 - "$STATE_FILE" "$1" <<'PY'
+  python3 - "$STATE_FILE" "$1" <<'PY' || die -c 65 "could not read $1 from the state file $STATE_FILE"
 import json, sys
-value = json.load(open(sys.argv[1]))
+try:
+    value = json.load(open(sys.argv[1]))
+except Exception as error:
+    sys.exit("state file %s: %s" % (sys.argv[1], error))
 for part in sys.argv[2].split("."):
     value = value.get(part) if isinstance(value, dict) else None
 if value is not None:
@@ -178,53 +197,178 @@ if value is not None:
 PY
 }
 
-# state_promote ACTION REF COMMIT: the release becomes current and the old current becomes previous.
-state_promote() {
-  mkdir -p "$(dirname "$STATE_FILE")"
-  python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" <<'PY'
+# state_record ACTION REF COMMIT: the release becomes current; the old current becomes previous,
+# unless it is the same commit (a redeploy must not erase the rollback target). Returns non-zero
+# with STATE_ERROR set when the file could not be written (the old file then stays as it was).
+state_record() {
+  STATE_ERROR=""
+  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" 2>&1 <<'PY'
 import json, os, sys, tempfile
 path, app, env, action, ref, commit, actor, now = sys.argv[1:9]
-state = {}
-if os.path.exists(path):
-    with open(path) as f:
-        state = json.load(f)
-release = dict(ref=ref, commit=commit, deployedAt=now, deployedBy=actor, action=action)
-new = dict(schemaVersion=1, app=app, environment=env or None, current=release,
-           previous=state.get("current"), updatedAt=now)
-fd, tmp = tempfile.mkstemp(prefix=".deploy_state.", dir=os.path.dirname(os.path.abspath(path)))
 try:
-    with os.fdopen(fd, "w") as f:
-        json.dump(new, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-except BaseException:
-    os.unlink(tmp)
-    raise
+    state = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            state = json.load(f)
+    old = state.get("current")
+    previous = state.get("previous") if old and old.get("commit") == commit else old
+    release = dict(ref=ref, commit=commit, deployedAt=now, deployedBy=actor, action=action)
+    new = dict(schemaVersion=1, app=app, environment=env or None, current=release,
+               previous=previous, updatedAt=now)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".deploy_state.", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(new, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+except Exception as error:
+    sys.exit("%s: %s" % (type(error).__name__, error))
 PY
+  ); then
+    STATE_ERROR=${STATE_ERROR:-python3 failed}
+    return 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
-# Git on the checkout (root runs git on a checkout another user may own: mark it safe per call).
+# In-progress record: KEY=VALUE lines in PROGRESS_FILE, written (atomically) before a deploy or
+# rollback changes anything and removed on its outcome. A record whose process is gone means the
+# operation was interrupted (kill -9, reboot): status reports it and the next deploy or rollback
+# first brings the last good release back (recover_interrupted).
 
-app_git() { git -c safe.directory="$APP_DIR" -C "$APP_DIR" "$@"; }
+# progress_write OP REF COMMIT PHASE GOOD_REF GOOD_COMMIT: returns non-zero when it cannot write.
+progress_write() {
+  local tmp="$PROGRESS_FILE.tmp.$$"
+  {
+    mkdir -p "$(dirname "$PROGRESS_FILE")" &&
+      printf 'op=%s\nref=%s\ncommit=%s\nphase=%s\npid=%s\nstarted=%s\nactor=%s\ngoodRef=%s\ngoodCommit=%s\n' \
+        "$1" "$2" "$3" "$4" "$$" "${PROGRESS_STARTED:=$(now_utc)}" "$DEPLOY_ACTOR" "$5" "$6" >"$tmp" &&
+      mv -f "$tmp" "$PROGRESS_FILE"
+  } 2>/dev/null || { rm -f "$tmp" 2>/dev/null; return 1; }
+}
+
+# progress_field KEY: prints the value of KEY in the record (nothing when absent).
+progress_field() { [ -f "$PROGRESS_FILE" ] && sed -n "s/^$1=//p" "$PROGRESS_FILE" | head -n 1; }
+
+# progress_phase PHASE: update the phase of this process's record (a no-op without one).
+progress_phase() {
+  [ "$(progress_field pid 2>/dev/null)" = "$$" ] || return 0
+  progress_write "$(progress_field op)" "$(progress_field ref)" "$(progress_field commit)" "$1" "$(progress_field goodRef)" "$(progress_field goodCommit)" ||
+    warn "could not update the phase in $PROGRESS_FILE"
+}
+
+progress_clear() {
+  rm -f "$PROGRESS_FILE" 2>/dev/null || warn "could not remove the in-progress record $PROGRESS_FILE: remove it by hand"
+}
+
+# recover_interrupted OP: when an earlier deploy or rollback was interrupted (its record is left
+# and, since this process holds the lock, its process is gone), put the last good release back and
+# check its health. Returns 0 when there was nothing to recover, 10 when it recovered; exits 3
+# when the last good release cannot be brought back.
+recover_interrupted() {
+  local op=$1 i_op i_ref i_commit i_phase i_pid i_started good_ref good_commit
+  [ -f "$PROGRESS_FILE" ] || return 0
+  i_op=$(progress_field op) i_ref=$(progress_field ref) i_commit=$(progress_field commit)
+  i_phase=$(progress_field phase) i_pid=$(progress_field pid) i_started=$(progress_field started)
+  good_commit=$(state_get current.commit) good_ref=$(state_get current.ref)
+  if [ -z "$good_commit" ]; then
+    good_commit=$(progress_field goodCommit) good_ref=$(progress_field goodRef)
+  fi
+  if [ -z "$good_commit" ]; then
+    audit "$op" refused "interrupted ${i_op:-operation} found, no last good release known" "interrupted=$i_op" "ref=$i_ref"
+    die -c 65 "refusing to $op: $PROGRESS_FILE records an interrupted ${i_op:-operation} of ${i_ref:-?} and no last good release is known; inspect the host, then remove $PROGRESS_FILE"
+  fi
+  log "found an interrupted $i_op of $i_ref (${i_commit:0:12}, phase $i_phase, pid $i_pid, started $i_started): putting the last good release $good_ref (${good_commit:0:12}) back first"
+  require_checkout
+  # Containers may have changed in any phase but the first ones: rebuild and restart to be sure.
+  if release_restore "$good_commit" "$good_ref" up; then
+    audit "$op" recovered "interrupted $i_op of $i_ref undone; last good release serving" "interrupted=$i_op" "interruptedRef=$i_ref" "interruptedCommit=$i_commit" "phase=$i_phase" "commit=$good_commit"
+    progress_clear
+    log "recovered: the last good release $good_ref (${good_commit:0:12}) is serving again after the interrupted $i_op of $i_ref"
+    return 10
+  fi
+  audit "$op" critical "could not bring back the last good release after an interrupted $i_op: $RESTORE_ERROR" "interrupted=$i_op" "commit=$good_commit"
+  die -c 3 "an interrupted $i_op of $i_ref left the host changed, and putting the last good release $good_ref (${good_commit:0:12}) back failed: $RESTORE_ERROR. The service may be down: act now (status shows the record $PROGRESS_FILE)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Git on the checkout, as the user running the script: git itself refuses a checkout owned by
+# another user (no safe.directory override: its config and hooks would run as this user).
+
+app_git() { git -C "$APP_DIR" "$@"; }
 
 require_checkout() {
-  [ -d "$APP_DIR/.git" ] || die "$APP_DIR is not a git checkout (APP_DIR); clone the app repository there first"
+  [ -d "$APP_DIR/.git" ] || die -c 65 "$APP_DIR is not a git checkout (APP_DIR); clone the app repository there first"
+  local owner me
+  owner=$(stat -c %u "$APP_DIR/.git") me=$(id -u)
+  if [ "$owner" != "$me" ]; then
+    die -c 65 "refusing: the checkout $APP_DIR is owned by uid $owner, not by $(id -un) (uid $me) who runs this; its git config and hooks would run as $(id -un). Nothing was changed: chown -R $(id -un) $APP_DIR if it is yours"
+  fi
 }
 
-# validate_ref REF: a branch, tag, <remote>/<branch> or commit sha; no shell or revision syntax.
+# validate_ref REF: the grammar of lib/config/git-ref.ts (GIT_REF_PATTERN), at most 200 characters.
 validate_ref() {
-  [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$ ]] && [[ $1 != *..* ]] && [[ $1 != *//* ]] && [[ $1 != *.lock ]]
+  [ -n "$GIT_REF_PATTERN" ] || die -c 2 "GIT_REF_PATTERN is not set: run the script through its SSM document (which writes host.env)"
+  [ "${#1}" -le 200 ] && [[ $1 =~ $GIT_REF_PATTERN ]]
 }
 
-# resolve_ref REF: prints the commit sha; prefers <remote>/REF so a stale local branch never wins.
+# is_pinned_ref REF: a full commit sha or refs/tags/<name> (the environment's requirePinnedRef).
+is_pinned_ref() { [[ $1 =~ ^[0-9a-f]{40}$ ]] || [[ $1 == refs/tags/* ]]; }
+
+# fetch_remote: branches into refs/remotes/<remote>/, tags into refs/remote-tags/<remote>/ (never
+# over this host's refs/tags, so a tag moved on the remote is seen, not silently followed).
+fetch_remote() {
+  app_git fetch --prune --no-tags "$GIT_REMOTE" "+refs/heads/*:refs/remotes/$GIT_REMOTE/*" "+refs/tags/*:refs/remote-tags/$GIT_REMOTE/*" 2>&1 9>&-
+}
+
+commit_of() { app_git rev-parse --verify --quiet "$1^{commit}" 2>/dev/null; }
+
+# resolve_ref REF: sets RESOLVED_COMMIT and RESOLVED_KIND (tag, branch or commit), or prints why
+# not in RESOLVE_ERROR and returns 1. A bare name that is both a tag and a branch is refused; a tag whose
+# remote commit differs from the one this host recorded is refused unless ALLOW_MOVED_TAG=true.
 resolve_ref() {
-  local ref=$1
-  if app_git rev-parse --verify --quiet "refs/remotes/$GIT_REMOTE/$ref^{commit}" 2>/dev/null; then return 0; fi
-  app_git rev-parse --verify --quiet "$ref^{commit}" 2>/dev/null
+  local ref=$1 name tag branch here
+  RESOLVED_COMMIT="" RESOLVED_KIND="" RESOLVE_ERROR=""
+  case $ref in
+    refs/tags/*) name=${ref#refs/tags/} RESOLVED_KIND=tag ;;
+    "$GIT_REMOTE"/*) name=${ref#"$GIT_REMOTE"/} RESOLVED_KIND=branch ;;
+    *)
+      name=$ref
+      tag=$(commit_of "refs/remote-tags/$GIT_REMOTE/$name" || true)
+      branch=$(commit_of "refs/remotes/$GIT_REMOTE/$name" || true)
+      if [ -n "$tag" ] && [ -n "$branch" ]; then
+        RESOLVE_ERROR="'$ref' names both a tag and a branch of $GIT_REMOTE; say which: refs/tags/$ref or $GIT_REMOTE/$ref"
+        return 1
+      elif [ -n "$tag" ]; then RESOLVED_KIND=tag
+      elif [ -n "$branch" ]; then RESOLVED_KIND=branch
+      elif [[ $ref =~ ^[0-9a-f]{7,40}$ ]] && RESOLVED_COMMIT=$(commit_of "$ref"); then RESOLVED_KIND=commit; return 0
+      else
+        RESOLVE_ERROR="unknown ref '$ref': not a branch, tag or commit of $GIT_REMOTE after fetching"
+        return 1
+      fi
+      ;;
+  esac
+  if [ "$RESOLVED_KIND" = branch ]; then
+    RESOLVED_COMMIT=$(commit_of "refs/remotes/$GIT_REMOTE/$name") || { RESOLVE_ERROR="unknown ref '$ref': $GIT_REMOTE has no branch '$name'"; return 1; }
+    return 0
+  fi
+  RESOLVED_COMMIT=$(commit_of "refs/remote-tags/$GIT_REMOTE/$name") || { RESOLVE_ERROR="unknown ref '$ref': $GIT_REMOTE has no tag '$name'"; return 1; }
+  here=$(commit_of "refs/tags/$name" || true)
+  if [ -n "$here" ] && [ "$here" != "$RESOLVED_COMMIT" ]; then
+    if [ "$ALLOW_MOVED_TAG" != true ]; then
+      RESOLVE_ERROR="tag '$name' moved on $GIT_REMOTE: this host knows it as ${here:0:12}, $GIT_REMOTE now says ${RESOLVED_COMMIT:0:12}; if the move is intended, deploy again with allowMovedTag=true (ALLOW_MOVED_TAG=true)"
+      return 1
+    fi
+    warn "tag '$name' moved on $GIT_REMOTE from ${here:0:12} to ${RESOLVED_COMMIT:0:12}; following it (ALLOW_MOVED_TAG=true)"
+  fi
+  app_git update-ref "refs/tags/$name" "refs/remote-tags/$GIT_REMOTE/$name" >&2 || { RESOLVE_ERROR="could not record tag '$name' in $APP_DIR"; return 1; }
 }
 
 # check_drift OPERATION: refuse when the checkout has uncommitted changes to tracked files, or when
@@ -244,8 +388,8 @@ check_drift() {
       audit "$op" refused "second copy $other is not a git checkout" "other=$other"
       die -c 65 "refusing to $op: $other exists beside $APP_DIR and is not a git checkout; remove it or make it a symlink to $APP_DIR"
     fi
-    other_head=$(git -c safe.directory="$other" -C "$other" rev-parse HEAD)
-    other_changes=$(git -c safe.directory="$other" -C "$other" status --porcelain --untracked-files=no)
+    other_head=$(git -C "$other" rev-parse HEAD 2>/dev/null || echo "unreadable (owned by another user?)")
+    other_changes=$(git -C "$other" status --porcelain --untracked-files=no 2>/dev/null || true)
     if [ "$other_head" != "$head" ] || [ -n "$other_changes" ]; then
       audit "$op" refused "second checkout $other differs from $APP_DIR" "other=$other" "otherHead=$other_head" "head=$head"
       die -c 65 "refusing to $op: second checkout $other (at ${other_head:0:12}${other_changes:+, with uncommitted changes}) differs from $APP_DIR (at ${head:0:12}); keep one checkout: remove $other or make it a symlink to $APP_DIR"
@@ -311,7 +455,8 @@ health_wait() {
       log "$HEALTH_ERROR"
       return 1
     fi
-    sleep "$HEALTH_INTERVAL"
+    # fd 9 closed: a sleep orphaned by a killed deploy must not keep holding the lock.
+    sleep "$HEALTH_INTERVAL" 9>&-
   done
 }
 
@@ -321,6 +466,7 @@ release_start() {
   local commit=$1 label=$2 pull=${3:-}
   RELEASE_PHASE=checkout
   RELEASE_ERROR=""
+  progress_phase checkout
   if ! app_git -c advice.detachedHead=false checkout --quiet --detach "$commit" >&2; then
     RELEASE_ERROR="git checkout of $label (${commit:0:12}) failed"
     return 1
@@ -338,10 +484,12 @@ release_start() {
     return 1
   fi
   RELEASE_PHASE=up
+  progress_phase up
   if ! compose_with "$COMPOSE_UP_ARGS"; then
     RELEASE_ERROR="compose $COMPOSE_UP_ARGS failed for $label"
     return 1
   fi
+  progress_phase health
   if ! health_wait; then
     RELEASE_ERROR="$label is unhealthy: $HEALTH_ERROR"
     return 1
@@ -368,6 +516,53 @@ release_restore() {
     RESTORE_ERROR="$label is not healthy after being put back: $HEALTH_ERROR"
     return 1
   fi
+}
+
+# release_switch ACTION REF COMMIT GOOD_REF GOOD_COMMIT [pull]: the one way deploy and rollback
+# change the serving release. Writes the in-progress record, starts REF, records it as current,
+# and on any failure puts GOOD (the release the state file calls current) back. Always exits:
+#   0  REF serves and is recorded
+#   1  REF failed; GOOD is back and healthy; state unchanged
+#   4  REF came up healthy but could not be recorded in the state file; GOOD is back and healthy
+#      (so what serves is what the state file says); fix STATE_DIR and run again
+#   3  REF failed (or was not recorded) and putting GOOD back failed too: act now
+#   65 the in-progress record could not be written: refused before any change
+release_switch() {
+  local action=$1 ref=$2 commit=$3 good_ref=$4 good_commit=$5 pull=${6:-} failure code
+  if ! progress_write "$action" "$ref" "$commit" starting "$good_ref" "$good_commit"; then
+    audit "$action" refused "cannot write the in-progress record" "ref=$ref" "progressFile=$PROGRESS_FILE"
+    die -c 65 "refusing to $action $ref: cannot write the in-progress record $PROGRESS_FILE (state directory full or read-only); nothing was changed: free space in or fix $(dirname "$PROGRESS_FILE") and run again"
+  fi
+  log "$action: switching to $ref (${commit:0:12}); last good release: $good_ref (${good_commit:0:12})"
+  if release_start "$commit" "$ref" "$pull"; then
+    if state_record "$action" "$ref" "$commit"; then
+      progress_clear
+      audit "$action" ok "${action} done" "ref=$ref" "commit=$commit" "previous=$good_commit"
+      log "$action of $ref (${commit:0:12}) done; state recorded in $STATE_FILE"
+      exit 0
+    fi
+    failure="$ref (${commit:0:12}) came up healthy but could not be recorded in $STATE_FILE: $STATE_ERROR"
+    RELEASE_PHASE=up
+    code=4
+  else
+    failure=$RELEASE_ERROR
+    code=1
+  fi
+  progress_write "$action" "$ref" "$commit" "restoring" "$good_ref" "$good_commit" || warn "could not update $PROGRESS_FILE"
+  log "$action of $ref failed: $failure"
+  if release_restore "$good_commit" "$good_ref" "$RELEASE_PHASE"; then
+    progress_clear
+    if [ "$code" = 4 ]; then
+      audit "$action" unrecorded "$failure; last good release put back" "ref=$ref" "commit=$commit" "restored=$good_commit"
+      die -c 4 "$action of $ref: $failure. The last good release $good_ref (${good_commit:0:12}) is back and healthy, as the state file says; free space in or fix $(dirname "$STATE_FILE"), then run $action again"
+    fi
+    audit "$action" failed "$failure; last good release restored" "ref=$ref" "commit=$commit" "restored=$good_commit"
+    die -c 1 "$action of $ref failed: $failure. The last good release $good_ref (${good_commit:0:12}) is back and healthy; the state file is unchanged"
+  fi
+  # The record stays: status shows it, and the next deploy or rollback tries the last good release again.
+  progress_write "$action" "$ref" "$commit" "restore-failed" "$good_ref" "$good_commit" || warn "could not update $PROGRESS_FILE"
+  audit "$action" critical "$failure; restoring the last good release failed: $RESTORE_ERROR" "ref=$ref" "commit=$commit" "restore=$good_commit"
+  die -c 3 "$action of $ref failed: $failure. Putting back $good_ref (${good_commit:0:12}) ALSO failed: $RESTORE_ERROR. The service may be down: run status and act now (the next deploy or rollback tries $good_ref again first)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -409,15 +604,31 @@ require_backup_settings() {
   [ -n "$ENV_NAME" ] || die "ENV_NAME is not set (backup keys are named <app>-<env>-<timestamp>)"
 }
 
-# Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz; the timestamp sorts by time.
+# Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz. The name is not trusted for
+# recency: restore-drill.sh picks the newest by the time S3 recorded (LastModified).
 backup_key_pattern() { printf '^%s%s-%s-[0-9]{8}T[0-9]{6}Z\\.tar\\.gz$' "$BACKUP_PREFIX" "$APP_NAME" "$ENV_NAME"; }
 
-# table_counts DATABASE: "schema.table<TAB>rows" for every base table, sorted, exact counts.
-table_counts() {
-  pg_tool psql -d "$1" -X -A -t -q -F $'\t' -v ON_ERROR_STOP=1 <<'SQL' | LC_ALL=C sort
+# table_counts_sql: the query that counts the rows of every base table as
+# "schema.table<TAB>rows" (psql's \gexec runs one exact count per table).
+table_counts_sql() {
+  cat <<'SQL'
 SELECT format('SELECT %L, count(*) FROM %I.%I', table_schema || '.' || table_name, table_schema, table_name)
 FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
 \gexec
 SQL
+}
+
+# table_counts DATABASE [SNAPSHOT]: table_counts_sql on the live server, sorted; with SNAPSHOT (an
+# id from pg_export_snapshot) the counts are those of that snapshot, i.e. of the dump taken in it.
+table_counts() {
+  local database=$1 snapshot=${2:-}
+  [[ $snapshot =~ ^[0-9A-Fa-f-]*$ ]] || die "not a snapshot id: '$snapshot'"
+  {
+    if [ -n "$snapshot" ]; then
+      printf "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSET TRANSACTION SNAPSHOT '%s';\n" "$snapshot"
+    fi
+    table_counts_sql
+    [ -z "$snapshot" ] || printf 'COMMIT;\n'
+  } | pg_tool psql -d "$database" -X -A -t -q -F $'\t' -v ON_ERROR_STOP=1 | LC_ALL=C sort
 }

@@ -1,51 +1,117 @@
 #!/usr/bin/env bash
-# restore-drill.sh: prove the latest backup restores. Downloads the newest
-# s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<timestamp>.tar.gz, checks it against its manifest,
-# restores the Postgres dump into a scratch database on the same server, compares the row count
-# of every table with the source database, prints the comparison, and drops the scratch database
-# (also on failure). The source database is only read.
+# restore-drill.sh: prove the latest backup restores, and measure how long that takes.
 #
-# Exits 0 when every source table is restored with the same row count; 1 otherwise, or when the
-# backup is missing, corrupt or does not restore. DRILL_ALLOW_ROW_DRIFT=1 reports rows written
-# since the backup without failing.
+# Picks the newest s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<timestamp>.tar.gz by the time S3
+# recorded it (LastModified; the timestamp in a key name is only a name, anyone who can write the
+# bucket can pick it), checks it against its manifest, then restores the Postgres dump into a
+# throwaway PostgreSQL cluster of its own (initdb in a temporary directory, run as DRILL_OS_USER,
+# reachable only through a Unix socket in that directory: no TCP port), as a role that is not a
+# superuser and owns the scratch database, after checking there is disk space for it. The live
+# database server is never connected to: a crafted dump can only act inside the throwaway cluster,
+# and as a non-superuser it cannot run programs (COPY ... TO PROGRAM fails and so does the drill).
+#
+# Compares the restored row count of every table with the count the backup recorded in its manifest
+# (counted in the snapshot pg_dump dumped, so live writes since the backup do not matter) and fails
+# when a table is missing or restores a different number of rows. Prints and audits the measured
+# RTO (download and restore, in seconds) and RPO (age of the backup when the drill ran, by S3's
+# LastModified). The cluster and every file are removed on every exit path.
+#
+# Exit codes: 0 the backup restored every recorded row; 1 it did not, or the backup is missing,
+# corrupt or does not restore, or there is not enough disk space (nothing was restored);
+# 2 wrong usage.
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DRILL_ALLOW_ROW_DRIFT=${DRILL_ALLOW_ROW_DRIFT:-0}
 [ "$#" -eq 0 ] || die -c 2 "usage: restore-drill.sh   (no arguments)"
 require_backup_settings
 
-work="" scratch=""
+# PostgreSQL server binaries of the drill cluster (initdb, pg_ctl, pg_restore, psql): the newest
+# installed major version unless DRILL_PG_BIN names one. pg_restore must be at least as new as the
+# pg_dump that wrote the backup.
+DRILL_PG_BIN=${DRILL_PG_BIN:-}
+if [ -z "$DRILL_PG_BIN" ]; then
+  while IFS= read -r candidate; do
+    if [ -x "$candidate/initdb" ]; then DRILL_PG_BIN=$candidate; break; fi
+  done < <(printf '%s\n' /usr/lib/postgresql/*/bin /usr/pgsql-*/bin | sort -V -r; pg_config --bindir 2>/dev/null || true)
+fi
+# The operating-system user the throwaway cluster runs as (initdb refuses root).
+DRILL_OS_USER=${DRILL_OS_USER:-postgres}
+# Where the throwaway cluster lives: a directory DRILL_OS_USER can reach.
+DRILL_DATA_DIR=${DRILL_DATA_DIR:-$BACKUP_WORK_DIR}
+# Free space kept on top of the restored database and the downloaded archive.
+DRILL_MIN_FREE_MB=${DRILL_MIN_FREE_MB:-256}
+[[ $DRILL_MIN_FREE_MB =~ ^[0-9]+$ ]] || die "DRILL_MIN_FREE_MB must be a whole number, got '$DRILL_MIN_FREE_MB'"
+# The non-superuser that restores and owns the scratch database, and its database.
+DRILL_ROLE=drill_restore
+DRILL_DATABASE=drill
+# Only explicit connection settings reach the drill cluster: nothing from the environment may point
+# a client at another server.
+unset PGHOST PGHOSTADDR PGPORT PGSERVICE PGSERVICEFILE PGOPTIONS
+
+work="" cluster="" cluster_started=0 key="" rpo=""
 cleanup() {
-  if [ -n "$scratch" ]; then
-    if pg_tool psql -d postgres -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$scratch\" WITH (FORCE)" >/dev/null 2>&1; then
-      log "dropped scratch database $scratch"
-    else
-      warn "could not drop scratch database $scratch: drop it by hand"
-    fi
+  if [ "$cluster_started" = 1 ]; then
+    as_drill_user "$DRILL_PG_BIN/pg_ctl" -D "$cluster/data" -m immediate -w stop >/dev/null 2>&1 ||
+      warn "could not stop the drill cluster in $cluster: stop it by hand (pg_ctl -D $cluster/data stop)"
   fi
+  [ -z "$cluster" ] || rm -rf "$cluster"
   [ -z "$work" ] || rm -rf "$work"
+  if [ -n "$cluster" ]; then log "removed the drill cluster $cluster"; fi
 }
 trap cleanup EXIT
 
 # fail MESSAGE: audit the failed drill and exit 1.
 fail() {
-  audit restore-drill failed "$1" "key=${key:-none}"
+  audit restore-drill failed "$1" "key=${key:-none}" ${rpo:+"rpoSeconds=$rpo"}
   die "restore drill FAILED: $1"
 }
+
+# as_drill_user COMMAND...: run a server binary as DRILL_OS_USER (directly when already that user).
+as_drill_user() {
+  if [ "$(id -un)" = "$DRILL_OS_USER" ]; then "$@"; else runuser -u "$DRILL_OS_USER" -- "$@"; fi
+}
+
+# drill_client TOOL ROLE ARGS...: a client tool against the drill cluster's socket, as ROLE.
+drill_client() {
+  local tool=$1 role=$2
+  shift 2
+  "$DRILL_PG_BIN/$tool" -h "$cluster" -p 5432 -U "$role" "$@"
+}
+
+millis() { date +%s%3N; }
+seconds_since() { awk -v a="$1" -v b="$(millis)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+
+[ -x "${DRILL_PG_BIN:-/nonexistent}/initdb" ] ||
+  die "no PostgreSQL server binaries for the drill cluster (initdb not found): install the PostgreSQL server package of the database's major version or set DRILL_PG_BIN"
 
 mkdir -p "$BACKUP_WORK_DIR"
 work=$(mktemp -d "$BACKUP_WORK_DIR/$APP_NAME-drill.XXXXXX")
 
-if ! keys=$(aws_s3 s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX" --query 'Contents[].Key' --output text 2>"$work/list.err"); then
+# The newest backup by LastModified (ties: the later name), with its age in seconds (the RPO).
+if ! aws_s3 s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX" --query 'Contents[].[Key,LastModified,Size]' --output json >"$work/list.json" 2>"$work/list.err"; then
   fail "could not list s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/list.err")"
 fi
-key=$(tr '\t' '\n' <<<"$keys" | grep -E "$(backup_key_pattern)" | LC_ALL=C sort | tail -n 1 || true)
-[ -n "$key" ] || fail "no backup found under s3://$BACKUP_BUCKET/$BACKUP_PREFIX (expected keys like $APP_NAME-$ENV_NAME-YYYYMMDDTHHMMSSZ.tar.gz)"
-audit restore-drill started "drill of the latest backup" "key=$key"
-log "latest backup: s3://$BACKUP_BUCKET/$key"
+newest=$(python3 - "$work/list.json" "$(backup_key_pattern)" <<'PY' 2>"$work/newest.err"
+import json, re, sys
+from datetime import datetime, timezone
+listed = json.load(open(sys.argv[1])) or []
+pattern = re.compile(sys.argv[2])
+def when(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+backups = [(when(modified), name, size) for name, modified, size in listed if pattern.search(name)]
+if backups:
+    modified, name, size = max(backups)
+    age = int((datetime.now(timezone.utc) - modified).total_seconds())
+    print("%s\t%s\t%d\t%d" % (name, modified.strftime("%Y-%m-%dT%H:%M:%SZ"), max(age, 0), size))
+PY
+) || fail "could not read the listing of s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/newest.err")"
+[ -n "$newest" ] || fail "no backup found under s3://$BACKUP_BUCKET/$BACKUP_PREFIX (expected keys like $APP_NAME-$ENV_NAME-YYYYMMDDTHHMMSSZ.tar.gz)"
+IFS=$'\t' read -r key backup_time rpo _ <<<"$newest"
+audit restore-drill started "drill of the latest backup" "key=$key" "backupTime=$backup_time"
+log "latest backup (by the time S3 recorded it, $backup_time): s3://$BACKUP_BUCKET/$key"
 
+started=$(millis)
 aws_s3 s3 cp --only-show-errors "s3://$BACKUP_BUCKET/$key" "$work/backup.tar.gz" 2>"$work/cp.err" ||
   fail "download of s3://$BACKUP_BUCKET/$key failed: $(cat "$work/cp.err")"
 mkdir "$work/backup"
@@ -54,9 +120,11 @@ tar -C "$work/backup" -xzf "$work/backup.tar.gz" 2>"$work/tar.err" ||
 [ -f "$work/backup/manifest.json" ] || fail "backup $key is incomplete: manifest.json is missing"
 [ -f "$work/backup/postgres.dump" ] ||
   fail "backup $key is incomplete: postgres.dump is missing"
-python3 - "$work/backup" <<'PY' 2>"$work/verify.err" || fail "backup $key does not match its manifest: $(cat "$work/verify.err")"
+# Checks the files against the manifest and writes the recorded row counts (recorded.tsv) and the
+# database size; a manifest without row counts cannot prove anything and fails the drill.
+python3 - "$work/backup" "$work" <<'PY' 2>"$work/verify.err" || fail "backup $key does not match its manifest: $(cat "$work/verify.err")"
 import hashlib, json, os, sys
-root = sys.argv[1]
+root, work = sys.argv[1:3]
 manifest = json.load(open(os.path.join(root, "manifest.json")))
 for name, expected in manifest["files"].items():
     if expected is None:
@@ -65,26 +133,59 @@ for name, expected in manifest["files"].items():
         actual = hashlib.sha256(f.read()).hexdigest()
     if actual != expected:
         sys.exit("%s: sha256 %s, manifest says %s" % (name, actual, expected))
+tables = manifest.get("tableRowsAtBackup")
+if not isinstance(tables, dict) or not all(isinstance(v, int) for v in tables.values()):
+    sys.exit("the manifest records no row counts (tableRowsAtBackup): nothing to compare the restore with")
+with open(os.path.join(work, "recorded.tsv"), "w") as f:
+    for name in sorted(tables):
+        f.write("%s\t%d\n" % (name, tables[name]))
+with open(os.path.join(work, "database.bytes"), "w") as f:
+    f.write("%d\n" % int(manifest.get("databaseBytes") or 0))
 PY
 if [ -f "$work/backup/redis-aof.tar" ]; then
   redis_files=$(tar -tf "$work/backup/redis-aof.tar" 2>/dev/null | grep -vc '/$' || true)
   [ "$redis_files" -gt 0 ] || fail "backup $key holds an empty or unreadable Redis AOF archive"
   log "redis append-only file: $redis_files file(s), checksum verified"
 fi
+rm -f "$work/backup.tar.gz"
 
-scratch="${PGDATABASE//[^A-Za-z0-9_]/_}_drill_$(date -u +%Y%m%d%H%M%S)_$$"
-log "restoring into scratch database $scratch"
-pg_tool psql -d postgres -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$scratch\"" >/dev/null 2>"$work/create.err" ||
-  fail "could not create scratch database $scratch: $(cat "$work/create.err")"
-if ! pg_tool pg_restore -d "$scratch" --no-owner --no-privileges --exit-on-error <"$work/backup/postgres.dump" 2>"$work/restore.err"; then
+# Disk space: the restored database (its size at backup time), the dump once more (the restore
+# reads it while the cluster writes) and DRILL_MIN_FREE_MB to spare.
+mkdir -p "$DRILL_DATA_DIR"
+need_mb=$((($(cat "$work/database.bytes") + $(stat -c %s "$work/backup/postgres.dump")) / 1048576 + DRILL_MIN_FREE_MB))
+free_mb=$(df -Pm "$DRILL_DATA_DIR" | awk 'NR == 2 { print $4 }')
+[ "$free_mb" -ge "$need_mb" ] ||
+  fail "not enough disk space for the drill cluster in $DRILL_DATA_DIR: ${free_mb} MB free, ${need_mb} MB needed (database, dump and DRILL_MIN_FREE_MB=$DRILL_MIN_FREE_MB); nothing was restored: free space or set DRILL_DATA_DIR"
+
+cluster=$(mktemp -d "$DRILL_DATA_DIR/$APP_NAME-drill-pg.XXXXXX")
+[ "$(id -un)" = "$DRILL_OS_USER" ] || chown "$DRILL_OS_USER:" "$cluster"
+chmod 0700 "$cluster"
+log "starting a throwaway PostgreSQL cluster in $cluster (socket only, no TCP)"
+as_drill_user "$DRILL_PG_BIN/initdb" -D "$cluster/data" -U drill_admin -A trust --no-sync -E UTF8 >"$work/initdb.log" 2>&1 ||
+  fail "initdb of the drill cluster failed: $(tail -n 3 "$work/initdb.log")"
+cluster_started=1
+as_drill_user "$DRILL_PG_BIN/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 120 \
+  -o "-c listen_addresses='' -k $cluster -p 5432 -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1 ||
+  fail "the drill cluster did not start: $(tail -n 3 "$cluster/server.log" 2>/dev/null)"
+drill_client psql drill_admin -d postgres -X -q -v ON_ERROR_STOP=1 \
+  -c "CREATE ROLE $DRILL_ROLE LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS" \
+  -c "CREATE DATABASE $DRILL_DATABASE OWNER $DRILL_ROLE" >/dev/null 2>"$work/create.err" ||
+  fail "could not create the scratch database in the drill cluster: $(cat "$work/create.err")"
+
+log "restoring $key as $DRILL_ROLE (not a superuser)"
+if ! drill_client pg_restore "$DRILL_ROLE" -d "$DRILL_DATABASE" --no-owner --no-privileges --exit-on-error "$work/backup/postgres.dump" 2>"$work/restore.err"; then
   fail "pg_restore of $key failed: $(head -c 600 "$work/restore.err")"
 fi
+rto=$(seconds_since "$started")
 
-table_counts "$PGDATABASE" >"$work/source.tsv" || fail "could not count the rows of the source database $PGDATABASE"
-table_counts "$scratch" >"$work/restored.tsv" || fail "could not count the rows of the scratch database $scratch"
+# Counted as the restoring role with row security off: a policy that would hide rows is an error,
+# never a smaller count.
+{ printf 'SET row_security = off;\n'; table_counts_sql; } |
+  drill_client psql "$DRILL_ROLE" -d "$DRILL_DATABASE" -X -A -t -q -F $'\t' -v ON_ERROR_STOP=1 2>"$work/count.err" |
+  LC_ALL=C sort >"$work/restored.tsv" || fail "could not count the restored rows: $(cat "$work/count.err")"
 
 set +e
-python3 - "$work/source.tsv" "$work/restored.tsv" "$DRILL_ALLOW_ROW_DRIFT" "$key" <<'PY'
+python3 - "$work/recorded.tsv" "$work/restored.tsv" "$key" <<'PY'
 import sys
 def read(path):
     rows = {}
@@ -92,30 +193,32 @@ def read(path):
         name, count = line.rstrip("\n").split("\t")
         rows[name] = int(count)
     return rows
-source, restored = read(sys.argv[1]), read(sys.argv[2])
-allow_drift = sys.argv[3] == "1"
-missing = differ = 0
-print("restore drill of %s" % sys.argv[4])
-print("%-40s %12s %12s  %s" % ("table", "source", "restored", "result"))
-for name in sorted(set(source) | set(restored)):
-    s, r = source.get(name), restored.get(name)
+recorded, restored = read(sys.argv[1]), read(sys.argv[2])
+bad = 0
+print("restore drill of %s" % sys.argv[3])
+print("%-40s %12s %12s  %s" % ("table", "recorded", "restored", "result"))
+for name in sorted(set(recorded) | set(restored)):
+    s, r = recorded.get(name), restored.get(name)
     if r is None:
-        result, missing = "MISSING", missing + 1
+        result, bad = "MISSING", bad + 1
     elif s is None:
-        result = "only in backup"
-    elif s == r:
-        result = "ok"
+        result = "not recorded"
+    elif r < s:
+        result, bad = "LOST %d" % (s - r), bad + 1
+    elif r > s:
+        result, bad = "EXTRA %d" % (r - s), bad + 1
     else:
-        result, differ = "DIFFERS by %+d" % (r - s), differ + 1
+        result = "ok"
     print("%-40s %12s %12s  %s" % (name, "-" if s is None else s, "-" if r is None else r, result))
-print("tables: %d in source, %d restored, %d missing, %d with different row counts" % (len(source), len(restored), missing, differ))
-sys.exit(2 if missing or (differ and not allow_drift) else 0)
+print("tables: %d recorded, %d restored, %d missing or with other row counts than recorded" % (len(recorded), len(restored), bad))
+sys.exit(2 if bad else 0)
 PY
 compare=$?
 set -e
-tables=$(wc -l <"$work/source.tsv")
+tables=$(wc -l <"$work/recorded.tsv")
 if [ "$compare" -ne 0 ]; then
-  fail "restored row counts do not match the source database $PGDATABASE (see the table above; rows written since the backup also count: take a fresh backup, or set DRILL_ALLOW_ROW_DRIFT=1)"
+  fail "the restore does not hold the rows the backup recorded (see the table above): this backup cannot be trusted; take a new backup and drill it"
 fi
-audit restore-drill ok "restored and compared" "key=$key" "tables=$tables"
-log "restore drill passed: $key restored $tables table(s) with matching row counts"
+printf 'RTO (download and restore): %s s\nRPO (age of the backup): %s s\n' "$rto" "$rpo"
+audit restore-drill ok "restored and compared" "key=$key" "tables=$tables" "rtoSeconds=$rto" "rpoSeconds=$rpo" "backupTime=$backup_time"
+log "restore drill passed: $key restored $tables table(s) with the row counts recorded at backup; RTO ${rto}s, RPO ${rpo}s"

@@ -2,7 +2,9 @@
 # status.sh [--json|--text]: the current and previous releases from the state file, what the
 # checkout is on (and whether it is clean), one probe of HEALTH_URL, and the state of every
 # container of the Compose project. Text by default; --json prints one JSON object on stdout.
-# Read-only: takes no lock, changes nothing. Exits 0 whenever it could report.
+# An in-progress record (lib.sh) is reported as running, or as INTERRUPTED when its process is gone.
+# Read-only: takes no lock, changes nothing. Exits 0 whenever it could report; 65 when the state
+# file is not valid JSON; 1 (one line) when the report could not be built.
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,6 +23,11 @@ state_check
 [ -f "$STATE_FILE" ] && cp "$STATE_FILE" "$work/state.json"
 # The secret versions (never values) the env file was last rendered with (scripts/host/secrets.sh).
 [ -f "${SECRETS_STATE_FILE:-$STATE_DIR/secrets.json}" ] && cp "${SECRETS_STATE_FILE:-$STATE_DIR/secrets.json}" "$work/secrets.json"
+progress_running=""
+if [ -f "$PROGRESS_FILE" ]; then
+  cp "$PROGRESS_FILE" "$work/progress"
+  if kill -0 "$(progress_field pid)" 2>/dev/null; then progress_running=true; else progress_running=false; fi
+fi
 
 checkout_commit="" checkout_clean=""
 if [ -d "$APP_DIR/.git" ]; then
@@ -36,10 +43,21 @@ if ! "$CONTAINER_CMD" ps -a --filter "label=com.docker.compose.project=$COMPOSE_
   : >"$work/containers.json"
 fi
 
-python3 - "$format" "$work" "$APP_NAME" "$ENV_NAME" "$APP_DIR" "$checkout_commit" "$checkout_clean" "$HEALTH_URL" "$health_code" <<'PY'
+python3 - "$format" "$work" "$APP_NAME" "$ENV_NAME" "$APP_DIR" "$checkout_commit" "$checkout_clean" "$HEALTH_URL" "$health_code" "$progress_running" <<'PY' || die "could not build the status report (see the line above)"
 import json, os, sys
 
-fmt, work, app, env, app_dir, commit, clean, url, code = sys.argv[1:10]
+fmt, work, app, env, app_dir, commit, clean, url, code, running = sys.argv[1:11]
+
+# Any error is one line on stderr (then exit 1), never a traceback.
+sys.excepthook = lambda kind, error, tb: sys.stderr.write("status: %s: %s\n" % (kind.__name__, error))
+
+progress = None
+if os.path.exists(os.path.join(work, "progress")):
+    progress = {}
+    for line in open(os.path.join(work, "progress")):
+        key, _, value = line.rstrip("\n").partition("=")
+        progress[key] = value
+    progress["running"] = running == "true"
 
 state = {}
 if os.path.exists(os.path.join(work, "state.json")):
@@ -88,6 +106,7 @@ report = dict(
     health=health,
     containers=containers,
     secrets=json.load(open(os.path.join(work, "secrets.json"))) if os.path.exists(os.path.join(work, "secrets.json")) else None,
+    inProgress=progress,
 )
 
 if fmt == "json":
@@ -111,6 +130,15 @@ lines = [
                           if report["secrets"] else "no env file rendered from Parameter Store"),
     "containers: %d" % len(containers),
 ]
+if progress:
+    what = "%s of %s (%s), phase %s, pid %s, started %s by %s" % (
+        progress.get("op"), progress.get("ref"), (progress.get("commit") or "?")[:12], progress.get("phase"),
+        progress.get("pid"), progress.get("started"), progress.get("actor"))
+    if progress["running"]:
+        lines.append("running:    " + what)
+    else:
+        lines.append("INTERRUPTED: " + what + "; its process is gone. Run rollback (or deploy) to bring back the last good release %s (%s)" % (
+            progress.get("goodRef"), (progress.get("goodCommit") or "?")[:12]))
 for c in containers:
     lines.append("  %-30s %-12s %-10s %s" % (c["name"], c["service"] or "-", c["state"] or "-", c["status"] or ""))
 print("\n".join(lines))

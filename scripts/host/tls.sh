@@ -24,7 +24,11 @@ APP_UPSTREAM=${APP_UPSTREAM:-http://127.0.0.1:3000}
 NGINX_SITE_FILE=${NGINX_SITE_FILE:-/etc/nginx/conf.d/$APP_NAME.conf}
 NGINX_TEST_CMD=${NGINX_TEST_CMD:-nginx -t}
 NGINX_RELOAD_CMD=${NGINX_RELOAD_CMD:-systemctl reload-or-restart nginx}
-CERTBOT_CMD=${CERTBOT_CMD:-docker run --rm -v $LETSENCRYPT_DIR:/etc/letsencrypt -v $WEBROOT:$WEBROOT certbot/certbot}
+# certbot runs as root with the private keys mounted: the image is pinned by digest (certbot
+# v5.8.0, multi-arch index), so a retagged or compromised :latest can never run here.
+CERTBOT_IMAGE=${CERTBOT_IMAGE:-docker.io/certbot/certbot@sha256:f70ad0adbb7e117f0fe42a63c553f28ea451edabc0148757b6efcd9735acaa20}
+[[ $CERTBOT_IMAGE =~ @sha256:[0-9a-f]{64}$ ]] || die "CERTBOT_IMAGE '$CERTBOT_IMAGE' is not pinned by digest (name@sha256:<64 hex>)"
+CERTBOT_CMD=${CERTBOT_CMD:-docker run --rm -v $LETSENCRYPT_DIR:/etc/letsencrypt -v $WEBROOT:$WEBROOT $CERTBOT_IMAGE}
 RENEW_SCHEDULE=${RENEW_SCHEDULE:-*-*-* 00,12:00:00}
 
 action=apply dry_run=0

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { projectRoot } from './paths';
@@ -21,7 +21,7 @@ export interface ScriptResult {
  */
 export function runCommand(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, cwd?: string): Promise<ScriptResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, [...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(command, [...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -33,6 +33,34 @@ export function runCommand(command: string, args: readonly string[], env: Readon
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr, output: `${stdout}\n${stderr}` }));
   });
+}
+
+/** Commands started by this module that have not ended yet. */
+const running = new Set<ChildProcess>();
+
+function track<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  return child;
+}
+
+/**
+ * Kills (SIGKILL) the commands this module started that are still running, and waits for them to
+ * end: after a test that failed or timed out, its script must not go on changing the host under the
+ * next test (one failure, not a cascade of them). Returns how many were still running.
+ */
+export async function stopStrayCommands(): Promise<number> {
+  const stray = [...running];
+  await Promise.all(
+    stray.map(
+      (child) =>
+        new Promise<void>((done) => {
+          child.once('close', () => done());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  return stray.length;
 }
 
 /** Runs `scripts/host/<name>` with bash. */
@@ -85,4 +113,38 @@ export async function httpBody(url: string): Promise<string> {
 /** A small executable that appends its arguments (one line per call) to `logFile`, then runs `body`. */
 export function recorderScript(logFile: string, body = 'exit 0'): string {
   return `#!/usr/bin/env bash\nprintf '%s\\n' "$(basename "$0") $*" >> '${logFile}'\n${body}\n`;
+}
+
+/** A command started in the background: its pid (to kill -9 it) and its outcome. */
+export interface StartedCommand {
+  readonly pid: number;
+  readonly done: Promise<ScriptResult>;
+}
+
+/** Starts a command like `runCommand` without waiting for it. */
+export function startCommand(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): StartedCommand {
+  const child = track(spawn(command, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<ScriptResult>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? -1 : null), stdout, stderr, output: `${stdout}\n${stderr}` }));
+  });
+  return { pid: child.pid as number, done };
+}
+
+/** Resolves once `path` exists, or rejects after `timeoutMs` (for a step of a script to be reached). */
+export async function waitForFile(path: string, timeoutMs = 180000): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, hostScriptsDir, recorderScript, runCommand, runHostScript } from '../helpers/host-scripts';
+import { freePort, hostScriptsDir, recorderScript, runCommand, runHostScript, startCommand, waitForFile } from '../helpers/host-scripts';
 import { PostgresCluster } from '../helpers/postgres';
 import { S3Server } from '../helpers/s3';
 
@@ -11,7 +11,15 @@ import { S3Server } from '../helpers/s3';
  * directory on disk. The tests run in order: backup first, then drills of what it uploaded.
  */
 
+// A drill starts its own cluster (initdb, server start) and runs the AWS CLI two or three times; on
+// this shared 2-core machine under a load of ~20 one AWS CLI call alone was seen taking over 10 s,
+// and a drill over 60 s. Bounded at 3 minutes per test.
+jest.setTimeout(180000);
+
 const root = mkdtempSync('/tmp/hostrt-backup-');
+// The drill's throwaway cluster runs as the postgres user: its directory must be reachable by it.
+const drillDataDir = join(mkdtempSync('/tmp/hostrt-drill-'), 'clusters');
+let firstKey = '';
 const bucket = 'hostrt-backups';
 let postgres: PostgresCluster;
 let s3: S3Server;
@@ -34,7 +42,6 @@ const keys = async (): Promise<string[]> => {
   const listed = await aws('s3api', 'list-objects-v2', '--bucket', bucket, '--query', 'Contents[].Key', '--output', 'text');
   return listed.stdout.trim() === 'None' ? [] : listed.stdout.trim().split(/\s+/);
 };
-const drillDatabases = () => postgres.psql("SELECT datname FROM pg_database WHERE datname LIKE 'hostrt_drill%'");
 const auditLines = () => readFileSync(join(root, 'state/audit.log'), 'utf8').trim().split('\n');
 
 beforeAll(async () => {
@@ -63,13 +70,17 @@ beforeAll(async () => {
     BACKUP_WORK_DIR: join(root, 'work'),
     REDIS_AOF_PATH: aof,
     DEPLOY_ACTOR: 'jest',
+    DRILL_DATA_DIR: drillDataDir,
   };
+  chmodSync(join(drillDataDir, '..'), 0o711);
+  mkdirSync(drillDataDir, { mode: 0o711 });
 }, 60000);
 
 afterAll(async () => {
   postgres?.stop();
   await s3?.stop();
   rmSync(root, { recursive: true, force: true });
+  rmSync(join(drillDataDir, '..'), { recursive: true, force: true });
 });
 
 test('backup: pg_dump (custom format) and the Redis AOF, compressed, under the environment prefix with a timestamped key', async () => {
@@ -79,6 +90,7 @@ test('backup: pg_dump (custom format) and the Redis AOF, compressed, under the e
   const uploaded = result.stdout.trim();
   expect(uploaded).toMatch(/^s3:\/\/hostrt-backups\/test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz$/);
   const key = uploaded.replace(`s3://${bucket}/`, '');
+  firstKey = key;
   expect(await keys()).toEqual([key]);
 
   // The object is a gzip'd tar holding the custom-format dump, the AOF and a manifest that matches them.
@@ -88,72 +100,214 @@ test('backup: pg_dump (custom format) and the Redis AOF, compressed, under the e
   mkdirSync(extracted);
   execFileSync('tar', ['-C', extracted, '-xzf', local]);
   expect(readFileSync(join(extracted, 'postgres.dump')).subarray(0, 5).toString()).toBe('PGDMP');
-  expect(execFileSync('tar', ['-tf', join(extracted, 'redis-aof.tar')]).toString().split('\n').sort()).toEqual(
-    ['', 'appendonlydir/', 'appendonlydir/appendonly.aof.1.incr.aof', 'appendonlydir/appendonly.aof.manifest'].sort(),
-  );
+  expect(
+    execFileSync('tar', ['-tf', join(extracted, 'redis-aof.tar')])
+      .toString()
+      .split('\n')
+      .sort(),
+  ).toEqual(['', 'appendonlydir/', 'appendonlydir/appendonly.aof.1.incr.aof', 'appendonlydir/appendonly.aof.manifest'].sort());
   const manifest = JSON.parse(readFileSync(join(extracted, 'manifest.json'), 'utf8'));
   expect(manifest).toMatchObject({ app: 'hostrt', environment: 'test', database: 'hostrt', tableRowsAtBackup: seededCounts });
-  const sha = execFileSync('sha256sum', [join(extracted, 'postgres.dump')]).toString().split(' ')[0];
+  expect(manifest.databaseBytes).toBeGreaterThan(1_000_000);
+  const sha = execFileSync('sha256sum', [join(extracted, 'postgres.dump')])
+    .toString()
+    .split(' ')[0];
   expect(manifest.files['postgres.dump']).toBe(sha);
   expect(auditLines().at(-1)).toMatch(new RegExp(`op=backup result=ok actor=jest pid=\\d+ key=${key} bytes=\\d+ tables=4`));
 });
 
-test('restore drill: restores the latest backup into a scratch database, every row, then drops it', async () => {
-  const result = await runHostScript('restore-drill.sh', [], env);
+/** What the drill leaves in its cluster directory: nothing, on every exit path. */
+const drillLeftovers = () => readdirSync(drillDataDir);
+/** The recorded and restored counts of one table as the drill prints them. */
+const drillRow = (table: string, recorded: number, restored: number, result: string) =>
+  new RegExp(`^${table.replace('.', '\\.')}\\s+${recorded}\\s+${restored}\\s+${result}$`, 'm');
+const upload = (file: string, key: string) => aws('s3', 'cp', '--only-show-errors', file, `s3://${bucket}/${key}`);
+const removeKey = (key: string) => aws('s3', 'rm', '--only-show-errors', `s3://${bucket}/${key}`);
+/** S3 records LastModified to the second: waiting past the next second orders two uploads. */
+const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
+
+/**
+ * A backup archive whose dump lost every row of `orders` while its manifest still records the 250
+ * rows counted at backup time (a dump cut short, a broken pg_dump): built from a real backup.
+ */
+async function lossyBackup(): Promise<string> {
+  const dir = join(root, `lossy-${Date.now()}`);
+  mkdirSync(dir);
+  expect((await aws('s3', 'cp', '--only-show-errors', `s3://${bucket}/${firstKey}`, join(dir, 'real.tar.gz'))).code).toBe(0);
+  execFileSync('tar', ['-C', dir, '-xzf', join(dir, 'real.tar.gz')]);
+  postgres.psql('CREATE DATABASE hostrt_lossy TEMPLATE hostrt');
+  try {
+    postgres.psql('DELETE FROM orders', 'hostrt_lossy');
+    execFileSync('pg_dump', ['-Fc', '-d', 'hostrt_lossy', '-f', join(dir, 'postgres.dump')], { env: { ...process.env, ...postgres.env } });
+  } finally {
+    postgres.psql('DROP DATABASE hostrt_lossy');
+  }
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  expect(manifest.tableRowsAtBackup['public.orders']).toBe(250);
+  manifest.files['postgres.dump'] = execFileSync('sha256sum', [join(dir, 'postgres.dump')])
+    .toString()
+    .split(' ')[0];
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  execFileSync('tar', ['-C', dir, '-czf', join(dir, 'lossy.tar.gz'), 'manifest.json', 'postgres.dump', 'redis-aof.tar']);
+  return join(dir, 'lossy.tar.gz');
+}
+
+test('restore drill: restores the newest backup into its own throwaway cluster (the live server unreachable), every recorded row; prints and audits RTO and RPO', async () => {
+  // The live server's address points where nothing listens: the drill never needs it.
+  const result = await runHostScript('restore-drill.sh', [], { ...env, PGPORT: String(await freePort()) });
   expect(result.stderr).toContain('restore drill passed');
   expect(result.code).toBe(0);
-  for (const [table, rows] of Object.entries(seededCounts)) {
-    expect(result.stdout).toMatch(new RegExp(`^${table}\\s+${rows}\\s+${rows}\\s+ok$`, 'm'));
-  }
-  expect(result.stdout).toContain('tables: 4 in source, 4 restored, 0 missing, 0 with different row counts');
-  expect(result.stderr).toMatch(/dropped scratch database hostrt_drill_\d+_\d+/);
-  expect(drillDatabases()).toBe('');
-  expect(auditLines().at(-1)).toMatch(/op=restore-drill result=ok .*tables=4/);
+  expect(result.stderr).toContain(`latest backup (by the time S3 recorded it`);
+  expect(result.stderr).toContain(`s3://${bucket}/${firstKey}`);
+  for (const [table, rows] of Object.entries(seededCounts)) expect(result.stdout).toMatch(drillRow(table, rows, rows, 'ok'));
+  expect(result.stdout).toContain('tables: 4 recorded, 4 restored, 0 missing or with other row counts than recorded');
+  expect(result.stderr).toContain(`restoring ${firstKey} as drill_restore (not a superuser)`);
+  expect(result.stdout).toMatch(/^RTO \(download and restore\): \d+\.\d s$/m);
+  expect(result.stdout).toMatch(/^RPO \(age of the backup\): \d+ s$/m);
+  expect(auditLines().at(-1)).toMatch(/op=restore-drill result=ok .*tables=4 rtoSeconds=\d+\.\d rpoSeconds=\d+ backupTime=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+  expect(result.stderr).toMatch(/removed the drill cluster /);
+  expect(drillLeftovers()).toEqual([]);
 });
 
-test('restore drill: reports rows that differ from the source and fails', async () => {
+test('restore drill: rows written to the live database after the backup do not fail it (it compares with the counts the backup recorded)', async () => {
   postgres.psql("INSERT INTO users (email) VALUES ('late@example.com')", 'hostrt');
   try {
     const result = await runHostScript('restore-drill.sh', [], env);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^public\.users\s+4\s+3\s+DIFFERS by -1$/m);
-    expect(result.stderr).toContain('restore drill FAILED: restored row counts do not match the source database hostrt');
-    expect(drillDatabases()).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(drillRow('public.users', 3, 3, 'ok'));
   } finally {
     postgres.psql("DELETE FROM users WHERE email = 'late@example.com'", 'hostrt');
   }
 });
 
-test('restore drill: a corrupt latest backup fails loudly', async () => {
-  const garbage = join(root, 'garbage');
-  writeFileSync(garbage, 'this is not a backup');
-  await aws('s3', 'cp', '--only-show-errors', garbage, `s3://${bucket}/test/hostrt-test-29991231T235959Z.tar.gz`);
+test('restore drill: a backup that restores fewer rows than it recorded fails, naming the table', async () => {
+  const key = 'test/hostrt-test-20200101T000000Z.tar.gz';
+  await nextSecond();
+  await upload(await lossyBackup(), key);
   try {
     const result = await runHostScript('restore-drill.sh', [], env);
+    expect(result.stderr).toContain(`s3://${bucket}/${key}`);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('restore drill FAILED: backup test/hostrt-test-29991231T235959Z.tar.gz is corrupt (not a readable gzip\'d tar)');
-    expect(drillDatabases()).toBe('');
-    expect(auditLines().at(-1)).toContain('op=restore-drill result=failed');
+    expect(result.stdout).toMatch(drillRow('public.orders', 250, 0, 'LOST 250'));
+    expect(result.stdout).toMatch(drillRow('public.users', 3, 3, 'ok'));
+    expect(result.stderr).toContain('restore drill FAILED: the restore does not hold the rows the backup recorded');
+    expect(auditLines().at(-1)).toMatch(new RegExp(`op=restore-drill result=failed .*key=${key} rpoSeconds=\\d+`));
+    expect(drillLeftovers()).toEqual([]);
   } finally {
-    await aws('s3', 'rm', '--only-show-errors', `s3://${bucket}/test/hostrt-test-29991231T235959Z.tar.gz`);
+    await removeKey(key);
   }
 });
 
-test('restore drill: a dump that does not restore fails loudly and leaves no scratch database', async () => {
+test('restore drill: picks the newest backup by the time S3 recorded it, not by a crafted far-future key name', async () => {
+  const crafted = 'test/hostrt-test-29991231T235959Z.tar.gz';
+  await upload(await lossyBackup(), crafted);
+  await nextSecond();
+  const backup = await runHostScript('backup.sh', ['run'], env);
+  expect(backup.code).toBe(0);
+  const real = backup.stdout.trim().replace(`s3://${bucket}/`, '');
+  try {
+    const result = await runHostScript('restore-drill.sh', [], env);
+    expect(result.stderr).toContain(`s3://${bucket}/${real}`);
+    expect(result.output).not.toContain('29991231T235959Z');
+    expect(result.code).toBe(0);
+  } finally {
+    await removeKey(crafted);
+  }
+});
+
+test('restore drill: a crafted dump whose materialized view runs COPY ... TO PROGRAM fails as a non-superuser, and the live server is untouched', async () => {
+  const marker = `/tmp/hostrt-pwned-${process.pid}`; // where the postgres user could write
+  postgres.psql('CREATE DATABASE hostrt_crafted');
+  postgres.psql(
+    `CREATE TABLE users (id int, email text);
+     INSERT INTO users VALUES (1, 'a@example.com');
+     CREATE FUNCTION payload() RETURNS int LANGUAGE sql AS 'SELECT 1';
+     CREATE MATERIALIZED VIEW innocent AS SELECT payload() AS x;
+     CREATE OR REPLACE FUNCTION payload() RETURNS int LANGUAGE plpgsql AS $$
+     BEGIN
+       COPY (SELECT 1) TO PROGRAM 'touch ${marker}';
+       UPDATE public.users SET email = 'pwned';
+       RETURN 1;
+     END $$;`,
+    'hostrt_crafted',
+  );
+  const emailsBefore = postgres.psql("SELECT string_agg(email, ',' ORDER BY id) FROM users", 'hostrt');
+  await nextSecond();
+  const backup = await runHostScript('backup.sh', ['run'], { ...env, PGDATABASE: 'hostrt_crafted' });
+  expect(backup.code).toBe(0);
+  const key = backup.stdout.trim().replace(`s3://${bucket}/`, '');
+  try {
+    const result = await runHostScript('restore-drill.sh', [], env);
+    expect(result.stderr).toContain(`s3://${bucket}/${key}`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/restore drill FAILED: pg_restore of .* failed: .*COPY to or from an external program/);
+    expect(existsSync(marker)).toBe(false);
+    expect(postgres.psql("SELECT string_agg(email, ',' ORDER BY id) FROM users", 'hostrt')).toBe(emailsBefore);
+    expect(drillLeftovers()).toEqual([]);
+  } finally {
+    await removeKey(key);
+    postgres.psql('DROP DATABASE hostrt_crafted');
+    rmSync(marker, { force: true });
+  }
+});
+
+test('restore drill: not enough disk space for the cluster fails before restoring anything', async () => {
+  const result = await runHostScript('restore-drill.sh', [], { ...env, DRILL_MIN_FREE_MB: '999999999' });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/restore drill FAILED: not enough disk space for the drill cluster in .*: \d+ MB free, \d+ MB needed/);
+  expect(result.stderr).not.toContain('starting a throwaway PostgreSQL cluster');
+  expect(drillLeftovers()).toEqual([]);
+});
+
+test('restore drill: a corrupt latest backup fails loudly', async () => {
+  const garbage = join(root, 'garbage');
+  writeFileSync(garbage, 'this is not a backup');
+  await nextSecond();
+  await upload(garbage, 'test/hostrt-test-29991231T235959Z.tar.gz');
+  try {
+    const result = await runHostScript('restore-drill.sh', [], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("restore drill FAILED: backup test/hostrt-test-29991231T235959Z.tar.gz is corrupt (not a readable gzip'd tar)");
+    expect(drillLeftovers()).toEqual([]);
+    expect(auditLines().at(-1)).toContain('op=restore-drill result=failed');
+  } finally {
+    await removeKey('test/hostrt-test-29991231T235959Z.tar.gz');
+  }
+});
+
+test('restore drill: a dump that does not restore fails loudly and leaves no cluster behind', async () => {
   const dir = join(root, 'truncated');
   mkdirSync(dir);
   writeFileSync(join(dir, 'postgres.dump'), 'PGDMP truncated');
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ files: { 'postgres.dump': null } }));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ files: { 'postgres.dump': null }, tableRowsAtBackup: {} }));
   execFileSync('tar', ['-C', dir, '-czf', join(root, 'truncated.tar.gz'), 'manifest.json', 'postgres.dump']);
-  await aws('s3', 'cp', '--only-show-errors', join(root, 'truncated.tar.gz'), `s3://${bucket}/test/hostrt-test-29991231T235959Z.tar.gz`);
+  await nextSecond();
+  await upload(join(root, 'truncated.tar.gz'), 'test/hostrt-test-29991231T235959Z.tar.gz');
   try {
     const result = await runHostScript('restore-drill.sh', [], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/restore drill FAILED: pg_restore of test\/hostrt-test-29991231T235959Z\.tar\.gz failed: .*pg_restore/);
-    expect(result.stderr).toMatch(/dropped scratch database hostrt_drill_/);
-    expect(drillDatabases()).toBe('');
+    expect(result.stderr).toMatch(/removed the drill cluster /);
+    expect(drillLeftovers()).toEqual([]);
   } finally {
-    await aws('s3', 'rm', '--only-show-errors', `s3://${bucket}/test/hostrt-test-29991231T235959Z.tar.gz`);
+    await removeKey('test/hostrt-test-29991231T235959Z.tar.gz');
+  }
+});
+
+test('restore drill: a manifest without recorded row counts cannot prove anything and fails', async () => {
+  const dir = join(root, 'uncounted');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'postgres.dump'), 'PGDMP');
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ files: { 'postgres.dump': null } }));
+  execFileSync('tar', ['-C', dir, '-czf', join(root, 'uncounted.tar.gz'), 'manifest.json', 'postgres.dump']);
+  await nextSecond();
+  await upload(join(root, 'uncounted.tar.gz'), 'test/hostrt-test-20000101T000000Z.tar.gz');
+  try {
+    const result = await runHostScript('restore-drill.sh', [], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('does not match its manifest: the manifest records no row counts (tableRowsAtBackup)');
+  } finally {
+    await removeKey('test/hostrt-test-20000101T000000Z.tar.gz');
   }
 });
 
@@ -167,8 +321,39 @@ test('backup: a database pg_dump cannot read fails with its message and uploads 
   const before = await keys();
   const result = await runHostScript('backup.sh', ['run'], { ...env, PGDATABASE: 'no_such_db' });
   expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(/pg_dump of no_such_db failed: .*database "no_such_db" does not exist/);
+  expect(result.stderr).toMatch(/could not open a snapshot of no_such_db: .*database "no_such_db" does not exist/);
   expect(await keys()).toEqual(before);
+});
+
+test('backup: a second backup while one runs (the timer and `ops backup`) exits 75 naming the holder; the first completes', async () => {
+  // The first backup stops before its upload until the test lets it go on: an AWS CLI wrapper.
+  const reached = join(root, 'upload.reached');
+  const release = join(root, 'upload.release');
+  const slowAws = join(root, 'slow-aws');
+  writeFileSync(
+    slowAws,
+    `#!/usr/bin/env bash\nif [ "$1 $2 $3" = "--endpoint-url ${s3.endpoint} s3" ]; then\n  touch '${reached}'\n  for _ in $(seq 1200); do [ -e '${release}' ] && break; sleep 0.1; done\nfi\nexec aws "$@"\n`,
+    { mode: 0o755 },
+  );
+  const first = startCommand('bash', [join(hostScriptsDir, 'backup.sh'), 'run'], { ...env, AWS_CMD: slowAws, DEPLOY_ACTOR: 'timer' });
+  try {
+    await waitForFile(reached);
+    const second = await runHostScript('backup.sh', ['run'], { ...env, DEPLOY_ACTOR: 'ops' });
+    expect(second.code).toBe(75);
+    expect(second.stderr).toMatch(
+      /another backup is running \(lock .*backup\.lock held by: pid=\d+ op=backup key=test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz started=\S+ actor=timer\)/,
+    );
+    expect(auditLines().at(-1)).toMatch(/op=backup result=refused actor=ops .*holder="pid=\d+ op=backup/);
+  } finally {
+    writeFileSync(release, '');
+  }
+  const done = await first.done;
+  expect(done.stderr).toContain('backup uploaded');
+  expect(done.code).toBe(0);
+  // Released on exit: the next backup takes the lock without reporting a stale one.
+  const next = await runHostScript('backup.sh', ['run'], env);
+  expect(next.code).toBe(0);
+  expect(next.stderr).not.toContain('stale lock');
 });
 
 describe('backup timer', () => {
@@ -190,7 +375,9 @@ describe('backup timer', () => {
     const second = await runHostScript('backup.sh', ['install-timer'], timerEnv());
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('hostrt-backup.timer already up to date');
-    expect(readFileSync(calls, 'utf8')).toBe('systemctl daemon-reload\nsystemctl enable --now hostrt-backup.timer\nsystemctl enable --now hostrt-backup.timer\n');
+    expect(readFileSync(calls, 'utf8')).toBe(
+      'systemctl daemon-reload\nsystemctl enable --now hostrt-backup.timer\nsystemctl enable --now hostrt-backup.timer\n',
+    );
   });
 
   test('a schedule systemd does not accept is refused', async () => {

@@ -1,9 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
 import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { renderedDocument } from '../helpers/documents';
+import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { GitFixture } from '../helpers/git-fixture';
 import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
 import { shippedConfig } from '../helpers/synth';
@@ -29,7 +32,7 @@ function embedded(s: HostDocumentSpec): Record<string, string> {
   const files: Record<string, string> = {};
   const lines = s.runCommand;
   for (let i = 0; i < lines.length; i++) {
-    const match = /^cat > "\$dir\/(.+)" <<'(.+)'$/.exec(lines[i]);
+    const match = /^cat > "\$stage\/(.+)" <<'(.+)'$/.exec(lines[i]);
     if (!match) continue;
     const end = lines.indexOf(match[2], i + 1);
     files[match[1]] = `${lines.slice(i + 1, end).join('\n')}\n`;
@@ -38,14 +41,7 @@ function embedded(s: HostDocumentSpec): Record<string, string> {
   return files;
 }
 
-/** The runCommand as SSM runs it: parameters substituted (defaults unless given), lines joined. */
-function rendered(s: HostDocumentSpec, values: Record<string, string> = {}): string {
-  return s.runCommand.join('\n').replace(/\{\{ (\w+) \}\}/g, (_, name: string) => {
-    const value = values[name] ?? s.parameters[name]?.default;
-    if (value === undefined) throw new Error(`no value for ${name}`);
-    return value;
-  });
-}
+const rendered = renderedDocument;
 
 test('one document per host operation, each running its own reviewed script', () => {
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
@@ -79,22 +75,26 @@ test('every parameter the script references is declared with a default and an al
       for (const line of s.runCommand.filter((l) => l.includes(`{{ ${name} }}`))) expect(line).toMatch(new RegExp(`'[^']*\\{\\{ ${name} \\}\\}[^']*'`));
     }
   }
-  expect(Object.keys(spec('deploy').parameters).sort()).toEqual(['gitRef', 'requestedBy']);
+  expect(Object.keys(spec('deploy').parameters).sort()).toEqual(['allowMovedTag', 'gitRef', 'requestedBy']);
   expect(spec('deploy').parameters.gitRef.default).toBe(prod.gitRef);
   expect(Object.keys(spec('tls').parameters)).toEqual(['dryRun']);
   expect(Object.keys(spec('firewall').parameters).sort()).toEqual(['action', 'dryRun']);
 });
 
-test.each(['origin/master', 'main', 'v1.8.2', 'release/2024-05', '4f2a9c1e0b7d6a5c3e1f2a9c1e0b7d6a5c3e1f2a'])('gitRef accepts %s', (ref) => {
-  expect(ref).toMatch(new RegExp(GIT_REF_PATTERN));
+test.each(GOOD_GIT_REFS.filter((ref) => ref.length <= 200))('gitRef allowedPattern accepts %s', (ref) => {
+  expect(ref).toMatch(new RegExp(spec('deploy').parameters.gitRef.allowedPattern as string));
 });
 
-test.each(["v1'; reboot; '", 'v1;reboot', '$(reboot)', '`reboot`', '--upload-pack=evil', 'a b', 'v1\nreboot', '-v', '', 'x'.repeat(201)])(
-  'gitRef rejects %j',
-  (ref) => {
-    expect(ref).not.toMatch(new RegExp(GIT_REF_PATTERN));
-  },
-);
+// The length limit is checked by deploy.sh and the config, not the pattern (see lib/config/git-ref).
+test.each(BAD_GIT_REFS.filter((ref) => ref.length <= 200))('gitRef allowedPattern rejects %j', (ref) => {
+  expect(ref).not.toMatch(new RegExp(spec('deploy').parameters.gitRef.allowedPattern as string));
+});
+
+test('host.env carries the git-ref grammar and the pinned-ref rule to deploy.sh', () => {
+  const env = embedded(spec('deploy'))['host.env'];
+  expect(env).toContain(`GIT_REF_PATTERN=${GIT_REF_PATTERN}\n`);
+  expect(env).toContain('REQUIRE_PINNED_REF=true\n');
+});
 
 test('host.env carries the environment settings from the config, schedule included', () => {
   const env = embedded(spec('backup'))['host.env'];
@@ -146,7 +146,10 @@ describe('the rendered documents run', () => {
 
     // THEN
     expect(result.code).toBe(0);
-    const installed = join(root, 'lib/status');
+    const [sum] = readdirSync(join(root, 'lib/status'));
+    expect(sum).toMatch(/^[0-9a-f]{64}$/);
+    const installed = join(root, 'lib/status', sum);
+    expect(execFileSync('sh', ['-c', 'cat lib.sh status.sh secrets.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
     expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(readFileSync(join(hostScriptsDir, 'status.sh'), 'utf8'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -157,5 +160,18 @@ describe('the rendered documents run', () => {
       health: { ok: false, httpStatus: null },
       containers: [],
     });
+
+    // A second run reuses the same directory (same content) without rewriting it; a copy edited
+    // on the host is refused, never run.
+    const mtime = statSync(join(installed, 'status.sh')).mtimeMs;
+    const again = await runCommand('sh', ['-c', rendered(spec('status'), { format: 'json' })], { HOST_LIB_DIR: join(root, 'lib'), APP_DIR: fixture.checkout, STATE_DIR: stateDir, HEALTH_URL: 'http://127.0.0.1:9/healthz', CONTAINER_CMD: 'false' });
+    expect(again.code).toBe(0);
+    expect(statSync(join(installed, 'status.sh')).mtimeMs).toBe(mtime);
+    expect(readdirSync(join(root, 'lib/status'))).toEqual([sum]);
+    writeFileSync(join(installed, 'status.sh'), 'echo tampered\n');
+    const tampered = await runCommand('sh', ['-c', rendered(spec('status'), { format: 'json' })], { HOST_LIB_DIR: join(root, 'lib') });
+    expect(tampered.stderr).toContain(`installed copy ${installed} does not match its checksum`);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).not.toContain('tampered');
   });
 });

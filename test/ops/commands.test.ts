@@ -1,3 +1,4 @@
+import { gitRefProblem } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { hostCommandInput } from '../../scripts/ops/commands/host-command';
 import { hostParameters } from '../../scripts/ops/commands/host-parameters';
@@ -64,7 +65,7 @@ describe('parseArgs', () => {
     [['status', '--env', 'staging'], 'ops status: unknown environment "staging" for --env (one of dev, prod, or all)'],
     [['deploy', '--env', 'dev', '--env', 'prod'], 'ops deploy: --env is given twice; give it once'],
     [['rollback', '--env', 'prod', '--ref', 'v1'], 'ops rollback: unknown option --ref (options: --env <value>, --json, --help)'],
-    [['deploy', '--env', 'prod', '--ref', 'v1;rm -rf /'], 'ops deploy: --ref "v1;rm -rf /" is not a git ref'],
+    [['deploy', '--env', 'prod', '--ref', 'v1;rm -rf /'], `ops deploy: --ref ${gitRefProblem('v1;rm -rf /')}`],
     [['deploy', '--env', 'prod', '--ref'], 'ops deploy: --ref needs a value (--ref <value> or --ref=<value>)'],
     [['deploy', '--env', 'prod', '--dry-run'], 'ops deploy: unknown option --dry-run (options: --env <value>, --ref <value>, --json, --help)'],
     [['tls', '--env', 'prod', '--apply'], 'ops tls: unknown option --apply (options: --env <value>, --dry-run, --json, --help)'],
@@ -112,7 +113,7 @@ describe('hostParameters', () => {
   const prod = { ...config.environments.prod, name: 'prod' };
   test('deploy uses --ref, else the configured gitRef, and records who asked', () => {
     expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod', '--ref', 'v2'], ENVS), prod, 'ana')).toEqual({ gitRef: 'v2', requestedBy: 'ana' });
-    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod, 'github:ana')).toEqual({ gitRef: 'origin/master', requestedBy: 'github:ana' });
+    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod, 'github:ana')).toEqual({ gitRef: prod.gitRef, requestedBy: 'github:ana' });
     expect(hostParameters('rollback', parseArgs(['rollback', '--env', 'prod'], ENVS), prod, 'Ana Souza')).toEqual({ requestedBy: 'Ana-Souza' });
   });
   test('tls passes dry-run; firewall applies only with --apply; status follows --json', () => {

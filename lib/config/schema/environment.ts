@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
+import { isPinnedGitRef } from '../git-ref';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 import { environmentSecretsSchema } from './secrets';
@@ -25,6 +26,12 @@ const environmentFields = z.strictObject({
   region: region,
   /** Git ref the host deploys by default (the runbook uses `origin/master`). */
   gitRef: gitRef.default('origin/master'),
+  /**
+   * Deploy only pinned refs: `gitRef` must then be `refs/tags/<tag>` or a full commit sha, and the
+   * host's deploy refuses any other ref (a branch moves under you; a bare name can be a branch).
+   * @default false
+   */
+  requirePinnedRef: z.boolean(typeError('must be true or false')).default(false),
   /** Public domain name of the API in this environment. */
   domain: hostname,
   /** Serve HTTPS (prod) or HTTP only (dev, as the runbook has it). */
@@ -59,6 +66,13 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
       code: 'custom',
       path: ['instance', 'swapGiB'],
       message: `must be at least 1 on ${env.instance.type}, which has less than 2 GiB for the API, PostgreSQL and Redis`,
+    });
+  }
+  if (env.requirePinnedRef && !isPinnedGitRef(env.gitRef)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['gitRef'],
+      message: `is not pinned, and this environment has requirePinnedRef: true: use refs/tags/<tag> or a full 40-character commit sha`,
     });
   }
   if (env.tls && !env.kubernetes.tlsSecretName) {

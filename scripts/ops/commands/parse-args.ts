@@ -1,6 +1,6 @@
 import { type OptionSpecs, parseCommandLine, UsageError } from '../../../bin/command-line';
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
-import { GIT_REF_PATTERN } from '../../../lib/host-runtime/documents';
+import { gitRefProblem } from '../../../lib/config/git-ref';
 
 /*
  * The ops command line: each command is one entry of `COMMANDS` with its own options and help
@@ -38,7 +38,7 @@ export const COMMANDS = {
   rollback: { summary: 'return to the previous good release (no git fetch needed)', kind: 'host', env: 'one', options: {} },
   status: { summary: 'current and previous releases, health, containers', kind: 'host', env: 'one-or-all', options: {} },
   backup: { summary: 'pg_dump + Redis AOF to the backups bucket', kind: 'host', env: 'one-or-all', options: {} },
-  'restore-drill': { summary: 'restore the latest backup into a scratch database and compare row counts', kind: 'host', env: 'one-or-all', options: {} },
+  'restore-drill': { summary: 'restore the newest backup into a throwaway cluster, compare recorded row counts, report RTO/RPO', kind: 'host', env: 'one-or-all', options: {} },
   tls: {
     summary: 'issue or renew the certificate and switch nginx to HTTPS when it exists',
     kind: 'host',
@@ -169,7 +169,9 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
 
   const ref = values.ref as string | undefined;
   // The deploy document's own allowedPattern: refuse here what SSM would refuse there.
-  if (ref !== undefined && !new RegExp(GIT_REF_PATTERN).test(ref)) throw new UsageError(`${name}: --ref "${ref}" is not a git ref`);
+  // The one git-ref grammar (lib/config/git-ref), as the deploy document's allowedPattern and deploy.sh check it.
+  const refProblem = ref === undefined ? undefined : gitRefProblem(ref);
+  if (refProblem !== undefined) throw new UsageError(`${name}: --ref ${refProblem}`);
 
   return { command, envs, ref, dryRun: values['dry-run'] === true, apply: values.apply === true, json: values.json === true };
 }
