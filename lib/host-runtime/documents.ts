@@ -1,7 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { AppConfig, NamedEnvironment } from '../config';
 import { backupPrefix } from '../names';
-import { checkoutDir } from '../private/host-bootstrap';
+import { checkoutDir, stateDir } from '../private/host-bootstrap';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { type HostScriptName, hostScript } from './scripts';
 
@@ -40,7 +40,7 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     ENV_NAME: environment.name,
     // The checkout the first boot clones.
     APP_DIR: checkoutDir(app.name),
-    STATE_DIR: `/var/lib/${app.name}`,
+    STATE_DIR: stateDir(app.name),
     COMPOSE_PROJECT: app.name,
     COMPOSE_FILE: app.composeFile,
     ENV_FILE: app.envFile,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
+import { dataChecks, dataVolumeSchema } from './data-volume';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 
@@ -36,6 +37,8 @@ const environmentFields = z.strictObject({
   healthCheck: healthCheckSchema.default({}),
   instance: instanceSchema.prefault({}),
   backups: backupsSchema,
+  /** The EBS volume holding Postgres, Redis, the state file and the audit log, and its snapshots. */
+  dataVolume: dataVolumeSchema.prefault({}),
   logs: logsSchema.default({ retentionDays: 14 }),
   kubernetes: kubernetesSchema,
 });
@@ -51,6 +54,7 @@ export const environmentSchema = environmentFields.superRefine(environmentChecks
 // zod runs this refinement even when a field failed a refinement of its own (not a type check),
 // so each check first makes sure the fields it compares are themselves valid.
 function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.RefinementCtx): void {
+  dataChecks(env, ctx);
   if (hasUnderTwoGiB(env.instance.type) && env.instance.swapGiB === 0) {
     ctx.addIssue({
       code: 'custom',
