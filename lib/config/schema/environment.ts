@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
+import { AWS_REGIONS } from '../aws-regions';
 import { dataChecks, dataVolumeSchema } from './data-volume';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
@@ -72,7 +73,8 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
   }
   const zone = env.instance.availabilityZone;
-  if (zone !== undefined && availabilityZone.safeParse(zone).success && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {
+  // An unknown region is reported on its own; the zone is only compared with a known one.
+  if (zone !== undefined && AWS_REGIONS.includes(env.region) && availabilityZone.safeParse(zone).success && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {
     ctx.addIssue({ code: 'custom', path: ['instance', 'availabilityZone'], message: `is not in this environment's region "${env.region}"` });
   }
   const transition = env.backups.transitionToInfrequentAccessDays;
