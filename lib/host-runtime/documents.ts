@@ -2,6 +2,8 @@ import { Token } from 'aws-cdk-lib';
 import type { AppConfig, NamedEnvironment } from '../config';
 import { backupPrefix } from '../names';
 import { checkoutDir, stateDir } from '../private/host-bootstrap';
+import { BACKUP_METRIC } from './backup-metric';
+import { RESTORE_BACKUP_PATTERN } from './restore';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { type HostScriptName, hostScript } from './scripts';
 
@@ -52,6 +54,7 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     BACKUP_BUCKET: options.backupBucketName,
     BACKUP_PREFIX: backupPrefix(environment.name),
     BACKUP_SCHEDULE: environment.backups.schedule,
+    BACKUP_METRIC_NAMESPACE: BACKUP_METRIC.namespace(app.name),
     AWS_REGION: environment.region,
     AWS_DEFAULT_REGION: environment.region,
     HOST_OVERRIDES_FILE: hostOverridesFile(app.name),
@@ -68,6 +71,8 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
 /** What each operation runs, takes and may spend. */
 interface OperationShape {
   readonly script: HostScriptName;
+  /** Scripts the main one sources, installed beside it. @default - none */
+  readonly extraScripts?: readonly HostScriptName[];
   readonly description: string;
   readonly parameters: Readonly<Record<string, HostDocumentParameter>>;
   /** Shell lines after the scripts are in place; `$dir` is the operation's directory. */
@@ -112,7 +117,22 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'backup.sh',
       description: `Refresh the backup timer (OnCalendar ${environment.backups.schedule}) and back up Postgres and Redis of the ${environment.name} host to S3 now.`,
       parameters: {},
+      extraScripts: ['backup-metric.sh'],
       invoke: ['bash "$dir/backup.sh" install-timer', 'exec bash "$dir/backup.sh" run'],
+      timeoutSeconds: 3600,
+    },
+    restore: {
+      script: 'restore.sh',
+      description: `Restore a backup into the LIVE ${environment.name} database: safety backup first, app stopped, pg_restore as the database owner in one transaction, release started, health gate; prints RTO and RPO.`,
+      parameters: {
+        backup: { description: 'A backup key under the environment prefix, or latest.', allowedPattern: RESTORE_BACKUP_PATTERN },
+        confirm: { description: `Must be the environment name (${environment.name}): a restore replaces live data.`, allowedPattern: '^[a-z0-9-]{1,63}$' },
+        requestedBy,
+      },
+      invoke: [
+        `if [ '{{ confirm }}' != '${environment.name}' ]; then echo 'restore refused: confirm must be ${environment.name}' >&2; exit 2; fi`,
+        `DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/restore.sh" '{{ backup }}'`,
+      ],
       timeoutSeconds: 3600,
     },
     'restore-drill': {
@@ -171,6 +191,7 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       'install -d -m 0755 "$dir"',
       ...writeFile('"$dir/lib.sh"', hostScript('lib.sh')),
       ...writeFile(`"$dir/${shape.script}"`, hostScript(shape.script)),
+      ...(shape.extraScripts ?? []).flatMap((name) => writeFile(`"$dir/${name}"`, hostScript(name))),
       ...writeFile('"$dir/host.env"', env),
       'chmod 0755 "$dir"/*.sh',
       ...shape.invoke,

@@ -1,8 +1,9 @@
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { GIT_REF_PATTERN } from '../../../lib/host-runtime/documents';
+import { parseRestoreArgs } from './restore';
 
 /** Commands that run a host document through SSM. */
-export const HOST_COMMANDS: readonly HostOperation[] = ['deploy', 'rollback', 'status', 'backup', 'restore-drill', 'tls', 'firewall'];
+export const HOST_COMMANDS: readonly HostOperation[] = ['deploy', 'rollback', 'status', 'backup', 'restore-drill', 'tls', 'firewall', 'restore'];
 /** Commands that read AWS and report. */
 export const REPORT_COMMANDS = ['validate', 'iam-audit', 'outputs', 'stacks'] as const;
 
@@ -20,6 +21,10 @@ export interface OpsArgs {
   readonly apply: boolean;
   /** Print JSON instead of text. */
   readonly json: boolean;
+  /** `restore --backup <key|latest>` (see ./restore.ts). */
+  readonly backup?: string;
+  /** `restore --confirm <env>`: must equal the environment. */
+  readonly confirm?: string;
 }
 
 export const USAGE = `usage: ops <command> --env <name|all> [options]
@@ -32,6 +37,7 @@ host commands (run a reviewed SSM document on the environment's instance):
   restore-drill            restore the latest backup into a scratch database and compare row counts
   tls [--dry-run]          issue or renew the certificate and switch nginx to HTTPS when it exists
   firewall [--apply]       print the host firewall rules (ufw or nftables), or apply 80/443-only inbound
+  restore --backup <key|latest> --confirm <env>   restore a backup into the LIVE database (ops restore --help)
 
 reports:
   validate                 the operator checklist: stacks, SSM reachability, alarms, health, releases
@@ -47,6 +53,7 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
   const known: readonly string[] = [...HOST_COMMANDS, ...REPORT_COMMANDS];
   if (!command || command === '--help' || command === '-h') throw new Error(USAGE);
   if (!known.includes(command)) throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  if (command === 'restore') return parseRestoreArgs(rest, configuredEnvs);
 
   let env: string | undefined;
   let ref: string | undefined;
