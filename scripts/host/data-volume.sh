@@ -86,7 +86,7 @@ log "data volume ${DATA_VOLUME_ID:-(by device)} is $device"
 fstype=$(blkid -p -o value -s TYPE "$device" 2>/dev/null || true)
 if [ -z "$fstype" ]; then
   signatures=$(wipefs --no-act --noheadings --output TYPE "$device" 2>/dev/null || true)
-  [ -z "$signatures" ] || die "$device holds no file system but has signatures ($(tr '\n' ' ' <<<"$signatures")); refusing to format it: inspect it by hand (wipefs $device)"
+  [ -z "$signatures" ] || die "$device holds no file system but has signatures ($(paste -sd, - <<<"$signatures")); refusing to format it: inspect it by hand (wipefs $device)"
   log "$device is empty: creating an ext4 file system labelled $DATA_VOLUME_LABEL"
   mkfs.ext4 -q -L "$DATA_VOLUME_LABEL" "$device" || die "mkfs.ext4 on $device failed"
   fstype=ext4
