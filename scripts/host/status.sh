@@ -19,6 +19,8 @@ trap 'rm -rf "$work"' EXIT
 
 state_check
 [ -f "$STATE_FILE" ] && cp "$STATE_FILE" "$work/state.json"
+# The newest successful backup, recorded by backup.sh (backup-metric.sh).
+[ -f "${LAST_BACKUP_FILE:-$STATE_DIR/last-backup.json}" ] && cp "${LAST_BACKUP_FILE:-$STATE_DIR/last-backup.json}" "$work/last-backup.json"
 
 checkout_commit="" checkout_clean=""
 if [ -d "$APP_DIR/.git" ]; then
@@ -74,6 +76,12 @@ error = open(os.path.join(work, "health.err")).read().strip()
 http_status = int(code) if code.isdigit() and code != "000" else None
 health = dict(url=url, ok=http_status is not None and 200 <= http_status < 400, httpStatus=http_status,
               error=error or None)
+backup = None
+if os.path.exists(os.path.join(work, "last-backup.json")):
+    import calendar, time
+    with open(os.path.join(work, "last-backup.json")) as f:
+        backup = json.load(f)
+    backup["ageSeconds"] = int(time.time()) - calendar.timegm(time.strptime(backup["takenAt"], "%Y-%m-%dT%H:%M:%SZ"))
 current = state.get("current")
 report = dict(
     app=app,
@@ -85,6 +93,7 @@ report = dict(
                   matchesCurrent=None if not current else current.get("commit") == commit),
     health=health,
     containers=containers,
+    backup=backup,
 )
 
 if fmt == "json":
@@ -104,6 +113,7 @@ lines = [
                                   "" if clean != "false" else ", UNCOMMITTED CHANGES",
                                   "" if not current or current.get("commit") == commit else ", DIFFERS FROM CURRENT RELEASE"),
     "health:     %s %s" % (url, "ok (HTTP %d)" % http_status if health["ok"] else "FAILING (%s)" % (http_status or error or "no answer")),
+    "backup:     %s" % ("%s taken %s (%d min ago)" % (backup["key"], backup["takenAt"], backup["ageSeconds"] // 60) if backup else "none recorded on this host"),
     "containers: %d" % len(containers),
 ]
 for c in containers:

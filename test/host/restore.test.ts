@@ -116,6 +116,16 @@ test('backup: publishes the newest backup age to CloudWatch (real AWS CLI, stub 
   expect(last).toMatchObject({ key: backupKey, bucket });
 });
 
+test('status shows the newest backup and its age', async () => {
+  const json = await runHostScript('status.sh', ['--json'], { ...env, CONTAINER_CMD: 'true' });
+  expect(json.code).toBe(0);
+  const report = JSON.parse(json.stdout);
+  expect(report.backup).toMatchObject({ key: backupKey, bucket });
+  expect(report.backup.ageSeconds).toBeGreaterThanOrEqual(0);
+  const text = await runHostScript('status.sh', [], { ...env, CONTAINER_CMD: 'true' });
+  expect(text.stdout).toMatch(new RegExp(`^backup: +${backupKey} taken \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z \\(\\d+ min ago\\)$`, 'm'));
+});
+
 test('the metric command is exactly this argv (builder in backup-metric.sh)', async () => {
   const script = `. scripts/host/lib.sh; . scripts/host/backup-metric.sh; backup_metric_argv 42`;
   const result = await runCommand('bash', ['-c', script], { APP_NAME: 'hostrt', ENV_NAME: 'prod', BACKUP_METRIC_NAMESPACE: 'hostrt/Backups' }, join(__dirname, '../..'));
