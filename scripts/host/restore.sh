@@ -93,7 +93,8 @@ audit restore safety-backup "live database saved before the restore" "key=$key" 
 log "safety backup of the live database: s3://$BACKUP_BUCKET/$safety_key"
 
 # 4. Stop the app (the database, and Redis, keep running)
-mapfile -t services < <(compose config --services 2>"$work/services.err" | grep -v -x -e "$DB_SERVICE" ${REDIS_SERVICE:+-e "$REDIS_SERVICE"} || true)
+all_services=$(compose config --services 2>"$work/services.err") || fail 1 "could not list the Compose services: $(cat "$work/services.err"); the live database is unchanged"
+mapfile -t services < <(grep -v -x -e "$DB_SERVICE" ${REDIS_SERVICE:+-e "$REDIS_SERVICE"} <<<"$all_services" || true)
 stopped_at=$(date -u +%s)
 if [ "${#services[@]}" -gt 0 ]; then
   log "stopping ${services[*]}"
