@@ -288,14 +288,14 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Effect: 'Allow',
         Action: 'ssm:SendCommand',
         Resource: [
-          ...['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
+          ...['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
           { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
         ],
       },
     ]);
     // Each ARN names a document this stack creates, so the role can run nothing else.
     const documentNames = Object.values(host(env).findResources('AWS::SSM::Document')).map((d) => d.Properties.Name);
-    expect(documentNames.sort()).toEqual(['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `auraxis-${env}-${op}`));
+    expect(documentNames.sort()).toEqual(['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'status', 'tls'].map((op) => `auraxis-${env}-${op}`));
   });
 
   test('no IAM statement in any shipped stack allows Action "*" or a service-wide "<service>:*"; no admin policy', () => {
