@@ -5,7 +5,7 @@
  */
 
 /** The operations a host exposes through SSM. */
-export type HostOperation = 'deploy' | 'rollback' | 'status' | 'backup' | 'restore-drill' | 'tls' | 'firewall' | 'secrets';
+export type HostOperation = 'deploy' | 'rollback' | 'status' | 'backup' | 'restore-drill' | 'tls' | 'firewall' | 'secrets' | 'restore';
 
 /** One input parameter of an SSM Command document. */
 export interface HostDocumentParameter {

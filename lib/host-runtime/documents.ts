@@ -3,7 +3,9 @@ import type { AppConfig, NamedEnvironment } from '../config';
 import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../config/schema/secrets';
 import { GIT_REF_PATTERN } from '../config/git-ref';
 import { backupPrefix } from '../names';
-import { checkoutDir } from '../private/host-bootstrap';
+import { checkoutDir, stateDir } from '../private/host-bootstrap';
+import { BACKUP_METRIC } from './backup-metric';
+import { RESTORE_BACKUP_PATTERN } from './restore';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { type HostScriptName, hostScript } from './scripts';
 
@@ -46,7 +48,7 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     ENV_NAME: environment.name,
     // The checkout the first boot clones.
     APP_DIR: checkoutDir(app.name),
-    STATE_DIR: `/var/lib/${app.name}`,
+    STATE_DIR: stateDir(app.name),
     COMPOSE_PROJECT: app.name,
     COMPOSE_FILE: app.composeFile,
     ENV_FILE: app.envFile,
@@ -58,6 +60,7 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     BACKUP_BUCKET: options.backupBucketName,
     BACKUP_PREFIX: backupPrefix(environment.name),
     BACKUP_SCHEDULE: environment.backups.schedule,
+    BACKUP_METRIC_NAMESPACE: BACKUP_METRIC.namespace(app.name),
     AWS_REGION: environment.region,
     AWS_DEFAULT_REGION: environment.region,
     HOST_OVERRIDES_FILE: hostOverridesFile(app.name),
@@ -87,6 +90,8 @@ function secretSettings(app: AppConfig, environment: NamedEnvironment): Record<s
 /** What each operation runs, takes and may spend. */
 interface OperationShape {
   readonly script: HostScriptName;
+  /** Scripts the main one sources, installed beside it. @default - none */
+  readonly extraScripts?: readonly HostScriptName[];
   readonly description: string;
   readonly parameters: Readonly<Record<string, HostDocumentParameter>>;
   /** Shell lines after the scripts are in place; `$dir` is the operation's directory. */
@@ -140,7 +145,22 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'backup.sh',
       description: `Refresh the backup timer (OnCalendar ${environment.backups.schedule}) and back up Postgres and Redis of the ${environment.name} host to S3 now.`,
       parameters: {},
+      extraScripts: ['backup-metric.sh'],
       invoke: ['bash "$dir/backup.sh" install-timer', 'exec bash "$dir/backup.sh" run'],
+      timeoutSeconds: 3600,
+    },
+    restore: {
+      script: 'restore.sh',
+      description: `Restore a backup into the LIVE ${environment.name} database: safety backup first, app stopped, pg_restore as the database owner in one transaction, release started, health gate; prints RTO and RPO.`,
+      parameters: {
+        backup: { description: 'A backup key under the environment prefix, or latest.', allowedPattern: RESTORE_BACKUP_PATTERN },
+        confirm: { description: `Must be the environment name (${environment.name}): a restore replaces live data.`, allowedPattern: '^[a-z0-9-]{1,63}$' },
+        requestedBy,
+      },
+      invoke: [
+        `if [ '{{ confirm }}' != '${environment.name}' ]; then echo 'restore refused: confirm must be ${environment.name}' >&2; exit 2; fi`,
+        `DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/restore.sh" '{{ backup }}'`,
+      ],
       timeoutSeconds: 3600,
     },
     'restore-drill': {
@@ -203,6 +223,14 @@ function writeFile(path: string, text: string): string[] {
  * one drops its stage) or finds the complete directory. An existing directory is checked against
  * its name before use, so a copy edited on the host is refused, never run.
  */
+/**
+ * The scripts a document carries beside lib.sh and its own: the shape's extra ones, and secrets.sh,
+ * which deploy and rollback source to render the env file (carried by every document alike).
+ */
+function extraScriptsOf(shape: { readonly script: HostScriptName; readonly extraScripts?: readonly HostScriptName[] }): HostScriptName[] {
+  return [...(shape.extraScripts ?? []), ...(shape.script === 'secrets.sh' ? [] : (['secrets.sh'] as const))];
+}
+
 const INSTALL_STAGED = [
   'chmod 0755 "$stage" "$stage"/*.sh',
   'sum=$(cd "$stage" && cat $files | sha256sum | cut -d" " -f1)',
@@ -234,10 +262,9 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       'stage=$(mktemp -d "$base/.stage.XXXXXX")',
       ...writeFile('"$stage/lib.sh"', hostScript('lib.sh')),
       ...writeFile(`"$stage/${shape.script}"`, hostScript(shape.script)),
-      // deploy and rollback source it to render the env file; carried by every document alike.
-      ...(shape.script === 'secrets.sh' ? [] : writeFile('"$stage/secrets.sh"', hostScript('secrets.sh'))),
+      ...extraScriptsOf(shape).flatMap((name) => writeFile(`"$stage/${name}"`, hostScript(name))),
       ...writeFile('"$stage/host.env"', env),
-      `files='lib.sh ${shape.script}${shape.script === 'secrets.sh' ? '' : ' secrets.sh'} host.env'`,
+      `files='${['lib.sh', shape.script, ...extraScriptsOf(shape), 'host.env'].join(' ')}'`,
       ...INSTALL_STAGED,
       ...shape.invoke,
     ],

@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The reviewed shell programs in `scripts/host/` that SSM documents carry to the instance. */
-export type HostScriptName = 'lib.sh' | 'deploy.sh' | 'rollback.sh' | 'status.sh' | 'backup.sh' | 'restore-drill.sh' | 'tls.sh' | 'firewall.sh' | 'secrets.sh';
+export type HostScriptName =
+  | 'lib.sh'
+  | 'deploy.sh'
+  | 'rollback.sh'
+  | 'status.sh'
+  | 'backup.sh'
+  | 'restore-drill.sh'
+  | 'tls.sh'
+  | 'firewall.sh'
+  | 'secrets.sh'
+  | 'data-volume.sh'
+  | 'backup-metric.sh'
+  | 'restore.sh';
 
 const texts = new Map<HostScriptName, string>();
 

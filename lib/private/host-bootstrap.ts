@@ -90,6 +90,46 @@ export interface BootstrapOptions {
   readonly agent: AgentConfigOptions;
   /** Size of the swap file created on the root volume; 0 for none. @default 0 */
   readonly swapGiB?: number;
+  /**
+   * The data volume attached and mounted before Docker starts (`scripts/host/data-volume.sh`).
+   * @default - none: Postgres and Redis live on the root volume
+   */
+  readonly dataVolume?: DataVolumeMount;
+}
+
+/** How the first boot finds and mounts the environment's data volume. */
+export interface DataVolumeMount {
+  /** EBS volume id (a token from the data stack is fine). */
+  readonly volumeId: string;
+  /** Where the volume is mounted: the host scripts' STATE_DIR. */
+  readonly mountPoint: string;
+  /** ext4 label written when the volume is formatted (empty volumes only), at most 16 characters. */
+  readonly label: string;
+  /** Region of the volume, for `aws ec2 attach-volume`. */
+  readonly region: string;
+  /** The text of scripts/host/data-volume.sh. */
+  readonly script: string;
+}
+
+/** Where the first boot installs data-volume.sh, so an operator can run it again by hand. */
+export const DATA_VOLUME_SCRIPT_PATH = '/usr/local/sbin/data-volume.sh';
+
+/**
+ * Installs and runs data-volume.sh: attach, format only if empty, mount by UUID, bind Docker's
+ * volumes directory onto it, order docker.service after the mounts. Must run before Docker starts.
+ */
+export function dataVolumeCommands(mount: DataVolumeMount): string[] {
+  const end = 'DATA_VOLUME_SCRIPT_END';
+  const lines = mount.script.replace(/\n$/, '').split('\n');
+  if (lines.includes(end)) throw new Error(`dataVolumeCommands: the script contains the line ${end}`);
+  return [
+    '# Data volume: Postgres, Redis, the state file and the audit log (mounted before Docker starts)',
+    `cat > ${DATA_VOLUME_SCRIPT_PATH} <<'${end}'`,
+    ...lines,
+    end,
+    `chmod 0755 ${DATA_VOLUME_SCRIPT_PATH}`,
+    `DATA_VOLUME_ID=${mount.volumeId} DATA_MOUNT_POINT=${shellQuote(mount.mountPoint)} DATA_VOLUME_LABEL=${shellQuote(mount.label)} AWS_DEFAULT_REGION=${mount.region} ${DATA_VOLUME_SCRIPT_PATH}`,
+  ];
 }
 
 /**
@@ -108,6 +148,9 @@ export function swapCommands(gib: number): string[] {
 
 /** The checkout directory of the app on the host. */
 export const checkoutDir = (appName: string) => `/opt/${appName}`;
+
+/** The host scripts' state directory (state file, audit log, lock): the data volume's mount point. */
+export const stateDir = (appName: string) => `/var/lib/${appName}`;
 
 /**
  * First-boot shell (run by cloud-init as root): Docker, the Compose plugin, the CloudWatch agent
@@ -132,6 +175,7 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     `cat > /etc/docker/daemon.json <<'JSON'`,
     JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2),
     'JSON',
+    ...(options.dataVolume ? dataVolumeCommands(options.dataVolume) : []),
     'systemctl enable --now docker',
     `# Docker Compose ${COMPOSE_VERSION} plugin, checked against the sha256 kept in this repository`,
     'install -d -m 0755 /usr/local/lib/docker/cli-plugins',

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,7 +6,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { AppConfig, NamedEnvironment } from '../config';
+import { backupGapSeconds } from '../config/schema/data-volume';
+import { BackupAgeAlarm } from '../constructs/backup-age-alarm';
 import { BackupsBucket } from '../constructs/backups-bucket';
+import { DataVolume } from '../constructs/data-volume';
 import { backupPrefix, logGroupNames, outputNames } from '../names';
 
 export interface DataStackProps extends StackProps {
@@ -37,6 +40,10 @@ export class DataStack extends Stack {
   public readonly hostBackupsPolicy: iam.ManagedPolicy;
   /** Every host alarm of the environment notifies this topic. */
   public readonly alarmTopic: sns.Topic;
+  /** Postgres, Redis, the state file and the audit log: the EBS volume the host attaches at boot. */
+  public readonly dataVolume: DataVolume;
+  /** Fires when no backup was reported within twice the backup schedule. */
+  public readonly backupAgeAlarm: BackupAgeAlarm;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -72,6 +79,21 @@ export class DataStack extends Stack {
         'Cost: a customer managed KMS key costs USD 1/month per topic, and the messages are alarm state changes (alarm name, instance id, metric values) with no customer data; TLS is enforced by the topic policy.',
     });
     this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(environment.alarmEmail));
+
+    // The zone is required by the config (dataChecks): the host starts in the same one.
+    this.dataVolume = new DataVolume(this, 'DataVolume', {
+      availabilityZone: environment.instance.availabilityZone as string,
+      sizeGiB: environment.dataVolume.sizeGiB,
+      name: `${app.name}-${environment.name}`,
+      snapshots: environment.dataVolume.snapshots,
+    });
+    this.backupAgeAlarm = new BackupAgeAlarm(this, 'BackupAgeAlarm', {
+      appName: app.name,
+      environmentName: environment.name,
+      scheduleGap: Duration.seconds(backupGapSeconds(environment.backups.schedule)),
+      topic: this.alarmTopic,
+      hostStopsOnSchedule: environment.instance.schedule !== undefined,
+    });
 
     new CfnOutput(this, outputNames.containerLogGroupName, { value: this.containerLogGroup.logGroupName });
     new CfnOutput(this, outputNames.backupBucketName, { value: this.backupsBucket.bucketName });

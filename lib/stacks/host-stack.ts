@@ -11,8 +11,14 @@ import { GithubDeployRole } from '../constructs/github-deploy-role';
 import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
+import { BACKUP_METRIC } from '../host-runtime/backup-metric';
+import { hostScript } from '../host-runtime/scripts';
+import { stateDir } from '../private/host-bootstrap';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
 import { bootstrapNames, githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
+
+/** ext4 label of the data volume's file system, written when an empty volume is formatted (at most 16 characters). */
+export const DATA_VOLUME_LABEL = 'app-data';
 
 /** VPC address range: one /26 public subnet is plenty for one instance. */
 export const HOST_VPC_CIDR = '10.0.0.0/24';
@@ -32,6 +38,8 @@ export interface HostStackProps extends StackProps {
   readonly containerLogGroup: logs.ILogGroup;
   /** Where the CloudWatch agent ships the system log (data stack). */
   readonly systemLogGroup: logs.ILogGroup;
+  /** The environment's data volume (data stack), in the zone of `instance.availabilityZone`; the host attaches it at boot. */
+  readonly dataVolume: ec2.IVolume;
   /**
    * The host operations, one SSM Command document each (`hostDocumentSpecs(...)` from
    * `lib/host-runtime/documents.ts`). The deploy role may send only these.
@@ -107,6 +115,13 @@ export class HostStack extends Stack {
         repository: app.repository,
         gitRef: environment.gitRef,
         swapGiB: environment.instance.swapGiB,
+        dataVolume: {
+          volumeId: props.dataVolume.volumeId,
+          mountPoint: stateDir(app.name),
+          label: DATA_VOLUME_LABEL,
+          region: environment.region,
+          script: hostScript('data-volume.sh'),
+        },
         agent: {
           containerLogGroupName: logGroupNames.containers(app.name, environment.name),
           systemLogGroupName: logGroupNames.system(app.name, environment.name),
@@ -131,6 +146,8 @@ export class HostStack extends Stack {
     }
     this.host.role.addManagedPolicy(props.hostBackupsPolicy);
     this.host.grantReadEnvironmentSecrets(secretsPath(app.name, environment.name, environment.secrets));
+    this.grantDataVolumeAndBackupMetric(props.dataVolume, app.name);
+    this.acknowledgeInstanceRoleWildcards();
 
     this.alarms = new HostAlarms(this, 'Alarms', { instanceId: this.host.instance.instanceId, topic: props.alarmTopic, alarmNamePrefix: prefix });
 
@@ -175,4 +192,35 @@ export class HostStack extends Stack {
     return [this.zone];
   }
 
+  /**
+   * The host attaches its data volume itself at boot (scripts/host/data-volume.sh): a
+   * CloudFormation VolumeAttachment would be replaced together with the instance and fail while
+   * the old instance still holds the volume. ec2:AttachVolume is limited to this one volume and to
+   * instances carrying the grant's tag (only this host). PutMetricData is limited to the backups
+   * namespace, where the host reports the newest backup's age.
+   */
+  private grantDataVolumeAndBackupMetric(volume: ec2.IVolume, appName: string): void {
+    volume.grantAttachVolumeByResourceTag(this.host.role, [this.host.instance], 'Host');
+    Validations.of(this.host.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${this.partition}:ec2:${this.region}:${this.account}:instance/*]`,
+      reason:
+        'ec2:AttachVolume names the data volume by ARN; the instance it may be attached to is not known before the instance exists, so instance/* is limited by the ec2:ResourceTag/VolumeGrantAttach-Host condition that only this host carries.',
+    });
+    this.host.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishBackupAge',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': BACKUP_METRIC.namespace(appName) } },
+      }),
+    );
+  }
+
+  private acknowledgeInstanceRoleWildcards(): void {
+    Validations.of(this.host.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the CloudWatch agent namespace by a cloudwatch:namespace condition.',
+    });
+  }
 }

@@ -161,6 +161,8 @@ PY
     die "upload of s3://$BACKUP_BUCKET/$key failed"
   fi
   audit backup ok "backup uploaded" "key=$key" "bytes=$size" "tables=$(wc -l <"$work/tables.tsv")"
+  # shellcheck source=scripts/host/backup-metric.sh
+  . "$HOST_SCRIPT_DIR/backup-metric.sh" && publish_backup_age "$key" "$stamp" "$size"
   log "backup uploaded: s3://$BACKUP_BUCKET/$key ($size bytes, $(wc -l <"$work/tables.tsv") tables)"
   printf 's3://%s/%s\n' "$BACKUP_BUCKET" "$key"
 }

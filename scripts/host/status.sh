@@ -28,6 +28,8 @@ if [ -f "$PROGRESS_FILE" ]; then
   cp "$PROGRESS_FILE" "$work/progress"
   if kill -0 "$(progress_field pid)" 2>/dev/null; then progress_running=true; else progress_running=false; fi
 fi
+# The newest successful backup, recorded by backup.sh (backup-metric.sh).
+[ -f "${LAST_BACKUP_FILE:-$STATE_DIR/last-backup.json}" ] && cp "${LAST_BACKUP_FILE:-$STATE_DIR/last-backup.json}" "$work/last-backup.json"
 
 checkout_commit="" checkout_clean=""
 if [ -d "$APP_DIR/.git" ]; then
@@ -94,6 +96,12 @@ error = open(os.path.join(work, "health.err")).read().strip()
 http_status = int(code) if code.isdigit() and code != "000" else None
 health = dict(url=url, ok=http_status is not None and 200 <= http_status < 400, httpStatus=http_status,
               error=error or None)
+backup = None
+if os.path.exists(os.path.join(work, "last-backup.json")):
+    import calendar, time
+    with open(os.path.join(work, "last-backup.json")) as f:
+        backup = json.load(f)
+    backup["ageSeconds"] = int(time.time()) - calendar.timegm(time.strptime(backup["takenAt"], "%Y-%m-%dT%H:%M:%SZ"))
 current = state.get("current")
 report = dict(
     app=app,
@@ -107,6 +115,7 @@ report = dict(
     containers=containers,
     secrets=json.load(open(os.path.join(work, "secrets.json"))) if os.path.exists(os.path.join(work, "secrets.json")) else None,
     inProgress=progress,
+    backup=backup,
 )
 
 if fmt == "json":
@@ -128,6 +137,7 @@ lines = [
     "health:     %s %s" % (url, "ok (HTTP %d)" % http_status if health["ok"] else "FAILING (%s)" % (http_status or error or "no answer")),
     "secrets:    %s" % ("%s %s" % (report["secrets"].get("path"), " ".join("%s:%s" % kv for kv in sorted(report["secrets"].get("versions", {}).items())))
                           if report["secrets"] else "no env file rendered from Parameter Store"),
+    "backup:     %s" % ("%s taken %s (%d min ago)" % (backup["key"], backup["takenAt"], backup["ageSeconds"] // 60) if backup else "none recorded on this host"),
     "containers: %d" % len(containers),
 ]
 if progress:

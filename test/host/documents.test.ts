@@ -20,7 +20,11 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
   tls: 'tls.sh',
   firewall: 'firewall.sh',
   secrets: 'secrets.sh',
+  restore: 'restore.sh',
 };
+
+/** Scripts a document installs beside its main one, because the main one sources them. */
+const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'] };
 
 const config = shippedConfig();
 const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
@@ -46,7 +50,7 @@ const rendered = renderedDocument;
 test('one document per host operation, each running its own reviewed script', () => {
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
-    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], 'host.env', 'lib.sh', 'secrets.sh'])].sort());
+    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh'])].sort());
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
   }
@@ -69,7 +73,9 @@ test('every parameter the script references is declared with a default and an al
     expect([...referenced].sort()).toEqual(Object.keys(s.parameters).sort());
     for (const [name, parameter] of Object.entries(s.parameters)) {
       expect(parameter.allowedPattern).toBeDefined();
-      expect(parameter.default).toMatch(new RegExp(parameter.allowedPattern as string));
+      // Only the restore's backup and confirmation are required: a live restore never runs on defaults.
+      if (s.operation === 'restore' && ['backup', 'confirm'].includes(name)) expect(parameter.default).toBeUndefined();
+      else expect(parameter.default).toMatch(new RegExp(parameter.allowedPattern as string));
       expect(parameter.description.length).toBeGreaterThan(5);
       // Parameters only ever appear inside single quotes, which the patterns keep out.
       for (const line of s.runCommand.filter((l) => l.includes(`{{ ${name} }}`))) expect(line).toMatch(new RegExp(`'[^']*\\{\\{ ${name} \\}\\}[^']*'`));
@@ -79,6 +85,24 @@ test('every parameter the script references is declared with a default and an al
   expect(spec('deploy').parameters.gitRef.default).toBe(prod.gitRef);
   expect(Object.keys(spec('tls').parameters)).toEqual(['dryRun']);
   expect(Object.keys(spec('firewall').parameters).sort()).toEqual(['action', 'dryRun']);
+  expect(Object.keys(spec('restore').parameters).sort()).toEqual(['backup', 'confirm', 'requestedBy']);
+});
+
+test('restore document: refuses unless confirm is the environment name, before restore.sh runs', async () => {
+  const dir = mkdtempSync('/tmp/hostrt-restore-doc-');
+  try {
+    const run = (confirm: string) =>
+      runCommand('bash', ['-c', rendered(spec('restore'), { backup: 'latest', confirm })], { HOST_LIB_DIR: dir, PATH: process.env.PATH as string, APP_NAME: 'x' });
+    const refused = await run('dev');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('restore refused: confirm must be prod');
+    // The pattern keeps anything but latest or a key of the form <env>/<app>-<env>-<stamp>.tar.gz out.
+    const pattern = new RegExp(spec('restore').parameters.backup.allowedPattern as string);
+    expect(['latest', 'prod/auraxis-prod-20261125T150000Z.tar.gz'].every((v) => pattern.test(v))).toBe(true);
+    expect(["latest'; rm -rf /", '../x.tar.gz', '-h', 'prod/auraxis-prod-latest.tar.gz'].some((v) => pattern.test(v))).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.each(GOOD_GIT_REFS.filter((ref) => ref.length <= 200))('gitRef allowedPattern accepts %s', (ref) => {

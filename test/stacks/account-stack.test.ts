@@ -145,6 +145,7 @@ describe('AccountStack (variants)', () => {
     const config = configWith((c) => {
       c.environments.prod.account = '111122223333';
       c.environments.prod.region = 'eu-west-1';
+      c.environments.prod.instance.availabilityZone = 'eu-west-1a';
     });
     const app = buildAwsApp(config);
     for (const account of [ACCOUNT, '111122223333']) {

@@ -163,6 +163,7 @@ describe('HealthStack (variants)', () => {
     const app = buildAwsApp(
       configWith((c) => {
         c.environments.prod.region = 'eu-west-1';
+        c.environments.prod.instance.availabilityZone = 'eu-west-1a';
         c.environments.prod.account = '111122223333';
       }),
     );

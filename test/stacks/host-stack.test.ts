@@ -34,7 +34,7 @@ describe('HostStack (shipped config): network', () => {
     t.resourceCountIs('AWS::EC2::NatGateway', 0);
     t.resourceCountIs('AWS::EC2::InternetGateway', 1);
     t.resourceCountIs('AWS::EC2::Subnet', 1);
-    t.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true, AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': REGION }] } });
+    t.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true, AvailabilityZone: 'us-east-1a' });
     t.hasResourceProperties('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', GatewayId: Match.anyValue() });
   });
 
@@ -177,9 +177,10 @@ describe('HostStack (shipped config): the instance', () => {
 describe('HostStack (shipped config): user data', () => {
   const userData = (env: string): string => {
     const [, instance] = only(host(env), 'AWS::EC2::Instance');
-    const script = instance.Properties.UserData['Fn::Base64'];
-    expect(typeof script).toBe('string');
-    return script;
+    // The data volume's id is the one token: joined in as <token>.
+    const joined = instance.Properties.UserData['Fn::Base64']['Fn::Join'];
+    expect(joined[0]).toBe('');
+    return joined[1].map((part: unknown) => (typeof part === 'string' ? part : '<token>')).join('');
   };
 
   test('installs Docker, the pinned Compose plugin (checksum verified), rsyslog, the CloudWatch agent, nginx and nftables', () => {
@@ -317,14 +318,14 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Effect: 'Allow',
         Action: 'ssm:SendCommand',
         Resource: [
-          ...['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
+          ...['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
           { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
         ],
       },
     ]);
     // Each ARN names a document this stack creates, so the role can run nothing else.
     const documentNames = Object.values(host(env).findResources('AWS::SSM::Document')).map((d) => d.Properties.Name);
-    expect(documentNames.sort()).toEqual(['backup', 'deploy', 'firewall', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map((op) => `auraxis-${env}-${op}`));
+    expect(documentNames.sort()).toEqual(['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map((op) => `auraxis-${env}-${op}`));
   });
 
   test('no IAM statement in any shipped stack allows Action "*" or a service-wide "<service>:*"; no admin policy', () => {
@@ -489,7 +490,7 @@ describe('HostStack variants', () => {
     const userData = JSON.stringify(Object.values(hostTemplate.findResources('AWS::EC2::Instance'))[0].Properties.UserData);
     expect(userData).toContain('dd if=/dev/zero of=/swapfile bs=1M count=1024');
     const raw = shippedConfigInput();
-    raw.environments.prod.instance = { type: 't4g.micro', swapGiB: 0 };
+    raw.environments.prod.instance = { type: 't4g.micro', swapGiB: 0, availabilityZone: 'us-east-1a' };
     expect(problemsOf(raw)).toEqual([
       'environments.prod.instance.swapGiB: 0 must be at least 1 on t4g.micro, which has less than 2 GiB for the API, PostgreSQL and Redis',
     ]);

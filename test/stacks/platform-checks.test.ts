@@ -37,6 +37,11 @@ describe('cdk-nag and CloudFormation validation', () => {
         [
           'data/AlarmTopic AwsSolutions-SNS2',
           'data/Backups/Bucket AwsSolutions-S1',
+          'data/DataVolume/SnapshotRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole]',
+          'data/DataVolume/Volume CloudFormation-Validate::W3010',
+          'host/Host/Instance CloudFormation-Validate::W3010',
+          'host/Host/Instance/InstanceRole AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:765480282720:instance/*]',
+          'host/Vpc CloudFormation-Validate::W3010',
           `data/HostBackupsPolicy AwsSolutions-IAM5[Resource::<BackupsBucket2936A3AA.Arn>/${env}/*]`,
           'host/DeployRole/CommandResults AwsSolutions-IAM5[Resource::*]',
           'host/DeployRole/CommandResults Gitops-NoDataPlaneOnAnyResource[Action::ssm:GetCommandInvocation]',

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
 import { isPinnedGitRef } from '../git-ref';
+import { AWS_REGIONS } from '../aws-regions';
+import { dataChecks, dataVolumeSchema } from './data-volume';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 import { environmentSecretsSchema } from './secrets';
@@ -44,6 +46,8 @@ const environmentFields = z.strictObject({
   healthCheck: healthCheckSchema.default({}),
   instance: instanceSchema.prefault({}),
   backups: backupsSchema,
+  /** The EBS volume holding Postgres, Redis, the state file and the audit log, and its snapshots. */
+  dataVolume: dataVolumeSchema.prefault({}),
   logs: logsSchema.default({ retentionDays: 14 }),
   kubernetes: kubernetesSchema,
   /** Where this environment's secrets live. @default - path /<app>/<env>/ */
@@ -61,6 +65,7 @@ export const environmentSchema = environmentFields.superRefine(environmentChecks
 // zod runs this refinement even when a field failed a refinement of its own (not a type check),
 // so each check first makes sure the fields it compares are themselves valid.
 function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.RefinementCtx): void {
+  dataChecks(env, ctx);
   if (hasUnderTwoGiB(env.instance.type) && env.instance.swapGiB === 0) {
     ctx.addIssue({
       code: 'custom',
@@ -85,7 +90,8 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
   }
   const zone = env.instance.availabilityZone;
-  if (zone !== undefined && availabilityZone.safeParse(zone).success && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {
+  // An unknown region is reported on its own; the zone is only compared with a known one.
+  if (zone !== undefined && AWS_REGIONS.includes(env.region) && availabilityZone.safeParse(zone).success && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {
     ctx.addIssue({ code: 'custom', path: ['instance', 'availabilityZone'], message: `is not in this environment's region "${env.region}"` });
   }
   const transition = env.backups.transitionToInfrequentAccessDays;

@@ -17,6 +17,8 @@ export function hostParameters(operation: HostOperation, args: OpsArgs, environm
       return { format: args.json ? 'json' : 'text' };
     case 'tls':
       return { dryRun: String(args.dryRun) };
+    case 'restore':
+      return { backup: args.backup ?? '', confirm: args.confirm ?? '', requestedBy };
     case 'firewall':
       return { action: args.apply ? 'apply' : 'status' };
     default:

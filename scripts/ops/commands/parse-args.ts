@@ -1,6 +1,7 @@
 import { type OptionSpecs, parseCommandLine, UsageError } from '../../../bin/command-line';
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { gitRefProblem } from '../../../lib/config/git-ref';
+import { RESTORE_BACKUP_PATTERN } from '../../../lib/host-runtime/restore';
 
 /*
  * The ops command line: each command is one entry of `COMMANDS` with its own options and help
@@ -45,6 +46,15 @@ export const COMMANDS = {
     env: 'one-or-all',
     options: { 'dry-run': { type: 'boolean', help: 'ask certbot to test renewal without changing anything' } },
   },
+  restore: {
+    summary: 'restore a backup into the LIVE database: safety backup first, health gate, RTO/RPO audited',
+    kind: 'host',
+    env: 'one',
+    options: {
+      backup: { type: 'string', valueName: 'key|latest', help: 'a key such as <env>/<app>-<env>-20261125T150000Z.tar.gz, or latest (ops status shows the newest)' },
+      confirm: { type: 'string', valueName: 'env', help: 'the environment name again: without it nothing is sent to AWS' },
+    },
+  },
   firewall: {
     summary: 'print the host firewall rules (ufw or nftables)',
     kind: 'host',
@@ -76,6 +86,10 @@ export interface OpsArgs {
   readonly apply: boolean;
   /** Print JSON instead of text. */
   readonly json: boolean;
+  /** `restore --backup <key|latest>` (see ./restore.ts). */
+  readonly backup?: string;
+  /** `restore --confirm <env>`: must equal the environment. */
+  readonly confirm?: string;
 }
 
 const COMMON_OPTIONS: CommandSpec['options'] = {
@@ -168,10 +182,21 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
   const envs = env === undefined || env === 'all' ? [...configuredEnvs] : [env];
 
   const ref = values.ref as string | undefined;
-  // The deploy document's own allowedPattern: refuse here what SSM would refuse there.
   // The one git-ref grammar (lib/config/git-ref), as the deploy document's allowedPattern and deploy.sh check it.
   const refProblem = ref === undefined ? undefined : gitRefProblem(ref);
   if (refProblem !== undefined) throw new UsageError(`${name}: --ref ${refProblem}`);
 
-  return { command, envs, ref, dryRun: values['dry-run'] === true, apply: values.apply === true, json: values.json === true };
+  const backup = values.backup as string | undefined;
+  const confirm = values.confirm as string | undefined;
+  if (command === 'restore') {
+    const [target] = envs;
+    if (backup === undefined) throw new UsageError(`${name}: needs --backup <key|latest> (ops status shows the newest backup)`);
+    if (!new RegExp(RESTORE_BACKUP_PATTERN).test(backup))
+      throw new UsageError(`${name}: --backup "${backup}" is neither latest nor a backup key such as ${target}/<app>-${target}-20261125T150000Z.tar.gz`);
+    // The live database is replaced: the environment's name typed twice, checked before any AWS call.
+    if (confirm !== target)
+      throw new UsageError(`${name}: restore replaces the live ${target} database: repeat the environment name with --confirm ${target}${confirm ? ` (got "${confirm}")` : ''}; nothing was sent`);
+  }
+
+  return { command, envs, ref, dryRun: values['dry-run'] === true, apply: values.apply === true, json: values.json === true, backup, confirm };
 }

@@ -1,0 +1,107 @@
+import { RemovalPolicy, Size, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/** Tag key Data Lifecycle Manager selects the volume by; its value names the environment's volume. */
+export const SNAPSHOT_TAG_KEY = 'SnapshotPolicy';
+
+export interface DataVolumeSnapshots {
+  /** Hours between snapshots: one of 1, 2, 3, 4, 6, 8, 12, 24 (what DLM accepts). */
+  readonly intervalHours: number;
+  /** Snapshots kept; DLM deletes the oldest beyond this count. At least 1. */
+  readonly retain: number;
+  /**
+   * UTC time of day (`hh:mm`) the schedule starts from.
+   * @default '03:00'
+   */
+  readonly startTime?: string;
+}
+
+export interface DataVolumeProps {
+  /** The one availability zone of the volume; the host must run in it to attach the volume. */
+  readonly availabilityZone: string;
+  /** Size in GiB; may grow in later deploys, never shrink (EBS refuses). */
+  readonly sizeGiB: number;
+  /** `<app>-<env>`: the Name tag and the snapshot tag value. */
+  readonly name: string;
+  /** The Data Lifecycle Manager schedule of the volume's snapshots. */
+  readonly snapshots: DataVolumeSnapshots;
+  /**
+   * What CloudFormation does with the volume when the resource leaves the stack.
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The environment's data volume: an encrypted gp3 EBS volume in one fixed zone, kept as a snapshot
+ * if CloudFormation ever deletes it, snapshotted on a schedule by a Data Lifecycle Manager policy
+ * that selects it by tag. The host attaches it at boot (see `scripts/host/data-volume.sh`) and
+ * mounts it before the container engine starts; Postgres, Redis, the state file and the audit log
+ * live on it, so the instance and its root volume can be replaced.
+ * @see https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lifecycle.html
+ */
+export class DataVolume extends Construct {
+  public readonly volume: ec2.Volume;
+  public readonly snapshotPolicy: dlm.CfnLifecyclePolicy;
+  public readonly snapshotRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: DataVolumeProps) {
+    super(scope, id);
+    const { intervalHours, retain } = props.snapshots;
+    if (retain < 1) throw new Error(`DataVolume: snapshots.retain (${retain}) must be at least 1`);
+
+    this.volume = new ec2.Volume(this, 'Volume', {
+      availabilityZone: props.availabilityZone,
+      size: Size.gibibytes(props.sizeGiB),
+      volumeType: ec2.EbsDeviceVolumeType.GP3,
+      encrypted: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+    });
+    Tags.of(this.volume).add('Name', `${props.name}-data`);
+    Validations.of(this.volume).acknowledge({
+      id: 'CloudFormation-Validate::W3010',
+      reason: `An EBS volume lives in one zone: it is fixed in the config (instance.availabilityZone ${props.availabilityZone}) so the volume and the host that attaches it never drift apart.`,
+    });
+    Tags.of(this.volume).add(SNAPSHOT_TAG_KEY, props.name);
+
+    // DLM's own role: the AWS-managed policy is exactly what DLM needs (create, tag and delete
+    // snapshots); DLM snapshots only volumes whose tags the policy names.
+    this.snapshotRole = new iam.Role(this, 'SnapshotRole', {
+      assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSDataLifecycleManagerServiceRole')],
+    });
+    Validations.of(this.snapshotRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole]',
+      reason: 'The AWS-maintained service-role policy of Data Lifecycle Manager, assumable only by dlm.amazonaws.com; the lifecycle policy targets only volumes tagged for this environment.',
+    });
+
+    this.snapshotPolicy = new dlm.CfnLifecyclePolicy(this, 'SnapshotPolicy', {
+      description: `${props.name} data volume every ${intervalHours} h keep ${retain}`,
+      state: 'ENABLED',
+      executionRoleArn: this.snapshotRole.roleArn,
+      policyDetails: {
+        policyType: 'EBS_SNAPSHOT_MANAGEMENT',
+        resourceTypes: ['VOLUME'],
+        targetTags: [{ key: SNAPSHOT_TAG_KEY, value: props.name }],
+        schedules: [
+          {
+            name: `every ${intervalHours} h`,
+            createRule: { interval: intervalHours, intervalUnit: 'HOURS', times: [props.snapshots.startTime ?? '03:00'] },
+            retainRule: { count: retain },
+            copyTags: true,
+            tagsToAdd: [{ key: 'CreatedBy', value: 'dlm' }],
+          },
+        ],
+      },
+    });
+    this.snapshotPolicy.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  }
+
+  /** `arn:<partition>:ec2:<region>:<account>:volume/<id>` */
+  get volumeArn(): string {
+    return Stack.of(this).formatArn({ service: 'ec2', resource: 'volume', resourceName: this.volume.volumeId });
+  }
+}
