@@ -54,8 +54,8 @@ export const accountOutputNames = {
 /** CloudWatch alarm on an environment's Route53 health check, named as the runbook has it. */
 export const healthAlarmName = (app: string, env: string) => `${app}-health-${env}`;
 
-/** Suffixes of the host's named alarms (lib/constructs/host-alarms.ts), after `<app>-<env>-`. */
-export const HOST_ALARM_SUFFIXES = ['cpu', 'status-check', 'disk'] as const;
+/** Suffixes of an environment's named alarms, after `<app>-<env>-`: the host's (lib/constructs/host-alarms.ts) and the backup-age alarm of the data stack. */
+export const HOST_ALARM_SUFFIXES = ['cpu', 'status-check', 'disk', 'backup-age'] as const;
 
 /**
  * Every named CloudWatch alarm of one environment. Matched exactly by `ops validate`: a test pins

@@ -96,6 +96,17 @@ function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsag
         else line(id, `EBS ${volumeType} volume ${id}`, `${p.Size} GiB × $${price}`, p.Size * price);
         break;
       }
+      case 'AWS::DLM::LifecyclePolicy': {
+        // Snapshots are incremental: the first holds the volume's used blocks, later ones only what
+        // changed. Priced at the full size of the stack's volumes, an upper bound for a small database.
+        const sizes = resources.filter(([, r]) => r.Type === 'AWS::EC2::Volume').map(([, r]) => propsOf(r).Size);
+        if (sizes.length === 0 || sizes.some((size) => typeof size !== 'number')) skip(`${id} (DLM snapshots)`, 'the volumes it snapshots are not in its stack');
+        else {
+          const gib = (sizes as number[]).reduce((sum, size) => sum + size, 0);
+          line(id, 'EBS snapshots (DLM, upper bound: every block once)', `${gib} GiB × $${PRICES.ebsSnapshotGbMonth}`, gib * PRICES.ebsSnapshotGbMonth);
+        }
+        break;
+      }
       case 'AWS::EC2::EIP':
         line(id, 'Public IPv4 (Elastic IP, billed running or stopped)', `${ASSUMPTIONS.hoursPerMonth} h × $${PRICES.publicIpv4Hourly}`, ASSUMPTIONS.hoursPerMonth * PRICES.publicIpv4Hourly);
         break;

@@ -29,6 +29,8 @@ export const PRICES = {
   } as Readonly<Record<string, number>>,
   /** EBS storage per GiB-month, by volume type (gp3: baseline 3,000 IOPS and 125 MB/s included). */
   ebsGbMonth: { gp3: 0.08, gp2: 0.1 } as Readonly<Record<string, number>>,
+  /** EBS snapshot storage (standard tier), per GB-month of data stored. */
+  ebsSnapshotGbMonth: 0.05,
   /** Public IPv4 address (Elastic IP attached or idle), per hour. */
   publicIpv4Hourly: 0.005,
   /** Route53 basic health check of an AWS endpoint (the environment's Elastic IP, same account), per month. */

@@ -17,6 +17,7 @@ describe('bootstrapPlan', () => {
   test('an environment outside us-east-1 is bootstrapped in its region and in us-east-1 (health stack)', () => {
     const config = configWith((c) => {
       c.environments.dev.region = 'eu-west-1';
+      c.environments.dev.instance.availabilityZone = 'eu-west-1a';
     });
     const targets = plan('dev', config)
       .map((s) => s.argv)

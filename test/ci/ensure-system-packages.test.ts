@@ -37,7 +37,7 @@ function machine(options: { installed: string[]; uid: number; sudo?: boolean; ap
   return { ...result, calls: readFileSync(calls, 'utf8') };
 }
 
-const ALL = ['git', 'podman', 'runc', 'podman-compose', 'busybox-static', 'postgresql', 'postgresql-client', 'awscli', 'shellcheck', 'nftables', 'util-linux', 'ca-certificates'];
+const ALL = ['git', 'podman', 'runc', 'podman-compose', 'busybox-static', 'postgresql', 'postgresql-client', 'awscli', 'shellcheck', 'nftables', 'util-linux', 'graphviz', 'ca-certificates'];
 const withoutPodman = ALL.filter((p) => p !== 'podman' && p !== 'busybox-static');
 
 test('does nothing when every package is installed', () => {

@@ -93,7 +93,7 @@ test.each<[string, (raw: Raw) => void, string]>([
     },
     'environments.all: name "all" is reserved (argocd, all mean something else to the manifests and the ops CLI): rename the environment',
   ],
-  ['a misspelt instance key (used to give prod t4g.small)', (c) => (c.environments.prod.instance = { tpye: 't4g.large' }), 'environments.prod.instance.tpye: is not a known key (remove it or check its spelling)'],
+  ['a misspelt instance key (used to give prod t4g.small)', (c) => (c.environments.prod.instance = { tpye: 't4g.large', availabilityZone: 'us-east-1a' }), 'environments.prod.instance.tpye: is not a known key (remove it or check its spelling)'],
 ])('%s is rejected with one line', (_, edit, expected) => {
   expect(brokenBy(edit)).toEqual([expected]);
 });

@@ -46,6 +46,7 @@ describe('alarmsOfEnvironment', () => {
       'auraxis-prod-cpu',
       'auraxis-prod-status-check',
       'auraxis-prod-disk',
+      'auraxis-prod-backup-age',
       'auraxis-prod-host-ComposeHostRecoveryAlarm1A2B-XYZ',
     ]);
   });

@@ -46,9 +46,9 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'prod', 'Route53 health check').usd).toBe(cents(PRICES.healthCheckAwsEndpoint + PRICES.healthCheckOptionalFeature));
   });
 
-  test('alarms: the alarms of the host and health stacks (4 + 1); the agent disk metric is the one custom metric', () => {
-    expect(lineOf(estimate, 'prod', 'CloudWatch alarms').usd).toBe(cents(5 * PRICES.alarmMonth));
-    expect(lineOf(estimate, 'prod', 'CloudWatch custom metrics').usd).toBe(PRICES.customMetricMonth);
+  test('alarms: the host (4), health (1) and backup-age (1) alarms; the agent disk metric and the backup age are the custom metrics', () => {
+    expect(lineOf(estimate, 'prod', 'CloudWatch alarms').usd).toBe(cents(6 * PRICES.alarmMonth));
+    expect(lineOf(estimate, 'prod', 'CloudWatch custom metrics').usd).toBe(cents(2 * PRICES.customMetricMonth));
   });
 
   test("logs: ingestion pro rata of the host's hours, storage for the log groups' retention", () => {
@@ -67,9 +67,9 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'dev', 'S3 backups').usd).toBe(cents(ASSUMPTIONS.backupGb * config.environments.dev.backups.retentionDays * PRICES.s3GbMonth.STANDARD));
   });
 
-  test("the always-free CloudWatch tier: the pair's 10 alarms and 2 custom metrics fit in it, with their logs", () => {
+  test("the always-free CloudWatch tier: 10 of the pair's 12 alarms, its 4 custom metrics and its logs", () => {
     const logs = ASSUMPTIONS.logGbPerFullMonth * (devHours / H + 1);
-    const free = PRICES.alarmMonth * 10 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * logs;
+    const free = PRICES.alarmMonth * 10 + PRICES.customMetricMonth * 4 + PRICES.logsIngestGb * logs;
     expect(lineOf(estimate, 'account', 'CloudWatch always-free tier').usd).toBe(-cents(free));
   });
 
@@ -124,8 +124,13 @@ describe('estimateMonthlyCost on changed templates', () => {
   test('a data volume is priced from its size and type', () => {
     const s = scenario();
     s.template('auraxis-prod-data', (t) => {
-      t.Resources.DataVolume = { Type: 'AWS::EC2::Volume', Properties: { Size: 30, VolumeType: 'gp3', AvailabilityZone: 'us-east-1a' } };
+      t.Resources.ExtraVolume = { Type: 'AWS::EC2::Volume', Properties: { Size: 30, VolumeType: 'gp3', AvailabilityZone: 'us-east-1a' } };
     });
-    expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'prod', 'EBS gp3 volume DataVolume').usd).toBe(cents(30 * PRICES.ebsGbMonth.gp3));
+    expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'prod', 'EBS gp3 volume ExtraVolume').usd).toBe(cents(30 * PRICES.ebsGbMonth.gp3));
+  });
+
+  test("the data volume's snapshots are priced as every block once, from the volume's size", () => {
+    const size = config.environments.prod.dataVolume.sizeGiB;
+    expect(lineOf(shipped(), 'prod', 'EBS snapshots').usd).toBe(cents(size * PRICES.ebsSnapshotGbMonth));
   });
 });

@@ -38,7 +38,7 @@ describe('npm run review on identical output', () => {
     expect(out.startsWith(REVIEW_MARKER)).toBe(true);
     expect(section(out, 1)).toContain('Nothing that holds state is replaced, deleted or left unmanaged.');
     expect(section(out, 2)).toContain('No IAM, security-group, Kubernetes security or host-script changes.');
-    expect(section(out, 3)).toContain('| **total** | **27.05** | **27.05** | **±0.00** |');
+    expect(section(out, 3)).toMatch(/\| \*\*total\*\* \| \*\*(\d+\.\d\d)\*\* \| \*\*\1\*\* \| \*\*±0\.00\*\* \|/);
     expect(out).toContain('7 stacks unchanged. Filtered out: 0 changes that deploy nothing');
   });
 });
@@ -81,7 +81,7 @@ describe("the reviewer's branch", () => {
   test('security: the port-22 rule and the IAM wildcard as table rows, flagged', () => {
     const security = section(out, 2);
     expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \$\{HostSecurityGroup[0-9A-F]+\.GroupId\} \| In \| TCP 22 \| Everyone \(IPv4\) \| ⚠ open to the internet \|/);
-    expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \* \| Allow \| s3:GetObject \| AWS:\$\{HostInstanceInstanceRole[0-9A-F]+\} \| {2}\| ⚠ any resource \(`\*`\) \|/);
+    expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \* \| Allow \| s3:GetObject \| AWS:\$\{HostInstanceRole[0-9A-F]+\} \| {2}\| ⚠ any resource \(`\*`\) \|/);
   });
 
   test('security: the widened NetworkPolicy egress as a unified diff of its YAML', () => {
@@ -182,7 +182,7 @@ describe('state', () => {
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
     const data = section(out, 1);
-    expect(data).toContain('| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head\'s app: it stays deployed with its 3 stateful resources until `cdk destroy auraxis-prod-data` |');
+    expect(data).toContain('| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head\'s app: it stays deployed with its 4 stateful resources until `cdk destroy auraxis-prod-data` |');
     expect(data.match(/no longer managed \|/g)).toHaveLength(7);
     expect(data).not.toContain('| deleted |');
     expect(out).toContain('0 stacks changed, 7 new, 7 no longer managed');
@@ -226,7 +226,10 @@ describe('size', () => {
     expect(out).toContain(`the \`${FULL_REPORT_ARTIFACT}\` artifact of this workflow run`);
     expect(out).toContain('0 stacks changed, 60 new, 0 no longer managed');
     // What matters stays: the cost of every new environment.
-    for (let i = 1; i <= 20; i++) expect(section(out, 3)).toContain(`| qa${i} | 0.00 | 8.84 | +8.84 |`);
+    // Each qa environment is a clone of dev: it costs what dev costs.
+    const dev = /\| dev \| [\d.]+ \| (\d+\.\d\d) \|/.exec(section(out, 3))?.[1];
+    expect(dev).toBeDefined();
+    for (let i = 1; i <= 20; i++) expect(section(out, 3)).toContain(`| qa${i} | 0.00 | ${dev} | +${dev} |`);
   });
 });
 

@@ -112,6 +112,13 @@ describe('the host attaches and mounts the data volume', () => {
               { 'Fn::Join': ['', ['arn:aws:ec2:us-east-1:765480282720:volume/', { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'auraxis-prod-data' }) }]] },
             ],
           },
+        ]),
+      },
+    });
+    // The metric statement is a policy of its own, so its acknowledgement covers nothing else.
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
           {
             Sid: 'PublishBackupAge',
             Action: 'cloudwatch:PutMetricData',
@@ -119,7 +126,7 @@ describe('the host attaches and mounts the data volume', () => {
             Resource: '*',
             Condition: { StringEquals: { 'cloudwatch:namespace': 'auraxis/Backups' } },
           },
-        ]),
+        ],
       },
     });
     const tag = (tags: { Key: string; Value: string }[]) => tags.find((x) => x.Key === 'VolumeGrantAttach-Host')?.Value;
@@ -157,7 +164,7 @@ describe('config: data volume, snapshots and the backup schedule', () => {
   });
 
   test.each<[string, (c: ReturnType<typeof shippedConfigInput>) => void, string]>([
-    ['a schedule the parser cannot read', (c) => (c.environments.prod.backups.schedule = 'every day at three'), 'environments.prod.backups.schedule: "every day at three" is not a supported systemd OnCalendar expression'],
+    ['a schedule the parser cannot read', (c) => (c.environments.prod.backups.schedule = 'every day at three'), 'environments.prod.backups.schedule: "every day at three" is not a systemd OnCalendar expression'],
     ['a schedule too sparse for the alarm', (c) => (c.environments.prod.backups.schedule = 'Mon 03:00'), 'environments.prod.backups.schedule: "Mon 03:00" leaves 168 h between two backups; at most 84 h'],
     ['no fixed zone', (c) => delete c.environments.prod.instance.availabilityZone, 'environments.prod.instance.availabilityZone: is required: the data volume and the host must stay in one fixed zone'],
     ['retain 0', (c) => (c.environments.prod.dataVolume.snapshots.retain = 0), 'environments.prod.dataVolume.snapshots.retain: 0 must be a positive whole number'],

@@ -1,3 +1,4 @@
+import { onCalendarProblem } from '../on-calendar';
 import { z } from 'zod';
 import { positiveInt, typeError } from '../primitives';
 
@@ -151,7 +152,9 @@ export function dataChecks(env: DataCheckInput, ctx: z.RefinementCtx): void {
       message: `leaves ${Math.round(gap / 3600)} h between two backups; at most ${MAX_BACKUP_GAP_SECONDS / 3600} h, so the backup-age alarm (twice the gap) fits the 7 days CloudWatch evaluates`,
     });
   }
-  if (gap === undefined) {
+  // An expression systemd would refuse is reported once, by the OnCalendar check of the backups
+  // section (lib/config/on-calendar.ts); here only what parses there but not here.
+  if (gap === undefined && onCalendarProblem(env.backups.schedule) === undefined) {
     ctx.addIssue({
       code: 'custom',
       path: ['backups', 'schedule'],
