@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
+import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { GitFixture } from '../helpers/git-fixture';
 import { freePort, httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
@@ -106,6 +107,8 @@ beforeAll(async () => {
     MIN_FREE_MB: '1',
     DISK_PATHS: root,
     DEPLOY_ACTOR: 'jest',
+    // What the deploy document writes into host.env: the one git-ref grammar deploy.sh checks refs with.
+    GIT_REF_PATTERN,
     WEB_PORT: String(port),
     WEB_IMAGE: appImage,
     SECRETS_PATH: PATH,
@@ -236,7 +239,9 @@ test('the secrets document, rendered as SSM runs it, installs the scripts and re
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout).versions).toMatchObject({ ENCRYPTION_KEY: 3 });
   // The document wrote host.env with names and the path, never a value.
-  const hostEnv = readFileSync(join(root, 'lib/secrets/host.env'), 'utf8');
+  // Each invocation runs its own content-addressed copy: lib/secrets/<sha256>/.
+  const [installed] = readdirSync(join(root, 'lib/secrets')).filter((d) => /^[0-9a-f]{64}$/.test(d));
+  const hostEnv = readFileSync(join(root, 'lib/secrets', installed, 'host.env'), 'utf8');
   expect(hostEnv).toContain('SECRETS_PATH=/auraxis/prod/\n');
   expect(hostEnv).toContain('SECRETS_REQUIRED=DATABASE_URL SECRET_KEY ENCRYPTION_KEY POSTGRES_PASSWORD REDIS_PASSWORD\n');
 });
