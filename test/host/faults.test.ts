@@ -364,7 +364,9 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
   const spec = hostDocumentSpecs(config.app, prod, { backupBucketName: 'b' }).find((s) => s.operation === 'deploy') as HostDocumentSpec;
   const libDir = join(root, 'lib');
   // GIT_REF_PATTERN and REQUIRE_PINNED_REF come from the document's host.env.
-  const docEnv: Record<string, string> = { ...env, HOST_LIB_DIR: libDir };
+  // The shipped config declares secrets in Parameter Store; this test has no store, so the env file
+  // stays hand-placed (an empty SECRETS_PATH overrides host.env's, as the environment does on a host).
+  const docEnv: Record<string, string> = { ...env, HOST_LIB_DIR: libDir, SECRETS_PATH: '', SECRETS_REQUIRED: '', SECRETS_OPTIONAL: '' };
   delete docEnv.GIT_REF_PATTERN;
 
   fault('hold-after-up');
