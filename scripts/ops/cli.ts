@@ -44,7 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
-  return outcome.ok ? 0 : 1;
+  // A host command exits with its script's exit code (or NO_OUTCOME_EXIT_CODE); never 0 unless ok.
+  return outcome.ok ? 0 : outcome.exitCode || 1;
 }
 
 if (require.main === module) runMain(() => main(process.argv.slice(2)), isConfigProblem);
