@@ -36,7 +36,8 @@ const MARKER_LINE = new RegExp(`(^|\\n)${OUTCOME_MARKER} (\\d{1,3})\\n*$`);
 export function parseOutcome(stdout: string): Outcome {
   const match = MARKER_LINE.exec(stdout);
   if (!match) return { output: stdout };
-  const output = stdout.slice(0, match.index + match[1].length);
-  // The trap's own newline (it keeps the marker off an unterminated last line) is not output.
-  return { output: output.endsWith('\n\n') ? output.slice(0, -1) : output, exitCode: Number(match[2]) };
+  // What precedes the trap's own newline is the script's output; lines come back newline-ended
+  // (CloudWatch Logs keeps lines, not the newline after the last one).
+  const output = stdout.slice(0, match.index);
+  return { output: output === '' || output.endsWith('\n') ? output : `${output}\n`, exitCode: Number(match[2]) };
 }
