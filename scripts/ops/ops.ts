@@ -13,7 +13,9 @@ import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
 import { requireOutput, stackOutputs } from './aws/stack-outputs';
 import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
+import { evaluateGithubSettings, githubNotChecked } from './commands/github-settings';
 import { auditRole, type Finding } from './commands/iam-audit';
+import { type GithubAccess, readGithubSettings } from './github/settings';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
 import { alarmsOfEnvironment, type CheckResult, checklistPassed, evaluateChecklist, formatChecklist, type HostStatusFact, healthUrl } from './commands/validate';
 
@@ -35,6 +37,8 @@ export interface OpsContext {
   readonly actor: string;
   readonly wait?: WaitOptions;
   readonly fetchImpl?: typeof fetch;
+  /** Read access to the repository's GitHub settings for `validate`. @default - not checked (one SKIP line per setting) */
+  readonly github?: GithubAccess;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -135,7 +139,10 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
   }
 
   if (args.command === 'validate') {
-    const results = (await Promise.all(envs.map((env) => validate(ctx, env)))).flat();
+    const names = envs.map((e) => e.name);
+    const repository = ctx.config.github.repository;
+    const github = ctx.github ? evaluateGithubSettings(await readGithubSettings(ctx.github, repository, names), names) : githubNotChecked(repository, names);
+    const results = [...(await Promise.all(envs.map((env) => validate(ctx, env)))).flat(), ...github];
     const passed = checklistPassed(results);
     return { ok: passed, text: `${formatChecklist(results)}\n\n${passed ? 'All required checks passed.' : 'Some required checks FAILED.'}`, json: results };
   }

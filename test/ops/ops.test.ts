@@ -230,6 +230,9 @@ describe('ops validate', () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.text).toContain('PASS  [prod] stack auraxis-prod-health: deployed');
     expect(outcome.text).toContain('PASS  [prod] host reachable through SSM: agent Online');
+    // No GitHub token in the context: the GitHub settings are listed as not checked, never passed.
+    expect(outcome.text).toContain(`SKIP  [${config.github.repository}] GitHub OIDC subject claims: not checked: set GITHUB_TOKEN (read-only) to check GitHub settings`);
+    expect(outcome.text).toContain('SKIP  [prod] GitHub environment prod requires a reviewer, not the author: not checked: set GITHUB_TOKEN (read-only) to check GitHub settings');
     expect(outcome.text).toContain('FAIL  [prod] no alarm firing: in ALARM: auraxis-health-prod');
     expect(outcome.text).toContain('PASS  [prod] health https://api.auraxis.com.br/healthz: HTTP 200');
     expect(outcome.text).toContain(`PASS  [prod] release recorded on the host: current v2 (${'c'.repeat(12)})`);
