@@ -11,9 +11,9 @@ export const OUTCOME_MARKER = '__ops_host_exit__';
 /**
  * Shell lines (POSIX sh, as `aws:runShellScript` runs them) that come first in every document:
  * the EXIT trap prints the marker with the shell's exit status, whatever ended it (`exit N`,
- * `set -e`, the last command), and TERM/INT/HUP (SSM cancelling or an operator's kill) end the
- * shell through `exit` so the trap still reports 128+signal. SIGKILL cannot be trapped: then no
- * marker comes and ops says so instead of guessing.
+ * `set -e`, the last command), and TERM/INT/HUP (an operator's kill, a shutdown) end the shell
+ * through `exit` so the trap still reports 128+signal. SSM's timeout and cancel SIGKILL the step's
+ * process group, which cannot be trapped: then no marker comes and ops says so instead of guessing.
  */
 export const OUTCOME_PROLOGUE: readonly string[] = [
   `trap 'ops_status=$?; trap - EXIT; printf "\\n%s %s\\n" "${OUTCOME_MARKER}" "$ops_status"' EXIT`,

@@ -254,7 +254,7 @@ describe('the outcome marker', () => {
     expect(parseOutcome(bare.stdout)).toEqual({ output: 'done\n' });
   });
 
-  test.each(['sh', 'bash'])('%s: TERM to the command (SSM cancelling or timing out) is still reported, as 143', async (shell) => {
+  test.each(['sh', 'bash'])('%s: TERM to the process group (an operator kill, a shutdown) is still reported, as 143', async (shell) => {
     const dir = mkdtempSync('/tmp/hostrt-term-');
     try {
       const started = join(dir, 'started');
