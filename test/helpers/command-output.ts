@@ -41,11 +41,7 @@ export function answerCommand(logs: LogsMock, commandId: string, instanceId: str
 }
 
 /** Every SendCommand gets the id `cmd-<n>` and its output from `answer(input)`. */
-export function answerEveryCommand(
-  ssm: SsmMock,
-  logs: LogsMock,
-  answer: (input: SendCommandCommandInput, n: number) => HostAnswer,
-): void {
+export function answerEveryCommand(ssm: SsmMock, logs: LogsMock, answer: (input: SendCommandCommandInput, n: number) => HostAnswer): void {
   let n = 0;
   ssm.on(SendCommandCommand).callsFake((input: SendCommandCommandInput) => {
     n += 1;

@@ -1,7 +1,13 @@
 import { actionPatternMatches, type IamPolicyDocument, type IamStatement, listOf, statementsOf } from '../../lib/rules/iam-policy';
 
 /** Reads of command output and parameters that must never be allowed on `Resource: *` (issue 8's acceptance). */
-export const NEVER_ON_ANY_RESOURCE = ['ssm:GetCommandInvocation', 'ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'] as const;
+export const NEVER_ON_ANY_RESOURCE = [
+  'ssm:GetCommandInvocation',
+  'ssm:GetParameter',
+  'ssm:GetParameters',
+  'ssm:GetParametersByPath',
+  'ssm:GetParameterHistory',
+] as const;
 
 /**
  * AWS managed policies that grant one of those on `*` (AmazonSSMManagedInstanceCore grants
@@ -49,13 +55,15 @@ export function commandOrParameterReadsOnAnyResource(template: { readonly Resour
     }
     if (s.NotAction !== undefined) {
       const excluded = listOf(s.NotAction).filter((a): a is string => typeof a === 'string');
-      if (NEVER_ON_ANY_RESOURCE.some((action) => !excluded.some((p) => actionPatternMatches(p, action)))) findings.push(`${resourceId}: NotAction ${excluded.join(',')}`);
+      if (NEVER_ON_ANY_RESOURCE.some((action) => !excluded.some((p) => actionPatternMatches(p, action))))
+        findings.push(`${resourceId}: NotAction ${excluded.join(',')}`);
     }
   }
   for (const [resourceId, resource] of Object.entries(template.Resources ?? {})) {
     if (resource.Type !== 'AWS::IAM::Role') continue;
     const attached = JSON.stringify(resource.Properties?.ManagedPolicyArns ?? []);
-    for (const name of BROAD_MANAGED_POLICIES) if (attached.includes(`policy/${name}"`) || attached.includes(`policy/service-role/${name}"`)) findings.push(`${resourceId}: managed ${name}`);
+    for (const name of BROAD_MANAGED_POLICIES)
+      if (attached.includes(`policy/${name}"`) || attached.includes(`policy/service-role/${name}"`)) findings.push(`${resourceId}: managed ${name}`);
   }
   return findings;
 }

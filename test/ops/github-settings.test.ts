@@ -3,7 +3,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { APPROVAL_ENVIRONMENT, DEPLOY_BRANCH, evaluateGithubSettings, githubNotChecked, NOT_CHECKED_WITHOUT_TOKEN } from '../../scripts/ops/commands/github-settings';
+import {
+  APPROVAL_ENVIRONMENT,
+  DEPLOY_BRANCH,
+  evaluateGithubSettings,
+  githubNotChecked,
+  NOT_CHECKED_WITHOUT_TOKEN,
+} from '../../scripts/ops/commands/github-settings';
 import { checklistPassed, formatChecklist } from '../../scripts/ops/commands/validate';
 import { readGithubSettings } from '../../scripts/ops/github/settings';
 import { projectRoot } from '../helpers/paths';
@@ -19,17 +25,29 @@ type Route = { status: number; body?: unknown };
 
 const compliant = (): Record<string, Route> => ({
   [`/repos/${REPO}/actions/oidc/customization/sub`]: { status: 200, body: { use_default: false, include_claim_keys: ['repo', 'context', 'job_workflow_ref'] } },
-  [`/repos/${REPO}/environments/dev`]: { status: 200, body: { name: 'dev', protection_rules: [{ type: 'branch_policy' }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } } },
-  [`/repos/${REPO}/environments/dev/deployment-branch-policies`]: { status: 200, body: { total_count: 1, branch_policies: [{ name: 'main', type: 'branch' }] } },
+  [`/repos/${REPO}/environments/dev`]: {
+    status: 200,
+    body: { name: 'dev', protection_rules: [{ type: 'branch_policy' }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
+  },
+  [`/repos/${REPO}/environments/dev/deployment-branch-policies`]: {
+    status: 200,
+    body: { total_count: 1, branch_policies: [{ name: 'main', type: 'branch' }] },
+  },
   [`/repos/${REPO}/environments/prod`]: {
     status: 200,
     body: {
       name: 'prod',
-      protection_rules: [{ type: 'required_reviewers', prevent_self_review: true, reviewers: [{ type: 'User', reviewer: { login: 'ana' } }] }, { type: 'branch_policy' }],
+      protection_rules: [
+        { type: 'required_reviewers', prevent_self_review: true, reviewers: [{ type: 'User', reviewer: { login: 'ana' } }] },
+        { type: 'branch_policy' },
+      ],
       deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
     },
   },
-  [`/repos/${REPO}/environments/prod/deployment-branch-policies`]: { status: 200, body: { total_count: 1, branch_policies: [{ name: 'main', type: 'branch' }] } },
+  [`/repos/${REPO}/environments/prod/deployment-branch-policies`]: {
+    status: 200,
+    body: { total_count: 1, branch_policies: [{ name: 'main', type: 'branch' }] },
+  },
 });
 
 let routes: Record<string, Route> = {};
@@ -77,14 +95,30 @@ test('COMPLIANT: the settings of docs/first-deploy.md pass, read with the token 
 });
 
 const nonCompliant: [string, (r: Record<string, Route>) => void, string][] = [
-  ['OIDC subject not customized', (r) => delete r[`/repos/${REPO}/actions/oidc/customization/sub`], "FAIL  [acme/shop] GitHub OIDC subject claims: not customized: GitHub's default subject, which no deploy role trusts"],
-  ['OIDC subject back to the default', (r) => (r[`/repos/${REPO}/actions/oidc/customization/sub`] = { status: 200, body: { use_default: true } }), "FAIL  [acme/shop] GitHub OIDC subject claims: GitHub's default subject (use_default true): no deploy role trusts it"],
+  [
+    'OIDC subject not customized',
+    (r) => delete r[`/repos/${REPO}/actions/oidc/customization/sub`],
+    "FAIL  [acme/shop] GitHub OIDC subject claims: not customized: GitHub's default subject, which no deploy role trusts",
+  ],
+  [
+    'OIDC subject back to the default',
+    (r) => (r[`/repos/${REPO}/actions/oidc/customization/sub`] = { status: 200, body: { use_default: true } }),
+    "FAIL  [acme/shop] GitHub OIDC subject claims: GitHub's default subject (use_default true): no deploy role trusts it",
+  ],
   [
     'OIDC claims in another order (the subject would differ)',
-    (r) => (r[`/repos/${REPO}/actions/oidc/customization/sub`] = { status: 200, body: { use_default: false, include_claim_keys: ['repo', 'job_workflow_ref', 'context'] } }),
+    (r) =>
+      (r[`/repos/${REPO}/actions/oidc/customization/sub`] = {
+        status: 200,
+        body: { use_default: false, include_claim_keys: ['repo', 'job_workflow_ref', 'context'] },
+      }),
     'FAIL  [acme/shop] GitHub OIDC subject claims: claims repo, job_workflow_ref, context, expected repo, context, job_workflow_ref',
   ],
-  ['prod environment missing', (r) => delete r[`/repos/${REPO}/environments/prod`], 'FAIL  [prod] GitHub environment prod exists: missing: the deploy job of this environment cannot run'],
+  [
+    'prod environment missing',
+    (r) => delete r[`/repos/${REPO}/environments/prod`],
+    'FAIL  [prod] GitHub environment prod exists: missing: the deploy job of this environment cannot run',
+  ],
   [
     'dev deploys from any branch',
     (r) => (r[`/repos/${REPO}/environments/dev`] = { status: 200, body: { name: 'dev', protection_rules: [], deployment_branch_policy: null } }),
@@ -92,17 +126,34 @@ const nonCompliant: [string, (r: Record<string, Route>) => void, string][] = [
   ],
   [
     'dev deploys from protected branches',
-    (r) => (r[`/repos/${REPO}/environments/dev`] = { status: 200, body: { name: 'dev', deployment_branch_policy: { protected_branches: true, custom_branch_policies: false } } }),
+    (r) =>
+      (r[`/repos/${REPO}/environments/dev`] = {
+        status: 200,
+        body: { name: 'dev', deployment_branch_policy: { protected_branches: true, custom_branch_policies: false } },
+      }),
     'FAIL  [dev] GitHub environment dev deploys only from main: every protected branch may deploy',
   ],
   [
     'dev also deploys from release/*',
-    (r) => (r[`/repos/${REPO}/environments/dev/deployment-branch-policies`] = { status: 200, body: { branch_policies: [{ name: 'main', type: 'branch' }, { name: 'release/*', type: 'branch' }] } }),
+    (r) =>
+      (r[`/repos/${REPO}/environments/dev/deployment-branch-policies`] = {
+        status: 200,
+        body: {
+          branch_policies: [
+            { name: 'main', type: 'branch' },
+            { name: 'release/*', type: 'branch' },
+          ],
+        },
+      }),
     'FAIL  [dev] GitHub environment dev deploys only from main: selected: branch main, branch release/*',
   ],
   [
     'prod without required reviewers',
-    (r) => (r[`/repos/${REPO}/environments/prod`] = { status: 200, body: { name: 'prod', protection_rules: [], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } } }),
+    (r) =>
+      (r[`/repos/${REPO}/environments/prod`] = {
+        status: 200,
+        body: { name: 'prod', protection_rules: [], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
+      }),
     'FAIL  [prod] GitHub environment prod requires a reviewer, not the author: no required reviewers: IAM and security-group widening would deploy unreviewed',
   ],
   [
@@ -110,7 +161,11 @@ const nonCompliant: [string, (r: Record<string, Route>) => void, string][] = [
     (r) =>
       (r[`/repos/${REPO}/environments/prod`] = {
         status: 200,
-        body: { name: 'prod', protection_rules: [{ type: 'required_reviewers', prevent_self_review: false, reviewers: [{}] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
+        body: {
+          name: 'prod',
+          protection_rules: [{ type: 'required_reviewers', prevent_self_review: false, reviewers: [{}] }],
+          deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+        },
       }),
     'FAIL  [prod] GitHub environment prod requires a reviewer, not the author: 1 reviewer(s), prevent self-review off',
   ],

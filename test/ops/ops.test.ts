@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { OUTCOME_MARKER } from '../../lib/host-runtime/outcome';
@@ -124,6 +124,15 @@ describe('runCommand: the outcome from the command log group', () => {
     expect(result.stdout).toBe(`${lines.join('\n')}\n`);
     expect(result.exitCode).toBe(0);
     expect(logs).toHaveReceivedCommandWith(FilterLogEventsCommand, { logStreamNamePrefix: 'cmd-5/i-1/', nextToken: 'page-2' });
+  });
+
+  test('a missing command log group is one clear error at the first read, not a wait until the deadline', async () => {
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-6' } });
+    logs.on(FilterLogEventsCommand).rejects(new ResourceNotFoundException({ message: 'The specified log group does not exist.', $metadata: {} }));
+    await expect(run()).rejects.toThrow(
+      "command cmd-6 was sent, but its output log group /auraxis/dev/commands does not exist, so its outcome cannot be read: deploy the environment's data stack (npm run ops -- stacks --env <env> lists it)",
+    );
+    expect(logs).toHaveReceivedCommandTimes(FilterLogEventsCommand, 1);
   });
 
   test('refuses a command without a CloudWatch output group, and more than one instance, before sending', async () => {

@@ -71,7 +71,9 @@ const actionsOf = (s: { Action?: unknown }) => [s.Action].flat() as string[];
 describe.each(['dev', 'prod'])('%s command log group', (env) => {
   const template = () => shippedTemplate(stackNames.host('auraxis', env)).toJSON();
   const statementsOfRole = (prefix: string) =>
-    templateStatements(template()).filter(({ resourceId }) => resourceId.startsWith(prefix) && !resourceId.startsWith(`${prefix}Role`)).map((s) => s.statement);
+    templateStatements(template())
+      .filter(({ resourceId }) => resourceId.startsWith(prefix) && !resourceId.startsWith(`${prefix}Role`))
+      .map((s) => s.statement);
 
   test('the deploy role reads log events only from its own environment command log group', () => {
     const reads = statementsOfRole('DeployRole').filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
@@ -102,6 +104,13 @@ describe.each(['dev', 'prod'])('%s command log group', (env) => {
     const wide = templateStatements(template())
       .map((s) => s.statement)
       .filter((s) => JSON.stringify(s.Resource).includes('log-group:*'));
-    expect(wide).toEqual([{ Sid: 'FindCommandLogGroup', Effect: 'Allow', Action: 'logs:DescribeLogGroups', Resource: expect.stringMatching(/^arn:aws:logs:us-east-1:\d{12}:log-group:\*$/) }]);
+    expect(wide).toEqual([
+      {
+        Sid: 'FindCommandLogGroup',
+        Effect: 'Allow',
+        Action: 'logs:DescribeLogGroups',
+        Resource: expect.stringMatching(/^arn:aws:logs:us-east-1:\d{12}:log-group:\*$/),
+      },
+    ]);
   });
 });

@@ -56,8 +56,13 @@ export async function readCommandOutput(logs: CloudWatchLogsClient, logGroupName
   try {
     for await (const page of filterEventPages(logs, { logGroupName, logStreamNamePrefix: `${commandId}/${instanceId}/` })) events.push(...page);
   } catch (error) {
-    // The group is created by the data stack; until the stack exists there is simply no output.
-    if (!(error instanceof ResourceNotFoundException)) throw error;
+    // No group, no outcome ever: say so at once rather than wait out the document's timeout.
+    if (error instanceof ResourceNotFoundException) {
+      throw new Error(
+        `command ${commandId} was sent, but its output log group ${logGroupName} does not exist, so its outcome cannot be read: deploy the environment's data stack (npm run ops -- stacks --env <env> lists it)`,
+      );
+    }
+    throw error;
   }
   // Stable sort: events of one millisecond keep the order CloudWatch returned them in.
   events.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
@@ -81,7 +86,12 @@ const defaultProgress = (line: string) => process.stderr.write(`${line}\n`);
  * calls ssm:GetCommandInvocation, which IAM cannot limit to one instance (docs/aws.md). Never
  * reports success without the marker saying 0.
  */
-export async function runCommand(ssm: SSMClient, logs: CloudWatchLogsClient, input: SendCommandCommandInput, options: WaitOptions = {}): Promise<CommandResult> {
+export async function runCommand(
+  ssm: SSMClient,
+  logs: CloudWatchLogsClient,
+  input: SendCommandCommandInput,
+  options: WaitOptions = {},
+): Promise<CommandResult> {
   const instanceId = input.InstanceIds?.[0];
   if (!instanceId || input.InstanceIds?.length !== 1) throw new Error('runCommand targets exactly one instance id');
   const logGroupName = input.CloudWatchOutputConfig?.CloudWatchOutputEnabled ? input.CloudWatchOutputConfig.CloudWatchLogGroupName : undefined;
@@ -116,7 +126,15 @@ export async function runCommand(ssm: SSMClient, logs: CloudWatchLogsClient, inp
   if (outcome.exitCode === undefined) {
     return { commandId, instanceId, status: 'NoOutcome', exitCode: NO_OUTCOME_EXIT_CODE, stdout: latest.stdout, stderr: latest.stderr, waitedSeconds };
   }
-  return { commandId, instanceId, status: outcome.exitCode === 0 ? 'Success' : 'Failed', exitCode: outcome.exitCode, stdout: outcome.output, stderr: latest.stderr, waitedSeconds };
+  return {
+    commandId,
+    instanceId,
+    status: outcome.exitCode === 0 ? 'Success' : 'Failed',
+    exitCode: outcome.exitCode,
+    stdout: outcome.output,
+    stderr: latest.stderr,
+    waitedSeconds,
+  };
 }
 
 /** The one line ops prints when no outcome arrived (see `NO_OUTCOME_EXIT_CODE`). */

@@ -42,7 +42,9 @@ export interface BranchPoliciesBody {
 export interface GithubFacts {
   readonly repository: string;
   readonly oidcSubject: GithubRead<OidcSubjectBody>;
-  readonly environments: Readonly<Record<string, { readonly environment: GithubRead<EnvironmentBody>; readonly branchPolicies?: GithubRead<BranchPoliciesBody> }>>;
+  readonly environments: Readonly<
+    Record<string, { readonly environment: GithubRead<EnvironmentBody>; readonly branchPolicies?: GithubRead<BranchPoliciesBody> }>
+  >;
 }
 
 /** The line of each check without a token. */
@@ -72,12 +74,14 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
   const results: CheckResult[] = [];
   const names = checkNames(facts.repository, environments);
   const name = (env: string, index: number) => names.filter((n) => n.env === env)[index].check;
-  const push = (env: string, check: string, ok: boolean, detail: string, hint: string) => results.push({ env, check, ok, detail, hint: ok ? undefined : hint, advisory: false });
+  const push = (env: string, check: string, ok: boolean, detail: string, hint: string) =>
+    results.push({ env, check, ok, detail, hint: ok ? undefined : hint, advisory: false });
   const skip = (env: string, check: string, detail: string) => results.push({ env, check, ok: false, detail, advisory: true, notChecked: true });
 
   const oidc = facts.oidcSubject;
   const expected = GITHUB_OIDC_SUBJECT_CLAIMS.join(', ');
-  const fix = 'run the `gh api --method PUT .../actions/oidc/customization/sub` line that `npm run bootstrap -- --env <env>` prints (docs/first-deploy.md, step 2)';
+  const fix =
+    'run the `gh api --method PUT .../actions/oidc/customization/sub` line that `npm run bootstrap -- --env <env>` prints (docs/first-deploy.md, step 2)';
   if (oidc.ok) {
     const keys = oidc.body.include_claim_keys ?? [];
     const ok = oidc.body.use_default === false && keys.join(', ') === expected;
@@ -85,7 +89,9 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
       facts.repository,
       name(facts.repository, 0),
       ok,
-      oidc.body.use_default !== false ? "GitHub's default subject (use_default true): no deploy role trusts it" : `claims ${keys.join(', ') || '(none)'}, expected ${expected}`,
+      oidc.body.use_default !== false
+        ? "GitHub's default subject (use_default true): no deploy role trusts it"
+        : `claims ${keys.join(', ') || '(none)'}, expected ${expected}`,
       fix,
     );
   } else if (oidc.status === 404) {
@@ -107,13 +113,21 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
 
     const policy = read.body.deployment_branch_policy;
     const listed = facts.environments[env]?.branchPolicies;
-    if (!policy) push(env, branches, false, 'any branch may deploy (no deployment branch policy)', `Deployment branches: "Selected branches", only ${DEPLOY_BRANCH}`);
-    else if (policy.protected_branches) push(env, branches, false, 'every protected branch may deploy', `Deployment branches: "Selected branches", only ${DEPLOY_BRANCH}`);
+    if (!policy)
+      push(env, branches, false, 'any branch may deploy (no deployment branch policy)', `Deployment branches: "Selected branches", only ${DEPLOY_BRANCH}`);
+    else if (policy.protected_branches)
+      push(env, branches, false, 'every protected branch may deploy', `Deployment branches: "Selected branches", only ${DEPLOY_BRANCH}`);
     else if (!listed?.ok) skip(env, branches, listed ? unread(listed) : 'not checked: the branch policies were not read');
     else {
       const rules = (listed.body.branch_policies ?? []).map((p) => `${p.type ?? 'branch'} ${p.name ?? '?'}`);
       const ok = policy.custom_branch_policies === true && rules.length === 1 && rules[0] === `branch ${DEPLOY_BRANCH}`;
-      push(env, branches, ok, ok ? `only branch ${DEPLOY_BRANCH}` : `selected: ${rules.join(', ') || '(none)'}`, `Deployment branches: "Selected branches", only ${DEPLOY_BRANCH}`);
+      push(
+        env,
+        branches,
+        ok,
+        ok ? `only branch ${DEPLOY_BRANCH}` : `selected: ${rules.join(', ') || '(none)'}`,
+        `Deployment branches: "Selected branches", only ${DEPLOY_BRANCH}`,
+      );
     }
 
     if (reviewers) {
@@ -124,7 +138,9 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
         env,
         reviewers,
         ok,
-        !rule ? 'no required reviewers: IAM and security-group widening would deploy unreviewed' : `${count} reviewer(s), prevent self-review ${rule.prevent_self_review === true ? 'on' : 'off'}`,
+        !rule
+          ? 'no required reviewers: IAM and security-group widening would deploy unreviewed'
+          : `${count} reviewer(s), prevent self-review ${rule.prevent_self_review === true ? 'on' : 'off'}`,
         'Required reviewers: at least one person, with "Prevent self-review" (docs/first-deploy.md, step 4)',
       );
     }

@@ -27,7 +27,12 @@ async function read<T>(access: GithubAccess, path: string): Promise<GithubRead<T
       signal: AbortSignal.timeout(access.timeoutMs ?? 10_000),
     });
     if (!response.ok) {
-      const why = response.status === 404 ? 'not found' : response.status === 401 || response.status === 403 ? 'the token may not read this' : 'GitHub answered with an error';
+      const why =
+        response.status === 404
+          ? 'not found'
+          : response.status === 401 || response.status === 403
+            ? 'the token may not read this'
+            : 'GitHub answered with an error';
       return { ok: false, status: response.status, error: why };
     }
     return { ok: true, body: (await response.json()) as T };
@@ -45,7 +50,9 @@ export async function readGithubSettings(access: GithubAccess, repository: strin
     environments.map(async (env) => {
       const environment = await read<EnvironmentBody>(access, `${repo}/environments/${encodeURIComponent(env)}`);
       const custom = environment.ok && environment.body.deployment_branch_policy?.custom_branch_policies === true;
-      const branchPolicies = custom ? await read<BranchPoliciesBody>(access, `${repo}/environments/${encodeURIComponent(env)}/deployment-branch-policies`) : undefined;
+      const branchPolicies = custom
+        ? await read<BranchPoliciesBody>(access, `${repo}/environments/${encodeURIComponent(env)}/deployment-branch-policies`)
+        : undefined;
       return [env, { environment, ...(branchPolicies ? { branchPolicies } : {}) }] as const;
     }),
   );
