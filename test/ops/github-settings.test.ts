@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
+import { main } from '../../scripts/ops/cli';
 import {
   APPROVAL_ENVIRONMENT,
   DEPLOY_BRANCH,
@@ -214,4 +218,35 @@ test('the approval environment and the deploy branch are the ones the workflow a
   const workflow = parse(readFileSync(join(projectRoot, '.github/workflows/deploy-environment.yml'), 'utf8'));
   expect(workflow.jobs['approve-widening'].environment).toBe(APPROVAL_ENVIRONMENT);
   expect(DEPLOY_BRANCH).toBe('main');
+});
+
+test('the CLI reads GITHUB_TOKEN from the environment (never argv) and checks the configured repository', async () => {
+  // AWS answers "nothing deployed"; the health probe fails (no network): only the GitHub lines matter here.
+  const cfn = mockClient(CloudFormationClient);
+  const cloudwatch = mockClient(CloudWatchClient);
+  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }));
+  cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  const repository = 'auraxis/auraxis-infra';
+  routes = Object.fromEntries(Object.entries(compliant()).map(([path, route]) => [path.replace(REPO, repository), route]));
+  const saved = { token: process.env.GITHUB_TOKEN, url: process.env.OPS_GITHUB_API_URL_FOR_TESTS };
+  process.env.GITHUB_TOKEN = TOKEN;
+  process.env.OPS_GITHUB_API_URL_FOR_TESTS = apiUrl;
+  const printed: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((text: string) => printed.push(text));
+  try {
+    await main(['validate', '--env', 'dev']);
+  } finally {
+    log.mockRestore();
+    cfn.restore();
+    cloudwatch.restore();
+    if (saved.token === undefined) delete process.env.GITHUB_TOKEN;
+    else process.env.GITHUB_TOKEN = saved.token;
+    if (saved.url === undefined) delete process.env.OPS_GITHUB_API_URL_FOR_TESTS;
+    else process.env.OPS_GITHUB_API_URL_FOR_TESTS = saved.url;
+  }
+  const text = printed.join('\n');
+  expect(text).toContain(`PASS  [${repository}] GitHub OIDC subject claims`);
+  expect(text).toContain('PASS  [dev] GitHub environment dev deploys only from main: only branch main');
+  expect(text).not.toContain(TOKEN);
+  expect(seen.map((r) => r.headers.authorization)).toContain(`Bearer ${TOKEN}`);
 });
