@@ -86,6 +86,7 @@ export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, enviro
     alarmTopic: data.alarmTopic,
     containerLogGroup: data.containerLogGroup,
     systemLogGroup: data.systemLogGroup,
+    commandLogGroup: data.commandLogGroup,
     dataVolume: data.dataVolume.volume,
     // The reviewed scripts of scripts/host, as SSM documents: what runs on the host is what was merged.
     hostDocuments: options.hostDocuments ?? hostDocumentSpecs(config.app, environment, { backupBucketName: data.backupsBucket.bucketName }),

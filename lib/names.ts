@@ -33,6 +33,8 @@ export const outputNames = {
 export const logGroupNames = {
   containers: (app: string, env: string) => `/${app}/${env}/containers`,
   system: (app: string, env: string) => `/${app}/${env}/system`,
+  /** Output of the host's SSM documents (stdout and stderr per command); how ops learns a command's outcome. */
+  commands: (app: string, env: string) => `/${app}/${env}/commands`,
 } as const;
 
 /** S3 key prefix of an environment's backups; the host may touch nothing outside it. */

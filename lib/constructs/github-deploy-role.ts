@@ -1,5 +1,6 @@
 import { DefaultStackSynthesizer, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CDK_BOOTSTRAP_ROLES, cdkBootstrapRoleName } from '../names';
 import { GITHUB_OIDC_ISSUER } from '../rules/iam-policy';
@@ -35,6 +36,11 @@ export interface GithubDeployRoleProps {
   /** ARNs of the SSM documents that may be sent (may be empty: then no document can be sent). */
   readonly documentArns: readonly string[];
   /**
+   * The environment's command log group, where SSM writes the documents' output: the one place the
+   * role reads command results from (FilterLogEvents, GetLogEvents on this group only).
+   */
+  readonly commandLogGroup: logs.ILogGroup;
+  /**
    * Stacks whose outputs and status the pipeline reads (`cloudformation:DescribeStacks`), e.g. to
    * find the instance id; each is named with its region.
    * @default - none
@@ -62,8 +68,8 @@ export interface GithubDeployRoleProps {
  * token's audience to be STS and its subject to be exactly that repository, GitHub environment and
  * reviewed deploy workflow on main (`githubDeploySubject`; no wildcards), so a pushed branch, a
  * dispatch from another branch or a fork cannot assume it. It may send the host's SSM documents to
- * the environment's instance only, read command results (the one read IAM cannot scope: see
- * `CommandResults`), the environment's stack outputs, the instance's SSM status and alarm states
+ * the environment's instance only, read their output and outcome from the environment's command
+ * log group only, the environment's stack outputs, the instance's SSM status and alarm states
  * (what the ops CLI's deploy and checklist read), and assume its own environment's CDK bootstrap
  * roles (which do the CloudFormation work with the project's execution policy). No `*` action and
  * no managed policy.
@@ -77,7 +83,7 @@ export class GithubDeployRole extends Construct {
     const stack = Stack.of(this);
     const subject = githubDeploySubject(props.repository, props.environmentName);
     this.role = new iam.Role(this, 'Role', {
-      description: `GitHub Actions (${subject}): send host SSM documents, read results, assume the CDK bootstrap roles`,
+      description: `GitHub Actions (${subject}): send host SSM documents, read their output, assume the CDK bootstrap roles`,
       assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
         StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: subject },
       }),
@@ -89,8 +95,8 @@ export class GithubDeployRole extends Construct {
         new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns, props.instanceArn] }),
       );
     }
-    // Own policies for the two `Resource: *` reads, so their acknowledgements cover exactly them:
-    // a `*` statement added to the role's default policy later is a new, unacknowledged finding.
+    // An own policy for the `Resource: *` read, so its acknowledgement covers exactly it: a `*`
+    // statement added to the role's default policy later is a new, unacknowledged finding.
     const hostState = new iam.Policy(this, 'HostState', {
       roles: [this.role],
       statements: [new iam.PolicyStatement({ sid: 'ReadHostState', actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'], resources: ['*'] })],
@@ -100,26 +106,10 @@ export class GithubDeployRole extends Construct {
       reason:
         'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix); they return states, not data. Sending commands stays limited to this environment documents and instance.',
     });
-    const commandResults = new iam.Policy(this, 'CommandResults', {
-      roles: [this.role],
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'ReadCommandResults',
-          actions: ['ssm:GetCommandInvocation'],
-          resources: ['*'],
-          // The one condition IAM evaluates for it: the environment's region (not its instance).
-          conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
-        }),
-      ],
-    });
-    Validations.of(commandResults).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: COMMAND_RESULTS_EXCEPTION,
-    });
-    Validations.of(commandResults).acknowledge({
-      id: 'Gitops-NoDataPlaneOnAnyResource[Action::ssm:GetCommandInvocation]',
-      reason: COMMAND_RESULTS_EXCEPTION,
-    });
+    // Command outcomes and output come from the environment's command log group (the documents
+    // print an exit marker, lib/host-runtime/outcome.ts), not from ssm:GetCommandInvocation, which
+    // IAM cannot limit to one instance: reading this one group is all the role needs.
+    props.commandLogGroup.grant(this.role, 'logs:FilterLogEvents', 'logs:GetLogEvents');
     const stacks = props.readableStacks ?? [];
     if (stacks.length > 0) {
       this.role.addToPrincipalPolicy(
@@ -151,15 +141,6 @@ export class GithubDeployRole extends Construct {
     );
   }
 }
-
-/**
- * Why `ssm:GetCommandInvocation` is allowed on `*`: the Service Authorization Reference lists no
- * resource type and no service condition key for it, so IAM cannot limit it to one instance or one
- * environment's documents; a statement naming a resource would deny every call. It is limited to
- * the environment's region, and docs/aws.md and `ops iam-audit` name it as the one exception.
- */
-export const COMMAND_RESULTS_EXCEPTION =
-  'ssm:GetCommandInvocation has no resource-level permissions or service condition keys (Service Authorization Reference), so it cannot be limited to this environment instance; limited to the region by aws:RequestedRegion and documented in docs/aws.md as the one cross-environment read left when environments share an account and region.';
 
 /** `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/*`; `partitionToken` replaces an unresolved partition (as cdk-nag renders it). */
 function stackArnPattern(stack: Stack, target: { readonly stackName: string; readonly region: string }, partitionToken?: string): string {

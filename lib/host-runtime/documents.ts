@@ -5,6 +5,7 @@ import { GIT_REF_PATTERN } from '../config/git-ref';
 import { backupPrefix } from '../names';
 import { checkoutDir, stateDir } from '../private/host-bootstrap';
 import { BACKUP_METRIC } from './backup-metric';
+import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { type HostScriptName, hostScript } from './scripts';
@@ -94,7 +95,11 @@ interface OperationShape {
   readonly extraScripts?: readonly HostScriptName[];
   readonly description: string;
   readonly parameters: Readonly<Record<string, HostDocumentParameter>>;
-  /** Shell lines after the scripts are in place; `$dir` is the operation's directory. */
+  /**
+   * Shell lines after the scripts are in place; `$dir` is the operation's directory. No `exec`:
+   * the document's shell must outlive the script to print the outcome marker (./outcome.ts);
+   * under `set -e` a failing script still ends the shell with its exit code.
+   */
   readonly invoke: readonly string[];
   readonly timeoutSeconds: number;
 }
@@ -124,21 +129,21 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         },
         requestedBy,
       },
-      invoke: [`ALLOW_MOVED_TAG='{{ allowMovedTag }}' DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/deploy.sh" '{{ gitRef }}'`],
+      invoke: [`ALLOW_MOVED_TAG='{{ allowMovedTag }}' DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/deploy.sh" '{{ gitRef }}'`],
       timeoutSeconds: 1800,
     },
     rollback: {
       script: 'rollback.sh',
       description: `Put the previous good release of the ${environment.name} host back, by commit, without git fetch.`,
       parameters: { requestedBy },
-      invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/rollback.sh"`],
+      invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/rollback.sh"`],
       timeoutSeconds: 1200,
     },
     status: {
       script: 'status.sh',
       description: `Current and previous releases, health and containers of the ${environment.name} host.`,
       parameters: { format: { description: 'text or json.', default: 'text', allowedPattern: '^(text|json)$' } },
-      invoke: [`exec bash "$dir/status.sh" '--{{ format }}'`],
+      invoke: [`bash "$dir/status.sh" '--{{ format }}'`],
       timeoutSeconds: 60,
     },
     backup: {
@@ -146,7 +151,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       description: `Refresh the backup timer (OnCalendar ${environment.backups.schedule}) and back up Postgres and Redis of the ${environment.name} host to S3 now.`,
       parameters: {},
       extraScripts: ['backup-metric.sh'],
-      invoke: ['bash "$dir/backup.sh" install-timer', 'exec bash "$dir/backup.sh" run'],
+      invoke: ['bash "$dir/backup.sh" install-timer', 'bash "$dir/backup.sh" run'],
       timeoutSeconds: 3600,
     },
     restore: {
@@ -159,7 +164,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       },
       invoke: [
         `if [ '{{ confirm }}' != '${environment.name}' ]; then echo 'restore refused: confirm must be ${environment.name}' >&2; exit 2; fi`,
-        `DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/restore.sh" '{{ backup }}'`,
+        `DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/restore.sh" '{{ backup }}'`,
       ],
       timeoutSeconds: 3600,
     },
@@ -167,14 +172,14 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'restore-drill.sh',
       description: `Restore the latest ${environment.name} backup (newest by S3's LastModified) into a throwaway PostgreSQL cluster as a non-superuser, compare row counts with those the backup recorded, report RTO/RPO, remove the cluster.`,
       parameters: {},
-      invoke: ['exec bash "$dir/restore-drill.sh"'],
+      invoke: ['bash "$dir/restore-drill.sh"'],
       timeoutSeconds: 3600,
     },
     tls: {
       script: 'tls.sh',
       description: `Serve ${environment.domain} over HTTPS when a certificate exists (issue one with certbot, webroot), HTTP until then; install the renew timer.`,
       parameters: { dryRun },
-      invoke: [`if [ '{{ dryRun }}' = true ]; then exec bash "$dir/tls.sh" apply --dry-run; fi`, 'exec bash "$dir/tls.sh" apply'],
+      invoke: [`if [ '{{ dryRun }}' = true ]; then bash "$dir/tls.sh" apply --dry-run; else bash "$dir/tls.sh" apply; fi`],
       timeoutSeconds: 600,
     },
     firewall: {
@@ -184,7 +189,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         action: { description: 'apply or status.', default: 'status', allowedPattern: '^(apply|status)$' },
         dryRun,
       },
-      invoke: [`if [ '{{ dryRun }}' = true ]; then exec bash "$dir/firewall.sh" '{{ action }}' --dry-run; fi`, `exec bash "$dir/firewall.sh" '{{ action }}'`],
+      invoke: [`if [ '{{ dryRun }}' = true ]; then bash "$dir/firewall.sh" '{{ action }}' --dry-run; else bash "$dir/firewall.sh" '{{ action }}'; fi`],
       timeoutSeconds: 120,
     },
     secrets: {
@@ -202,11 +207,16 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         `set -- '{{ action }}'`,
         `if [ '{{ action }}' = restart ]; then set -- restart '{{ name }}'; fi`,
         `if [ '{{ action }}' = audit ]; then set -- audit '{{ name }}' '{{ event }}' '{{ result }}'; fi`,
-        'exec bash "$dir/secrets.sh" "$@"',
+        'bash "$dir/secrets.sh" "$@"',
       ],
       timeoutSeconds: 900,
     },
   };
+}
+
+/** Seconds SSM lets one operation's document run (its `timeoutSeconds`): ops waits that long for the outcome. */
+export function operationTimeoutSeconds(environment: NamedEnvironment, operation: HostOperation): number {
+  return operations(environment)[operation].timeoutSeconds;
 }
 
 /** Shell lines that write `text` verbatim to `path` (a quoted here-document: no expansion). */
@@ -256,6 +266,7 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
     description: shape.description,
     parameters: shape.parameters,
     runCommand: [
+      ...OUTCOME_PROLOGUE,
       'set -eu',
       `base="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
       'install -d -m 0755 "$base"',

@@ -24,7 +24,7 @@ export interface DataStackProps extends StackProps {
  * alarm topic (with its e-mail subscription, confirmed once by a person). Kept apart so the host
  * stack can be replaced freely. Every resource is retained if the stack is deleted.
  *
- * The logical ids of the stateful resources (`ContainerLogs`, `SystemLogs`, `Backups/Bucket`,
+ * The logical ids of the stateful resources (`ContainerLogs`, `SystemLogs`, `CommandLogs`, `Backups/Bucket`,
  * `AlarmTopic`) are pinned by tests: renaming a construct would make CloudFormation replace it.
  */
 export class DataStack extends Stack {
@@ -32,6 +32,11 @@ export class DataStack extends Stack {
   public readonly containerLogGroup: logs.LogGroup;
   /** Where the CloudWatch agent ships the host's system log. */
   public readonly systemLogGroup: logs.LogGroup;
+  /**
+   * Where SSM writes the output of the host documents (`CloudWatchOutputConfig` of every ops
+   * command): the deploy role reads only this group, the instance role writes only here.
+   */
+  public readonly commandLogGroup: logs.LogGroup;
   /** The environment's PostgreSQL dumps, under `backupPrefix(env)`. */
   public readonly backups: BackupsBucket;
   /** The bucket of `backups`. */
@@ -57,6 +62,11 @@ export class DataStack extends Stack {
     });
     this.systemLogGroup = new logs.LogGroup(this, 'SystemLogs', {
       logGroupName: logGroupNames.system(app.name, environment.name),
+      retention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.commandLogGroup = new logs.LogGroup(this, 'CommandLogs', {
+      logGroupName: logGroupNames.commands(app.name, environment.name),
       retention,
       removalPolicy: RemovalPolicy.RETAIN,
     });

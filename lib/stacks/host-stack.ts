@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -38,6 +38,11 @@ export interface HostStackProps extends StackProps {
   readonly containerLogGroup: logs.ILogGroup;
   /** Where the CloudWatch agent ships the system log (data stack). */
   readonly systemLogGroup: logs.ILogGroup;
+  /**
+   * Where SSM writes the output of the host documents (data stack): the instance role may write
+   * only here among command outputs, the deploy role may read only this group.
+   */
+  readonly commandLogGroup: logs.ILogGroup;
   /** The environment's data volume (data stack), in the zone of `instance.availabilityZone`; the host attaches it at boot. */
   readonly dataVolume: ec2.IVolume;
   /**
@@ -140,10 +145,13 @@ export class HostStack extends Stack {
 
     // The CloudWatch agent writes both log groups; the backup job uses only its environment's prefix
     // of the bucket (the policy is defined beside the bucket, in the data stack).
-    for (const group of [props.containerLogGroup, props.systemLogGroup]) {
+    // The SSM agent writes the documents' output to the command group (it creates one stream per
+    // command and step, and looks the group and stream up first).
+    for (const group of [props.containerLogGroup, props.systemLogGroup, props.commandLogGroup]) {
       group.grantWrite(this.host.role);
       group.grant(this.host.role, 'logs:DescribeLogStreams');
     }
+    this.grantDescribeLogGroups();
     this.host.role.addManagedPolicy(props.hostBackupsPolicy);
     this.host.grantReadEnvironmentSecrets(secretsPath(app.name, environment.name, environment.secrets));
     this.grantDataVolumeAndBackupMetric(props.dataVolume, app.name);
@@ -168,6 +176,7 @@ export class HostStack extends Stack {
       instanceArn: this.host.instanceArn,
       documentArns: this.documents.documentArns,
       readableStacks,
+      commandLogGroup: props.commandLogGroup,
       bootstrapRegions: [environment.region, HEALTH_STACK_REGION],
       bootstrapQualifier: bootstrapNames.qualifier(app.name, environment.name),
     });
@@ -189,6 +198,30 @@ export class HostStack extends Stack {
    */
   override get availabilityZones(): string[] {
     return [this.zone];
+  }
+
+  /**
+   * The SSM agent checks that the command log group exists (DescribeLogGroups with the group's
+   * name as prefix) before it uploads output, and stops uploading when it cannot. DescribeLogGroups
+   * lists groups, so it is granted on the account's groups of this region only; it returns names
+   * and settings, never log events.
+   */
+  private grantDescribeLogGroups(): void {
+    const policy = new iam.Policy(this, 'CommandOutputLookupPolicy', {
+      roles: [this.host.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'FindCommandLogGroup',
+          actions: ['logs:DescribeLogGroups'],
+          resources: [this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*]`,
+      reason:
+        'logs:DescribeLogGroups is a list call the SSM agent makes before uploading command output (it stops uploading when the group cannot be found); it returns group names and settings of this account and region, never log events. Writing stays limited to the environment log groups.',
+    });
   }
 
   /**

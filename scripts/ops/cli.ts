@@ -36,7 +36,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const actor = process.env.GITHUB_ACTOR ? `github:${process.env.GITHUB_ACTOR}` : userInfo().username;
   let outcome: Awaited<ReturnType<typeof runOps>>;
   try {
-    outcome = await runOps({ config, actor }, args);
+    // GitHub settings (validate) are read with a token from the environment only, never argv; the
+    // API URL is overridable for tests only (a local server stands in for api.github.com).
+    const token = process.env.GITHUB_TOKEN;
+    const github = token ? { token, apiUrl: process.env.OPS_GITHUB_API_URL_FOR_TESTS || undefined } : undefined;
+    outcome = await runOps({ config, actor, github }, args);
   } catch (error) {
     // AWS errors (no credentials, a stack not deployed) are the operator's to fix: one line. A bug keeps its stack.
     if (error instanceof TypeError || error instanceof ReferenceError || !(error instanceof Error)) throw error;
@@ -44,7 +48,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
-  return outcome.ok ? 0 : 1;
+  // A host command exits with its script's exit code (or NO_OUTCOME_EXIT_CODE); never 0 unless ok.
+  return outcome.ok ? 0 : outcome.exitCode || 1;
 }
 
 if (require.main === module) runMain(() => main(process.argv.slice(2)), isConfigProblem);

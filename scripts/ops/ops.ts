@@ -1,23 +1,32 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
-import { bootstrapNames, HEALTH_STACK_REGION, outputNames, stackNames } from '../../lib/names';
+import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
+import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, outputNames, stackNames } from '../../lib/names';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
 import { readRole, roleNameFromArn } from './aws/iam-roles';
-import { runCommand, type WaitOptions } from './aws/run-command';
+import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
 import { requireOutput, stackOutputs } from './aws/stack-outputs';
 import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
-import { auditRole, type Finding, failingFindings } from './commands/iam-audit';
+import { evaluateGithubSettings, githubNotChecked } from './commands/github-settings';
+import { auditRole, type Finding } from './commands/iam-audit';
+import { type GithubAccess, readGithubSettings } from './github/settings';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
 import { alarmsOfEnvironment, type CheckResult, checklistPassed, evaluateChecklist, formatChecklist, type HostStatusFact, healthUrl } from './commands/validate';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
   readonly ok: boolean;
+  /**
+   * The process exit code when it is not simply 0/1: a host command exits with its script's exit
+   * code, or `NO_OUTCOME_EXIT_CODE` when no outcome arrived. @default - 0 when ok, else 1
+   */
+  readonly exitCode?: number;
   readonly text: string;
   readonly json: unknown;
 }
@@ -28,6 +37,8 @@ export interface OpsContext {
   readonly actor: string;
   readonly wait?: WaitOptions;
   readonly fetchImpl?: typeof fetch;
+  /** Read access to the repository's GitHub settings for `validate`. @default - not checked (one SKIP line per setting) */
+  readonly github?: GithubAccess;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -44,16 +55,23 @@ export async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment)
 export async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operation: HostOperation, parameters: Record<string, string>) {
   const instanceId = await instanceIdOf(ctx.config, env);
   const input = hostCommandInput({ app: ctx.config.app.name, env: env.name, instanceId }, operation, parameters, { comment: `ops ${operation} by ${ctx.actor}` });
-  return runCommand(new SSMClient({ region: env.region }), input, ctx.wait);
+  return runCommand(new SSMClient({ region: env.region }), new CloudWatchLogsClient({ region: env.region }), input, {
+    executionTimeoutSeconds: operationTimeoutSeconds(env, operation),
+    label: `${operation} ${env.name}`,
+    ...ctx.wait,
+  });
 }
 
 async function hostCommand(ctx: OpsContext, args: OpsArgs, env: NamedEnvironment): Promise<OpsOutcome> {
   const operation = args.command as HostOperation;
   const result = await runHostOperation(ctx, env, operation, hostParameters(operation, args, env, ctx.actor));
   const ok = result.status === 'Success' && result.exitCode === 0;
-  const header = `[${env.name}] ${operation}: ${result.status} (exit ${result.exitCode}, command ${result.commandId})`;
+  const header =
+    result.status === 'NoOutcome'
+      ? `[${env.name}] ${operation}: ${noOutcomeLine(hostDocumentName(ctx.config.app.name, env.name, operation), result.instanceId, result.waitedSeconds, env.name)} (command ${result.commandId})`
+      : `[${env.name}] ${operation}: ${result.status} (exit ${result.exitCode}, command ${result.commandId})`;
   const text = [header, result.stdout.trimEnd(), result.stderr.trimEnd() && `stderr:\n${result.stderr.trimEnd()}`].filter(Boolean).join('\n');
-  return { ok, text, json: { env: env.name, operation, ...result } };
+  return { ok, exitCode: result.exitCode, text, json: { env: env.name, operation, ...result } };
 }
 
 function parseHostStatus(stdout: string): HostStatusFact | undefined {
@@ -115,22 +133,25 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
   if ((HOST_COMMANDS as readonly string[]).includes(args.command)) {
     const outcomes: OpsOutcome[] = [];
     for (const env of envs) outcomes.push(await hostCommand(ctx, args, env));
-    return { ok: outcomes.every((o) => o.ok), text: outcomes.map((o) => o.text).join('\n\n'), json: outcomes.map((o) => o.json) };
+    // With --env all, the first environment that did not succeed gives the exit code.
+    const exitCode = outcomes.find((o) => !o.ok)?.exitCode ?? 0;
+    return { ok: outcomes.every((o) => o.ok), exitCode, text: outcomes.map((o) => o.text).join('\n\n'), json: outcomes.map((o) => o.json) };
   }
 
   if (args.command === 'validate') {
-    const results = (await Promise.all(envs.map((env) => validate(ctx, env)))).flat();
+    const names = envs.map((e) => e.name);
+    const repository = ctx.config.github.repository;
+    const github = ctx.github ? evaluateGithubSettings(await readGithubSettings(ctx.github, repository, names), names) : githubNotChecked(repository, names);
+    const results = [...(await Promise.all(envs.map((env) => validate(ctx, env)))).flat(), ...github];
     const passed = checklistPassed(results);
     return { ok: passed, text: `${formatChecklist(results)}\n\n${passed ? 'All required checks passed.' : 'Some required checks FAILED.'}`, json: results };
   }
 
   if (args.command === 'iam-audit') {
     const findings = (await Promise.all(envs.map((env) => iamAudit(ctx, env)))).flat();
-    const failing = failingFindings(findings);
-    // Documented exceptions are printed with their reason, never hidden, and do not fail the audit.
-    const lines = findings.map((f) => (f.exception ? `EXCEPTION  ${f.role}: ${f.problem} (${f.exception})` : `FAIL  ${f.role}: ${f.problem}`));
-    const text = [...lines, ...(failing.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
-    return { ok: failing.length === 0, text, json: findings };
+    const lines = findings.map((f) => `FAIL  ${f.role}: ${f.problem}`);
+    const text = [...lines, ...(findings.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
+    return { ok: findings.length === 0, text, json: findings };
   }
 
   if (args.command === 'stacks') {

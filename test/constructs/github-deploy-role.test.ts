@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { cdkJsonContext } from '../../bin/config-file';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { GithubDeployRole } from '../../lib/constructs/github-deploy-role';
 
 function build(props: Partial<ConstructorParameters<typeof GithubDeployRole>[2]> = {}) {
@@ -17,6 +18,7 @@ function build(props: Partial<ConstructorParameters<typeof GithubDeployRole>[2]>
     environmentName: 'staging',
     instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0',
     documentArns: ['arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
+    commandLogGroup: logs.LogGroup.fromLogGroupName(stack, 'Commands', '/shop/staging/commands'),
     ...props,
   });
   return Template.fromStack(stack);
@@ -51,14 +53,6 @@ describe('GithubDeployRole', () => {
       PolicyDocument: { Statement: [{ Sid: 'ReadHostState', Action: ['cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'], Effect: 'Allow', Resource: '*' }] },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyName: Match.stringLikeRegexp('CommandResults'),
-      PolicyDocument: {
-        Statement: [
-          { Sid: 'ReadCommandResults', Action: 'ssm:GetCommandInvocation', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } },
-        ],
-      },
-    });
-    template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('DefaultPolicy'),
       PolicyDocument: {
         Statement: [
@@ -67,6 +61,12 @@ describe('GithubDeployRole', () => {
             Action: 'ssm:SendCommand',
             Effect: 'Allow',
             Resource: ['arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0', 'arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
+          },
+          // Command outcomes and output: the environment's command log group, nothing else.
+          {
+            Action: ['logs:FilterLogEvents', 'logs:GetLogEvents'],
+            Effect: 'Allow',
+            Resource: ['arn:aws:logs:eu-west-1:111122223333:log-group:/shop/staging/commands', 'arn:aws:logs:eu-west-1:111122223333:log-group:/shop/staging/commands:*'],
           },
           {
             Sid: 'AssumeCdkBootstrapRoles',
@@ -85,8 +85,8 @@ describe('GithubDeployRole', () => {
     const template = build({ documentArns: [], bootstrapQualifier: 'abc123', bootstrapRegions: ['eu-west-1', 'us-east-1', 'eu-west-1'] });
     const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.includes('DefaultPolicy'))!;
     const statements = policy.Properties.PolicyDocument.Statement;
-    expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['AssumeCdkBootstrapRoles']);
-    expect(statements[0].Resource).toHaveLength(6);
-    expect(statements[0].Resource).toContain('arn:aws:iam::111122223333:role/cdk-abc123-lookup-role-111122223333-us-east-1');
+    expect(statements.map((s: { Action: string | string[] }) => s.Action)).toEqual([['logs:FilterLogEvents', 'logs:GetLogEvents'], 'sts:AssumeRole']);
+    expect(statements[1].Resource).toHaveLength(6);
+    expect(statements[1].Resource).toContain('arn:aws:iam::111122223333:role/cdk-abc123-lookup-role-111122223333-us-east-1');
   });
 });

@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
 import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
 import { renderedDocument } from '../helpers/documents';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { GitFixture } from '../helpers/git-fixture';
@@ -176,7 +177,9 @@ describe('the rendered documents run', () => {
     expect(execFileSync('sh', ['-c', 'cat lib.sh status.sh secrets.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
     expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(readFileSync(join(hostScriptsDir, 'status.sh'), 'utf8'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
-    expect(JSON.parse(result.stdout)).toMatchObject({
+    // The last stdout line is the outcome marker ops reads from CloudWatch Logs; before it, the JSON.
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`${OUTCOME_MARKER} 0`);
+    expect(JSON.parse(parseOutcome(result.stdout).output)).toMatchObject({
       app: 'auraxis',
       environment: 'prod',
       current: { ref: 'v1', commit },
@@ -197,5 +200,80 @@ describe('the rendered documents run', () => {
     expect(tampered.stderr).toContain(`installed copy ${installed} does not match its checksum`);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).not.toContain('tampered');
+    expect(parseOutcome(tampered.stdout).exitCode).toBe(1);
+  });
+
+  test('status: the script exit code (65, state file not JSON) ends the document and is what its marker reports', async () => {
+    const stateDir = join(root, 'bad-state');
+    mkdirSync(stateDir);
+    writeFileSync(join(stateDir, 'deploy_state.json'), '{not json');
+    for (const shell of ['sh', 'bash']) {
+      const result = await runCommand(shell, ['-c', rendered(spec('status'), { format: 'json' })], {
+        HOST_LIB_DIR: join(root, 'lib-bad'),
+        STATE_DIR: stateDir,
+        APP_DIR: join(root, 'nowhere'),
+        HEALTH_URL: 'http://127.0.0.1:9/healthz',
+        CONTAINER_CMD: 'false',
+      });
+      expect({ shell, code: result.code, outcome: parseOutcome(result.stdout).exitCode }).toEqual({ shell, code: 65, outcome: 65 });
+      expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`${OUTCOME_MARKER} 65`);
+    }
+  });
+
+  test('restore: the refusal (exit 2 from the document itself) is reported by the marker', async () => {
+    const result = await runCommand('sh', ['-c', rendered(spec('restore'), { backup: 'latest', confirm: 'dev' })], { HOST_LIB_DIR: join(root, 'lib-restore') });
+    expect(result.code).toBe(2);
+    expect(parseOutcome(result.stdout)).toEqual({ output: '', exitCode: 2 });
+  });
+});
+
+describe('the outcome marker', () => {
+  test('every document starts with the prologue, and its own shell never execs (the trap must outlive the script)', () => {
+    for (const s of specs) {
+      expect(s.runCommand.slice(0, OUTCOME_PROLOGUE.length)).toEqual(OUTCOME_PROLOGUE);
+      // Lines of the document's shell: everything outside the embedded scripts.
+      const own = s.runCommand.filter((line, i) => {
+        const open = s.runCommand.slice(0, i).filter((l) => /^cat > .* <<'/.test(l)).length;
+        const closed = s.runCommand.slice(0, i + 1).filter((l) => l === HEREDOC_END).length;
+        return open === closed && line !== HEREDOC_END;
+      });
+      expect(own.filter((line) => /(^|[;&|]\s*|\bthen\s+|\belse\s+)exec\b/.test(line))).toEqual([]);
+    }
+  });
+
+  test.each(['sh', 'bash'])('%s: 0 on success, the code of exit N, of a failing command under set -e, and the output kept before it', async (shell) => {
+    const body = (lines: string) => [...OUTCOME_PROLOGUE, 'set -eu', lines].join('\n');
+    const ok = await runCommand(shell, ['-c', body('echo built; printf "no newline"')]);
+    expect({ code: ok.code, ...parseOutcome(ok.stdout) }).toEqual({ code: 0, output: 'built\nno newline\n', exitCode: 0 });
+    const exited = await runCommand(shell, ['-c', body('echo partial; exit 4')]);
+    expect({ code: exited.code, ...parseOutcome(exited.stdout) }).toEqual({ code: 4, output: 'partial\n', exitCode: 4 });
+    const failed = await runCommand(shell, ['-c', body("bash -c 'exit 3'; echo never")]);
+    expect({ code: failed.code, ...parseOutcome(failed.stdout) }).toEqual({ code: 3, output: '', exitCode: 3 });
+    // Positive control: without the prologue there is no marker, and ops could not claim an outcome.
+    const bare = await runCommand(shell, ['-c', 'set -eu; echo done']);
+    expect(parseOutcome(bare.stdout)).toEqual({ output: 'done\n' });
+  });
+
+  test.each(['sh', 'bash'])('%s: TERM to the process group (an operator kill, a shutdown) is still reported, as 143', async (shell) => {
+    const dir = mkdtempSync('/tmp/hostrt-term-');
+    try {
+      const started = join(dir, 'started');
+      // Its own process group, as the SSM agent runs a command; TERM goes to the whole group.
+      const child = spawn(shell, ['-c', [...OUTCOME_PROLOGUE, 'set -eu', `bash -c 'touch "${started}"; exec sleep 30'`, 'echo never'].join('\n')], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      while (!readdirSync(dir).includes('started')) await new Promise((r) => setTimeout(r, 20));
+      process.kill(-(child.pid as number), 'SIGTERM');
+      expect(await exited).toBe(143);
+      expect(parseOutcome(stdout)).toEqual({ output: '', exitCode: 143 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

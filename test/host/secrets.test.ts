@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { parseOutcome } from '../../lib/host-runtime/outcome';
 import { GitFixture } from '../helpers/git-fixture';
 import { freePort, httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
 import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
@@ -237,7 +238,9 @@ test('the secrets document, rendered as SSM runs it, installs the scripts and re
   const script = (spec?.runCommand ?? []).join('\n').replace(/\{\{ (\w+) \}\}/g, (_, name: string) => (name === 'action' ? 'versions' : (spec?.parameters[name]?.default ?? '')));
   const result = await run(runCommand('sh', ['-c', script], { ...env, HOST_LIB_DIR: join(root, 'lib') }));
   expect(result.code).toBe(0);
-  expect(JSON.parse(result.stdout).versions).toMatchObject({ ENCRYPTION_KEY: 3 });
+  // Before the outcome marker ops reads (lib/host-runtime/outcome.ts), the JSON.
+  expect(parseOutcome(result.stdout).exitCode).toBe(0);
+  expect(JSON.parse(parseOutcome(result.stdout).output).versions).toMatchObject({ ENCRYPTION_KEY: 3 });
   // The document wrote host.env with names and the path, never a value.
   // Each invocation runs its own content-addressed copy: lib/secrets/<sha256>/.
   const [installed] = readdirSync(join(root, 'lib/secrets')).filter((d) => /^[0-9a-f]{64}$/.test(d));

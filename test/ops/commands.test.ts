@@ -11,7 +11,7 @@ import { shippedConfig } from '../helpers/synth';
 const ENVS = ['dev', 'prod'];
 
 describe('hostCommandInput', () => {
-  test('targets one instance by id with the environment document and ships output to its system log group', () => {
+  test('targets one instance by id with the environment document and ships output to its command log group', () => {
     expect(hostCommandInput({ app: 'auraxis', env: 'prod', instanceId: 'i-0abc' }, 'deploy', { gitRef: 'v1.2.3' }, { comment: 'ops deploy by ana' })).toEqual({
       DocumentName: 'auraxis-prod-deploy',
       DocumentVersion: '$LATEST',
@@ -19,7 +19,7 @@ describe('hostCommandInput', () => {
       Parameters: { gitRef: ['v1.2.3'] },
       Comment: 'ops deploy by ana',
       TimeoutSeconds: 120,
-      CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: '/auraxis/prod/system' },
+      CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: '/auraxis/prod/commands' },
     });
   });
 

@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { bootstrapNames, stackNames } from '../../lib/names';
 import { readRole } from '../../scripts/ops/aws/iam-roles';
-import { auditRole, failingFindings, type PolicyDocument, type RoleFacts } from '../../scripts/ops/commands/iam-audit';
+import { auditRole, type PolicyDocument, type RoleFacts } from '../../scripts/ops/commands/iam-audit';
 import { shippedConfig, shippedTemplate } from '../helpers/synth';
 
 const I = 'token.actions.githubusercontent.com';
@@ -42,7 +42,12 @@ const goodDeployRole: RoleFacts = {
         ],
       },
     },
-    { name: 'results', document: { Statement: [{ Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*' }] } },
+    {
+      name: 'results',
+      document: {
+        Statement: [{ Effect: 'Allow', Action: ['logs:FilterLogEvents', 'logs:GetLogEvents'], Resource: 'arn:aws:logs:us-east-1:765480282720:log-group:/auraxis/prod/commands:*' }],
+      },
+    },
   ],
   attachedPolicies: [],
   permissionsBoundaryArn: BOUNDARY,
@@ -54,22 +59,15 @@ const prodDeploy = {
   environment: 'prod',
   permissionsBoundaryName: 'auraxis-prod-permissions-boundary',
 } as const;
-const problems = (role: RoleFacts) => failingFindings(auditRole(role, prodDeploy)).map((f) => f.problem);
+const problems = (role: RoleFacts) => auditRole(role, prodDeploy).map((f) => f.problem);
 const withPolicy = (document: PolicyDocument, as: 'inline' | 'managed' = 'inline'): RoleFacts =>
   as === 'inline'
     ? { ...goodDeployRole, inlinePolicies: [...goodDeployRole.inlinePolicies, { name: 'extra', document }] }
     : { ...goodDeployRole, attachedPolicies: [{ arn: 'arn:aws:iam::765480282720:policy/ReadOnlyHelpers', document }] };
 
 describe('auditRole: COMPLIANT', () => {
-  test('a least-privilege deploy role with the exact subject and its boundary passes; the command-results read is a named exception', () => {
-    const findings = auditRole(goodDeployRole, prodDeploy);
-    expect(failingFindings(findings)).toEqual([]);
-    expect(findings).toEqual([
-      expect.objectContaining({
-        problem: expect.stringContaining('ssm:GetCommandInvocation'),
-        exception: expect.stringContaining('no resource-level permissions'),
-      }),
-    ]);
+  test('a least-privilege deploy role with the exact subject and its boundary, reading its command log group, passes with no finding', () => {
+    expect(auditRole(goodDeployRole, prodDeploy)).toEqual([]);
   });
 
   test('a Deny with a wildcard is not a finding', () => {
@@ -169,13 +167,18 @@ describe('auditRole: NON_COMPLIANT, by content', () => {
   test('a deploy role without the SSM actions cannot deploy', () => {
     expect(problems({ ...goodDeployRole, inlinePolicies: [] })).toEqual([
       'lacks ssm:SendCommand: the pipeline cannot deploy through SSM',
-      'lacks ssm:GetCommandInvocation: the pipeline cannot deploy through SSM',
+      'lacks logs:FilterLogEvents: the pipeline cannot deploy through SSM',
     ]);
   });
 
-  test('the command-results exception belongs to deploy roles only: on an instance role it fails', () => {
-    const instance: RoleFacts = { ...goodDeployRole, trustPolicy: { Statement: [] } };
-    expect(failingFindings(auditRole(instance, { kind: 'instance' })).map((f) => f.problem)).toContain(
+  test('ssm:GetCommandInvocation on * is a finding on any role: there is no exception any more', () => {
+    const results = { name: 'results', document: { Statement: [{ Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*' }] } } as const;
+    expect(problems({ ...goodDeployRole, inlinePolicies: [goodDeployRole.inlinePolicies[0], results] })).toEqual([
+      'policy results allows ssm:GetCommandInvocation (data plane: ssm:GetCommandInvocation) on Resource "*"',
+      'lacks logs:FilterLogEvents: the pipeline cannot deploy through SSM',
+    ]);
+    const instance: RoleFacts = { ...goodDeployRole, inlinePolicies: [results], trustPolicy: { Statement: [] } };
+    expect(auditRole(instance, { kind: 'instance' }).map((f) => f.problem)).toContain(
       'policy results allows ssm:GetCommandInvocation (data plane: ssm:GetCommandInvocation) on Resource "*"',
     );
   });
@@ -234,7 +237,7 @@ describe('readRole (IAM edge)', () => {
       attachedPolicies: [{ arn: 'arn:aws:iam::765480282720:policy/Helpers', document: managed }],
       permissionsBoundaryArn: BOUNDARY,
     });
-    expect(failingFindings(auditRole(facts, prodDeploy)).map((f) => f.problem)).toContain(
+    expect(auditRole(facts, prodDeploy).map((f) => f.problem)).toContain(
       'managed policy arn:aws:iam::765480282720:policy/Helpers grants administrator: allows * (administers IAM: iam:CreateUser, iam:AttachRolePolicy, iam:PutRolePolicy) on Resource "*"',
     );
   });
@@ -258,7 +261,7 @@ describe('the synthesized roles pass the audit', () => {
     };
   }
 
-  test.each(['dev', 'prod'])('%s deploy role: exact OIDC subject, its boundary, SSM deploy actions; only the documented exception', (env) => {
+  test.each(['dev', 'prod'])('%s deploy role: exact OIDC subject, its boundary, SSM deploy actions; no finding', (env) => {
     const facts = roleFactsFromTemplate(env, 'DeployRole');
     const expectation = {
       kind: 'deploy',
@@ -266,15 +269,11 @@ describe('the synthesized roles pass the audit', () => {
       environment: env,
       permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', env),
     } as const;
-    const findings = auditRole(facts, expectation);
-    expect(failingFindings(findings)).toEqual([]);
-    expect(findings.map((f) => f.exception !== undefined)).toEqual([true]);
+    expect(auditRole(facts, expectation)).toEqual([]);
     // The same role judged as the other environment's is rejected: subject and boundary are per environment.
     const other = env === 'dev' ? 'prod' : 'dev';
     expect(
-      failingFindings(
-        auditRole(facts, { ...expectation, environment: other, permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', other) }),
-      ).map((f) => f.problem),
+      auditRole(facts, { ...expectation, environment: other, permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', other) }).map((f) => f.problem),
     ).toEqual([
       expect.stringMatching(/^has the permissions boundary .*auraxis-.*-permissions-boundary, expected the policy auraxis-.*-permissions-boundary$/),
       expect.stringMatching(new RegExp(`^trust sub is ".*environment:${env}:.*", expected exactly ".*environment:${other}:.*"$`)),

@@ -1,23 +1,27 @@
 import 'aws-sdk-client-mock-jest';
 import { spawnSync } from 'node:child_process';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { UsageError } from '../../bin/command-line';
 import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { projectRoot } from '../helpers/paths';
+import { answerCommand, fastWait } from '../helpers/command-output';
 import { shippedConfig } from '../helpers/synth';
 
 const ssm = mockClient(SSMClient);
 const cfn = mockClient(CloudFormationClient);
-const noWait = { pollIntervalMs: 0, sleep: async () => undefined };
+const noWait = fastWait;
+const logs = mockClient(CloudWatchLogsClient);
 const envs = ['dev', 'prod'];
 const KEY = 'prod/auraxis-prod-20261125T150000Z.tar.gz';
 
 beforeEach(() => {
   ssm.reset();
   cfn.reset();
+  logs.reset();
 });
 
 describe('ops restore: arguments', () => {
@@ -69,7 +73,7 @@ describe('ops restore: the SSM command', () => {
       Stacks: [{ StackName: 'auraxis-prod-host', CreationTime: new Date(0), StackStatus: 'UPDATE_COMPLETE', Outputs: [{ OutputKey: 'InstanceId', OutputValue: 'i-0prod' }] }],
     });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-r' } });
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: 'RTO:        42 s (app stopped until healthy)\n' });
+    answerCommand(logs, 'cmd-r', 'i-0prod', { exitCode: 0, stdout: 'RTO:        42 s (app stopped until healthy)\n' });
 
     const outcome = await runOps({ config: shippedConfig(), actor: 'ana', wait: noWait }, parseArgs(['restore', '--env', 'prod', '--backup', KEY, '--confirm', 'prod'], envs));
 

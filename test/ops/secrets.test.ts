@@ -3,17 +3,18 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeParametersCommand,
-  GetCommandInvocationCommand,
   GetParameterCommand,
   PutParameterCommand,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { failedChecks, parseRotateArgs } from '../../scripts/ops/commands/rotate';
 import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/secrets';
 import { runSecretCommand } from '../../scripts/ops/secrets-cli';
 import { runRotate, runSecrets, type SecretsIo } from '../../scripts/ops/secrets-ops';
+import { answerCommand, answerEveryCommand, fastWait } from '../helpers/command-output';
 import { shippedConfig } from '../helpers/synth';
 
 /*
@@ -25,30 +26,22 @@ import { shippedConfig } from '../helpers/synth';
 const ssm = mockClient(SSMClient);
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
+const logs = mockClient(CloudWatchLogsClient);
+const INSTANCE = 'i-0dev';
 const config = shippedConfig();
 const OLD = 'old-key-value-Qz81';
 const NEW = 'new-key-value-Jk27';
 const NOW = new Date('2026-01-10T12:00:00Z');
-const noWait = { pollIntervalMs: 0, sleep: async () => undefined };
+const noWait = fastWait;
 const ctx = { config, actor: 'ana', wait: noWait };
 
 /** The host's answers to the secrets document, by action, in order. */
 function hostAnswers(restartCodes: number[]) {
   let restarts = 0;
-  let n = 0;
-  ssm.on(SendCommandCommand).callsFake((input) => {
-    n += 1;
+  answerEveryCommand(ssm, logs, (input) => {
     const action = input.Parameters?.action?.[0] ?? input.DocumentName;
     const code = action === 'restart' ? restartCodes[restarts++] : 0;
-    ssm
-      .on(GetCommandInvocationCommand, { CommandId: `cmd-${n}` })
-      .resolves({
-        Status: code === 0 ? 'Success' : 'Failed',
-        ResponseCode: code,
-        StandardOutputContent: '',
-        StandardErrorContent: code ? 'unhealthy with the new value' : '',
-      });
-    return { Command: { CommandId: `cmd-${n}` } };
+    return { exitCode: code, stderr: code ? 'unhealthy with the new value' : '' };
   });
 }
 
@@ -84,6 +77,7 @@ beforeEach(() => {
   ssm.reset();
   cfn.reset();
   s3.reset();
+  logs.reset();
   outputs('auraxis-dev-host', { InstanceId: 'i-0dev' });
   outputs('auraxis-dev-data', { BackupBucketName: 'auraxis-dev-backups' });
   s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'dev/auraxis-dev-20260110T030000Z.tar.gz', LastModified: new Date('2026-01-10T03:00:00Z') }] });
@@ -162,7 +156,7 @@ describe('ops secrets', () => {
     });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-v' } });
     const running = { DATABASE_URL: 1, SECRET_KEY: 1, ENCRYPTION_KEY: 4, POSTGRES_PASSWORD: 1, REDIS_PASSWORD: 1 };
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: JSON.stringify({ versions: running }) });
+    answerCommand(logs, 'cmd-v', INSTANCE, { exitCode: 0, stdout: JSON.stringify({ versions: running }) });
     const outcome = await runSecrets(ctx, parseSecretsArgs(['check', '--env', 'dev'], config), io(fetch));
     expect(outcome.ok).toBe(false);
     expect(outcome.text).toContain('FAIL ENCRYPTION_KEY: the running release was started with version 4, the store has version 5');
@@ -172,9 +166,8 @@ describe('ops secrets', () => {
     });
 
     // Positive control: the same store with the host on the newest versions passes.
-    ssm
-      .on(GetCommandInvocationCommand)
-      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: JSON.stringify({ versions: { ...running, ENCRYPTION_KEY: 5 } }) });
+    logs.reset();
+    answerCommand(logs, 'cmd-v', INSTANCE, { exitCode: 0, stdout: JSON.stringify({ versions: { ...running, ENCRYPTION_KEY: 5 } }) });
     expect((await runSecrets(ctx, parseSecretsArgs(['check', '--env', 'dev'], config), io(fetch))).ok).toBe(true);
   });
 });
@@ -255,7 +248,7 @@ describe('ops rotate', () => {
   test('a stale backup is taken first; when that fails nothing changes', async () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'dev/auraxis-dev-20260101T030000Z.tar.gz', LastModified: new Date('2026-01-01T03:00:00Z') }] });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-b' } });
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Failed', ResponseCode: 1, StandardErrorContent: 'pg_dump failed' });
+    answerCommand(logs, 'cmd-b', INSTANCE, { exitCode: 1, stderr: 'pg_dump failed' });
     const outcome = await rotate(['POSTGRES_PASSWORD', '--env', 'dev'], fakeApp({}, []));
     expect(outcome.ok).toBe(false);
     expect(outcome.text).toContain('no backup younger than 24 h (latest: 2026-01-01T03:00:00.000Z): taking one now');

@@ -182,7 +182,7 @@ describe('state', () => {
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
     const data = section(out, 1);
-    expect(data).toContain('| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head\'s app: it stays deployed with its 4 stateful resources until `cdk destroy auraxis-prod-data` |');
+    expect(data).toContain('| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head\'s app: it stays deployed with its 5 stateful resources until `cdk destroy auraxis-prod-data` |');
     expect(data.match(/no longer managed \|/g)).toHaveLength(7);
     expect(data).not.toContain('| deleted |');
     expect(out).toContain('0 stacks changed, 7 new, 7 no longer managed');

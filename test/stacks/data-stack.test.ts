@@ -127,9 +127,16 @@ describe('DataStack (shipped config)', () => {
     expect(outputs[outputNames.containerLogGroupName].Value).toEqual({ Ref: 'ContainerLogsB6BC7C88' });
   });
 
+  test.each(['dev', 'prod'])('%s keeps the SSM command output in its own retained group, with the configured retention', (env) => {
+    data(env).hasResource('AWS::Logs::LogGroup', {
+      DeletionPolicy: 'Retain',
+      Properties: { LogGroupName: `/auraxis/${env}/commands`, RetentionInDays: shippedConfig().environments[env].logs.retentionDays },
+    });
+  });
+
   test.each(['dev', 'prod'])('%s pins the logical ids of its stateful resources (a rename would replace them)', (env) => {
     const t = data(env);
-    expect(Object.keys(t.findResources('AWS::Logs::LogGroup')).sort()).toEqual(['ContainerLogsB6BC7C88', 'SystemLogsF62C23A5']);
+    expect(Object.keys(t.findResources('AWS::Logs::LogGroup')).sort()).toEqual(['CommandLogs6DDE42E7', 'ContainerLogsB6BC7C88', 'SystemLogsF62C23A5']);
     expect(Object.keys(t.findResources('AWS::S3::Bucket'))).toEqual([BUCKET]);
     expect(Object.keys(t.findResources('AWS::SNS::Topic'))).toEqual(['AlarmTopicD01E77F9']);
   });

@@ -132,6 +132,7 @@ describe('HostStack (shipped config): the instance', () => {
     );
     expect(JSON.stringify(logStatement.Resource)).toContain('ContainerLogs');
     expect(JSON.stringify(logStatement.Resource)).toContain('SystemLogs');
+    expect(JSON.stringify(logStatement.Resource)).toContain('CommandLogs');
     expect(JSON.stringify(statements)).not.toContain('s3:');
   });
 
@@ -298,11 +299,10 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     expect(assumable('prod').filter((arn) => dev.has(arn))).toEqual([]);
   });
 
-  test.each(['dev', 'prod'])('%s reads command results through its own policy, the one reasoned exception, limited to the region', (env) => {
-    const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleCommandResults'))!;
-    expect(policy.Properties.PolicyDocument.Statement).toEqual([
-      { Sid: 'ReadCommandResults', Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': REGION } } },
-    ]);
+  test.each(['dev', 'prod'])('%s has no policy for command results beyond its command log group (no ssm:GetCommandInvocation)', (env) => {
+    const ids = Object.keys(host(env).findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('DeployRole'));
+    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['DeployRoleDefaultPolicy', 'DeployRoleHostState']);
+    expect(JSON.stringify(host(env).toJSON())).not.toContain('ssm:GetCommandInvocation');
   });
 
   test.each(['dev', 'prod'])('%s reads only its own stacks and sends only its own documents, to its own instance', (env) => {

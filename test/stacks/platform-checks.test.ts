@@ -44,8 +44,7 @@ describe('cdk-nag and CloudFormation validation', () => {
           'host/Vpc CloudFormation-Validate::W3010',
           `data/HostBackupsPolicy AwsSolutions-IAM5[Resource::<BackupsBucket2936A3AA.Arn>/${env}/*]`,
           'host/BackupMetricPolicy AwsSolutions-IAM5[Resource::*]',
-          'host/DeployRole/CommandResults AwsSolutions-IAM5[Resource::*]',
-          'host/DeployRole/CommandResults Gitops-NoDataPlaneOnAnyResource[Action::ssm:GetCommandInvocation]',
+          'host/CommandOutputLookupPolicy AwsSolutions-IAM5[Resource::arn:aws:logs:us-east-1:765480282720:log-group:*]',
           'host/DeployRole/HostState AwsSolutions-IAM5[Resource::*]',
           ...['data', 'health', 'host'].map(
             (k) => `host/DeployRole/Role/DefaultPolicy AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:stack/auraxis-${env}-${k}/*]`,

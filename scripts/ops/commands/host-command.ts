@@ -22,7 +22,9 @@ export interface HostCommandOptions {
 /**
  * The SSM `SendCommand` input that runs one of the host's reviewed documents on one instance.
  * Targets the instance by id (never by tag) so a command cannot fan out to another environment,
- * and ships output to the environment's system log group, since SSM truncates inline output at 24 KB.
+ * and ships output to the environment's command log group: ops reads the outcome and the whole
+ * output there (SSM's inline output stops at 24,000 characters, and reading it needs
+ * ssm:GetCommandInvocation, which the deploy role does not have).
  */
 export function hostCommandInput(
   target: HostTarget,
@@ -41,7 +43,7 @@ export function hostCommandInput(
     TimeoutSeconds: options.deliveryTimeoutSeconds ?? 120,
     CloudWatchOutputConfig: {
       CloudWatchOutputEnabled: true,
-      CloudWatchLogGroupName: logGroupNames.system(target.app, target.env),
+      CloudWatchLogGroupName: logGroupNames.commands(target.app, target.env),
     },
   };
 }

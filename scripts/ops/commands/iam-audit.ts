@@ -4,7 +4,7 @@
  * cdk-nag rules (lib/rules/iam-policy.ts), never by policy name: an administrator policy called
  * "ReadOnly" is an administrator policy.
  */
-import { COMMAND_RESULTS_EXCEPTION, githubDeploySubject } from '../../../lib/constructs/github-deploy-role';
+import { githubDeploySubject } from '../../../lib/constructs/github-deploy-role';
 import {
   actionPatternMatches,
   administratorAccess,
@@ -43,31 +43,19 @@ export type RoleExpectation =
     }
   | { readonly kind: 'instance'; readonly permissionsBoundaryName?: string };
 
+/** One thing a role's policies allow that they must not, or lack; every finding fails the audit (there are no exceptions). */
 export interface Finding {
   readonly role: string;
   readonly problem: string;
-  /**
-   * Set when the finding is a documented, reasoned exception (docs/aws.md): reported, not failing.
-   * @default - a real finding
-   */
-  readonly exception?: string;
 }
-
-/**
- * Documented exceptions: a finding id of a rule, on a role kind, with its reason. Anything else
- * is a finding. Kept to what IAM cannot express more narrowly.
- */
-const EXCEPTIONS: readonly { kind: RoleExpectation['kind']; finding: string; reason: string }[] = [
-  { kind: 'deploy', finding: 'Action::ssm:GetCommandInvocation', reason: COMMAND_RESULTS_EXCEPTION },
-];
 
 const allows = (documents: readonly PolicyDocument[], action: string) =>
   documents.some((d) => statementsOf(d).some((s) => s.Effect === 'Allow' && [s.Action].flat().some((a) => typeof a === 'string' && actionPatternMatches(a, action))));
 
-/** Every problem with one role; an empty list (or only exceptions) means it passes. */
+/** Every problem with one role; an empty list means it passes. */
 export function auditRole(role: RoleFacts, expectation: RoleExpectation): Finding[] {
   const findings: Finding[] = [];
-  const add = (problem: string, exception?: string) => findings.push(exception ? { role: role.roleName, problem, exception } : { role: role.roleName, problem });
+  const add = (problem: string) => findings.push({ role: role.roleName, problem });
 
   const policies = [
     ...role.inlinePolicies.map((p) => ({ label: `policy ${p.name}`, document: p.document })),
@@ -76,10 +64,7 @@ export function auditRole(role: RoleFacts, expectation: RoleExpectation): Findin
   for (const { label, document } of policies) {
     for (const f of administratorAccess(document)) add(`${label} ${f.message}`);
     for (const f of privilegeOnAnyResource(document)) add(`${label} ${f.message}`);
-    for (const f of dataPlaneOnAnyResource(document)) {
-      const exception = EXCEPTIONS.find((e) => e.kind === expectation.kind && e.finding === f.id);
-      add(`${label} ${f.message}`, exception?.reason);
-    }
+    for (const f of dataPlaneOnAnyResource(document)) add(`${label} ${f.message}`);
   }
   for (const f of wildcardTrust(role.trustPolicy)) add(`trust ${f.message}`);
 
@@ -95,16 +80,12 @@ export function auditRole(role: RoleFacts, expectation: RoleExpectation): Findin
     return findings;
   }
 
-  for (const action of ['ssm:SendCommand', 'ssm:GetCommandInvocation']) {
+  // The outcome of a command is read from the environment's command log group (FilterLogEvents).
+  for (const action of ['ssm:SendCommand', 'logs:FilterLogEvents']) {
     if (!allows(documents, action)) add(`lacks ${action}: the pipeline cannot deploy through SSM`);
   }
   const webIdentity = statementsOf(role.trustPolicy).filter((s) => s.Effect === 'Allow' && [s.Action].flat().includes('sts:AssumeRoleWithWebIdentity'));
   if (webIdentity.length === 0) add('trust policy does not allow sts:AssumeRoleWithWebIdentity from GitHub');
   for (const f of inexactOidcTrust(role.trustPolicy, githubDeploySubject(expectation.githubRepository, expectation.environment))) add(f.message);
   return findings;
-}
-
-/** Findings that fail the audit (documented exceptions excluded). */
-export function failingFindings(findings: readonly Finding[]): Finding[] {
-  return findings.filter((f) => f.exception === undefined);
 }

@@ -52,6 +52,8 @@ export interface CheckResult {
   readonly hint?: string;
   /** A failed advisory check is reported but does not fail the checklist. */
   readonly advisory: boolean;
+  /** Nothing was looked at (e.g. GitHub settings without a token): printed SKIP, never PASS. @default false */
+  readonly notChecked?: boolean;
 }
 
 export function evaluateChecklist(facts: EnvironmentFacts): CheckResult[] {
@@ -124,7 +126,7 @@ export function checklistPassed(results: readonly CheckResult[]): boolean {
 
 /** Human-readable checklist; failed lines carry their hint. */
 export function formatChecklist(results: readonly CheckResult[]): string {
-  const mark = (r: CheckResult) => (r.ok ? 'PASS' : r.advisory ? 'WARN' : 'FAIL');
+  const mark = (r: CheckResult) => (r.ok ? 'PASS' : r.notChecked ? 'SKIP' : r.advisory ? 'WARN' : 'FAIL');
   return results.map((r) => `${mark(r)}  [${r.env}] ${r.check}: ${r.detail}${r.hint ? `\n        -> ${r.hint}` : ''}`).join('\n');
 }
 
