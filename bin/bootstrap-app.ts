@@ -5,6 +5,6 @@
  * `cdk bootstrap` is then given. Run by `npm run bootstrap -- --env <env> --execute`.
  */
 import { buildBootstrapApp } from './compose';
-import { configPath, readConfigOrExit } from './config-file';
+import { configPath, readConfigOrExit } from '../lib/config/config-file';
 
 buildBootstrapApp(readConfigOrExit(configPath())).synth();

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { cdkJsonContext } from '../../bin/config-file';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { addEnvironmentStacks } from '../../bin/compose';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
 import type { HostDocumentSpec } from '../../lib/host-runtime/document-spec';

@@ -9,7 +9,7 @@ import { buildAwsApp } from '../../bin/compose';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
 import { outputNames, stackNames } from '../../lib/names';
 import { HealthStack } from '../../lib/stacks/health-stack';
-import { cdkJsonContext } from '../../bin/config-file';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import { configWith } from '../helpers/config-fixtures';
 import { shippedAssemblyManifest, shippedConfig, shippedTemplate, shippedValidationReport } from '../helpers/synth';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildAwsApp } from '../../bin/compose';
-import { cdkJsonContext } from '../../bin/config-file';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { stackNames } from '../../lib/names';
 import type { HostStack } from '../../lib/stacks/host-stack';
 import { configWith } from '../helpers/config-fixtures';

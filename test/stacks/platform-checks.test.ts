@@ -6,7 +6,7 @@ import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildAwsApp } from '../../bin/compose';
-import { cdkJsonContext } from '../../bin/config-file';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { shippedConfig, shippedValidationReport } from '../helpers/synth';
