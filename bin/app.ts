@@ -5,7 +5,7 @@
  */
 import { configPath, readConfigOrExit } from '../lib/config/config-file';
 import { assemblyBudgetShortfalls } from './budget-check';
-import { buildAwsApp } from './compose';
+import { buildAwsApp } from './build-apps';
 
 const config = readConfigOrExit(configPath());
 const assembly = buildAwsApp(config).synth();

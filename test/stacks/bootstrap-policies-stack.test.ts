@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildBootstrapApp } from '../../bin/compose';
+import { buildBootstrapApp } from '../../bin/build-apps';
 import { cdkJsonContext } from '../../lib/config/config-file';
 import { bootstrapNames } from '../../lib/names';
 import { administratorAccess, type IamPolicyDocument, statementsOf } from '../../lib/rules/iam-policy';

@@ -5,7 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildAwsApp } from '../../bin/compose';
+import { buildAwsApp } from '../../bin/build-apps';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
 import { outputNames, stackNames } from '../../lib/names';
 import { HealthStack } from '../../lib/stacks/health-stack';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { buildAwsApp } from '../../bin/compose';
+import { buildAwsApp } from '../../bin/build-apps';
 import { cdkJsonContext } from '../../lib/config/config-file';
 import { stackNames } from '../../lib/names';
 import type { HostStack } from '../../lib/stacks/host-stack';

@@ -5,7 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildAwsApp } from '../../bin/compose';
+import { buildAwsApp } from '../../bin/build-apps';
 import { cdkJsonContext } from '../../lib/config/config-file';
 import { stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
