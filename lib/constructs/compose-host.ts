@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AGENT_NAMESPACE, type BootstrapOptions, bootstrapCommands } from '../private/host-bootstrap';
+import { AGENT_NAMESPACE, type BootstrapOptions, bootstrapCommands } from '../host-runtime/first-boot';
 
 /** The SSM parameter AWS keeps pointing at the newest Amazon Linux 2023 AMI for an architecture. */
 export function amazonLinux2023Parameter(architecture: ec2.InstanceArchitecture): string {
