@@ -21,8 +21,6 @@ export interface ComposeHostDns {
   readonly zoneName: string;
   /** Full name of the A record, inside the zone, e.g. `api.example.com`. */
   readonly recordName: string;
-  /** @default Duration.minutes(5) */
-  readonly ttl?: Duration;
 }
 
 export interface ComposeHostProps {
@@ -234,7 +232,8 @@ export class ComposeHost extends Construct {
         zone,
         recordName: props.dns.recordName,
         target: route53.RecordTarget.fromIpAddresses(this.elasticIp.attrPublicIp),
-        ttl: props.dns.ttl ?? Duration.minutes(5),
+        // Short enough that a replaced host (new Elastic IP) is found again within minutes.
+        ttl: Duration.minutes(5),
       });
     }
 
