@@ -3,6 +3,34 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { bootstrapNames, HEALTH_STACK_REGION } from '../names';
 
+/** IAM writes that create or change a role's permissions: allowed only on `<app>-<env>-*` roles, and only with the boundary attached. */
+const CREATE_OWN_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'] as const;
+
+/**
+ * IAM writes that manage the environment's own roles, instance profiles and managed policies
+ * (`<app>-<env>-*`), in both the boundary and the execution policy. The execution policy adds
+ * `iam:PassRole` (the boundary grants it among the services); the boundary also admits
+ * `iam:SetDefaultPolicyVersion`, which the execution policy does not grant.
+ */
+const MANAGE_OWN_IAM_ACTIONS = [
+  'iam:DeleteRole',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:CreateInstanceProfile',
+  'iam:DeleteInstanceProfile',
+  'iam:AddRoleToInstanceProfile',
+  'iam:RemoveRoleFromInstanceProfile',
+  'iam:TagInstanceProfile',
+  'iam:CreatePolicy',
+  'iam:CreatePolicyVersion',
+  'iam:DeletePolicy',
+  'iam:DeletePolicyVersion',
+  'iam:TagPolicy',
+] as const;
+
 export interface BootstrapPoliciesStackProps extends StackProps {
   /** App name: every resource the environment's stacks create is named `<app>-<env>-...`. */
   readonly appName: string;
@@ -73,31 +101,13 @@ export class BootstrapPoliciesStack extends Stack {
         }),
         new iam.PolicyStatement({
           sid: 'IamOnlyForOwnRolesWithThisBoundary',
-          actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy'],
+          actions: [...CREATE_OWN_ROLE_ACTIONS],
           resources: [ownRoles],
           conditions: withBoundary,
         }),
         new iam.PolicyStatement({
           sid: 'IamOwnRolesAndPolicies',
-          actions: [
-            'iam:DeleteRole',
-            'iam:TagRole',
-            'iam:UntagRole',
-            'iam:UpdateRole',
-            'iam:UpdateRoleDescription',
-            'iam:UpdateAssumeRolePolicy',
-            'iam:CreateInstanceProfile',
-            'iam:DeleteInstanceProfile',
-            'iam:AddRoleToInstanceProfile',
-            'iam:RemoveRoleFromInstanceProfile',
-            'iam:TagInstanceProfile',
-            'iam:CreatePolicy',
-            'iam:CreatePolicyVersion',
-            'iam:DeletePolicy',
-            'iam:DeletePolicyVersion',
-            'iam:SetDefaultPolicyVersion',
-            'iam:TagPolicy',
-          ],
+          actions: [...MANAGE_OWN_IAM_ACTIONS, 'iam:SetDefaultPolicyVersion'],
           resources: [ownRoles, ownPolicies, `arn:${Aws.PARTITION}:iam::${account}:instance-profile/${prefix}-*`],
         }),
         // Explicit denies: they hold whatever the Allow statements above grant or a later edit adds.
@@ -160,31 +170,13 @@ export class BootstrapPoliciesStack extends Stack {
         }),
         new iam.PolicyStatement({
           sid: 'CreateOwnRolesOnlyWithTheBoundary',
-          actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+          actions: [...CREATE_OWN_ROLE_ACTIONS],
           resources: [ownRoles],
           conditions: withBoundary,
         }),
         new iam.PolicyStatement({
           sid: 'ManageOwnRolesPoliciesAndProfiles',
-          actions: [
-            'iam:DeleteRole',
-            'iam:TagRole',
-            'iam:UntagRole',
-            'iam:UpdateRole',
-            'iam:UpdateRoleDescription',
-            'iam:UpdateAssumeRolePolicy',
-            'iam:PassRole',
-            'iam:CreateInstanceProfile',
-            'iam:DeleteInstanceProfile',
-            'iam:AddRoleToInstanceProfile',
-            'iam:RemoveRoleFromInstanceProfile',
-            'iam:TagInstanceProfile',
-            'iam:CreatePolicy',
-            'iam:CreatePolicyVersion',
-            'iam:DeletePolicy',
-            'iam:DeletePolicyVersion',
-            'iam:TagPolicy',
-          ],
+          actions: [...MANAGE_OWN_IAM_ACTIONS, 'iam:PassRole'],
           resources: [ownRoles, ownPolicies, `arn:${Aws.PARTITION}:iam::${account}:instance-profile/${prefix}-*`],
         }),
       ],
