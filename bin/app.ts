@@ -3,9 +3,9 @@
  * Entry point of the CDK CLI (`cdk.json`): `npx cdk synth | diff | deploy <stack>`.
  * The CLI passes context (feature flags) and the output directory.
  */
-import { configPath, readConfigOrExit } from './config-file';
+import { configPath, readConfigOrExit } from '../lib/config/config-file';
 import { assemblyBudgetShortfalls } from './budget-check';
-import { buildAwsApp } from './compose';
+import { buildAwsApp } from './build-apps';
 
 const config = readConfigOrExit(configPath());
 const assembly = buildAwsApp(config).synth();

@@ -4,7 +4,7 @@
  * per environment, the CloudFormation execution policy and the permissions boundary that
  * `cdk bootstrap` is then given. Run by `npm run bootstrap -- --env <env> --execute`.
  */
-import { buildBootstrapApp } from './compose';
-import { configPath, readConfigOrExit } from './config-file';
+import { buildBootstrapApp } from './build-apps';
+import { configPath, readConfigOrExit } from '../lib/config/config-file';
 
 buildBootstrapApp(readConfigOrExit(configPath())).synth();

@@ -2,7 +2,7 @@ import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ProjectConfig } from '../lib/config';
-import { buildAwsApp, buildKubernetesApps } from './compose';
+import { buildAwsApp, buildKubernetesApps } from './build-apps';
 
 /**
  * Where synth keeps CloudFormation validation findings per template content, so an unchanged template

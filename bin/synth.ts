@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { assemblyBudgetShortfalls } from './budget-check';
 import { parseCommandLine, runMain } from './command-line';
-import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from './config-file';
+import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../lib/config/config-file';
 import { synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
 
 export const SYNTH_USAGE = `usage: npm run synth -- [--out DIR]

@@ -96,7 +96,7 @@ export class Workload extends Construct {
       // `/ready` fails while Postgres is down: the pod leaves the Service without being restarted.
       readiness: kplus.Probe.fromHttpGet(app.readyPath, { port: app.port, periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2) }),
       resources: {
-        cpu: { request: kplus.Cpu.millis(cpuMillis(k8s.resources.requests.cpu)), limit: kplus.Cpu.millis(cpuMillis(k8s.resources.limits.cpu)) },
+        cpu: { request: cpuOf(k8s.resources.requests.cpu), limit: cpuOf(k8s.resources.limits.cpu) },
         memory: { request: memorySize(k8s.resources.requests.memory), limit: memorySize(k8s.resources.limits.memory) },
       },
       securityContext: {
@@ -123,11 +123,11 @@ export class Workload extends Construct {
   }
 }
 
-/** Millicores of a CPU quantity the config schema admitted (`lib/quantities.ts`). */
-function cpuMillis(quantity: string): number {
+/** A CPU quantity the config schema admitted (`lib/quantities.ts`: 250m, 1, 0.5) → kplus.Cpu. */
+function cpuOf(quantity: string): kplus.Cpu {
   const millis = parseCpuMillis(quantity);
   if (millis === undefined) throw new Error(`'${quantity}' is not a CPU quantity (250m, 1, 0.5)`);
-  return millis;
+  return kplus.Cpu.millis(millis);
 }
 
 /** `256Mi` or `1Gi` (the only shapes the config schema admits, `lib/quantities.ts`) → Size. */

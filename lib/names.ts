@@ -43,8 +43,17 @@ export const backupPrefix = (env: string) => `${env}/`;
 /** Name of the SSM Command document that performs a host operation in one environment. */
 export const hostDocumentName = (app: string, env: string, operation: string) => `${app}-${env}-${operation}`;
 
-/** ARN of the account's GitHub Actions OIDC provider (created once per account by the account stack). */
-export const githubOidcProviderArn = (account: string) => `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`;
+/**
+ * Issuer of GitHub Actions OIDC tokens: the provider's URL without `https://`, the last part of its
+ * IAM ARN, and the prefix of its trust-policy condition keys (`<issuer>:aud`, `<issuer>:sub`).
+ */
+export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
+
+/** Audience the `aws-actions/configure-aws-credentials` action requests (the provider's client id). */
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+/** ARN of the account's GitHub Actions OIDC provider (created once per account by the account stack); IAM fixes it from the issuer. */
+export const githubOidcProviderArn = (account: string) => `arn:aws:iam::${account}:oidc-provider/${GITHUB_OIDC_ISSUER}`;
 
 /** Output keys of the account and health stacks (appended; see `outputNames` for the shared ones). */
 export const accountOutputNames = {

@@ -10,8 +10,8 @@ export function parseCpuMillis(quantity: string): number | undefined {
   return undefined;
 }
 
-/** Memory: `256Mi` → 268435456, `1Gi` → 1073741824 bytes; `undefined` for any other shape. */
+/** Memory: `256Mi` → 268435456, `1Gi` → 1073741824 bytes; `undefined` for any other shape (and for zero). */
 export function parseMemoryBytes(quantity: string): number | undefined {
-  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  const match = /^([1-9]\d*)(Mi|Gi)$/.exec(quantity);
   return match ? Number(match[1]) * (match[2] === 'Gi' ? 2 ** 30 : 2 ** 20) : undefined;
 }

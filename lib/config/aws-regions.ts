@@ -1,43 +1,17 @@
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+
 /**
- * AWS commercial and GovCloud regions known at the time of writing, kept offline so that
- * validating a config never needs network access or credentials.
- * Add a region here when AWS opens one.
+ * Partitions whose regions an environment may name: the commercial one and GovCloud. The
+ * isolated and China partitions need their own OIDC provider, endpoints and price list, which
+ * this project does not carry.
  */
-export const AWS_REGIONS: readonly string[] = [
-  'af-south-1',
-  'ap-east-1',
-  'ap-east-2',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-northeast-3',
-  'ap-south-1',
-  'ap-south-2',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-southeast-3',
-  'ap-southeast-4',
-  'ap-southeast-5',
-  'ap-southeast-6',
-  'ap-southeast-7',
-  'ca-central-1',
-  'ca-west-1',
-  'eu-central-1',
-  'eu-central-2',
-  'eu-north-1',
-  'eu-south-1',
-  'eu-south-2',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'il-central-1',
-  'me-central-1',
-  'me-south-1',
-  'mx-central-1',
-  'sa-east-1',
-  'us-east-1',
-  'us-east-2',
-  'us-gov-east-1',
-  'us-gov-west-1',
-  'us-west-1',
-  'us-west-2',
-];
+const SUPPORTED_PARTITIONS: readonly string[] = ['aws', 'aws-us-gov'];
+
+/**
+ * AWS regions an environment may name, from aws-cdk-lib's offline region table (the one CDK
+ * itself uses), so validating a config never needs network access or credentials and a new
+ * region arrives with an aws-cdk-lib upgrade.
+ */
+export const AWS_REGIONS: readonly string[] = RegionInfo.regions
+  .filter((r) => r.partition !== undefined && SUPPORTED_PARTITIONS.includes(r.partition))
+  .map((r) => r.name);

@@ -1,7 +1,8 @@
 /*
  * systemd calendar events (`OnCalendar=`, systemd.time(7)), checked before the timer unit reaches
  * the host: a bad expression there makes systemd refuse the timer and backups silently stop.
- * Pure: the schema uses it; tests compare it with `systemd-analyze calendar` where that exists.
+ * Pure: the schema uses it to reject what systemd would refuse and to compute the longest gap
+ * between two backups; tests compare it with `systemd-analyze calendar` where that exists.
  *
  * Grammar: a shorthand (`daily`, `hourly`, ...) or `[weekdays] [date] [time] [timezone]`, at least
  * one of weekdays, date and time, where
@@ -11,7 +12,18 @@
  * and each date or time component is `*`, a number, `a..b`, `a/step` or a comma list of them.
  */
 
-const SHORTHANDS = ['minutely', 'hourly', 'daily', 'monthly', 'weekly', 'yearly', 'annually', 'quarterly', 'semiannually'];
+/** Shorthands as systemd.time(7) spells them out. */
+const SHORTHANDS: Readonly<Record<string, string>> = {
+  minutely: '*-*-* *:*:00',
+  hourly: '*-*-* *:00:00',
+  daily: '*-*-* 00:00:00',
+  weekly: 'Mon *-*-* 00:00:00',
+  monthly: '*-*-01 00:00:00',
+  yearly: '*-01-01 00:00:00',
+  annually: '*-01-01 00:00:00',
+  quarterly: '*-01,04,07,10-01 00:00:00',
+  semiannually: '*-01,07-01 00:00:00',
+};
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const WEEKDAY_LONG = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
@@ -21,18 +33,48 @@ interface Component {
   readonly max: number;
 }
 
-class CalendarSyntaxError extends Error {}
-
-function isWeekday(token: string): boolean {
-  const t = token.toLowerCase();
-  return WEEKDAYS.includes(t) || WEEKDAY_LONG.includes(t);
+/** One calendar event, its components expanded to the values they allow. */
+export interface CalendarEvent {
+  /** Weekdays it fires on, 0 = Monday to 6 = Sunday; all seven when it names none. */
+  readonly weekdays: readonly number[];
+  /** True when the date is absent or `*-*-*`: the event fires on every day its weekdays allow. */
+  readonly everyDate: boolean;
+  readonly hours: readonly number[];
+  readonly minutes: readonly number[];
+  /** Whole seconds (systemd's fractions dropped). */
+  readonly seconds: readonly number[];
+  /** The trailing time zone, when one is given. */
+  readonly timeZone?: string;
 }
 
-function checkWeekdays(token: string): void {
+export type CalendarParse = { readonly ok: true; readonly event: CalendarEvent } | { readonly ok: false; readonly reason: string };
+
+class CalendarSyntaxError extends Error {}
+
+function weekdayIndex(token: string): number {
+  const t = token.toLowerCase();
+  const short = WEEKDAYS.indexOf(t);
+  return short >= 0 ? short : WEEKDAY_LONG.indexOf(t);
+}
+
+function isWeekday(token: string): boolean {
+  return weekdayIndex(token) >= 0;
+}
+
+/** `Mon,Wed..Fri` → weekdays; a range may wrap around the week (`Fri..Mon`). */
+function weekdayValues(token: string): number[] {
+  const days = new Set<number>();
   for (const part of token.split(',')) {
     const ends = part.split('..');
     if (ends.length > 2 || !ends.every(isWeekday)) throw new CalendarSyntaxError(`"${token}" is not a weekday list (e.g. Mon..Fri or Sat,Sun)`);
+    const from = weekdayIndex(ends[0]);
+    const to = weekdayIndex(ends[ends.length - 1]);
+    for (let d = from; ; d = (d + 1) % 7) {
+      days.add(d);
+      if (d === to) break;
+    }
   }
+  return [...days].sort((a, b) => a - b);
 }
 
 function checkNumber(text: string, c: Component): number {
@@ -42,18 +84,27 @@ function checkNumber(text: string, c: Component): number {
   return n;
 }
 
-/** `*`, `n`, `a..b`, `a/step`, `a..b/step`, `*`/step, comma lists. */
-function checkComponent(text: string, c: Component): void {
+/** `*`, `n`, `a..b`, `a/step`, `a..b/step`, `*`/step, comma lists → the values allowed, ascending. */
+function componentValues(text: string, c: Component): number[] {
+  const values = new Set<number>();
   for (const part of text.split(',')) {
-    const [base, step, extra] = part.split('/');
+    const [base, stepText, extra] = part.split('/');
     if (extra !== undefined || base === '') throw new CalendarSyntaxError(`${c.name} "${text}" is not a calendar component`);
-    if (step !== undefined && (!/^\d+$/.test(step) || Number(step) < 1)) throw new CalendarSyntaxError(`${c.name} step "${step}" is not a positive number`);
-    if (base === '*') continue;
-    const ends = base.split('..');
-    if (ends.length > 2) throw new CalendarSyntaxError(`${c.name} "${base}" is not a range`);
-    const [from, to] = ends.map((e) => checkNumber(e, c));
-    if (to !== undefined && from > to) throw new CalendarSyntaxError(`${c.name} range "${base}" runs backwards`);
+    if (stepText !== undefined && (!/^\d+$/.test(stepText) || Number(stepText) < 1))
+      throw new CalendarSyntaxError(`${c.name} step "${stepText}" is not a positive number`);
+    let from = c.min;
+    let to = c.max;
+    if (base !== '*') {
+      const ends = base.split('..');
+      if (ends.length > 2) throw new CalendarSyntaxError(`${c.name} "${base}" is not a range`);
+      from = checkNumber(ends[0], c);
+      // `a/step` repeats from a to the end of the range; a lone `a` is just a.
+      to = ends.length === 2 ? checkNumber(ends[1], c) : stepText === undefined ? from : c.max;
+      if (from > to) throw new CalendarSyntaxError(`${c.name} range "${base}" runs backwards`);
+    }
+    for (let n = from; n <= to; n += Number(stepText ?? 1)) values.add(n);
   }
+  return [...values].sort((a, b) => a - b);
 }
 
 const YEAR: Component = { name: 'year', min: 1970, max: 2199 };
@@ -63,24 +114,28 @@ const HOUR: Component = { name: 'hour', min: 0, max: 23 };
 const MINUTE: Component = { name: 'minute', min: 0, max: 59 };
 const SECOND: Component = { name: 'second', min: 0, max: 59 };
 
-function checkDate(token: string): void {
+/** Checks a date; true when it is `*-*-*` (or `*-*`): every date. */
+function parseDate(token: string): boolean {
   // `~` replaces the `-` before the day and counts the day from the month's end: `*-02~03`.
   const [front, fromEnd, extra] = token.split('~');
   const parts = fromEnd === undefined ? front.split('-') : [...front.split('-'), fromEnd];
   if (extra !== undefined || parts.length < 2 || parts.length > 3) throw new CalendarSyntaxError(`"${token}" is not a date (year-month-day)`);
   const [year, month, day] = parts.length === 3 ? parts : [undefined, ...parts];
-  if (year !== undefined) checkComponent(year, YEAR);
-  checkComponent(month as string, MONTH);
-  checkComponent(day as string, DAY);
+  if (year !== undefined) componentValues(year, YEAR);
+  componentValues(month as string, MONTH);
+  componentValues(day as string, DAY);
+  return fromEnd === undefined && parts.every((part) => part === '*');
 }
 
-function checkTime(token: string): void {
+function parseTime(token: string): Pick<CalendarEvent, 'hours' | 'minutes' | 'seconds'> {
   const parts = token.split(':');
   if (parts.length < 2 || parts.length > 3) throw new CalendarSyntaxError(`"${token}" is not a time (hour:minute[:second])`);
-  checkComponent(parts[0], HOUR);
-  checkComponent(parts[1], MINUTE);
-  // systemd accepts fractional seconds (`00:00:00.5`): drop the fraction, check the whole part.
-  if (parts[2] !== undefined) checkComponent(parts[2].replace(/\.\d+$/, ''), SECOND);
+  return {
+    hours: componentValues(parts[0], HOUR),
+    minutes: componentValues(parts[1], MINUTE),
+    // systemd accepts fractional seconds (`00:00:00.5`): the whole part is what fires.
+    seconds: parts[2] === undefined ? [0] : componentValues(parts[2].replace(/\.\d+$/, ''), SECOND),
+  };
 }
 
 function isTimeZone(token: string): boolean {
@@ -92,31 +147,59 @@ function isTimeZone(token: string): boolean {
   }
 }
 
-/** The reason `expression` is not a systemd calendar event, or `undefined` when it is one. */
-export function onCalendarProblem(expression: string): string | undefined {
-  const tokens = expression.trim().split(/\s+/).filter(Boolean);
-  if (tokens.length === 0) return 'is empty';
-  if (tokens.length === 1 && SHORTHANDS.includes(tokens[0].toLowerCase())) return undefined;
+/** Parses a systemd calendar event: `[weekdays] [date] [time] [time zone]` or a shorthand such as `daily`. */
+export function parseOnCalendar(expression: string): CalendarParse {
+  const trimmed = expression.trim();
+  const tokens = (SHORTHANDS[trimmed.toLowerCase()] ?? trimmed).split(/\s+/).filter(Boolean);
+  if (tokens.length === 0) return { ok: false, reason: 'is empty' };
   try {
     let i = 0;
     let parts = 0;
+    let weekdays = [0, 1, 2, 3, 4, 5, 6];
+    let everyDate = true;
+    // systemd's default time is midnight.
+    let time: Pick<CalendarEvent, 'hours' | 'minutes' | 'seconds'> = { hours: [0], minutes: [0], seconds: [0] };
     if (/^[A-Za-z]/.test(tokens[i]) && (isWeekday(tokens[i].split(/,|\.\./)[0]) || !tokens[i].includes('-'))) {
-      checkWeekdays(tokens[i++]);
+      weekdays = weekdayValues(tokens[i++]);
       parts++;
     }
     if (i < tokens.length && tokens[i].includes('-') && !tokens[i].includes(':')) {
-      checkDate(tokens[i++]);
+      everyDate = parseDate(tokens[i++]);
       parts++;
     }
     if (i < tokens.length && tokens[i].includes(':')) {
-      checkTime(tokens[i++]);
+      time = parseTime(tokens[i++]);
       parts++;
     }
-    if (i < tokens.length && i === tokens.length - 1 && parts > 0 && isTimeZone(tokens[i])) i++;
+    let timeZone: string | undefined;
+    if (i < tokens.length && i === tokens.length - 1 && parts > 0 && isTimeZone(tokens[i])) timeZone = tokens[i++];
     if (i < tokens.length) throw new CalendarSyntaxError(`"${tokens[i]}" is not a weekday, date (year-month-day), time (hour:minute) or time zone`);
-    return undefined;
+    return { ok: true, event: { weekdays, everyDate, ...time, timeZone } };
   } catch (error) {
-    if (error instanceof CalendarSyntaxError) return error.message;
+    if (error instanceof CalendarSyntaxError) return { ok: false, reason: error.message };
     throw error;
   }
+}
+
+/** The reason `expression` is not a systemd calendar event, or `undefined` when it is one. */
+export function onCalendarProblem(expression: string): string | undefined {
+  const parsed = parseOnCalendar(expression);
+  return parsed.ok ? undefined : parsed.reason;
+}
+
+/**
+ * The longest time, in seconds, between two consecutive runs of a systemd OnCalendar expression,
+ * over a week; undefined when it is not one, or does not repeat every week the same way: a date
+ * other than `*-*-*`, or a time zone (whose daylight-saving shifts move runs). A backup schedule
+ * repeats at least weekly (`*:0/15`, `Mon..Fri *-*-* 03:00:00`, `hourly`, `daily`).
+ */
+export function onCalendarGapSeconds(expression: string): number | undefined {
+  const parsed = parseOnCalendar(expression);
+  if (!parsed.ok || !parsed.event.everyDate || parsed.event.timeZone !== undefined) return undefined;
+  const { weekdays, hours, minutes, seconds } = parsed.event;
+  const runs = weekdays.flatMap((day) => hours.flatMap((h) => minutes.flatMap((m) => seconds.map((s) => ((day * 24 + h) * 60 + m) * 60 + s))));
+  const week = 7 * 24 * 3600;
+  let gap = runs[0] + week - (runs.at(-1) as number);
+  for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
+  return gap;
 }

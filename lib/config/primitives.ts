@@ -20,14 +20,6 @@ export function typeError(message: string) {
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
-
-/** True for an RFC 1123 hostname with at least two labels, e.g. `api.example.com`. */
-export function isHostname(value: string): boolean {
-  if (value.length > 253) return false;
-  const labels = value.split('.');
-  return labels.length >= 2 && labels.every((label) => HOSTNAME_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1]);
-}
 
 /** A lower-case RFC 1123 DNS label: names of environments, apps, namespaces. */
 export const dnsLabel = z.string().regex(DNS_LABEL, { message: 'is not a DNS label (lower-case letters, digits and "-", at most 63 characters)' });
@@ -36,11 +28,20 @@ export const accountId = z.string(typeError('is not a 12-digit AWS account id (q
   message: 'is not a 12-digit AWS account id',
 });
 
+/** A commercial or GovCloud region from aws-cdk-lib's region table (./aws-regions.ts). */
 export const region = z.string().refine((value) => AWS_REGIONS.includes(value), { message: 'is not a known AWS region (e.g. us-east-1)' });
 
-export const hostname = z.string().refine(isHostname, { message: 'is not a hostname (e.g. api.example.com)' });
+const NOT_A_HOSTNAME = 'is not a hostname (e.g. api.example.com)';
 
-export const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: 'is not an e-mail address' });
+/**
+ * A fully qualified RFC 1123 hostname such as `api.example.com`: zod's format, plus what a
+ * public DNS name needs beyond it (zod also accepts `localhost`, `1.2.3.4` and a trailing dot).
+ */
+export const hostname = z
+  .hostname({ ...typeError(NOT_A_HOSTNAME), abort: true })
+  .refine((value) => /\.[a-z0-9-]*[a-z-][a-z0-9-]*$/i.test(value), { message: NOT_A_HOSTNAME });
+
+export const email = z.email(typeError('is not an e-mail address'));
 
 export const githubRepository = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, {
   message: 'is not a GitHub repository of the form owner/name',
@@ -113,6 +114,4 @@ export const instanceType = z.string(typeError('must be an EC2 instance type (e.
 export const hostedZoneId = z.string().regex(/^Z[A-Z0-9]{4,31}$/, { message: 'is not a Route53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)' });
 
 /** IPv4 CIDR such as `10.0.0.0/16`. */
-export const ipv4Cidr = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12]\d|3[0-2])$/, {
-  message: 'is not an IPv4 CIDR (e.g. 10.0.0.0/16)',
-});
+export const ipv4Cidr = z.cidrv4(typeError('is not an IPv4 CIDR (e.g. 10.0.0.0/16)'));

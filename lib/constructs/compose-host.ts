@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AGENT_NAMESPACE, type BootstrapOptions, bootstrapCommands } from '../private/host-bootstrap';
+import { AGENT_NAMESPACE, type BootstrapOptions, bootstrapCommands } from '../host-runtime/first-boot';
 
 /** The SSM parameter AWS keeps pointing at the newest Amazon Linux 2023 AMI for an architecture. */
 export function amazonLinux2023Parameter(architecture: ec2.InstanceArchitecture): string {
@@ -21,8 +21,6 @@ export interface ComposeHostDns {
   readonly zoneName: string;
   /** Full name of the A record, inside the zone, e.g. `api.example.com`. */
   readonly recordName: string;
-  /** @default Duration.minutes(5) */
-  readonly ttl?: Duration;
 }
 
 export interface ComposeHostProps {
@@ -234,7 +232,8 @@ export class ComposeHost extends Construct {
         zone,
         recordName: props.dns.recordName,
         target: route53.RecordTarget.fromIpAddresses(this.elasticIp.attrPublicIp),
-        ttl: props.dns.ttl ?? Duration.minutes(5),
+        // Short enough that a replaced host (new Elastic IP) is found again within minutes.
+        ttl: Duration.minutes(5),
       });
     }
 

@@ -1,22 +1,21 @@
-import { RemovalPolicy, Size, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Size, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { DLM_INTERVAL_HOURS, DLM_MAX_RETAIN } from '../config/schema/data-volume';
 
 /** Tag key Data Lifecycle Manager selects the volume by; its value names the environment's volume. */
 export const SNAPSHOT_TAG_KEY = 'SnapshotPolicy';
 
+/** UTC time of day the snapshot schedule starts from: the backup timer's default hour, a quiet time. */
+const SNAPSHOT_START_TIME = '03:00';
+
 export interface DataVolumeSnapshots {
   /** Hours between snapshots: one of 1, 2, 3, 4, 6, 8, 12, 24 (what DLM accepts). */
   readonly intervalHours: number;
-  /** Snapshots kept; DLM deletes the oldest beyond this count. At least 1. */
+  /** Snapshots kept; DLM deletes the oldest beyond this count. From 1 to 1000. */
   readonly retain: number;
-  /**
-   * UTC time of day (`hh:mm`) the schedule starts from.
-   * @default '03:00'
-   */
-  readonly startTime?: string;
 }
 
 export interface DataVolumeProps {
@@ -28,11 +27,6 @@ export interface DataVolumeProps {
   readonly name: string;
   /** The Data Lifecycle Manager schedule of the volume's snapshots. */
   readonly snapshots: DataVolumeSnapshots;
-  /**
-   * What CloudFormation does with the volume when the resource leaves the stack.
-   * @default RemovalPolicy.SNAPSHOT
-   */
-  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -50,15 +44,16 @@ export class DataVolume extends Construct {
 
   constructor(scope: Construct, id: string, props: DataVolumeProps) {
     super(scope, id);
+    validate(props);
     const { intervalHours, retain } = props.snapshots;
-    if (retain < 1) throw new Error(`DataVolume: snapshots.retain (${retain}) must be at least 1`);
 
     this.volume = new ec2.Volume(this, 'Volume', {
       availabilityZone: props.availabilityZone,
       size: Size.gibibytes(props.sizeGiB),
       volumeType: ec2.EbsDeviceVolumeType.GP3,
       encrypted: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+      // The data outlives the resource: deleting it from the stack leaves a snapshot.
+      removalPolicy: RemovalPolicy.SNAPSHOT,
     });
     Tags.of(this.volume).add('Name', `${props.name}-data`);
     Validations.of(this.volume).acknowledge({
@@ -89,7 +84,7 @@ export class DataVolume extends Construct {
         schedules: [
           {
             name: `every ${intervalHours} h`,
-            createRule: { interval: intervalHours, intervalUnit: 'HOURS', times: [props.snapshots.startTime ?? '03:00'] },
+            createRule: { interval: intervalHours, intervalUnit: 'HOURS', times: [SNAPSHOT_START_TIME] },
             retainRule: { count: retain },
             copyTags: true,
             tagsToAdd: [{ key: 'CreatedBy', value: 'dlm' }],
@@ -104,4 +99,18 @@ export class DataVolume extends Construct {
   get volumeArn(): string {
     return Stack.of(this).formatArn({ service: 'ec2', resource: 'volume', resourceName: this.volume.volumeId });
   }
+}
+
+/** What EBS or DLM would reject at deploy time, all reported together with the props named; tokens are left to CloudFormation. */
+function validate(props: DataVolumeProps): void {
+  const concrete = (n: number): boolean => !Token.isUnresolved(n);
+  const problems: string[] = [];
+  const { sizeGiB } = props;
+  const { intervalHours, retain } = props.snapshots;
+  if (concrete(sizeGiB) && (!Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > 16384)) problems.push(`'sizeGiB' (${sizeGiB}) must be a whole number from 1 to 16384 (gp3)`);
+  if (concrete(intervalHours) && !(DLM_INTERVAL_HOURS as readonly number[]).includes(intervalHours))
+    problems.push(`'snapshots.intervalHours' (${intervalHours}) must be one of ${DLM_INTERVAL_HOURS.join(', ')} (what Data Lifecycle Manager accepts)`);
+  if (concrete(retain) && (!Number.isInteger(retain) || retain < 1 || retain > DLM_MAX_RETAIN))
+    problems.push(`'snapshots.retain' (${retain}) must be a whole number from 1 to ${DLM_MAX_RETAIN}`);
+  if (problems.length > 0) throw new Error(`DataVolume: ${problems.join('; ')}`);
 }

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AGENT_METRICS_INTERVAL_SECONDS, AGENT_NAMESPACE, ROOT_FSTYPE } from '../private/host-bootstrap';
+import { AGENT_METRICS_INTERVAL_SECONDS, AGENT_NAMESPACE, ROOT_FSTYPE } from '../host-runtime/first-boot';
 
 export interface HostAlarmsProps {
   /** The instance watched. */

@@ -3,7 +3,7 @@ import type { AppConfig, NamedEnvironment } from '../config';
 import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../config/schema/secrets';
 import { GIT_REF_PATTERN } from '../config/git-ref';
 import { backupPrefix } from '../names';
-import { checkoutDir, stateDir } from '../private/host-bootstrap';
+import { checkoutDir, stateDir } from '../host-runtime/first-boot';
 import { BACKUP_METRIC } from './backup-metric';
 import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';

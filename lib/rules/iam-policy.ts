@@ -6,6 +6,7 @@
  * Documents are read in CloudFormation/IAM JSON form (`Statement`, `Effect`, `Action`, ...). Values
  * that are not plain strings (unresolved `Fn::Join`, `Ref`) are never `*`: they name something.
  */
+import { GITHUB_OIDC_ISSUER } from '../names';
 
 /** One IAM policy statement, as CloudFormation and IAM render it. */
 export interface IamStatement {
@@ -73,8 +74,8 @@ export const DATA_PLANE_ACTIONS: readonly string[] = [
 /** Actions that hand out another principal's permissions: never on `Resource: *`. */
 export const PRIVILEGE_ACTIONS: readonly string[] = ['iam:PassRole', 'sts:AssumeRole'];
 
-/** Issuer of GitHub Actions OIDC tokens, the prefix of their condition keys. */
-export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
+/** Re-exported only for lib/constructs/github-deploy-role.ts, which imports it from here; its home is ../names. */
+export { GITHUB_OIDC_ISSUER };
 
 /** A value or a list of values as a list; anything absent is an empty list. */
 export function listOf(value: unknown): unknown[] {

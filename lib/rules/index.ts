@@ -1,5 +1,5 @@
 import type { CfnResource, Stack } from 'aws-cdk-lib';
-import { NagMessageLevel, NagPack, type NagPackProps } from 'cdk-nag';
+import { NagMessageLevel, NagPack, type NagPackProps } from './nag';
 import type { IConstruct } from 'constructs';
 import { noDataPlaneOnAnyResource } from './no-data-plane-on-any-resource';
 import { noPrivilegeOnAnyResource } from './no-privilege-on-any-resource';

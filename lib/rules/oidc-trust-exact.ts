@@ -1,5 +1,5 @@
 import type { CfnResource } from 'aws-cdk-lib';
-import { NagRuleCompliance, type NagRuleResult } from 'cdk-nag';
+import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { type IamPolicyDocument, inexactOidcTrust } from './iam-policy';
 import { findingIds, type ProjectRule, resolvedProperty } from './project-rule';
 

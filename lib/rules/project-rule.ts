@@ -1,5 +1,5 @@
 import { type CfnResource, Stack } from 'aws-cdk-lib';
-import type { NagRuleResult } from 'cdk-nag';
+import type { NagRuleResult } from './nag';
 import type { IamPolicyDocument, PolicyFinding } from './iam-policy';
 
 /** What a rule may need beyond the resource itself. */

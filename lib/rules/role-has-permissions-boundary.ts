@@ -1,5 +1,5 @@
 import { type CfnResource, Stack } from 'aws-cdk-lib';
-import { NagRuleCompliance, type NagRuleResult } from 'cdk-nag';
+import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { type ProjectRule, type RuleContext, resolvedProperty } from './project-rule';
 
 /** Every role carries the environment's permissions boundary (`lib/stacks/bootstrap-policies-stack.ts`). */

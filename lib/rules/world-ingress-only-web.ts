@@ -1,5 +1,5 @@
 import type { CfnResource } from 'aws-cdk-lib';
-import { NagRuleCompliance, type NagRuleResult } from 'cdk-nag';
+import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { type ProjectRule, resolvedProperty } from './project-rule';
 
 /** The only ports the internet may reach: the host serves HTTP and HTTPS itself, and nothing else. */

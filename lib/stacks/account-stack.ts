@@ -4,12 +4,7 @@ import * as ce from 'aws-cdk-lib/aws-ce';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { CostGuardrailsConfig } from '../config';
-import { accountOutputNames, githubOidcProviderArn } from '../names';
-
-/** Issuer of GitHub Actions OIDC tokens. */
-export const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
-/** Audience the `aws-actions/configure-aws-credentials` action requests. */
-export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+import { accountOutputNames, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_ISSUER } from '../names';
 /**
  * Thumbprints of GitHub's OIDC intermediate certificates. IAM no longer uses them for GitHub (it
  * trusts GitHub through its own root CA library) but the API still stores a list; pinning the two
@@ -43,14 +38,9 @@ export class AccountStack extends Stack {
     super(scope, id, props);
     const { appName, account, costGuardrails: cost } = props;
 
-    // An IAM OIDC provider's ARN is fixed by AWS: arn:aws:iam::<account>:oidc-provider/<url without https://>.
-    // The deploy roles import it by that ARN, so the URL here and `githubOidcProviderArn` must agree.
-    const expectedArn = githubOidcProviderArn(account);
-    if (!expectedArn.endsWith(`:oidc-provider/${GITHUB_OIDC_URL.replace(/^https:\/\//, '')}`)) {
-      throw new Error(`githubOidcProviderArn("${account}") (${expectedArn}) does not name the provider for ${GITHUB_OIDC_URL}`);
-    }
+    // IAM fixes the provider's ARN from this URL; the deploy roles import it by `githubOidcProviderArn`, built from the same issuer.
     this.githubOidcProvider = new iam.OidcProviderNative(this, 'GithubOidcProvider', {
-      url: GITHUB_OIDC_URL,
+      url: `https://${GITHUB_OIDC_ISSUER}`,
       clientIds: [GITHUB_OIDC_AUDIENCE],
       thumbprints: [...GITHUB_OIDC_THUMBPRINTS],
     });

@@ -3,6 +3,40 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { bootstrapNames, HEALTH_STACK_REGION } from '../names';
 
+/**
+ * The services whose resources the environment's stacks create, in both the boundary and the
+ * execution policy: a service added to the stacks is added here, once, or the deploy fails on one of them.
+ */
+const STACK_RESOURCE_ACTIONS = ['ec2:*', 's3:*', 'logs:*', 'cloudwatch:*', 'sns:*', 'route53:*', 'scheduler:*', 'iam:Get*', 'iam:List*'] as const;
+
+/** IAM writes that create or change a role's permissions: allowed only on `<app>-<env>-*` roles, and only with the boundary attached. */
+const CREATE_OWN_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'] as const;
+
+/**
+ * IAM writes that manage the environment's own roles, instance profiles and managed policies
+ * (`<app>-<env>-*`), in both the boundary and the execution policy. The execution policy adds
+ * `iam:PassRole` (the boundary grants it among the services); the boundary also admits
+ * `iam:SetDefaultPolicyVersion`, which the execution policy does not grant.
+ */
+const MANAGE_OWN_IAM_ACTIONS = [
+  'iam:DeleteRole',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:CreateInstanceProfile',
+  'iam:DeleteInstanceProfile',
+  'iam:AddRoleToInstanceProfile',
+  'iam:RemoveRoleFromInstanceProfile',
+  'iam:TagInstanceProfile',
+  'iam:CreatePolicy',
+  'iam:CreatePolicyVersion',
+  'iam:DeletePolicy',
+  'iam:DeletePolicyVersion',
+  'iam:TagPolicy',
+] as const;
+
 export interface BootstrapPoliciesStackProps extends StackProps {
   /** App name: every resource the environment's stacks create is named `<app>-<env>-...`. */
   readonly appName: string;
@@ -42,6 +76,12 @@ export class BootstrapPoliciesStack extends Stack {
     const ownPolicies = `arn:${Aws.PARTITION}:iam::${account}:policy/${prefix}-*`;
     const ownBootstrapRoles = `arn:${Aws.PARTITION}:iam::${account}:role/cdk-${qualifier}-*`;
     const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } };
+    const ownInstanceProfiles = `arn:${Aws.PARTITION}:iam::${account}:instance-profile/${prefix}-*`;
+    /** The two IAM statements both policies hold: create own roles only with the boundary, manage own roles, profiles and policies. */
+    const ownIam = (o: { createSid: string; manageSid: string; alsoManage: string }) => [
+      new iam.PolicyStatement({ sid: o.createSid, actions: [...CREATE_OWN_ROLE_ACTIONS], resources: [ownRoles], conditions: withBoundary }),
+      new iam.PolicyStatement({ sid: o.manageSid, actions: [...MANAGE_OWN_IAM_ACTIONS, o.alsoManage], resources: [ownRoles, ownPolicies, ownInstanceProfiles] }),
+    ];
 
     this.permissionsBoundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
       managedPolicyName: bootstrapNames.permissionsBoundary(app, env),
@@ -50,20 +90,12 @@ export class BootstrapPoliciesStack extends Stack {
         new iam.PolicyStatement({
           sid: 'ServicesTheEnvironmentUses',
           actions: [
+            ...STACK_RESOURCE_ACTIONS,
             'cloudformation:*',
-            'ec2:*',
             'ssm:*',
             'ssmmessages:*',
             'ec2messages:*',
-            's3:*',
-            'logs:*',
-            'cloudwatch:*',
-            'sns:*',
-            'route53:*',
-            'scheduler:*',
             'events:*',
-            'iam:Get*',
-            'iam:List*',
             'iam:PassRole',
             'sts:AssumeRole',
             'sts:GetCallerIdentity',
@@ -71,35 +103,7 @@ export class BootstrapPoliciesStack extends Stack {
           ],
           resources: ['*'],
         }),
-        new iam.PolicyStatement({
-          sid: 'IamOnlyForOwnRolesWithThisBoundary',
-          actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy'],
-          resources: [ownRoles],
-          conditions: withBoundary,
-        }),
-        new iam.PolicyStatement({
-          sid: 'IamOwnRolesAndPolicies',
-          actions: [
-            'iam:DeleteRole',
-            'iam:TagRole',
-            'iam:UntagRole',
-            'iam:UpdateRole',
-            'iam:UpdateRoleDescription',
-            'iam:UpdateAssumeRolePolicy',
-            'iam:CreateInstanceProfile',
-            'iam:DeleteInstanceProfile',
-            'iam:AddRoleToInstanceProfile',
-            'iam:RemoveRoleFromInstanceProfile',
-            'iam:TagInstanceProfile',
-            'iam:CreatePolicy',
-            'iam:CreatePolicyVersion',
-            'iam:DeletePolicy',
-            'iam:DeletePolicyVersion',
-            'iam:SetDefaultPolicyVersion',
-            'iam:TagPolicy',
-          ],
-          resources: [ownRoles, ownPolicies, `arn:${Aws.PARTITION}:iam::${account}:instance-profile/${prefix}-*`],
-        }),
+        ...ownIam({ createSid: 'IamOnlyForOwnRolesWithThisBoundary', manageSid: 'IamOwnRolesAndPolicies', alsoManage: 'iam:SetDefaultPolicyVersion' }),
         // Explicit denies: they hold whatever the Allow statements above grant or a later edit adds.
         new iam.PolicyStatement({
           sid: 'NoLeavingTheBoundary',
@@ -141,52 +145,17 @@ export class BootstrapPoliciesStack extends Stack {
         new iam.PolicyStatement({
           sid: 'ResourceTypesOfTheStacks',
           actions: [
-            'ec2:*',
+            ...STACK_RESOURCE_ACTIONS,
+            // SSM: the host's documents and the parameters CDK reads, not the environment's secrets.
             'ssm:*Document*',
             'ssm:AddTagsToResource',
             'ssm:RemoveTagsFromResource',
             'ssm:ListTagsForResource',
             'ssm:GetParameters',
-            's3:*',
-            'logs:*',
-            'cloudwatch:*',
-            'sns:*',
-            'route53:*',
-            'scheduler:*',
-            'iam:Get*',
-            'iam:List*',
           ],
           resources: ['*'],
         }),
-        new iam.PolicyStatement({
-          sid: 'CreateOwnRolesOnlyWithTheBoundary',
-          actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
-          resources: [ownRoles],
-          conditions: withBoundary,
-        }),
-        new iam.PolicyStatement({
-          sid: 'ManageOwnRolesPoliciesAndProfiles',
-          actions: [
-            'iam:DeleteRole',
-            'iam:TagRole',
-            'iam:UntagRole',
-            'iam:UpdateRole',
-            'iam:UpdateRoleDescription',
-            'iam:UpdateAssumeRolePolicy',
-            'iam:PassRole',
-            'iam:CreateInstanceProfile',
-            'iam:DeleteInstanceProfile',
-            'iam:AddRoleToInstanceProfile',
-            'iam:RemoveRoleFromInstanceProfile',
-            'iam:TagInstanceProfile',
-            'iam:CreatePolicy',
-            'iam:CreatePolicyVersion',
-            'iam:DeletePolicy',
-            'iam:DeletePolicyVersion',
-            'iam:TagPolicy',
-          ],
-          resources: [ownRoles, ownPolicies, `arn:${Aws.PARTITION}:iam::${account}:instance-profile/${prefix}-*`],
-        }),
+        ...ownIam({ createSid: 'CreateOwnRolesOnlyWithTheBoundary', manageSid: 'ManageOwnRolesPoliciesAndProfiles', alsoManage: 'iam:PassRole' }),
       ],
     });
 

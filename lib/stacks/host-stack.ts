@@ -13,7 +13,7 @@ import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
 import { BACKUP_METRIC } from '../host-runtime/backup-metric';
 import { hostScript } from '../host-runtime/scripts';
-import { stateDir } from '../private/host-bootstrap';
+import { stateDir } from '../host-runtime/first-boot';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
 import { bootstrapNames, githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
 

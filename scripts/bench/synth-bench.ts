@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseCommandLine, runMain, UsageError } from '../../bin/command-line';
-import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../../bin/config-file';
+import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';
 import { synthesizeAll } from '../../bin/synth-all';
 import type { ProjectConfig } from '../../lib/config';
 import { generatedConfig } from './generated-config';

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { parseCommandLine, runMain, UsageError } from '../../bin/command-line';
-import { configPath, isConfigProblem, projectRoot, readConfig } from '../../bin/config-file';
+import { configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';
 import { environmentsOf } from '../../lib/config';
 import { bootstrapPlan, shellLine } from './plan';
 

@@ -9,7 +9,7 @@
  */
 import { userInfo } from 'node:os';
 import { runMain } from '../../bin/command-line';
-import { configPath, isConfigProblem, readConfig } from '../../bin/config-file';
+import { configPath, isConfigProblem, readConfig } from '../../lib/config/config-file';
 import { helpRequested, parseArgs } from './commands/parse-args';
 import { ROTATE_USAGE } from './commands/rotate';
 import { SECRETS_USAGE } from './commands/secrets';

@@ -25,7 +25,7 @@ export interface SynthStack {
   readonly name: string;
   /** AWS account of the stack, from the assembly manifest (`aws://<account>/<region>`). */
   readonly account: string;
-  /** The `env` tag its resources carry (bin/compose.ts), or `account` for account-wide stacks. */
+  /** The `env` tag its resources carry (bin/build-apps.ts), or `account` for account-wide stacks. */
   readonly environment: string;
   readonly template: CfnTemplate;
 }
@@ -58,7 +58,7 @@ export function tagValue(template: CfnTemplate, key: string): string | undefined
   return undefined;
 }
 
-/** One stack of a synth output; its environment is the `env` tag its resources carry (bin/compose.ts). */
+/** One stack of a synth output; its environment is the `env` tag its resources carry (bin/build-apps.ts). */
 export function synthStack(name: string, account: string, template: CfnTemplate): SynthStack {
   return { name, account, environment: tagValue(template, 'env') ?? 'account', template };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
-import { buildKubernetesApps } from '../../bin/compose';
+import { buildKubernetesApps } from '../../bin/build-apps';
 import { ARGOCD_DIR, GitopsApplicationChart, IN_CLUSTER } from '../../charts/gitops-application';
 import { environmentsOf } from '../../lib/config';
 import { configWith } from '../helpers/config-fixtures';

@@ -20,6 +20,7 @@ test.each<[string, number | undefined]>([
   ['256Mi', 256 * 2 ** 20],
   ['1Gi', 2 ** 30],
   ['1G', undefined],
+  ['0Mi', undefined],
   ['0.5Gi', undefined],
   ['512', undefined],
 ])('memory %j → %s bytes', (quantity, bytes) => {

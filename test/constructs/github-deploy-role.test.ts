@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { cdkJsonContext } from '../../bin/config-file';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { cdkJsonContext } from '../../bin/config-file';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HostDocuments } from '../../lib/constructs/host-documents';
 import type { HostDocumentSpec } from '../../lib/host-runtime/document-spec';

@@ -1,6 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { InstanceSchedule } from '../../lib/constructs/instance-schedule';
-import { ScheduledApiCalls } from '../../lib/constructs/scheduled-api-calls';
 import { bareStack } from '../helpers/bare-stack';
 
 describe('InstanceSchedule', () => {
@@ -62,31 +61,5 @@ describe('InstanceSchedule', () => {
     new InstanceSchedule(stack, 'Schedule', { instanceId: 'i-1', timezone: 'UTC', start: 'cron(0 8 * * ? *)', stop: 'cron(0 20 * * ? *)' });
     const ids = Object.keys(Template.fromStack(stack).toJSON().Resources).sort();
     expect(ids).toEqual(['ScheduleRole2985F131', 'ScheduleRoleDefaultPolicyC651555A', 'ScheduleStartDC4CB14A', 'ScheduleStopF1DDE195'].sort());
-  });
-});
-
-describe('ScheduledApiCalls', () => {
-  test('GIVEN a call, THEN its input is sent as JSON to the named service and action', () => {
-    const stack = bareStack();
-    const calls = new ScheduledApiCalls(stack, 'Calls', {
-      timezone: 'UTC',
-      roleDescription: 'test',
-      actions: ['cloudwatch:DisableAlarmActions'],
-      resources: ['arn:aws:cloudwatch:us-east-1:111122223333:alarm:a'],
-    });
-    calls.at('Mute', {
-      expression: 'cron(0 20 * * ? *)',
-      service: 'cloudwatch',
-      action: 'disableAlarmActions',
-      input: { AlarmNames: ['a'] },
-      description: 'mute',
-    });
-    Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::Schedule', {
-      Description: 'mute',
-      Target: {
-        Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:::aws-sdk:cloudwatch:disableAlarmActions']] },
-        Input: '{"AlarmNames":["a"]}',
-      },
-    });
   });
 });

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { cdkJsonContext } from '../../bin/config-file';
-import { addEnvironmentStacks } from '../../bin/compose';
+import { cdkJsonContext } from '../../lib/config/config-file';
+import { addEnvironmentStacks } from '../../bin/build-apps';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
 import type { HostDocumentSpec } from '../../lib/host-runtime/document-spec';
 import type { DataStack } from '../../lib/stacks/data-stack';
@@ -16,7 +16,7 @@ export interface EnvironmentStacks {
 }
 
 /**
- * A fresh app with one environment's data and host stacks, wired by `bin/compose.ts` itself,
+ * A fresh app with one environment's data and host stacks, wired by `bin/build-apps.ts` itself,
  * with the feature flags of `cdk.json` and without cdk-nag (the shared synth runs it).
  * No SSM documents unless given: most variants are about the host, not the scripts.
  */

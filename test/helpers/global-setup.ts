@@ -1,4 +1,4 @@
-import { cdkJsonContext } from '../../bin/config-file';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { synthesizeAll, TEMPLATE_VALIDATION_CACHE } from '../../bin/synth-all';
 import { loadConfigFile } from '../../lib/config';
 import { sharedCdkOut, sharedDist, shippedConfigPath } from './paths';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrapCommands, COMPOSE_SHA256, COMPOSE_VERSION } from '../../lib/private/host-bootstrap';
+import { bootstrapCommands, COMPOSE_SHA256, COMPOSE_VERSION } from '../../lib/host-runtime/first-boot';
 import { hostScriptsDir, runHostScript } from '../helpers/host-scripts';
 
 /* What runs as root on the host from outside this repository is pinned by a value kept in it. */

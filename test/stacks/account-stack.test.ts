@@ -1,7 +1,7 @@
 import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildAwsApp } from '../../bin/compose';
+import { buildAwsApp } from '../../bin/build-apps';
 import { accountOutputNames, githubOidcProviderArn, stackNames } from '../../lib/names';
 import { AccountStack, GITHUB_OIDC_THUMBPRINTS } from '../../lib/stacks/account-stack';
 import { configWith } from '../helpers/config-fixtures';

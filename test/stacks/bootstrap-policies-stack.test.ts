@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildBootstrapApp } from '../../bin/compose';
-import { cdkJsonContext } from '../../bin/config-file';
+import { buildBootstrapApp } from '../../bin/build-apps';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { bootstrapNames } from '../../lib/names';
 import { administratorAccess, type IamPolicyDocument, statementsOf } from '../../lib/rules/iam-policy';
 import type { BootstrapPoliciesStack } from '../../lib/stacks/bootstrap-policies-stack';

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { onCalendarGapSeconds } from '../../lib/config/schema/data-volume';
+import { onCalendarGapSeconds } from '../../lib/config/on-calendar';
 import { stackNames } from '../../lib/names';
-import { DATA_VOLUME_SCRIPT_PATH } from '../../lib/private/host-bootstrap';
+import { DATA_VOLUME_SCRIPT_PATH } from '../../lib/host-runtime/first-boot';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
 import { shippedTemplate } from '../helpers/synth';

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { githubOidcProviderArn, outputNames, stackNames } from '../../lib/names';
-import { COMPOSE_VERSION } from '../../lib/private/host-bootstrap';
+import { COMPOSE_VERSION } from '../../lib/host-runtime/first-boot';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
 import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';

@@ -1,12 +1,11 @@
-import { onCalendarProblem } from '../on-calendar';
+import { onCalendarGapSeconds, onCalendarProblem } from '../on-calendar';
 import { z } from 'zod';
 import { positiveInt, typeError } from '../primitives';
 
 /*
  * The data volume of an environment (Postgres, Redis, the state file and the audit log live on it)
  * and its snapshots, plus the checks that tie backups and the volume to the rest of the environment.
- * TODO(lib/config/cron.ts): `onCalendarGapSeconds` is the one OnCalendar parser here; when the
- * schema's own cron module lands, move it there and have `backups.schedule` use it directly.
+ * The backup schedule is read by ../on-calendar.ts, the one OnCalendar parser.
  */
 
 /** Hours Data Lifecycle Manager accepts as a snapshot interval. @see https://docs.aws.amazon.com/dlm/latest/APIReference/API_CreateRule.html */
@@ -45,85 +44,6 @@ export const MAX_EVALUATION_HOURS = 168;
 export const MAX_BACKUP_GAP_SECONDS = (MAX_EVALUATION_HOURS * 3600) / 2;
 
 export type DataVolumeConfig = z.output<typeof dataVolumeSchema>;
-
-// ---------------------------------------------------------------------------------------------
-// OnCalendar: the subset of systemd.time(7) calendar events a backup timer needs, parsed for real
-// so the alarm threshold (twice the longest gap between two runs) follows from the schedule.
-
-const SHORTHANDS: Record<string, string> = {
-  minutely: '*-*-* *:*:00',
-  hourly: '*-*-* *:00:00',
-  daily: '*-*-* 00:00:00',
-  weekly: 'Mon *-*-* 00:00:00',
-};
-const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-
-/** Values of one time component (`*`, `N`, `N/S`, `*\/S`, `A..B`, comma lists) within 0..max. */
-function componentValues(text: string, max: number): number[] | undefined {
-  const values = new Set<number>();
-  for (const part of text.split(',')) {
-    const m = /^(\*|\d{1,2})(?:\.\.(\d{1,2}))?(?:\/(\d{1,2}))?$/.exec(part);
-    if (!m) return undefined;
-    const start = m[1] === '*' ? 0 : Number(m[1]);
-    const end = m[2] !== undefined ? Number(m[2]) : m[1] === '*' || m[3] !== undefined ? max : start;
-    const step = m[3] !== undefined ? Number(m[3]) : 1;
-    if (start > max || end > max || start > end || step < 1) return undefined;
-    for (let v = start; v <= end; v += step) values.add(v);
-  }
-  return [...values].sort((a, b) => a - b);
-}
-
-/** Weekdays (0 = Monday) of a `Mon,Wed..Fri` list, or undefined when it is not one. */
-function weekdayValues(text: string): number[] | undefined {
-  const days = new Set<number>();
-  for (const part of text.toLowerCase().split(',')) {
-    const [from, to] = part.split('..');
-    const a = WEEKDAYS.indexOf(from.slice(0, 3));
-    const b = to === undefined ? a : WEEKDAYS.indexOf(to.slice(0, 3));
-    if (a < 0 || b < 0 || from.length < 3 || (to !== undefined && to.length < 3)) return undefined;
-    for (let d = a; ; d = (d + 1) % 7) {
-      days.add(d);
-      if (d === b) break;
-    }
-  }
-  return [...days];
-}
-
-/**
- * The longest time, in seconds, between two consecutive runs of a systemd OnCalendar expression,
- * over a week; undefined when the expression is outside the supported subset: an optional weekday
- * list, an optional `*-*-*` date, and `H:M[:S]` with `*`, numbers, ranges, lists and `/step`
- * (`*:0/15`, `Mon..Fri *-*-* 03:00:00`, `hourly`, `daily`). Calendar dates other than `*-*-*` are
- * refused: a backup schedule repeats at least weekly.
- */
-export function onCalendarGapSeconds(expression: string): number | undefined {
-  const words = (SHORTHANDS[expression.trim().toLowerCase()] ?? expression).trim().split(/\s+/);
-  let days = [0, 1, 2, 3, 4, 5, 6];
-  if (words.length > 0 && /^[A-Za-z]/.test(words[0])) {
-    const parsed = weekdayValues(words.shift() as string);
-    if (!parsed) return undefined;
-    days = parsed;
-  }
-  if (words.length > 0 && words[0].includes('-')) {
-    if (words.shift() !== '*-*-*') return undefined;
-  }
-  if (words.length !== 1) return undefined;
-  const time = words[0].split(':');
-  if (time.length < 2 || time.length > 3) return undefined;
-  const hours = componentValues(time[0], 23);
-  const minutes = componentValues(time[1], 59);
-  const seconds = time.length === 3 ? componentValues(time[2], 59) : [0];
-  if (!hours || !minutes || !seconds) return undefined;
-
-  const runs: number[] = [];
-  for (const day of [...days].sort((a, b) => a - b)) {
-    for (const h of hours) for (const m of minutes) for (const s of seconds) runs.push(((day * 24 + h) * 60 + m) * 60 + s);
-  }
-  const week = 7 * 24 * 3600;
-  let gap = runs[0] + week - (runs.at(-1) as number);
-  for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
-  return gap;
-}
 
 /** Seconds of the longest gap of a schedule the config already accepted (schema-checked). */
 export function backupGapSeconds(schedule: string): number {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, typeError, urlPath } from '../primitives';
+import { accountId, email, gitRef, hostedZoneId, hostname, region, typeError, urlPath } from '../primitives';
 import { isPinnedGitRef } from '../git-ref';
 import { AWS_REGIONS } from '../aws-regions';
 import { dataChecks, dataVolumeSchema } from './data-volume';
@@ -86,7 +86,7 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
   if (!env.tls && env.healthCheck.protocol === 'HTTPS') {
     ctx.addIssue({ code: 'custom', path: ['healthCheck', 'protocol'], message: 'cannot be HTTPS when this environment has tls: false (the host serves HTTP only)' });
   }
-  if (env.hostedZone && isHostname(env.domain) && !isWithinZone(env.domain, env.hostedZone.name)) {
+  if (env.hostedZone && hostname.safeParse(env.domain).success && !isWithinZone(env.domain, env.hostedZone.name)) {
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
   }
   const zone = env.instance.availabilityZone;

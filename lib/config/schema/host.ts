@@ -1,3 +1,4 @@
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { parseEventBridgeCron, sameSchedule } from '../cron';
 import { INSTANCE_TYPES, isKnownInstanceType } from '../instance-types';
@@ -6,8 +7,11 @@ import { instanceType, onCalendar, positiveInt, schedulerCron, timeZone, typeErr
 /** An availability zone name such as `us-east-1b`; that it lies in the environment's region is checked per environment. */
 export const availabilityZone = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { message: 'is not an availability zone name (e.g. us-east-1b)' });
 
-/** Retention values CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+/**
+ * Retention values CloudWatch Logs accepts, in days: aws-cdk-lib's `logs.RetentionDays`, the table
+ * the LogGroup construct itself takes (9999 is its INFINITE: never expire).
+ */
+export const LOG_RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number');
 
 /** Burstable types with less than 2 GiB of memory: the API, PostgreSQL and Redis need swap on them. */
 export function hasUnderTwoGiB(instanceType: string): boolean {
@@ -84,8 +88,8 @@ export const backupsSchema = z.strictObject({
 export const logsSchema = z.strictObject({
   /** CloudWatch Logs retention in days. */
   retentionDays: z
-    .number()
-    .refine((value) => (LOG_RETENTION_DAYS as readonly number[]).includes(value), {
+    .number(typeError('must be a number of days'))
+    .refine((value) => LOG_RETENTION_DAYS.includes(value), {
       message: `is not a CloudWatch Logs retention (one of ${LOG_RETENTION_DAYS.join(', ')})`,
     })
     .default(14),

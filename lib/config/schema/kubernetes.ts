@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCpuMillis, parseMemoryBytes } from '../../quantities';
 import { dnsLabel, gitRef, gitRepositoryUrl, hostname, ipv4Cidr, port, typeError } from '../primitives';
 
 /*
@@ -8,12 +9,14 @@ import { dnsLabel, gitRef, gitRepositoryUrl, hostname, ipv4Cidr, port, typeError
 
 const wholeNumber = z.number(typeError('must be a whole number')).int({ message: 'must be a whole number' });
 
-/** CPU quantity such as `250m`, `0.5` or `1`. */
-const cpuQuantity = z.string(typeError('is not a CPU quantity (e.g. 250m or 1)')).regex(/^(\d+m|\d+(\.\d+)?)$/, { message: 'is not a CPU quantity (e.g. 250m or 1)' });
-/** Memory quantity in mebibytes or gibibytes, such as `256Mi` or `1Gi`. */
+/** CPU quantity such as `250m`, `0.5` or `1`, in the grammar of ../../quantities.ts. */
+const cpuQuantity = z
+  .string(typeError('is not a CPU quantity (e.g. 250m or 1)'))
+  .refine((q) => parseCpuMillis(q) !== undefined, { message: 'is not a CPU quantity (e.g. 250m or 1)' });
+/** Memory quantity in mebibytes or gibibytes, such as `256Mi` or `1Gi`, in the grammar of ../../quantities.ts. */
 const memoryQuantity = z
   .string(typeError('is not a memory quantity in Mi or Gi (e.g. 256Mi or 1Gi)'))
-  .regex(/^[1-9]\d*(Mi|Gi)$/, { message: 'is not a memory quantity in Mi or Gi (e.g. 256Mi or 1Gi)' });
+  .refine((q) => parseMemoryBytes(q) !== undefined, { message: 'is not a memory quantity in Mi or Gi (e.g. 256Mi or 1Gi)' });
 
 /** A Kubernetes label key (optional DNS-subdomain prefix and a name) and value. */
 const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { message: 'is not a Kubernetes label key' });
@@ -222,10 +225,10 @@ function kubernetesChecks(k8s: z.output<typeof kubernetesFields>, ctx: z.Refinem
   if (k8s.externalSecret && !k8s.existingSecret) {
     ctx.addIssue({ code: 'custom', path: ['existingSecret'], message: 'is required with externalSecret (it names the Secret the ExternalSecret writes)' });
   }
-  if (k8s.resources && exceeds(k8s.resources.requests.memory, k8s.resources.limits.memory, memoryBytes)) {
+  if (k8s.resources && exceeds(k8s.resources.requests.memory, k8s.resources.limits.memory, parseMemoryBytes)) {
     ctx.addIssue({ code: 'custom', path: ['resources', 'requests', 'memory'], message: `must not exceed resources.limits.memory (${k8s.resources.limits.memory})` });
   }
-  if (k8s.resources && exceeds(k8s.resources.requests.cpu, k8s.resources.limits.cpu, cpuMillis)) {
+  if (k8s.resources && exceeds(k8s.resources.requests.cpu, k8s.resources.limits.cpu, parseCpuMillis)) {
     ctx.addIssue({ code: 'custom', path: ['resources', 'requests', 'cpu'], message: `must not exceed resources.limits.cpu (${k8s.resources.limits.cpu})` });
   }
 }
@@ -234,17 +237,6 @@ function exceeds(request: string, limit: string, parse: (q: string) => number | 
   const r = parse(request);
   const l = parse(limit);
   return r !== undefined && l !== undefined && r > l;
-}
-
-function cpuMillis(q: string): number | undefined {
-  if (/^\d+m$/.test(q)) return Number(q.slice(0, -1));
-  if (/^\d+(\.\d+)?$/.test(q)) return Number(q) * 1000;
-  return undefined;
-}
-
-function memoryBytes(q: string): number | undefined {
-  const match = /^(\d+)(Mi|Gi)$/.exec(q);
-  return match ? Number(match[1]) * (match[2] === 'Gi' ? 2 ** 30 : 2 ** 20) : undefined;
 }
 
 /** How the app runs on Kubernetes in one environment. */

@@ -1,4 +1,4 @@
-import { bootstrapCommands, cloudWatchAgentConfig, shellQuote, swapCommands } from '../../lib/private/host-bootstrap';
+import { bootstrapCommands, cloudWatchAgentConfig, shellQuote, swapCommands } from '../../lib/host-runtime/first-boot';
 
 describe('host bootstrap builders', () => {
   test('shellQuote survives single quotes', () => {

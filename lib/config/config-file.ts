@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfigFile, type ProjectConfig } from '../lib/config';
+import { ConfigError } from './errors';
+import { loadConfigFile } from './load';
+import type { ProjectConfig } from './types';
 
-/** Repository root (this file lives in `bin/`). */
-export const projectRoot = resolve(__dirname, '..');
+/** Repository root (this file lives in `lib/config/`). */
+export const projectRoot = resolve(__dirname, '../..');
 
 /** The config file is missing or not a file: one line naming the path and where it came from. */
 export class ConfigFileError extends Error {

@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { join } from 'node:path';
 import { AppChart } from '../charts/app-chart';
 import { ARGOCD_DIR, appProjectName, GitopsApplicationChart, GitopsProjectChart } from '../charts/gitops-application';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
@@ -9,6 +9,7 @@ import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
 import { bootstrapNames, HEALTH_STACK_REGION, stackNames } from '../lib/names';
 import { CachedCloudFormationValidatePlugin } from '../lib/private/cached-cloudformation-validate';
+import { CachedNagPack } from '../lib/private/cached-nag-pack';
 import { ProjectChecks } from '../lib/rules';
 import { BootstrapPoliciesStack } from '../lib/stacks/bootstrap-policies-stack';
 import { DataStack } from '../lib/stacks/data-stack';
@@ -29,8 +30,9 @@ export interface AwsAppOptions {
   readonly context?: Record<string, unknown>;
   /**
    * Directory where CloudFormation template validation remembers the findings on each template it
-   * validated, so an unchanged template is not validated again (`CachedCloudFormationValidatePlugin`).
-   * @default - every template is validated on every synth (CDK's own plugin)
+   * validated, so an unchanged template is not validated again (`CachedCloudFormationValidatePlugin`),
+   * and where the AWS Solutions pack keeps its report (`CachedNagPack`, in `cdk-nag/`).
+   * @default - every template is validated and checked on every synth (CDK's own plugin, cdk-nag's pack)
    */
   readonly templateValidationCache?: string;
 }
@@ -104,18 +106,27 @@ export function permissionsBoundaryOf(stack: cdk.Stack): string | undefined {
   return environmentOfStack.get(stack);
 }
 
+/** cdk-nag's AWS Solutions pack, loaded when it runs: loading cdk-nag alone takes about half a second. */
+function awsSolutionsChecks(): cdk.IPolicyValidationPlugin {
+  const { AwsSolutionsChecks } = require('cdk-nag') as typeof import('cdk-nag');
+  return new AwsSolutionsChecks();
+}
+
 /**
  * The project's cdk-nag checks and AWS Solutions', registered on an app: a finding of either fails
- * synth (`npm run synth`, `cdk synth`) naming the rule and the construct.
+ * synth (`npm run synth`, `cdk synth`) naming the rule and the construct. With `cacheDir`, the AWS
+ * Solutions report is reused while the templates, construct paths and acknowledgements stay the same
+ * (`CachedNagPack`).
  */
-export function addNagChecks(app: cdk.App): void {
-  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ProjectChecks(app, { permissionsBoundaryName: permissionsBoundaryOf }));
+export function addNagChecks(app: cdk.App, cacheDir?: string): void {
+  const awsSolutions = cacheDir ? new CachedNagPack({ name: 'AwsSolutions', load: awsSolutionsChecks, cacheDir }) : awsSolutionsChecks();
+  cdk.Validations.of(app).addPlugins(awsSolutions, new ProjectChecks(app, { permissionsBoundaryName: permissionsBoundaryOf }));
 }
 
 /** Every AWS stack for every environment, with cdk-nag's AWS Solutions checks run at synth. */
 export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}): cdk.App {
   const app = new cdk.App({ outdir: options.outdir, context: options.context });
-  addNagChecks(app);
+  addNagChecks(app, options.templateValidationCache && join(options.templateValidationCache, 'cdk-nag'));
   if (options.templateValidationCache) {
     cdk.Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: options.templateValidationCache }));
   }

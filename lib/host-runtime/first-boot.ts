@@ -1,6 +1,7 @@
 /*
  * Pure builders for what the EC2 compose host runs at first boot: the CloudWatch agent's
- * configuration and the user-data shell. No CDK here, so tests read the text directly.
+ * configuration, the user-data shell, and the host's directory layout the SSM documents
+ * (./documents.ts), the host stack and its alarms rely on. No CDK here, so tests read the text directly.
  */
 
 /** Docker Compose v2 plugin release installed on the host; bump it together with COMPOSE_SHA256. */
