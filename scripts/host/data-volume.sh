@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # data-volume.sh: attach, format-if-empty and mount the environment's data volume before the
-# container engine starts. Run by the first-boot user data (lib/private/host-bootstrap.ts) as root;
+# container engine starts. Run by the first-boot user data (lib/host-runtime/first-boot.ts) as root;
 # safe to run again at any time (every step checks before it changes anything).
 #
 #  1. Find the EBS volume DATA_VOLUME_ID: on Nitro instances the NVMe link
