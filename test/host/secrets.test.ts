@@ -1,12 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
-import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
-import { GitFixture } from '../helpers/git-fixture';
-import { freePort, httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
-import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
+import { httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
+import { ReleaseHost } from '../helpers/release-host';
 import { SsmServer } from '../helpers/ssm-server';
 import { shippedConfig } from '../helpers/synth';
 
@@ -21,14 +19,8 @@ import { shippedConfig } from '../helpers/synth';
 jest.setTimeout(240_000);
 
 const suffix = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
-const project = `hostsec${suffix}`;
-const baseImage = `localhost/hostsec-busybox-${suffix}`;
-const appImage = `localhost/hostsec-app-${suffix}:latest`;
-const root = mkdtempSync('/tmp/hostsec-');
-const stateDir = join(root, 'state');
-const auditLog = join(stateDir, 'audit.log');
-const fixture = new GitFixture(join(root, 'git'));
-const podman = podmanEnv(join(root, 'podman'));
+const host = new ReleaseHost('hostsec');
+const { root, stateDir, auditLog, fixture } = host;
 const ssm = new SsmServer(root);
 const PATH = '/hostsec/test/';
 let env: Record<string, string>;
@@ -59,64 +51,25 @@ const auditLines = () => (existsSync(auditLog) ? readFileSync(auditLog, 'utf8').
 const recorded = () => JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'));
 
 /** A release whose app serves /healthz unless ENCRYPTION_KEY starts with "rejected" (then it only sleeps). */
-function release(body: string): Record<string, string> {
-  const entrypoint = ['/bin/busybox', 'sh', '-c', 'case "$ENCRYPTION_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p 8080 -h /www'];
-  return {
-    '.gitignore': '.env.production\n',
-    'compose.yml': [
-      'services:',
-      '  web:',
-      '    build: .',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-      '    image: ${WEB_IMAGE}',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-      '    ports: ["127.0.0.1:${WEB_PORT}:8080"]',
-      '    env_file: .env.production',
-      '    stop_signal: SIGKILL',
-      '',
-    ].join('\n'),
-    Containerfile: [`FROM ${baseImage}`, 'COPY www /www', `ENTRYPOINT ${JSON.stringify(entrypoint)}`, ''].join('\n'),
-    'www/healthz': body,
-  };
-}
+const release = (body: string) =>
+  host.release(body, {
+    entrypoint: ['/bin/busybox', 'sh', '-c', 'case "$ENCRYPTION_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p 8080 -h /www'],
+  });
 
 beforeAll(async () => {
   await ssm.start();
-  buildBusyboxImage(baseImage, root, podman);
-  fixture.commit(release('release v1\n'), 'v1', 'v1');
-  fixture.cloneTo();
-  const port = await freePort();
-  healthUrl = `http://127.0.0.1:${port}/healthz`;
-  env = {
-    ...podman,
+  await host.start({
     ...ssm.awsEnv,
-    APP_NAME: 'hostsec',
-    ENV_NAME: 'test',
-    APP_DIR: fixture.checkout,
-    STATE_DIR: stateDir,
-    COMPOSE_CMD: strictPodmanCompose(root),
-    COMPOSE_PROJECT: project,
-    COMPOSE_FILE: 'compose.yml',
-    COMPOSE_CONFIG_ARGS: '--dry-run ps',
-    COMPOSE_PULL_ARGS: '',
-    COMPOSE_UP_ARGS: 'up -d --force-recreate',
-    CONTAINER_CMD: 'podman',
-    HEALTH_URL: healthUrl,
-    HEALTH_TIMEOUT: '3',
-    HEALTH_INTERVAL: '0.2',
-    MIN_FREE_MB: '1',
-    DISK_PATHS: root,
-    DEPLOY_ACTOR: 'jest',
-    // What the deploy document writes into host.env: the one git-ref grammar deploy.sh checks refs with.
-    GIT_REF_PATTERN,
-    WEB_PORT: String(port),
-    WEB_IMAGE: appImage,
     SECRETS_PATH: PATH,
     SECRETS_REQUIRED: 'DATABASE_URL SECRET_KEY ENCRYPTION_KEY',
     SECRETS_OPTIONAL: 'REDIS_PASSWORD SENTRY_DSN',
     AWS_SSM_ENDPOINT_ARGS: `--endpoint-url ${ssm.endpoint}`,
     TMPDIR: join(root, 'tmp'),
-  };
+  });
+  env = host.env;
+  healthUrl = host.healthUrl;
+  fixture.commit(release('release v1\n'), 'v1', 'v1');
+  fixture.cloneTo();
   execFileSync('mkdir', ['-p', env.TMPDIR]);
   // Another environment's value under its own path: never read by this host.
   ssm.put('/hostsec/prod/SECRET_KEY', values.prod);
@@ -127,9 +80,8 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(async () => {
-  removePodmanProject(project, [appImage, baseImage], podman);
   await ssm.stop();
-  rmSync(root, { recursive: true, force: true });
+  host.dispose();
 });
 
 test('a missing required secret refuses the deploy before any change, naming the key (exit 65)', async () => {
