@@ -8,7 +8,8 @@ import { type ReleaseOptions, ReleaseHost } from '../helpers/release-host';
 /*
  * deploy.sh, rollback.sh and status.sh for real: a bare git origin and a host checkout in a temp
  * dir, containers run by podman-compose (busybox httpd serving a health file), the state file and
- * audit log on disk. The tests run in order and share one host, as releases on a real host do.
+ * audit log on disk. The tests share one host; each starts from the releases it names (given), so
+ * any one of them runs alone with -t.
  */
 
 const host = new ReleaseHost('hostrt');
@@ -28,6 +29,20 @@ async function expectUntouched(result: ScriptResult, code: number, message: stri
   expect(result.code).toBe(code);
   expect(await served()).toBe(body);
   expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
+}
+
+/** Releases as deploy.sh records them: the tag v1 and the branch main (at v2). */
+const v1 = () => ({ ref: 'v1', commit: commits.v1, body: 'release v1' });
+const main = () => ({ ref: 'main', commit: commits.v2, body: 'release v2' });
+
+/** Runs `body` with the git remote unreachable (origin moved away), putting it back after. */
+async function withoutOrigin(body: () => Promise<void>): Promise<void> {
+  renameSync(fixture.origin, `${fixture.origin}.away`);
+  try {
+    await body();
+  } finally {
+    renameSync(`${fixture.origin}.away`, fixture.origin);
+  }
 }
 
 beforeAll(async () => {
@@ -53,6 +68,7 @@ afterEach(async () => {
 afterAll(() => host.dispose());
 
 test('first deploy: takes over a stale lock, serves the release and records it', async () => {
+  await host.given(null);
   // GIVEN a lock file left by a deploy whose process died (its pid no longer runs)
   const dead = spawn('true');
   await new Promise((done) => dead.once('exit', done));
@@ -79,6 +95,7 @@ test('first deploy: takes over a stale lock, serves the release and records it',
 });
 
 test('two deploys at once: one switches to the new release, the other fails clearly on the lock', async () => {
+  await host.given(v1());
   // WHEN two deploys of the branch start together
   const results = await Promise.all([deploy('main'), deploy('main')]);
 
@@ -93,6 +110,7 @@ test('two deploys at once: one switches to the new release, the other fails clea
 });
 
 test('status: current and previous releases, health and containers, as JSON and as text', async () => {
+  await host.given(main(), v1());
   const json = await runHostScript('status.sh', ['--json'], env);
   expect(json.code).toBe(0);
   const report = JSON.parse(json.stdout);
@@ -114,6 +132,7 @@ test('status: current and previous releases, health and containers, as JSON and 
 });
 
 test('a release whose health URL never answers is replaced by the previous one, which serves again', async () => {
+  await host.given(main(), v1());
   const before = readFileSync(stateFile, 'utf8');
   const result = await deploy('no-answer');
   await expectUntouched(
@@ -127,6 +146,7 @@ test('a release whose health URL never answers is replaced by the previous one, 
 });
 
 test('a ref that does not build fails before any container changes; the release keeps serving', async () => {
+  await host.given(main(), v1());
   const before = readFileSync(stateFile, 'utf8');
   const result = await deploy('no-build');
   await expectUntouched(result, 1, /deploy of no-build failed: no-build does not build \(compose build failed\)\. The last good release main/, before);
@@ -135,17 +155,20 @@ test('a ref that does not build fails before any container changes; the release 
 
 describe('bad input is refused with a clear message, the release serving and the state file intact', () => {
   test('an unknown ref', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     await expectUntouched(await deploy('release-that-does-not-exist'), 2, "unknown ref 'release-that-does-not-exist'", before);
   });
 
   test('a ref with shell or revision syntax', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     await expectUntouched(await deploy('v1;reboot'), 2, "'v1;reboot' is not an acceptable git ref", before);
     await expectUntouched(await deploy('v1..v2'), 2, "'v1..v2' is not an acceptable git ref", before);
   });
 
   test('a missing env file, and one readable by others', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     const envFile = join(fixture.checkout, '.env.production');
     renameSync(envFile, `${envFile}.away`);
@@ -163,6 +186,7 @@ describe('bad input is refused with a clear message, the release serving and the
   });
 
   test('a full disk (less free space than MIN_FREE_MB)', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     await expectUntouched(
       await deploy('v1', { MIN_FREE_MB: '999999999' }),
@@ -173,6 +197,7 @@ describe('bad input is refused with a clear message, the release serving and the
   });
 
   test('uncommitted changes in the checkout', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     const file = join(fixture.checkout, 'www/index.html');
     writeFileSync(file, 'edited on the host\n');
@@ -184,8 +209,10 @@ describe('bad input is refused with a clear message, the release serving and the
   });
 
   test("a second checkout that differs (the runbook's /opt/auraxis vs /opt/flask_expenses)", async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     const legacy = join(host.root, 'legacy-checkout');
+    rmSync(legacy, { recursive: true, force: true });
     fixture.cloneTo(legacy);
     git(legacy, 'checkout', '-q', '--detach', commits.v1);
     const result = await deploy('v1', { LEGACY_APP_DIRS: legacy });
@@ -200,21 +227,25 @@ describe('bad input is refused with a clear message, the release serving and the
 });
 
 describe('with the git remote unreachable', () => {
-  beforeAll(() => rmSync(fixture.origin, { recursive: true, force: true }));
-
   test('rollback puts the previous release back by commit, without fetching', async () => {
-    const result = await rollback();
-    expect(result.stderr).not.toContain('fetch');
-    expect(result.code).toBe(0);
-    expect(await served()).toBe('200 release v1');
-    expect(state()).toMatchObject({ current: { ref: 'v1', commit: commits.v1, action: 'rollback' }, previous: { ref: 'main', commit: commits.v2 } });
-    expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v1);
-    expect(auditLines().at(-1)).toMatch(new RegExp(`op=rollback result=ok actor=jest pid=\\d+ ref=v1 commit=${commits.v1} previous=${commits.v2}`));
+    await host.given(main(), v1());
+    await withoutOrigin(async () => {
+      const result = await rollback();
+      expect(result.stderr).not.toContain('fetch');
+      expect(result.code).toBe(0);
+      expect(await served()).toBe('200 release v1');
+      expect(state()).toMatchObject({ current: { ref: 'v1', commit: commits.v1, action: 'rollback' }, previous: { ref: 'main', commit: commits.v2 } });
+      expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v1);
+      expect(auditLines().at(-1)).toMatch(new RegExp(`op=rollback result=ok actor=jest pid=\\d+ ref=v1 commit=${commits.v1} previous=${commits.v2}`));
+    });
   });
 
   test('deploy fails clearly on the fetch and leaves the rolled-back release serving', async () => {
-    const before = readFileSync(stateFile, 'utf8');
-    await expectUntouched(await deploy('v2'), 65, 'refusing to deploy v2: git fetch from origin failed', before, '200 release v1');
-    expect(existsSync(fixture.origin)).toBe(false);
+    await host.given(v1(), main());
+    await withoutOrigin(async () => {
+      const before = readFileSync(stateFile, 'utf8');
+      await expectUntouched(await deploy('v2'), 65, 'refusing to deploy v2: git fetch from origin failed', before, '200 release v1');
+      expect(existsSync(fixture.origin)).toBe(false);
+    });
   });
 });
