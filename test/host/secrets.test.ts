@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
+import { removePodmanProject } from '../helpers/podman';
 import { ReleaseHost } from '../helpers/release-host';
 import { SsmServer } from '../helpers/ssm-server';
 import { shippedConfig } from '../helpers/synth';
@@ -50,6 +51,35 @@ const envFile = () => join(fixture.checkout, '.env.production');
 const auditLines = () => (existsSync(auditLog) ? readFileSync(auditLog, 'utf8').trim().split('\n') : []);
 const recorded = () => JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'));
 
+/** The store every test starts from: each value at version 1 (SECRET_KEY only when asked), answering. */
+function givenStore({ secretKey = true } = {}): void {
+  ssm.failWith = undefined;
+  for (const name of ['DATABASE_URL', 'SECRET_KEY', 'ENCRYPTION_KEY', 'REDIS_PASSWORD', 'LEFTOVER_TOKEN']) ssm.delete(`${PATH}${name}`);
+  ssm.delete('/hostsec/prod/SECRET_KEY');
+  // Another environment's value under its own path: never read by this host.
+  ssm.put('/hostsec/prod/SECRET_KEY', values.prod);
+  ssm.put(`${PATH}DATABASE_URL`, values.DATABASE_URL);
+  if (secretKey) ssm.put(`${PATH}SECRET_KEY`, values.SECRET_KEY);
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.ENCRYPTION_KEY);
+  ssm.put(`${PATH}REDIS_PASSWORD`, values.REDIS_PASSWORD);
+  ssm.put(`${PATH}LEFTOVER_TOKEN`, 'leftover-value');
+}
+
+/** Nothing deployed yet: no containers, no env file, an empty state directory. */
+async function givenNothingDeployed(): Promise<void> {
+  removePodmanProject(host.project, [], host.podman);
+  rmSync(envFile(), { force: true });
+  await host.given(null);
+}
+
+/** v1 deployed for real from the store of `givenStore` (every secret at version 1), serving. */
+async function givenDeployed(): Promise<void> {
+  givenStore();
+  await givenNothingDeployed();
+  const result = await deploy('v1');
+  if (result.code !== 0) throw new Error(`setup: deploying v1 failed (exit ${result.code}): ${result.stderr}`);
+}
+
 /** A release whose app serves /healthz unless ENCRYPTION_KEY starts with "rejected" (then it only sleeps). */
 const release = (body: string) =>
   host.release(body, {
@@ -71,12 +101,6 @@ beforeAll(async () => {
   fixture.commit(release('release v1\n'), 'v1', 'v1');
   fixture.cloneTo();
   execFileSync('mkdir', ['-p', env.TMPDIR]);
-  // Another environment's value under its own path: never read by this host.
-  ssm.put('/hostsec/prod/SECRET_KEY', values.prod);
-  ssm.put(`${PATH}DATABASE_URL`, values.DATABASE_URL);
-  ssm.put(`${PATH}ENCRYPTION_KEY`, values.ENCRYPTION_KEY);
-  ssm.put(`${PATH}REDIS_PASSWORD`, values.REDIS_PASSWORD);
-  ssm.put(`${PATH}LEFTOVER_TOKEN`, 'leftover-value');
 }, 60000);
 
 afterAll(async () => {
@@ -85,6 +109,8 @@ afterAll(async () => {
 });
 
 test('a missing required secret refuses the deploy before any change, naming the key (exit 65)', async () => {
+  givenStore({ secretKey: false });
+  await givenNothingDeployed();
   // GIVEN SECRET_KEY is not in the store WHEN deploying
   const result = await deploy('v1');
 
@@ -99,7 +125,8 @@ test('a missing required secret refuses the deploy before any change, naming the
 });
 
 test('an unreadable store refuses the deploy before any change (exit 65), with the CLI error', async () => {
-  ssm.put(`${PATH}SECRET_KEY`, values.SECRET_KEY);
+  givenStore();
+  await givenNothingDeployed();
   ssm.failWith = 'AccessDeniedException';
   try {
     const result = await deploy('v1');
@@ -113,6 +140,8 @@ test('an unreadable store refuses the deploy before any change (exit 65), with t
 });
 
 test('deploy renders the env file (0600, declared names only, every page), records the versions, then starts', async () => {
+  givenStore();
+  await givenNothingDeployed();
   // WHEN (all required secrets present; 5 parameters under the path, served 2 per page)
   ssm.requests.length = 0;
   const result = await deploy('v1');
@@ -137,6 +166,7 @@ test('deploy renders the env file (0600, declared names only, every page), recor
 });
 
 test('versions and status show what the running release was started with', async () => {
+  await givenDeployed();
   const result = await secrets('versions');
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ path: PATH, versions: { ENCRYPTION_KEY: 1 } });
@@ -147,6 +177,7 @@ test('versions and status show what the running release was started with', async
 });
 
 test('rotation restart with a value the app rejects: unhealthy, previous values back, healthy, exit 1', async () => {
+  await givenDeployed();
   // GIVEN a new ENCRYPTION_KEY version the app refuses to start with
   const rejectedVersion = ssm.put(`${PATH}ENCRYPTION_KEY`, values.rejected);
   expect(rejectedVersion).toBe(2);
@@ -166,16 +197,20 @@ test('rotation restart with a value the app rejects: unhealthy, previous values 
 });
 
 test('rotation restart with a good value: restarted healthy on the new version, exit 0', async () => {
-  ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
+  await givenDeployed();
+  const version = ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
   const result = await secrets('restart', 'ENCRYPTION_KEY');
   expect(result.code).toBe(0);
   expect(await httpBody(healthUrl)).toBe('200 release v1');
   expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.rotated}\n`);
-  expect(recorded().versions.ENCRYPTION_KEY).toBe(3);
-  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.restart result=ok .*secret=ENCRYPTION_KEY version=3/);
+  expect(version).toBe(2);
+  expect(recorded().versions.ENCRYPTION_KEY).toBe(version);
+  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.restart result=ok .*secret=ENCRYPTION_KEY version=2/);
 });
 
 test('ops rotate audit lines: security.key_rotation.<event> with the secret name', async () => {
+  givenStore();
+  await host.given(null);
   const result = await secrets('audit', 'ENCRYPTION_KEY', 'rolled_back', 'ok');
   expect(result.code).toBe(0);
   expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.rolled_back result=ok actor=jest .*secret=ENCRYPTION_KEY/);
@@ -183,13 +218,14 @@ test('ops rotate audit lines: security.key_rotation.<event> with the secret name
 });
 
 test('the secrets document, rendered as SSM runs it, installs the scripts and reports versions', async () => {
+  await givenDeployed();
   const config = shippedConfig();
   const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
   const spec = hostDocumentSpecs(config.app, prod, { backupBucketName: 'b' }).find((s) => s.operation === 'secrets');
   const script = (spec?.runCommand ?? []).join('\n').replace(/\{\{ (\w+) \}\}/g, (_, name: string) => (name === 'action' ? 'versions' : (spec?.parameters[name]?.default ?? '')));
   const result = await run(runCommand('sh', ['-c', script], { ...env, HOST_LIB_DIR: join(root, 'lib') }));
   expect(result.code).toBe(0);
-  expect(JSON.parse(result.stdout).versions).toMatchObject({ ENCRYPTION_KEY: 3 });
+  expect(JSON.parse(result.stdout).versions).toMatchObject({ DATABASE_URL: 1, ENCRYPTION_KEY: 1 });
   // The document wrote host.env with names and the path, never a value.
   // Each invocation runs its own content-addressed copy: lib/secrets/<sha256>/.
   const [installed] = readdirSync(join(root, 'lib/secrets')).filter((d) => /^[0-9a-f]{64}$/.test(d));
@@ -198,7 +234,14 @@ test('the secrets document, rendered as SSM runs it, installs the scripts and re
   expect(hostEnv).toContain('SECRETS_REQUIRED=DATABASE_URL SECRET_KEY ENCRYPTION_KEY POSTGRES_PASSWORD REDIS_PASSWORD\n');
 });
 
-test('leak test: no value appears on stdout, stderr or in the audit log of any run', () => {
+test('leak test: no value appears on stdout, stderr or in the audit log of any run', async () => {
+  // Runs of its own (a deploy, a rejected and a good rotation, versions), beside those of the tests before it.
+  await givenDeployed();
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.rejected);
+  expect((await secrets('restart', 'ENCRYPTION_KEY')).code).toBe(1);
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
+  expect((await secrets('restart', 'ENCRYPTION_KEY')).code).toBe(0);
+  expect((await secrets('versions')).code).toBe(0);
   const channels = [...outputs, readFileSync(auditLog, 'utf8')].join('\n');
   expect(channels.length).toBeGreaterThan(1000);
   for (const [name, value] of Object.entries(values)) {
