@@ -16,6 +16,14 @@ export const COMPOSE_SHA256: Readonly<Record<'x86_64' | 'aarch64', string>> = {
   aarch64: '8fed7b79b8bd1cb0624142f7d723c3cc67ba747c77ed69abbdefdc77a6d416d1',
 };
 
+/**
+ * Amazon Linux 2023 package with the PostgreSQL server binaries (initdb, pg_ctl, in /usr/bin) that
+ * scripts/host/restore-drill.sh runs its throwaway cluster with; it also creates the `postgres`
+ * user the cluster runs as. Its pg_restore must be at least as new as the pg_dump in the app's
+ * database container: bump it with that image's major version.
+ */
+export const DRILL_POSTGRES_PACKAGE = 'postgresql16-server';
+
 /** CloudWatch agent metric namespace; host alarms read `disk_used_percent` from it. */
 export const AGENT_NAMESPACE = 'CWAgent';
 
@@ -155,7 +163,7 @@ export const stateDir = (appName: string) => `/var/lib/${appName}`;
 
 /**
  * First-boot shell (run by cloud-init as root): Docker, the Compose plugin, the CloudWatch agent
- * with its configuration, rsyslog (Amazon Linux 2023 logs to the journal only), nginx, nftables
+ * with its configuration, the PostgreSQL server binaries of the restore drill, rsyslog (Amazon Linux 2023 logs to the journal only), nginx, nftables
  * and the app checkout on the configured ref. Steps are idempotent.
  * nginx starts with its packaged default page: `ops tls` (scripts/host/tls.sh) writes the app's
  * site into /etc/nginx/conf.d and reloads it; deploys check health on the app port directly, so
@@ -172,6 +180,8 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     'dnf install -y docker git rsyslog amazon-cloudwatch-agent nginx nftables',
     'systemctl enable --now rsyslog',
     'systemctl enable --now nginx',
+    '# PostgreSQL server binaries for the restore drill, which starts a throwaway cluster of its own: the service stays off',
+    `dnf install -y ${DRILL_POSTGRES_PACKAGE}`,
     'install -d -m 0755 /etc/docker',
     `cat > /etc/docker/daemon.json <<'JSON'`,
     JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2),

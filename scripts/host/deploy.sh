@@ -36,8 +36,8 @@ refuse() {
   die -c 65 "refusing to deploy $ref: $1"
 }
 
-state_check
-require_checkout
+state_check deploy
+require_checkout deploy
 recover_interrupted deploy || true
 check_drift deploy
 preflight_disk deploy

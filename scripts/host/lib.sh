@@ -62,6 +62,8 @@ LOCK_FILE=${LOCK_FILE:-$STATE_DIR/deploy.lock}
 LOCK_PURPOSE=${LOCK_PURPOSE:-deploy or rollback}
 PROGRESS_FILE=${PROGRESS_FILE:-$STATE_DIR/in_progress}
 LOCK_WAIT_SECONDS=${LOCK_WAIT_SECONDS:-0}
+# How long a lock whose recorded holder died may stay busy (its orphaned children) before refusing.
+STALE_LOCK_GRACE_SECONDS=${STALE_LOCK_GRACE_SECONDS:-15}
 COMPOSE_CMD=${COMPOSE_CMD:-docker compose}
 COMPOSE_PROJECT=${COMPOSE_PROJECT:-$APP_NAME}
 COMPOSE_FILE=${COMPOSE_FILE:-compose.prod.yml}
@@ -86,7 +88,7 @@ DEPLOY_ACTOR=${DEPLOY_ACTOR:-${SUDO_USER:-$(id -un)}}
 SYSTEMD_DIR=${SYSTEMD_DIR:-/etc/systemd/system}
 SYSTEMCTL_CMD=${SYSTEMCTL_CMD:-systemctl}
 
-for setting in LOCK_WAIT_SECONDS HEALTH_TIMEOUT MIN_FREE_MB; do
+for setting in LOCK_WAIT_SECONDS STALE_LOCK_GRACE_SECONDS HEALTH_TIMEOUT MIN_FREE_MB; do
   [[ ${!setting} =~ ^[0-9]+$ ]] || die "$setting must be a whole number, got '${!setting}'"
 done
 [[ $HEALTH_INTERVAL =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "HEALTH_INTERVAL must be a number of seconds, got '$HEALTH_INTERVAL'"
@@ -120,6 +122,24 @@ audit() {
 
 LOCK_HELD=0
 
+# lock_wait_orphans: after the lock was found busy, sets `holder` to its record; when the recorded
+# holder's process is gone (kill -9), waits up to STALE_LOCK_GRACE_SECONDS for the lock, since
+# short-lived children of the killed holder (git, python3) inherited fd 9 and hold it until they
+# end. Returns 0 once it holds the lock, 1 when a live holder (or none recorded) keeps it.
+lock_wait_orphans() {
+  local _ dead_pid
+  # The holder writes its record just after it takes the lock: give it a moment to appear.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    holder=$(cat "$LOCK_FILE" 2>/dev/null || true)
+    [ -n "$holder" ] && break
+    sleep 0.1
+  done
+  dead_pid=$(sed -n 's/^pid=\([0-9]*\).*/\1/p' <<<"$holder")
+  [ -n "$dead_pid" ] && ! kill -0 "$dead_pid" 2>/dev/null || return 1
+  log "the lock's holder (pid $dead_pid) is gone; waiting up to ${STALE_LOCK_GRACE_SECONDS}s for processes it left to release $LOCK_FILE"
+  flock -w "$STALE_LOCK_GRACE_SECONDS" 9
+}
+
 # lock_acquire OPERATION DETAIL
 lock_acquire() {
   local op=$1 detail=$2 holder pid
@@ -132,14 +152,7 @@ lock_acquire() {
     wait_args=(-w "$LOCK_WAIT_SECONDS")
     log "waiting up to ${LOCK_WAIT_SECONDS}s for $LOCK_FILE"
   fi
-  if ! flock "${wait_args[@]}" 9; then
-    # The holder writes its record just after it takes the lock: give it a moment to appear.
-    local _
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-      holder=$(cat "$LOCK_FILE" 2>/dev/null || true)
-      [ -n "$holder" ] && break
-      sleep 0.1
-    done
+  if ! flock "${wait_args[@]}" 9 && ! lock_wait_orphans; then
     exec 9>&-
     audit "$op" refused "another $LOCK_PURPOSE holds the lock" "$detail" "holder=\"${holder:-unknown}\""
     die -c 75 "another $LOCK_PURPOSE is running (lock $LOCK_FILE held by: ${holder:-unknown}); wait for it to finish or retry with LOCK_WAIT_SECONDS=<seconds>"
@@ -174,11 +187,13 @@ lock_release() {
 # in the same directory, flushed, then renamed over the old one, so a reader never sees half a file.
 # Every python failure is caught and reported as one line (STATE_ERROR), never a traceback.
 
-# state_check: exit 65 unless the state file is absent or a JSON object.
+# state_check [OPERATION]: exit 65 unless the state file is absent or a JSON object (audited as a
+# refusal of OPERATION when given).
 state_check() {
   [ -f "$STATE_FILE" ] || return 0
-  python3 -c 'import json, sys; sys.exit(0 if isinstance(json.load(open(sys.argv[1])), dict) else 1)' "$STATE_FILE" 2>/dev/null ||
-    die -c 65 "state file $STATE_FILE is not valid JSON; nothing was changed. Inspect it (the audit log $AUDIT_LOG lists past releases) and fix or remove it"
+  python3 -c 'import json, sys; sys.exit(0 if isinstance(json.load(open(sys.argv[1])), dict) else 1)' "$STATE_FILE" 2>/dev/null && return 0
+  [ -z "${1:-}" ] || audit "$1" refused "state file is not valid JSON" "stateFile=$STATE_FILE"
+  die -c 65 "state file $STATE_FILE is not valid JSON; nothing was changed. Inspect it (the audit log $AUDIT_LOG lists past releases) and fix or remove it"
 }
 
 # state_get PATH (e.g. current.commit): prints the value, or nothing when absent.
@@ -286,7 +301,7 @@ recover_interrupted() {
     die -c 65 "refusing to $op: $PROGRESS_FILE records an interrupted ${i_op:-operation} of ${i_ref:-?} and no last good release is known; inspect the host, then remove $PROGRESS_FILE"
   fi
   log "found an interrupted $i_op of $i_ref (${i_commit:0:12}, phase $i_phase, pid $i_pid, started $i_started): putting the last good release $good_ref (${good_commit:0:12}) back first"
-  require_checkout
+  require_checkout "$op"
   # Containers may have changed in any phase but the first ones: rebuild and restart to be sure.
   if release_restore "$good_commit" "$good_ref" up; then
     audit "$op" recovered "interrupted $i_op of $i_ref undone; last good release serving" "interrupted=$i_op" "interruptedRef=$i_ref" "interruptedCommit=$i_commit" "phase=$i_phase" "commit=$good_commit"
@@ -304,11 +319,17 @@ recover_interrupted() {
 
 app_git() { git -C "$APP_DIR" "$@"; }
 
+# require_checkout [OPERATION]: exit 65 unless APP_DIR is a git checkout owned by this user
+# (audited as a refusal of OPERATION when given).
 require_checkout() {
-  [ -d "$APP_DIR/.git" ] || die -c 65 "$APP_DIR is not a git checkout (APP_DIR); clone the app repository there first"
+  if [ ! -d "$APP_DIR/.git" ]; then
+    [ -z "${1:-}" ] || audit "$1" refused "not a git checkout" "appDir=$APP_DIR"
+    die -c 65 "$APP_DIR is not a git checkout (APP_DIR); clone the app repository there first"
+  fi
   local owner me
   owner=$(stat -c %u "$APP_DIR/.git") me=$(id -u)
   if [ "$owner" != "$me" ]; then
+    [ -z "${1:-}" ] || audit "$1" refused "checkout owned by another user" "appDir=$APP_DIR" "owner=$owner"
     die -c 65 "refusing: the checkout $APP_DIR is owned by uid $owner, not by $(id -un) (uid $me) who runs this; its git config and hooks would run as $(id -un). Nothing was changed: chown -R $(id -un) $APP_DIR if it is yours"
   fi
 }

@@ -27,13 +27,14 @@ set -euo pipefail
 require_backup_settings
 
 # PostgreSQL server binaries of the drill cluster (initdb, pg_ctl, pg_restore, psql): the newest
-# installed major version unless DRILL_PG_BIN names one. pg_restore must be at least as new as the
-# pg_dump that wrote the backup.
+# installed major version unless DRILL_PG_BIN names one (Debian: /usr/lib/postgresql/<major>/bin;
+# PGDG: /usr/pgsql-<major>/bin; Amazon Linux 2023's postgresqlNN-server, which the host bootstrap
+# installs: /usr/bin). pg_restore must be at least as new as the pg_dump that wrote the backup.
 DRILL_PG_BIN=${DRILL_PG_BIN:-}
 if [ -z "$DRILL_PG_BIN" ]; then
   while IFS= read -r candidate; do
     if [ -x "$candidate/initdb" ]; then DRILL_PG_BIN=$candidate; break; fi
-  done < <(printf '%s\n' /usr/lib/postgresql/*/bin /usr/pgsql-*/bin | sort -V -r; pg_config --bindir 2>/dev/null || true)
+  done < <(printf '%s\n' /usr/lib/postgresql/*/bin /usr/pgsql-*/bin | sort -V -r; pg_config --bindir 2>/dev/null || true; echo /usr/bin)
 fi
 # The operating-system user the throwaway cluster runs as (initdb refuses root).
 DRILL_OS_USER=${DRILL_OS_USER:-postgres}

@@ -27,7 +27,7 @@ refuse() {
   die -c 65 "refusing to roll back: $1"
 }
 
-state_check
+state_check rollback
 if [ -f "$PROGRESS_FILE" ]; then
   if recover_interrupted rollback; then :; else
     log "rolled back: the interrupted operation is undone and the state file is unchanged"
@@ -40,7 +40,7 @@ target_ref=$(state_get previous.ref)
 current_commit=$(state_get current.commit)
 current_ref=$(state_get current.ref)
 [ -n "$target_commit" ] || refuse "$STATE_FILE records no previous release"
-require_checkout
+require_checkout rollback
 if ! app_git cat-file -e "$target_commit^{commit}" 2>/dev/null; then
   refuse "commit $target_commit of $target_ref is not in $APP_DIR (rollback never fetches)"
 fi

@@ -131,8 +131,8 @@ secrets_restart() {
   trap lock_release EXIT
   lock_acquire rotate "secret=$name"
   audit security.key_rotation.restart started "restart with the new value of $name requested" "secret=$name"
-  state_check
-  require_checkout
+  state_check security.key_rotation.restart
+  require_checkout security.key_rotation.restart
   [ -n "$SECRETS_PATH" ] || die -c 65 "refusing to restart for $name: no secrets are declared for this app (SECRETS_PATH is empty)"
   keep=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/$APP_NAME-secrets-previous.XXXXXX")
   # The previous env file and versions, to put back if the new value makes the app unhealthy.

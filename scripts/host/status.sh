@@ -19,6 +19,7 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# shellcheck disable=SC2119 # status only reports: a bad state file is not an operation to audit
 state_check
 [ -f "$STATE_FILE" ] && cp "$STATE_FILE" "$work/state.json"
 # The secret versions (never values) the env file was last rendered with (scripts/host/secrets.sh).

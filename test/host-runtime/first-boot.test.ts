@@ -1,4 +1,7 @@
-import { bootstrapCommands, cloudWatchAgentConfig, shellQuote, swapCommands } from '../../lib/host-runtime/first-boot';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootstrapCommands, cloudWatchAgentConfig, DRILL_POSTGRES_PACKAGE, shellQuote, swapCommands } from '../../lib/host-runtime/first-boot';
+import { projectRoot } from '../helpers/paths';
 
 describe('host bootstrap builders', () => {
   test('shellQuote survives single quotes', () => {
@@ -51,6 +54,22 @@ describe('host bootstrap builders', () => {
     expect(lines.filter((l) => /nftables|nginx/.test(l) && l.startsWith('systemctl'))).toEqual(['systemctl enable --now nginx']);
     // tls.sh writes the site; nothing here writes nginx configuration.
     expect(lines.join('\n')).not.toContain('/etc/nginx');
+  });
+
+  test('the restore drill finds PostgreSQL server binaries: the package is installed, its service stays off', () => {
+    const lines = bootstrapCommands({
+      appName: 'shop',
+      repository: 'https://example.com/shop.git',
+      gitRef: 'origin/main',
+      agent: { containerLogGroupName: 'c', systemLogGroupName: 's' },
+    });
+    expect(DRILL_POSTGRES_PACKAGE).toMatch(/^postgresql\d+-server$/);
+    expect(lines).toContain(`dnf install -y ${DRILL_POSTGRES_PACKAGE}`);
+    // The drill starts a throwaway cluster of its own; a running server would only be a target to misuse.
+    expect(lines.filter((l) => /postgres/.test(l) && l.startsWith('systemctl'))).toEqual([]);
+    // Amazon Linux 2023's postgresqlNN-server puts initdb and pg_ctl in /usr/bin: the drill looks there.
+    const drill = readFileSync(join(projectRoot, 'scripts/host/restore-drill.sh'), 'utf8');
+    expect(drill).toMatch(/pg_config --bindir 2>\/dev\/null \|\| true; echo \/usr\/bin\)/);
   });
 
   test('a swap file of the configured size, created once, enabled now and at boot', () => {

@@ -1,66 +1,27 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
-import { GitFixture, git } from '../helpers/git-fixture';
-import { freePort, httpBody, runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
-import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
+import { git } from '../helpers/git-fixture';
+import { runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
+import { type ReleaseOptions, ReleaseHost } from '../helpers/release-host';
 
 /*
  * deploy.sh, rollback.sh and status.sh for real: a bare git origin and a host checkout in a temp
  * dir, containers run by podman-compose (busybox httpd serving a health file), the state file and
- * audit log on disk. The tests run in order and share one host, as releases on a real host do.
+ * audit log on disk. The tests share one host; each starts from the releases it names (given), so
+ * any one of them runs alone with -t.
  */
 
-const suffix = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
-const project = `hostrtdeploy${suffix}`;
-const baseImage = `localhost/hostrt-busybox-${suffix}`;
-const appImage = `localhost/hostrt-app-${suffix}:latest`;
-const root = mkdtempSync('/tmp/hostrt-deploy-');
-const stateDir = join(root, 'state');
-const stateFile = join(stateDir, 'deploy_state.json');
-const auditLog = join(stateDir, 'audit.log');
-const fixture = new GitFixture(join(root, 'git'));
-const podman = podmanEnv(join(root, 'podman'));
+const host = new ReleaseHost('hostrt');
+const { fixture, stateDir, stateFile } = host;
 const commits: Record<string, string> = {};
 let env: Record<string, string>;
-let healthUrl: string;
-
-/** The files of one release: a web root served by busybox httpd on `listenPort` inside the container. */
-function release(body: string | null, options: { listenPort?: number; copyMissing?: boolean } = {}): Record<string, string | null> {
-  const port = options.listenPort ?? 8080;
-  return {
-    '.gitignore': '.env.production\n',
-    'compose.yml': [
-      'services:',
-      '  web:',
-      '    build: .',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-      '    image: ${WEB_IMAGE}',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-      '    ports: ["127.0.0.1:${WEB_PORT}:8080"]',
-      '    env_file: .env.production',
-      // busybox httpd as PID 1 ignores SIGTERM: without this each stop waits 10 s for the kill.
-      '    stop_signal: SIGKILL',
-      '',
-    ].join('\n'),
-    Containerfile: [
-      `FROM ${baseImage}`,
-      'COPY www /www',
-      ...(options.copyMissing ? ['COPY does-not-exist /nowhere'] : []),
-      `ENTRYPOINT ["/bin/busybox", "httpd", "-f", "-p", "${port}", "-h", "/www"]`,
-      '',
-    ].join('\n'),
-    'www/index.html': 'app\n',
-    'www/healthz': body,
-  };
-}
-
-const deploy = (ref: string, extra: Record<string, string> = {}) => runHostScript('deploy.sh', [ref], { ...env, ...extra });
-const rollback = (extra: Record<string, string> = {}) => runHostScript('rollback.sh', [], { ...env, ...extra });
-const served = () => httpBody(healthUrl);
-const state = () => JSON.parse(readFileSync(stateFile, 'utf8'));
-const auditLines = () => readFileSync(auditLog, 'utf8').trim().split('\n');
+const release = (body: string | null, options: ReleaseOptions = {}) => host.release(body, options);
+const deploy = (ref: string, extra: Record<string, string> = {}) => host.deploy(ref, extra);
+const rollback = (extra: Record<string, string> = {}) => host.rollback(extra);
+const served = () => host.served();
+const state = () => host.state();
+const auditLines = () => host.auditLines();
 
 /** Asserts a refused or failed attempt left the release serving and the state file byte-identical. */
 async function expectUntouched(result: ScriptResult, code: number, message: string | RegExp, stateBefore: string, body = '200 release v2'): Promise<void> {
@@ -70,40 +31,29 @@ async function expectUntouched(result: ScriptResult, code: number, message: stri
   expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
 }
 
+/** Releases as deploy.sh records them: the tag v1 and the branch main (at v2). */
+const v1 = () => ({ ref: 'v1', commit: commits.v1, body: 'release v1' });
+const main = () => ({ ref: 'main', commit: commits.v2, body: 'release v2' });
+
+/** Runs `body` with the git remote unreachable (origin moved away), putting it back after. */
+async function withoutOrigin(body: () => Promise<void>): Promise<void> {
+  renameSync(fixture.origin, `${fixture.origin}.away`);
+  try {
+    await body();
+  } finally {
+    renameSync(`${fixture.origin}.away`, fixture.origin);
+  }
+}
+
 beforeAll(async () => {
-  buildBusyboxImage(baseImage, root, podman);
+  await host.start();
+  env = host.env;
   commits.v1 = fixture.commit(release('release v1\n'), 'v1', 'v1');
   commits.noAnswer = fixture.commit(release('never served\n', { listenPort: 9999 }), 'listens on the wrong port', 'no-answer');
   commits.noBuild = fixture.commit(release('never built\n', { copyMissing: true }), 'does not build', 'no-build');
   commits.v2 = fixture.commit(release('release v2\n'), 'v2', 'v2');
   fixture.cloneTo();
   writeFileSync(join(fixture.checkout, '.env.production'), 'SECRET=1\n', { mode: 0o600 });
-  const port = await freePort();
-  healthUrl = `http://127.0.0.1:${port}/healthz`;
-  env = {
-    ...podman,
-    APP_NAME: 'hostrt',
-    ENV_NAME: 'test',
-    APP_DIR: fixture.checkout,
-    STATE_DIR: stateDir,
-    COMPOSE_CMD: strictPodmanCompose(root),
-    COMPOSE_PROJECT: project,
-    COMPOSE_FILE: 'compose.yml',
-    // podman-compose 1.0 has no `config`; --dry-run parses the file. Nor does `up -d` recreate changed containers.
-    COMPOSE_CONFIG_ARGS: '--dry-run ps',
-    COMPOSE_PULL_ARGS: '',
-    COMPOSE_UP_ARGS: 'up -d --force-recreate',
-    CONTAINER_CMD: 'podman',
-    HEALTH_URL: healthUrl,
-    HEALTH_TIMEOUT: '3',
-    HEALTH_INTERVAL: '0.2',
-    MIN_FREE_MB: '1',
-    DISK_PATHS: root,
-    DEPLOY_ACTOR: 'jest',
-    WEB_PORT: String(port),
-    WEB_IMAGE: appImage,
-    GIT_REF_PATTERN,
-  };
 }, 60000);
 
 // Bounded per test: a test runs up to three deploy cycles (fetch, podman build, Compose up, health
@@ -115,12 +65,10 @@ afterEach(async () => {
   await stopStrayCommands();
 });
 
-afterAll(() => {
-  removePodmanProject(project, [appImage, baseImage], podman);
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => host.dispose());
 
 test('first deploy: takes over a stale lock, serves the release and records it', async () => {
+  await host.given(null);
   // GIVEN a lock file left by a deploy whose process died (its pid no longer runs)
   const dead = spawn('true');
   await new Promise((done) => dead.once('exit', done));
@@ -147,6 +95,7 @@ test('first deploy: takes over a stale lock, serves the release and records it',
 });
 
 test('two deploys at once: one switches to the new release, the other fails clearly on the lock', async () => {
+  await host.given(v1());
   // WHEN two deploys of the branch start together
   const results = await Promise.all([deploy('main'), deploy('main')]);
 
@@ -161,6 +110,7 @@ test('two deploys at once: one switches to the new release, the other fails clea
 });
 
 test('status: current and previous releases, health and containers, as JSON and as text', async () => {
+  await host.given(main(), v1());
   const json = await runHostScript('status.sh', ['--json'], env);
   expect(json.code).toBe(0);
   const report = JSON.parse(json.stdout);
@@ -169,19 +119,20 @@ test('status: current and previous releases, health and containers, as JSON and 
     current: { ref: 'main', commit: commits.v2 },
     previous: { ref: 'v1', commit: commits.v1 },
     checkout: { commit: commits.v2, clean: true, matchesCurrent: true },
-    health: { url: healthUrl, ok: true, httpStatus: 200 },
+    health: { url: host.healthUrl, ok: true, httpStatus: 200 },
   });
-  expect(report.containers).toEqual([expect.objectContaining({ service: 'web', state: 'running', image: appImage })]);
+  expect(report.containers).toEqual([expect.objectContaining({ service: 'web', state: 'running', image: host.appImage })]);
 
   const text = await runHostScript('status.sh', [], env);
   expect(text.code).toBe(0);
   expect(text.stdout).toContain(`current:    main (${commits.v2.slice(0, 12)}) by jest`);
   expect(text.stdout).toContain(`previous:   v1 (${commits.v1.slice(0, 12)})`);
-  expect(text.stdout).toContain(`health:     ${healthUrl} ok (HTTP 200)`);
+  expect(text.stdout).toContain(`health:     ${host.healthUrl} ok (HTTP 200)`);
   expect(text.stdout).toMatch(/web\s+running/);
 });
 
 test('a release whose health URL never answers is replaced by the previous one, which serves again', async () => {
+  await host.given(main(), v1());
   const before = readFileSync(stateFile, 'utf8');
   const result = await deploy('no-answer');
   await expectUntouched(
@@ -195,6 +146,7 @@ test('a release whose health URL never answers is replaced by the previous one, 
 });
 
 test('a ref that does not build fails before any container changes; the release keeps serving', async () => {
+  await host.given(main(), v1());
   const before = readFileSync(stateFile, 'utf8');
   const result = await deploy('no-build');
   await expectUntouched(result, 1, /deploy of no-build failed: no-build does not build \(compose build failed\)\. The last good release main/, before);
@@ -203,17 +155,20 @@ test('a ref that does not build fails before any container changes; the release 
 
 describe('bad input is refused with a clear message, the release serving and the state file intact', () => {
   test('an unknown ref', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     await expectUntouched(await deploy('release-that-does-not-exist'), 2, "unknown ref 'release-that-does-not-exist'", before);
   });
 
   test('a ref with shell or revision syntax', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     await expectUntouched(await deploy('v1;reboot'), 2, "'v1;reboot' is not an acceptable git ref", before);
     await expectUntouched(await deploy('v1..v2'), 2, "'v1..v2' is not an acceptable git ref", before);
   });
 
   test('a missing env file, and one readable by others', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     const envFile = join(fixture.checkout, '.env.production');
     renameSync(envFile, `${envFile}.away`);
@@ -231,6 +186,7 @@ describe('bad input is refused with a clear message, the release serving and the
   });
 
   test('a full disk (less free space than MIN_FREE_MB)', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     await expectUntouched(
       await deploy('v1', { MIN_FREE_MB: '999999999' }),
@@ -241,6 +197,7 @@ describe('bad input is refused with a clear message, the release serving and the
   });
 
   test('uncommitted changes in the checkout', async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     const file = join(fixture.checkout, 'www/index.html');
     writeFileSync(file, 'edited on the host\n');
@@ -252,8 +209,10 @@ describe('bad input is refused with a clear message, the release serving and the
   });
 
   test("a second checkout that differs (the runbook's /opt/auraxis vs /opt/flask_expenses)", async () => {
+    await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
-    const legacy = join(root, 'legacy-checkout');
+    const legacy = join(host.root, 'legacy-checkout');
+    rmSync(legacy, { recursive: true, force: true });
     fixture.cloneTo(legacy);
     git(legacy, 'checkout', '-q', '--detach', commits.v1);
     const result = await deploy('v1', { LEGACY_APP_DIRS: legacy });
@@ -268,21 +227,25 @@ describe('bad input is refused with a clear message, the release serving and the
 });
 
 describe('with the git remote unreachable', () => {
-  beforeAll(() => rmSync(fixture.origin, { recursive: true, force: true }));
-
   test('rollback puts the previous release back by commit, without fetching', async () => {
-    const result = await rollback();
-    expect(result.stderr).not.toContain('fetch');
-    expect(result.code).toBe(0);
-    expect(await served()).toBe('200 release v1');
-    expect(state()).toMatchObject({ current: { ref: 'v1', commit: commits.v1, action: 'rollback' }, previous: { ref: 'main', commit: commits.v2 } });
-    expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v1);
-    expect(auditLines().at(-1)).toMatch(new RegExp(`op=rollback result=ok actor=jest pid=\\d+ ref=v1 commit=${commits.v1} previous=${commits.v2}`));
+    await host.given(main(), v1());
+    await withoutOrigin(async () => {
+      const result = await rollback();
+      expect(result.stderr).not.toContain('fetch');
+      expect(result.code).toBe(0);
+      expect(await served()).toBe('200 release v1');
+      expect(state()).toMatchObject({ current: { ref: 'v1', commit: commits.v1, action: 'rollback' }, previous: { ref: 'main', commit: commits.v2 } });
+      expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v1);
+      expect(auditLines().at(-1)).toMatch(new RegExp(`op=rollback result=ok actor=jest pid=\\d+ ref=v1 commit=${commits.v1} previous=${commits.v2}`));
+    });
   });
 
   test('deploy fails clearly on the fetch and leaves the rolled-back release serving', async () => {
-    const before = readFileSync(stateFile, 'utf8');
-    await expectUntouched(await deploy('v2'), 65, 'refusing to deploy v2: git fetch from origin failed', before, '200 release v1');
-    expect(existsSync(fixture.origin)).toBe(false);
+    await host.given(v1(), main());
+    await withoutOrigin(async () => {
+      const before = readFileSync(stateFile, 'utf8');
+      await expectUntouched(await deploy('v2'), 65, 'refusing to deploy v2: git fetch from origin failed', before, '200 release v1');
+      expect(existsSync(fixture.origin)).toBe(false);
+    });
   });
 });

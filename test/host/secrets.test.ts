@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
-import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { parseOutcome } from '../../lib/host-runtime/outcome';
-import { GitFixture } from '../helpers/git-fixture';
-import { freePort, httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
-import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from '../helpers/podman';
+import { httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
+import { removePodmanProject } from '../helpers/podman';
+import { ReleaseHost } from '../helpers/release-host';
 import { SsmServer } from '../helpers/ssm-server';
 import { shippedConfig } from '../helpers/synth';
 
@@ -22,14 +21,8 @@ import { shippedConfig } from '../helpers/synth';
 jest.setTimeout(240_000);
 
 const suffix = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
-const project = `hostsec${suffix}`;
-const baseImage = `localhost/hostsec-busybox-${suffix}`;
-const appImage = `localhost/hostsec-app-${suffix}:latest`;
-const root = mkdtempSync('/tmp/hostsec-');
-const stateDir = join(root, 'state');
-const auditLog = join(stateDir, 'audit.log');
-const fixture = new GitFixture(join(root, 'git'));
-const podman = podmanEnv(join(root, 'podman'));
+const host = new ReleaseHost('hostsec');
+const { root, stateDir, auditLog, fixture } = host;
 const ssm = new SsmServer(root);
 const PATH = '/hostsec/test/';
 let env: Record<string, string>;
@@ -59,81 +52,66 @@ const envFile = () => join(fixture.checkout, '.env.production');
 const auditLines = () => (existsSync(auditLog) ? readFileSync(auditLog, 'utf8').trim().split('\n') : []);
 const recorded = () => JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'));
 
-/** A release whose app serves /healthz unless ENCRYPTION_KEY starts with "rejected" (then it only sleeps). */
-function release(body: string): Record<string, string> {
-  const entrypoint = ['/bin/busybox', 'sh', '-c', 'case "$ENCRYPTION_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p 8080 -h /www'];
-  return {
-    '.gitignore': '.env.production\n',
-    'compose.yml': [
-      'services:',
-      '  web:',
-      '    build: .',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-      '    image: ${WEB_IMAGE}',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-      '    ports: ["127.0.0.1:${WEB_PORT}:8080"]',
-      '    env_file: .env.production',
-      '    stop_signal: SIGKILL',
-      '',
-    ].join('\n'),
-    Containerfile: [`FROM ${baseImage}`, 'COPY www /www', `ENTRYPOINT ${JSON.stringify(entrypoint)}`, ''].join('\n'),
-    'www/healthz': body,
-  };
+/** The store every test starts from: each value at version 1 (SECRET_KEY only when asked), answering. */
+function givenStore({ secretKey = true } = {}): void {
+  ssm.failWith = undefined;
+  for (const name of ['DATABASE_URL', 'SECRET_KEY', 'ENCRYPTION_KEY', 'REDIS_PASSWORD', 'LEFTOVER_TOKEN']) ssm.delete(`${PATH}${name}`);
+  ssm.delete('/hostsec/prod/SECRET_KEY');
+  // Another environment's value under its own path: never read by this host.
+  ssm.put('/hostsec/prod/SECRET_KEY', values.prod);
+  ssm.put(`${PATH}DATABASE_URL`, values.DATABASE_URL);
+  if (secretKey) ssm.put(`${PATH}SECRET_KEY`, values.SECRET_KEY);
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.ENCRYPTION_KEY);
+  ssm.put(`${PATH}REDIS_PASSWORD`, values.REDIS_PASSWORD);
+  ssm.put(`${PATH}LEFTOVER_TOKEN`, 'leftover-value');
 }
+
+/** Nothing deployed yet: no containers, no env file, an empty state directory. */
+async function givenNothingDeployed(): Promise<void> {
+  removePodmanProject(host.project, [], host.podman);
+  rmSync(envFile(), { force: true });
+  await host.given(null);
+}
+
+/** v1 deployed for real from the store of `givenStore` (every secret at version 1), serving. */
+async function givenDeployed(): Promise<void> {
+  givenStore();
+  await givenNothingDeployed();
+  const result = await deploy('v1');
+  if (result.code !== 0) throw new Error(`setup: deploying v1 failed (exit ${result.code}): ${result.stderr}`);
+}
+
+/** A release whose app serves /healthz unless ENCRYPTION_KEY starts with "rejected" (then it only sleeps). */
+const release = (body: string) =>
+  host.release(body, {
+    entrypoint: ['/bin/busybox', 'sh', '-c', 'case "$ENCRYPTION_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p 8080 -h /www'],
+  });
 
 beforeAll(async () => {
   await ssm.start();
-  buildBusyboxImage(baseImage, root, podman);
-  fixture.commit(release('release v1\n'), 'v1', 'v1');
-  fixture.cloneTo();
-  const port = await freePort();
-  healthUrl = `http://127.0.0.1:${port}/healthz`;
-  env = {
-    ...podman,
+  await host.start({
     ...ssm.awsEnv,
-    APP_NAME: 'hostsec',
-    ENV_NAME: 'test',
-    APP_DIR: fixture.checkout,
-    STATE_DIR: stateDir,
-    COMPOSE_CMD: strictPodmanCompose(root),
-    COMPOSE_PROJECT: project,
-    COMPOSE_FILE: 'compose.yml',
-    COMPOSE_CONFIG_ARGS: '--dry-run ps',
-    COMPOSE_PULL_ARGS: '',
-    COMPOSE_UP_ARGS: 'up -d --force-recreate',
-    CONTAINER_CMD: 'podman',
-    HEALTH_URL: healthUrl,
-    HEALTH_TIMEOUT: '3',
-    HEALTH_INTERVAL: '0.2',
-    MIN_FREE_MB: '1',
-    DISK_PATHS: root,
-    DEPLOY_ACTOR: 'jest',
-    // What the deploy document writes into host.env: the one git-ref grammar deploy.sh checks refs with.
-    GIT_REF_PATTERN,
-    WEB_PORT: String(port),
-    WEB_IMAGE: appImage,
     SECRETS_PATH: PATH,
     SECRETS_REQUIRED: 'DATABASE_URL SECRET_KEY ENCRYPTION_KEY',
     SECRETS_OPTIONAL: 'REDIS_PASSWORD SENTRY_DSN',
     AWS_SSM_ENDPOINT_ARGS: `--endpoint-url ${ssm.endpoint}`,
     TMPDIR: join(root, 'tmp'),
-  };
+  });
+  env = host.env;
+  healthUrl = host.healthUrl;
+  fixture.commit(release('release v1\n'), 'v1', 'v1');
+  fixture.cloneTo();
   execFileSync('mkdir', ['-p', env.TMPDIR]);
-  // Another environment's value under its own path: never read by this host.
-  ssm.put('/hostsec/prod/SECRET_KEY', values.prod);
-  ssm.put(`${PATH}DATABASE_URL`, values.DATABASE_URL);
-  ssm.put(`${PATH}ENCRYPTION_KEY`, values.ENCRYPTION_KEY);
-  ssm.put(`${PATH}REDIS_PASSWORD`, values.REDIS_PASSWORD);
-  ssm.put(`${PATH}LEFTOVER_TOKEN`, 'leftover-value');
 }, 60000);
 
 afterAll(async () => {
-  removePodmanProject(project, [appImage, baseImage], podman);
   await ssm.stop();
-  rmSync(root, { recursive: true, force: true });
+  host.dispose();
 });
 
 test('a missing required secret refuses the deploy before any change, naming the key (exit 65)', async () => {
+  givenStore({ secretKey: false });
+  await givenNothingDeployed();
   // GIVEN SECRET_KEY is not in the store WHEN deploying
   const result = await deploy('v1');
 
@@ -148,7 +126,8 @@ test('a missing required secret refuses the deploy before any change, naming the
 });
 
 test('an unreadable store refuses the deploy before any change (exit 65), with the CLI error', async () => {
-  ssm.put(`${PATH}SECRET_KEY`, values.SECRET_KEY);
+  givenStore();
+  await givenNothingDeployed();
   ssm.failWith = 'AccessDeniedException';
   try {
     const result = await deploy('v1');
@@ -162,6 +141,8 @@ test('an unreadable store refuses the deploy before any change (exit 65), with t
 });
 
 test('deploy renders the env file (0600, declared names only, every page), records the versions, then starts', async () => {
+  givenStore();
+  await givenNothingDeployed();
   // WHEN (all required secrets present; 5 parameters under the path, served 2 per page)
   ssm.requests.length = 0;
   const result = await deploy('v1');
@@ -186,6 +167,7 @@ test('deploy renders the env file (0600, declared names only, every page), recor
 });
 
 test('versions and status show what the running release was started with', async () => {
+  await givenDeployed();
   const result = await secrets('versions');
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ path: PATH, versions: { ENCRYPTION_KEY: 1 } });
@@ -196,6 +178,7 @@ test('versions and status show what the running release was started with', async
 });
 
 test('rotation restart with a value the app rejects: unhealthy, previous values back, healthy, exit 1', async () => {
+  await givenDeployed();
   // GIVEN a new ENCRYPTION_KEY version the app refuses to start with
   const rejectedVersion = ssm.put(`${PATH}ENCRYPTION_KEY`, values.rejected);
   expect(rejectedVersion).toBe(2);
@@ -215,16 +198,20 @@ test('rotation restart with a value the app rejects: unhealthy, previous values 
 });
 
 test('rotation restart with a good value: restarted healthy on the new version, exit 0', async () => {
-  ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
+  await givenDeployed();
+  const version = ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
   const result = await secrets('restart', 'ENCRYPTION_KEY');
   expect(result.code).toBe(0);
   expect(await httpBody(healthUrl)).toBe('200 release v1');
   expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.rotated}\n`);
-  expect(recorded().versions.ENCRYPTION_KEY).toBe(3);
-  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.restart result=ok .*secret=ENCRYPTION_KEY version=3/);
+  expect(version).toBe(2);
+  expect(recorded().versions.ENCRYPTION_KEY).toBe(version);
+  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.restart result=ok .*secret=ENCRYPTION_KEY version=2/);
 });
 
 test('ops rotate audit lines: security.key_rotation.<event> with the secret name', async () => {
+  givenStore();
+  await host.given(null);
   const result = await secrets('audit', 'ENCRYPTION_KEY', 'rolled_back', 'ok');
   expect(result.code).toBe(0);
   expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.rolled_back result=ok actor=jest .*secret=ENCRYPTION_KEY/);
@@ -232,6 +219,7 @@ test('ops rotate audit lines: security.key_rotation.<event> with the secret name
 });
 
 test('the secrets document, rendered as SSM runs it, installs the scripts and reports versions', async () => {
+  await givenDeployed();
   const config = shippedConfig();
   const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
   const spec = hostDocumentSpecs(config.app, prod, { backupBucketName: 'b' }).find((s) => s.operation === 'secrets');
@@ -240,7 +228,7 @@ test('the secrets document, rendered as SSM runs it, installs the scripts and re
   expect(result.code).toBe(0);
   // Before the outcome marker ops reads (lib/host-runtime/outcome.ts), the JSON.
   expect(parseOutcome(result.stdout).exitCode).toBe(0);
-  expect(JSON.parse(parseOutcome(result.stdout).output).versions).toMatchObject({ ENCRYPTION_KEY: 3 });
+  expect(JSON.parse(parseOutcome(result.stdout).output).versions).toMatchObject({ DATABASE_URL: 1, ENCRYPTION_KEY: 1 });
   // The document wrote host.env with names and the path, never a value.
   // Each invocation runs its own content-addressed copy: lib/secrets/<sha256>/.
   const [installed] = readdirSync(join(root, 'lib/secrets')).filter((d) => /^[0-9a-f]{64}$/.test(d));
@@ -249,7 +237,14 @@ test('the secrets document, rendered as SSM runs it, installs the scripts and re
   expect(hostEnv).toContain('SECRETS_REQUIRED=DATABASE_URL SECRET_KEY ENCRYPTION_KEY POSTGRES_PASSWORD REDIS_PASSWORD\n');
 });
 
-test('leak test: no value appears on stdout, stderr or in the audit log of any run', () => {
+test('leak test: no value appears on stdout, stderr or in the audit log of any run', async () => {
+  // Runs of its own (a deploy, a rejected and a good rotation, versions), beside those of the tests before it.
+  await givenDeployed();
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.rejected);
+  expect((await secrets('restart', 'ENCRYPTION_KEY')).code).toBe(1);
+  ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
+  expect((await secrets('restart', 'ENCRYPTION_KEY')).code).toBe(0);
+  expect((await secrets('versions')).code).toBe(0);
   const channels = [...outputs, readFileSync(auditLog, 'utf8')].join('\n');
   expect(channels.length).toBeGreaterThan(1000);
   for (const [name, value] of Object.entries(values)) {
