@@ -3,6 +3,7 @@ import { dnsLabel } from './primitives';
 import { appSchema, githubSchema } from './schema/app';
 import { costGuardrailsSchema } from './schema/cost-guardrails';
 import { environmentSchema } from './schema/environment';
+import { smokeAuthIssues } from './schema/smoke';
 
 /**
  * The whole project configuration, as `config/environments.yaml` holds it.
@@ -16,4 +17,7 @@ export const configSchema = z.strictObject({
   environments: z
     .record(dnsLabel, environmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' }),
-});
+})
+  .superRefine((config, ctx) => {
+    for (const issue of smokeAuthIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
+  });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { migrationSchema, smokeSchema } from './smoke';
 import { dnsLabel, gitRepositoryUrl, githubRepository, pinnedImage, port, relativeFile, urlPath } from '../primitives';
 
 /** The application every environment runs: the same image on Kubernetes, the same repository on the EC2 host. */
@@ -21,6 +22,10 @@ export const appSchema = z.strictObject({
   composeFile: relativeFile.default('compose.prod.yml'),
   /** Env file inside the checkout holding secrets; never committed, mode 0600 on the host. */
   envFile: relativeFile.default('.env.production'),
+  /** Smoke checks run after every deploy (lib/config/schema/smoke.ts). @default - health only */
+  smoke: smokeSchema.optional(),
+  /** One-shot migration run before a release takes traffic. @default - none */
+  migration: migrationSchema.optional(),
 });
 
 export const githubSchema = z.strictObject({

@@ -3,6 +3,7 @@ import { accountId, email, gitRef, hostedZoneId, hostname, isHostname, region, t
 import { isPinnedGitRef } from '../git-ref';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
+import { smokeOverrideSchema } from './smoke';
 
 export const hostedZoneSchema = z.strictObject({
   /** Route53 hosted zone id; given explicitly, never looked up, so synth needs no credentials. */
@@ -45,6 +46,8 @@ const environmentFields = z.strictObject({
   backups: backupsSchema,
   logs: logsSchema.default({ retentionDays: 14 }),
   kubernetes: kubernetesSchema,
+  /** This environment's smoke login and checks, replacing the app's by name. @default - the app's */
+  smoke: smokeOverrideSchema.optional(),
 });
 
 /** One deployment target: an AWS account/region with its EC2 host, and a Kubernetes namespace. */
