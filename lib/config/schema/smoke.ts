@@ -127,7 +127,7 @@ export function smokeAuthIssues(
     if (env.smoke?.login ?? app.smoke?.login) continue;
     const merged = { ...(app.smoke?.checks ?? {}), ...(env.smoke?.checks ?? {}) };
     for (const [check, value] of Object.entries(merged)) {
-      if (value && value.auth) {
+      if (value !== false && value.auth) {
         const own = env.smoke?.checks?.[check] !== undefined;
         issues.push({
           path: own ? ['environments', name, 'smoke', 'checks', check, 'auth'] : ['app', 'smoke', 'checks', check, 'auth'],
