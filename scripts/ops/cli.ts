@@ -15,12 +15,16 @@ async function main(): Promise<number> {
   try {
     args = parseArgs(process.argv.slice(2), Object.keys(config.environments));
   } catch (error) {
-    console.error((error as Error).message);
-    return 2;
+    // Asked-for help is an answer (stdout, exit 0); anything else is a usage error.
+    const asked = process.argv.includes('--help') || process.argv.includes('-h');
+    if (asked) console.log((error as Error).message);
+    else console.error((error as Error).message);
+    return asked ? 0 : 2;
   }
   const actor = process.env.GITHUB_ACTOR ? `github:${process.env.GITHUB_ACTOR}` : userInfo().username;
-  const outcome = await runOps({ config, actor }, args);
-  console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
+  // Smoke login secrets are looked up by the names the config gives, nothing else is read.
+  const outcome = await runOps({ config, actor, secrets: (name) => process.env[name] }, args);
+  if (args.json || outcome.text) console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
   return outcome.ok ? 0 : 1;
 }
 

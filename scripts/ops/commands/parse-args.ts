@@ -1,10 +1,12 @@
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { gitRefProblem } from '../../../lib/config/git-ref';
+import { type LogsArgs, parseLogsArgs } from './logs';
+import { parseSmokeArgs, type SmokeArgs } from './smoke';
 
 /** Commands that run a host document through SSM. */
 export const HOST_COMMANDS: readonly HostOperation[] = ['deploy', 'rollback', 'status', 'backup', 'restore-drill', 'tls', 'firewall'];
 /** Commands that read AWS and report. */
-export const REPORT_COMMANDS = ['validate', 'iam-audit', 'outputs', 'stacks'] as const;
+export const REPORT_COMMANDS = ['validate', 'iam-audit', 'outputs', 'stacks', 'smoke', 'logs'] as const;
 
 export type OpsCommand = HostOperation | (typeof REPORT_COMMANDS)[number];
 
@@ -20,6 +22,10 @@ export interface OpsArgs {
   readonly apply: boolean;
   /** Print JSON instead of text. */
   readonly json: boolean;
+  /** `smoke`'s own options (commands/smoke.ts). */
+  readonly smoke?: SmokeArgs;
+  /** `logs`'s own options (commands/logs.ts). */
+  readonly logs?: LogsArgs;
 }
 
 export const USAGE = `usage: ops <command> --env <name|all> [options]
@@ -38,16 +44,21 @@ reports:
   iam-audit                instance and deploy roles: no admin or wildcard actions, exact OIDC subjects
   outputs                  the deployed stacks' outputs
   stacks                   the environment's stack names, one per line (for cdk deploy in pipelines)
+  smoke [--url U]          the smoke checks against the public URL (ops smoke --help)
+  logs [--since 15m] [--follow] [--grep T]   the environment's CloudWatch logs (ops logs --help)
 
 options: --json  print JSON`;
 
 /** Parses argv (without `node script`); throws an Error whose message is the usage problem. */
 export function parseArgs(argv: readonly string[], configuredEnvs: readonly string[]): OpsArgs {
-  const [command, ...rest] = argv;
+  const [command, ...args] = argv;
   const known: readonly string[] = [...HOST_COMMANDS, ...REPORT_COMMANDS];
   if (!command || command === '--help' || command === '-h') throw new Error(USAGE);
   if (!known.includes(command)) throw new Error(`unknown command "${command}"\n\n${USAGE}`);
 
+  // smoke and logs parse their own options (their modules keep options and help together).
+  const own = command === 'smoke' ? parseSmokeArgs(args) : command === 'logs' ? parseLogsArgs(args) : { rest: args };
+  const rest = own.rest;
   let env: string | undefined;
   let ref: string | undefined;
   const flags = new Set<string>();
@@ -65,7 +76,7 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
     }
   }
 
-  const isHost = (HOST_COMMANDS as readonly string[]).includes(command);
+  const isHost = (HOST_COMMANDS as readonly string[]).includes(command) || command === 'smoke' || command === 'logs';
   if (env === undefined && isHost) throw new Error(`${command} needs --env (one of ${configuredEnvs.join(', ')}, or all)`);
   const envs = env === undefined || env === 'all' ? [...configuredEnvs] : [env];
   for (const name of envs) {
@@ -76,5 +87,16 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
   if (ref !== undefined && gitRefProblem(ref)) throw new Error(`--ref ${gitRefProblem(ref)}`);
   if (command === 'deploy' && envs.length > 1) throw new Error('deploy one environment at a time: --env <name>');
 
-  return { command: command as OpsCommand, envs, ref, dryRun: flags.has('--dry-run'), apply: flags.has('--apply'), json: flags.has('--json') };
+  if (command === 'logs' && envs.length > 1) throw new Error('logs reads one environment at a time: --env <name>');
+
+  return {
+    command: command as OpsCommand,
+    envs,
+    ref,
+    dryRun: flags.has('--dry-run'),
+    apply: flags.has('--apply'),
+    json: flags.has('--json'),
+    ...('smoke' in own ? { smoke: own.smoke } : {}),
+    ...('logs' in own ? { logs: own.logs } : {}),
+  };
 }
