@@ -7,6 +7,7 @@ import { budgetMinAvailable, DisruptionBudget } from './disruption-budget';
 import { Exposure } from './exposure';
 import { ExternalSecret } from './external-secret';
 import { type AppIdentity, appIdentity } from './labels';
+import { MigrationJob } from './migration-job';
 import { NetworkPolicies } from './network-policies';
 import { Observability } from './observability';
 import { Workload } from './workload';
@@ -54,6 +55,7 @@ export class AppChart extends Chart {
       new ExternalSecret(this, 'ExternalSecret', { externalSecret: k8s.externalSecret, targetSecretName: k8s.existingSecret, identity: this.identity });
     }
     this.workload = new Workload(this, 'Workload', { app, kubernetes: k8s, identity: this.identity });
+    if (app.migration) new MigrationJob(this, 'Migration', { migration: app.migration, deployment: this.workload.deployment, identity: this.identity });
     this.exposure = new Exposure(this, 'Exposure', { app, kubernetes: k8s, tls: environment.tls, identity: this.identity, pods });
     this.networkPolicies = new NetworkPolicies(this, 'NetworkPolicies', { app, kubernetes: k8s, identity: this.identity, pods });
 

@@ -3,6 +3,7 @@ import type { AppConfig, NamedEnvironment } from '../config';
 import { GIT_REF_PATTERN } from '../config/git-ref';
 import { backupPrefix } from '../names';
 import { checkoutDir } from '../private/host-bootstrap';
+import { smokePlan } from '../smoke/plan';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { type HostScriptName, hostScript } from './scripts';
 
@@ -62,6 +63,11 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     HOST_OVERRIDES_FILE: hostOverridesFile(app.name),
     GIT_REF_PATTERN,
     REQUIRE_PINNED_REF: String(environment.requirePinnedRef),
+    // Release verification (lib/config/schema/smoke.ts): the new release's own address for the
+    // smoke plan shipped as smoke.json, and the one-shot migration (words, no shell).
+    SMOKE_BASE_URL: `http://127.0.0.1:${app.port}`,
+    MIGRATE_SERVICE: app.migration?.service ?? '',
+    MIGRATE_COMMAND: app.migration?.command.join(' ') ?? '',
   };
   for (const [key, value] of Object.entries(settings)) {
     if (Token.isUnresolved(value)) continue;
@@ -80,6 +86,8 @@ interface OperationShape {
   /** Shell lines after the scripts are in place; `$dir` is the operation's directory. */
   readonly invoke: readonly string[];
   readonly timeoutSeconds: number;
+  /** Deploy and rollback verify the release: they also carry smoke.sh and the smoke plan. @default false */
+  readonly verifies?: boolean;
 }
 
 const requestedBy: HostDocumentParameter = {
@@ -105,6 +113,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       },
       invoke: [`ALLOW_MOVED_TAG='{{ allowMovedTag }}' DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/deploy.sh" '{{ gitRef }}'`],
       timeoutSeconds: 1800,
+      verifies: true,
     },
     rollback: {
       script: 'rollback.sh',
@@ -112,6 +121,7 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       parameters: { requestedBy },
       invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' exec bash "$dir/rollback.sh"`],
       timeoutSeconds: 1200,
+      verifies: true,
     },
     status: {
       script: 'status.sh',
@@ -188,6 +198,8 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
   const env = `${Object.entries(settings)
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')}\n`;
+  const plan = `${JSON.stringify(smokePlan(app, environment))}\n`;
+  if (plan.includes('{{')) throw new Error(`hostDocumentSpecs: the smoke checks of ${environment.name} contain '{{', which SSM would read as a parameter`);
   return Object.entries(operations(environment)).map(([operation, shape]) => ({
     operation: operation as HostOperation,
     description: shape.description,
@@ -199,8 +211,9 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       'stage=$(mktemp -d "$base/.stage.XXXXXX")',
       ...writeFile('"$stage/lib.sh"', hostScript('lib.sh')),
       ...writeFile(`"$stage/${shape.script}"`, hostScript(shape.script)),
+      ...(shape.verifies ? [...writeFile('"$stage/smoke.sh"', hostScript('smoke.sh')), ...writeFile('"$stage/smoke.json"', plan)] : []),
       ...writeFile('"$stage/host.env"', env),
-      `files='lib.sh ${shape.script} host.env'`,
+      `files='lib.sh ${shape.script}${shape.verifies ? ' smoke.sh smoke.json' : ''} host.env'`,
       ...INSTALL_STAGED,
       ...shape.invoke,
     ],

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The reviewed shell programs in `scripts/host/` that SSM documents carry to the instance. */
-export type HostScriptName = 'lib.sh' | 'deploy.sh' | 'rollback.sh' | 'status.sh' | 'backup.sh' | 'restore-drill.sh' | 'tls.sh' | 'firewall.sh';
+export type HostScriptName = 'lib.sh' | 'deploy.sh' | 'rollback.sh' | 'status.sh' | 'backup.sh' | 'restore-drill.sh' | 'tls.sh' | 'firewall.sh' | 'smoke.sh';
 
 const texts = new Map<HostScriptName, string>();
 
