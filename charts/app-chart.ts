@@ -55,7 +55,7 @@ export class AppChart extends Chart {
       new ExternalSecret(this, 'ExternalSecret', { externalSecret: k8s.externalSecret, targetSecretName: k8s.existingSecret, identity: this.identity });
     }
     this.workload = new Workload(this, 'Workload', { app, kubernetes: k8s, identity: this.identity });
-    if (app.migration) new MigrationJob(this, 'Migration', { migration: app.migration, deployment: this.workload.deployment, identity: this.identity });
+    if (app.migration) new MigrationJob(this, 'Migration', { migration: app.migration, deployment: this.workload.deployment, identity: this.identity, kubernetes: k8s });
     this.exposure = new Exposure(this, 'Exposure', { app, kubernetes: k8s, tls: environment.tls, identity: this.identity, pods });
     this.networkPolicies = new NetworkPolicies(this, 'NetworkPolicies', { app, kubernetes: k8s, identity: this.identity, pods });
 

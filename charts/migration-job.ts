@@ -1,8 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import type * as kplus from 'cdk8s-plus-27';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import type { AppConfig } from '../lib/config';
+import type { AppConfig, KubernetesConfig } from '../lib/config';
 import type { AppIdentity } from './labels';
+import { CLUSTER_DNS, egressRules } from './network-policies';
 
 export interface MigrationJobProps {
   /** The one-shot migration from config (`app.migration`). */
@@ -10,6 +11,8 @@ export interface MigrationJobProps {
   /** The Deployment whose pod the Job copies: image, settings, secrets, security contexts. */
   readonly deployment: kplus.Deployment;
   readonly identity: AppIdentity;
+  /** The environment's Kubernetes settings: where Postgres is (the Job's only egress besides DNS). */
+  readonly kubernetes: KubernetesConfig;
   /**
    * Seconds before Kubernetes stops a migration that hangs.
    * @default 600
@@ -33,6 +36,7 @@ export const PRESYNC_HOOK = {
  */
 export class MigrationJob extends Construct {
   public readonly job: ApiObject;
+  public readonly networkPolicy: kplus.NetworkPolicy;
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
@@ -47,7 +51,7 @@ export class MigrationJob extends Construct {
           backoffLimit: 0,
           activeDeadlineSeconds: props.activeDeadlineSeconds ?? 600,
           template: {
-            metadata: { labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'migration' } },
+            metadata: { labels },
             spec: {
               ...pod,
               // One container: the API's, running the migration.
@@ -58,10 +62,37 @@ export class MigrationJob extends Construct {
         };
       },
     });
+    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'migration' };
+    const pods = kplus.Pods.select(this, 'Pods', { labels });
+    const postgres = props.kubernetes.egress.postgres;
+    // The namespace denies all traffic by default: the Job may reach DNS and Postgres, nothing else.
+    // A PreSync hook too, in an earlier wave, so it exists before the Job starts on every sync.
+    this.networkPolicy = new kplus.NetworkPolicy(this, 'Egress', {
+      metadata: { name: `${name}-allow`, annotations: { ...PRESYNC_HOOK, 'argocd.argoproj.io/sync-wave': '-1' } },
+      selector: pods,
+      ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+      egress: {
+        rules: [
+          {
+            peer: kplus.Pods.select(this, 'ClusterDns', { labels: { ...CLUSTER_DNS.podLabels }, namespaces: kplus.Namespaces.select(this, 'KubeSystem', { names: [CLUSTER_DNS.namespace] }) }),
+            ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)],
+          },
+          ...egressRules(this, 'PostgresEgress', postgres),
+        ],
+      },
+    });
+    if (postgres.podLabels && !postgres.namespace) {
+      // Postgres as pods in this namespace (dev) admits the app only: admit the migration too.
+      new kplus.NetworkPolicy(this, 'PostgresIngress', {
+        metadata: { name: `postgres-allow-from-${name}`, annotations: { ...PRESYNC_HOOK, 'argocd.argoproj.io/sync-wave': '-1' } },
+        selector: kplus.Pods.select(this, 'PostgresPods', { labels: { ...postgres.podLabels } }),
+        ingress: { rules: [{ peer: pods, ports: [kplus.NetworkPolicyPort.tcp(postgres.port)] }] },
+      });
+    }
     this.job = new ApiObject(this, 'Job', {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { name, annotations: { ...PRESYNC_HOOK }, labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'migration' } },
+      metadata: { name, annotations: { ...PRESYNC_HOOK }, labels },
       spec,
     });
   }

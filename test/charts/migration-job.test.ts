@@ -45,3 +45,23 @@ test('no migration configured: no Job', () => {
   const objects = synth(configWith((c) => delete c.app.migration));
   expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
 });
+
+test("the Job's pods may reach DNS and Postgres only, through PreSync policies created before the Job (earlier wave)", () => {
+  const prod = synth(configWith(() => undefined), 'prod');
+  const policy = prod.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'auraxis-migrate-allow')!;
+  expect(policy.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/sync-wave': '-1' });
+  expect(policy.spec.podSelector.matchLabels).toEqual(findOne(prod, 'Job').spec.template.metadata.labels);
+  expect(policy.spec.policyTypes).toEqual(expect.arrayContaining(['Ingress', 'Egress']));
+  expect(policy.spec.ingress ?? []).toEqual([]);
+  const peers = policy.spec.egress.flatMap((rule: { to: unknown[] }) => rule.to);
+  expect(peers).toContainEqual({ ipBlock: { cidr: '10.20.16.0/20' } });
+  expect(peers).toContainEqual(expect.objectContaining({ podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }));
+  expect(JSON.stringify(policy.spec.egress)).not.toContain('6379');
+  expect(prod.filter((o) => o.metadata.name === 'postgres-allow-from-auraxis-migrate')).toEqual([]);
+
+  // dev: Postgres runs as pods in the namespace, which admit the migration as well as the app.
+  const dev = synth(configWith(() => undefined), 'dev');
+  const admit = dev.find((o) => o.metadata.name === 'postgres-allow-from-auraxis-migrate')!;
+  expect(admit.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'postgres' });
+  expect(admit.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'auraxis-migrate', 'app.kubernetes.io/component': 'migration' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
+});
