@@ -224,7 +224,8 @@ test('the one-shot migration runs after the build, before the release serves; it
   expect(migrated).toBeGreaterThan(-1);
   expect(lines.findIndex((l, i) => i > migrated && / op=deploy result=ok .*ref=main /.test(l))).toBeGreaterThan(migrated);
   expect(await served()).toBe('200 release v2');
-});
+  // Two deploys in one test.
+}, 180000);
 
 describe('bad input is refused with a clear message, the release serving and the state file intact', () => {
   test('an unknown ref', async () => {
