@@ -72,7 +72,7 @@ export function strictPodmanCompose(dir: string): string {
       '    podman-compose "$@" >"$out" 2>&1; rc=$?',
       '    cat "$out"',
       '    last=$(grep -E "^exit code: [0-9]+" "$out" | tail -n 1)',
-      '    if [ "$rc" -eq 0 ] && [ -n "$last" ] && [ "$last" != "exit code: 0" ]; then rc=$(printf %s \"$last\" | tr -dc 0-9); fi',
+      '    if [ "$rc" -eq 0 ] && [ -n "$last" ] && [ "$last" != "exit code: 0" ]; then rc=$(printf %s "$last" | tr -dc 0-9); fi',
       '    rm -f "$out"; exit "$rc" ;;',
       '  *) exec podman-compose "$@" ;;',
       'esac',
