@@ -351,7 +351,10 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
   const spec = hostDocumentSpecs(config.app, prod, { backupBucketName: 'b' }).find((s) => s.operation === 'deploy') as HostDocumentSpec;
   const libDir = join(root, 'lib');
   // GIT_REF_PATTERN and REQUIRE_PINNED_REF come from the document's host.env.
-  const docEnv: Record<string, string> = { ...env, HOST_LIB_DIR: libDir };
+  // The document also carries prod's smoke plan (GraphQL, login): this busybox app has the health file only.
+  const healthPlan = join(root, 'health-smoke.json');
+  writeFileSync(healthPlan, JSON.stringify({ checks: [{ name: 'health', method: 'GET', path: new URL(env.HEALTH_URL).pathname, headers: {}, auth: false, expectStatus: '2xx', json: [] }] }));
+  const docEnv: Record<string, string> = { ...env, HOST_LIB_DIR: libDir, SMOKE_PLAN: healthPlan, SMOKE_BASE_URL: new URL(env.HEALTH_URL).origin };
   delete docEnv.GIT_REF_PATTERN;
 
   fault('hold-after-up');
