@@ -14,7 +14,8 @@ export type HostScriptName =
   | 'secrets.sh'
   | 'data-volume.sh'
   | 'backup-metric.sh'
-  | 'restore.sh';
+  | 'restore.sh'
+  | 'smoke.sh';
 
 const texts = new Map<HostScriptName, string>();
 

@@ -85,6 +85,12 @@ LEGACY_APP_DIRS=${LEGACY_APP_DIRS:-}
 DEPLOY_ACTOR=${DEPLOY_ACTOR:-${SUDO_USER:-$(id -un)}}
 SYSTEMD_DIR=${SYSTEMD_DIR:-/etc/systemd/system}
 SYSTEMCTL_CMD=${SYSTEMCTL_CMD:-systemctl}
+# Release verification (host.env, from app.smoke and app.migration): the smoke plan beside the
+# scripts, the new release's own address, and the one-shot migration (words; empty: none).
+SMOKE_PLAN=${SMOKE_PLAN:-$HOST_SCRIPT_DIR/smoke.json}
+SMOKE_BASE_URL=${SMOKE_BASE_URL:-http://127.0.0.1:3000}
+MIGRATE_SERVICE=${MIGRATE_SERVICE:-}
+MIGRATE_COMMAND=${MIGRATE_COMMAND:-}
 
 for setting in LOCK_WAIT_SECONDS HEALTH_TIMEOUT MIN_FREE_MB; do
   [[ ${!setting} =~ ^[0-9]+$ ]] || die "$setting must be a whole number, got '${!setting}'"
@@ -483,6 +489,10 @@ release_start() {
     RELEASE_ERROR="$label does not build (compose $COMPOSE_BUILD_ARGS failed)"
     return 1
   fi
+  if ! release_migrate "$label"; then
+    RELEASE_ERROR="the migration of $label failed: $MIGRATE_ERROR"
+    return 1
+  fi
   RELEASE_PHASE=up
   progress_phase up
   if ! compose_with "$COMPOSE_UP_ARGS"; then
@@ -494,6 +504,45 @@ release_start() {
     RELEASE_ERROR="$label is unhealthy: $HEALTH_ERROR"
     return 1
   fi
+  progress_phase smoke
+  if ! release_smoke "$SMOKE_BASE_URL"; then
+    RELEASE_ERROR="$label failed its smoke checks against $SMOKE_BASE_URL ($SMOKE_SUMMARY); see why with: npm run ops -- logs --env ${ENV_NAME:-<env>} --since 15m"
+    return 1
+  fi
+}
+
+# release_migrate LABEL: the one-shot migration (compose run --rm MIGRATE_SERVICE MIGRATE_COMMAND)
+# of the release just built, before it takes traffic; its output goes to stderr and, in short, to
+# the audit log. Nothing to do without MIGRATE_COMMAND. Sets MIGRATE_ERROR on failure.
+release_migrate() {
+  local label=$1 out rc=0 tail_text
+  MIGRATE_ERROR=""
+  [ -n "$MIGRATE_COMMAND" ] || return 0
+  local -a words
+  read -r -a words <<<"$MIGRATE_COMMAND"
+  progress_phase migrate
+  log "migrating once: compose run --rm $MIGRATE_SERVICE $MIGRATE_COMMAND"
+  out=$(compose run --rm -T "$MIGRATE_SERVICE" "${words[@]}" 2>&1) || rc=$?
+  printf '%s\n' "$out" >&2
+  tail_text=$(tail -n 20 <<<"$out" | tr '\n' '|')
+  if [ "$rc" -ne 0 ]; then
+    MIGRATE_ERROR="compose run --rm $MIGRATE_SERVICE $MIGRATE_COMMAND exited $rc"
+    audit "$(progress_field op)" migrate-failed "$MIGRATE_ERROR; output: $tail_text" "ref=$label"
+    return 1
+  fi
+  audit "$(progress_field op)" migrated "migration ok; output: $tail_text" "ref=$label"
+}
+
+# release_smoke BASE_URL: the smoke plan (smoke.sh) against BASE_URL; lines on stderr, the summary
+# in SMOKE_SUMMARY. Without a plan (older documents), nothing to check.
+release_smoke() {
+  local out rc=0
+  SMOKE_SUMMARY=""
+  [ -f "$SMOKE_PLAN" ] || { log "no smoke plan at $SMOKE_PLAN: health only"; return 0; }
+  out=$(bash "$HOST_SCRIPT_DIR/smoke.sh" "$1" 9>&-) || rc=$?
+  printf '%s\n' "$out" >&2
+  SMOKE_SUMMARY=$(tail -n 1 <<<"$out")
+  return "$rc"
 }
 
 # release_restore COMMIT LABEL PHASE: put a known-good release back after a failed switch. When the

@@ -36,14 +36,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const actor = process.env.GITHUB_ACTOR ? `github:${process.env.GITHUB_ACTOR}` : userInfo().username;
   let outcome: Awaited<ReturnType<typeof runOps>>;
   try {
-    outcome = await runOps({ config, actor }, args);
+    // Smoke login secrets are looked up by the names the config gives, nothing else is read.
+    outcome = await runOps({ config, actor, secrets: (name) => process.env[name] }, args);
   } catch (error) {
     // AWS errors (no credentials, a stack not deployed) are the operator's to fix: one line. A bug keeps its stack.
     if (error instanceof TypeError || error instanceof ReferenceError || !(error instanceof Error)) throw error;
     console.error(`ops: ${error.message}`);
     return 1;
   }
-  console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
+  // logs prints its events as they arrive and returns no text.
+  if (args.json || outcome.text) console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
   return outcome.ok ? 0 : 1;
 }
 

@@ -1,10 +1,15 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
-import { bootstrapNames, HEALTH_STACK_REGION, outputNames, stackNames } from '../../lib/names';
+import { bootstrapNames, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../../lib/names';
+import { smokePlan } from '../../lib/smoke/plan';
+import { runSmoke, type SecretLookup } from '../../lib/smoke/run';
+import { readLogs } from './aws/logs';
+import { publicBaseUrl } from './commands/smoke';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
 import { readRole, roleNameFromArn } from './aws/iam-roles';
 import { runCommand, type WaitOptions } from './aws/run-command';
@@ -28,6 +33,14 @@ export interface OpsContext {
   readonly actor: string;
   readonly wait?: WaitOptions;
   readonly fetchImpl?: typeof fetch;
+  /** Smoke login secrets by name (the CLI passes its process environment). @default - none */
+  readonly secrets?: SecretLookup;
+  /** Where `logs` prints each event as it arrives. @default console.log */
+  readonly print?: (line: string) => void;
+  /** Progress of long reads (stderr). @default console.error */
+  readonly progress?: (message: string) => void;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -116,6 +129,31 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const outcomes: OpsOutcome[] = [];
     for (const env of envs) outcomes.push(await hostCommand(ctx, args, env));
     return { ok: outcomes.every((o) => o.ok), text: outcomes.map((o) => o.text).join('\n\n'), json: outcomes.map((o) => o.json) };
+  }
+
+  if (args.command === 'smoke') {
+    const reports = [];
+    for (const env of envs) {
+      const base = args.smoke?.url ?? publicBaseUrl(env);
+      const report = await runSmoke(smokePlan(ctx.config.app, env), base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
+      const hint = report.ok ? [] : [`smoke of ${env.name} FAILED; see why with: npm run ops -- logs --env ${env.name} --since 15m`];
+      reports.push({ env: env.name, ok: report.ok, lines: [`[${env.name}] smoke against ${base}`, ...report.lines, ...hint] });
+    }
+    return { ok: reports.every((r) => r.ok), text: reports.map((r) => r.lines.join('\n')).join('\n\n'), json: reports };
+  }
+
+  if (args.command === 'logs') {
+    const env = envs[0];
+    const options = args.logs ?? { sinceMs: 15 * 60_000, follow: false };
+    const groups = [logGroupNames.containers(ctx.config.app.name, env.name), logGroupNames.system(ctx.config.app.name, env.name)];
+    const print = ctx.print ?? ((line: string) => console.log(line));
+    const count = await readLogs(
+      new CloudWatchLogsClient({ region: env.region }),
+      { groups, startTime: (ctx.now ?? Date.now)() - options.sinceMs, grep: options.grep, follow: options.follow },
+      print,
+      ctx.progress ?? ((message: string) => console.error(message)),
+    );
+    return { ok: true, text: '', json: { env: env.name, groups, events: count } };
   }
 
   if (args.command === 'validate') {

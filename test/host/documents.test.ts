@@ -5,6 +5,7 @@ import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
 import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { smokePlan } from '../../lib/smoke/plan';
 import { renderedDocument } from '../helpers/documents';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { GitFixture } from '../helpers/git-fixture';
@@ -50,7 +51,8 @@ const rendered = renderedDocument;
 test('one document per host operation, each running its own reviewed script', () => {
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
-    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh'])].sort());
+    const verifies = s.operation === 'deploy' || s.operation === 'rollback' ? ['smoke.sh', 'smoke.json'] : [];
+    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort());
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
   }
@@ -59,7 +61,7 @@ test('one document per host operation, each running its own reviewed script', ()
 test('scripts are embedded verbatim, and no script line could end a here-document or read as an SSM parameter', () => {
   for (const s of specs) {
     for (const [name, text] of Object.entries(embedded(s))) {
-      if (name === 'host.env') continue;
+      if (name === 'host.env' || name === 'smoke.json') continue;
       expect(text).toBe(readFileSync(join(hostScriptsDir, name), 'utf8'));
       expect(text.split('\n')).not.toContain(HEREDOC_END);
       expect(text).not.toContain('{{');
@@ -198,4 +200,11 @@ describe('the rendered documents run', () => {
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).not.toContain('tampered');
   });
+});
+
+test('deploy and rollback carry the smoke plan rendered from config, and the migration and smoke settings', () => {
+  const deploy = spec('deploy');
+  expect(JSON.parse(embedded(deploy)['smoke.json'])).toEqual(smokePlan(config.app, prod));
+  expect(embedded(deploy)['host.env']).toContain('MIGRATE_SERVICE=api\nMIGRATE_COMMAND=npx prisma migrate deploy\n');
+  expect(embedded(deploy)['host.env']).toContain('SMOKE_BASE_URL=http://127.0.0.1:3000\n');
 });
