@@ -15,7 +15,8 @@ export type HostScriptName =
   | 'data-volume.sh'
   | 'backup-metric.sh'
   | 'restore.sh'
-  | 'smoke.sh';
+  | 'smoke.sh'
+  | 'switch.sh';
 
 const texts = new Map<HostScriptName, string>();
 

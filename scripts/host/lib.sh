@@ -204,13 +204,14 @@ PY
 }
 
 # state_record ACTION REF COMMIT: the release becomes current; the old current becomes previous,
-# unless it is the same commit (a redeploy must not erase the rollback target). Returns non-zero
+# unless it is the same commit (a redeploy must not erase the rollback target). STATE_COLOUR, when
+# set, records the serving colour (switch.sh); otherwise the recorded one is kept. Returns non-zero
 # with STATE_ERROR set when the file could not be written (the old file then stays as it was).
 state_record() {
   STATE_ERROR=""
-  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" 2>&1 <<'PY'
+  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" "${STATE_COLOUR:-}" 2>&1 <<'PY'
 import json, os, sys, tempfile
-path, app, env, action, ref, commit, actor, now = sys.argv[1:9]
+path, app, env, action, ref, commit, actor, now, colour = sys.argv[1:10]
 try:
     state = {}
     if os.path.exists(path):
@@ -221,6 +222,10 @@ try:
     release = dict(ref=ref, commit=commit, deployedAt=now, deployedBy=actor, action=action)
     new = dict(schemaVersion=1, app=app, environment=env or None, current=release,
                previous=previous, updatedAt=now)
+    # Blue/green (switch.sh): the colour nginx sends traffic to; an in-place restart keeps it.
+    serving = colour or state.get("servingColour")
+    if serving:
+        new["servingColour"] = serving
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".deploy_state.", dir=os.path.dirname(os.path.abspath(path)))
     try:
@@ -293,8 +298,11 @@ recover_interrupted() {
   fi
   log "found an interrupted $i_op of $i_ref (${i_commit:0:12}, phase $i_phase, pid $i_pid, started $i_started): putting the last good release $good_ref (${good_commit:0:12}) back first"
   require_checkout
-  # Containers may have changed in any phase but the first ones: rebuild and restart to be sure.
-  if release_restore "$good_commit" "$good_ref" up; then
+  # Containers may have changed in any phase but the first ones: rebuild and restart to be sure
+  # (blue/green: nginx back on the serving colour, the other stopped; switch.sh).
+  local restore=release_restore
+  if [ "${BLUE_GREEN:-false}" = true ] && declare -F colour_recover >/dev/null; then restore=colour_recover; fi
+  if "$restore" "$good_commit" "$good_ref" up; then
     audit "$op" recovered "interrupted $i_op of $i_ref undone; last good release serving" "interrupted=$i_op" "interruptedRef=$i_ref" "interruptedCommit=$i_commit" "phase=$i_phase" "commit=$good_commit"
     progress_clear
     log "recovered: the last good release $good_ref (${good_commit:0:12}) is serving again after the interrupted $i_op of $i_ref"

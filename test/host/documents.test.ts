@@ -51,7 +51,7 @@ const rendered = renderedDocument;
 test('one document per host operation, each running its own reviewed script', () => {
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
-    const verifies = s.operation === 'deploy' || s.operation === 'rollback' ? ['smoke.sh', 'smoke.json'] : [];
+    const verifies = s.operation === 'deploy' || s.operation === 'rollback' ? ['switch.sh', 'smoke.sh', 'smoke.json'] : [];
     expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort());
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
