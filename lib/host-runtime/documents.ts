@@ -8,7 +8,7 @@ import { smokePlan } from '../smoke/plan';
 import { BACKUP_METRIC } from './backup-metric';
 import { RESTORE_BACKUP_PATTERN } from './restore';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
-import { type HostScriptName, hostScript } from './scripts';
+import { type HostScriptName, shippedScript } from './scripts';
 
 /** Options that come from other stacks, not from the config. */
 export interface HostDocumentOptions {
@@ -274,9 +274,9 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       `base="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
       'install -d -m 0755 "$base"',
       'stage=$(mktemp -d "$base/.stage.XXXXXX")',
-      ...writeFile('"$stage/lib.sh"', hostScript('lib.sh')),
-      ...writeFile(`"$stage/${shape.script}"`, hostScript(shape.script)),
-      ...extraScriptsOf(shape).flatMap((name) => writeFile(`"$stage/${name}"`, hostScript(name))),
+      ...writeFile('"$stage/lib.sh"', shippedScript('lib.sh')),
+      ...writeFile(`"$stage/${shape.script}"`, shippedScript(shape.script)),
+      ...extraScriptsOf(shape).flatMap((name) => writeFile(`"$stage/${name}"`, shippedScript(name))),
       ...(shape.verifies ? writeFile('"$stage/smoke.json"', plan) : []),
       ...writeFile('"$stage/host.env"', env),
       `files='${['lib.sh', shape.script, ...extraScriptsOf(shape), ...(shape.verifies ? ['smoke.json'] : []), 'host.env'].join(' ')}'`,

@@ -5,6 +5,7 @@ import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
 import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
 import { renderedDocument } from '../helpers/documents';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
@@ -58,11 +59,16 @@ test('one document per host operation, each running its own reviewed script', ()
   }
 });
 
-test('scripts are embedded verbatim, and no script line could end a here-document or read as an SSM parameter', () => {
+/** The lines of a script that are not comments: what must reach the host unchanged. */
+const codeLines = (text: string) => text.split('\n').filter((line) => !/^\s*#/.test(line));
+
+test('scripts are embedded with every code line verbatim (comment lines dropped), and no script line could end a here-document or read as an SSM parameter', () => {
   for (const s of specs) {
     for (const [name, text] of Object.entries(embedded(s))) {
       if (name === 'host.env' || name === 'smoke.json') continue;
-      expect(text).toBe(readFileSync(join(hostScriptsDir, name), 'utf8'));
+      const reviewed = readFileSync(join(hostScriptsDir, name), 'utf8');
+      expect(codeLines(text)).toEqual(codeLines(reviewed));
+      expect(text).toBe(shippedScript(name as HostScriptName));
       expect(text.split('\n')).not.toContain(HEREDOC_END);
       expect(text).not.toContain('{{');
     }
@@ -143,6 +149,18 @@ test('a bucket name token from another stack passes through unresolved', () => {
   expect(stack.resolve(line)).toBe('BACKUP_BUCKET=resolved-bucket');
 });
 
+test('the shipped copy of a script drops comment lines but keeps here-documents whole, the shebang and shellcheck directives', () => {
+  const lib = shippedScript('lib.sh');
+  expect(lib.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+  expect(lib).toContain('# shellcheck disable=SC2034');
+  expect(lib).not.toContain('# Shared helpers of the host scripts');
+  // A comment inside a here-document is data (python here): it stays.
+  const secrets = hostScriptText('secrets.sh');
+  const heredocComment = /<<'PY'[^]*?\n(\s*#[^\n]*)\n[^]*?\nPY\n/.exec(secrets)?.[1];
+  expect(heredocComment).toBeDefined();
+  expect(shippedScript('secrets.sh')).toContain(heredocComment as string);
+});
+
 test('each document stays under the SSM limit of 64 KB of content', () => {
   for (const s of specs) expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThan(64 * 1024);
 });
@@ -176,7 +194,7 @@ describe('the rendered documents run', () => {
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
     expect(execFileSync('sh', ['-c', 'cat lib.sh status.sh secrets.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
-    expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(readFileSync(join(hostScriptsDir, 'status.sh'), 'utf8'));
+    expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(shippedScript('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
     expect(JSON.parse(result.stdout)).toMatchObject({
       app: 'auraxis',
