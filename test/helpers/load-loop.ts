@@ -11,6 +11,8 @@ export interface LoadResult {
   readonly failed: number;
   /** The first few failures (status or error), for the test's message. */
   readonly failures: readonly string[];
+  /** Ms from the first failed request's answer to the last one's (0 when none or one failed): the outage seen. */
+  readonly outageMs: number;
 }
 
 export interface LoadLoop {
@@ -52,6 +54,8 @@ export function startLoadLoop(options: LoadOptions): LoadLoop {
   let answered = 0;
   const failures: string[] = [];
   let failed = 0;
+  let firstFailure = 0;
+  let lastFailure = 0;
   const client = async () => {
     while (!stopped && sent < maxRequests && Date.now() < deadline) {
       sent++;
@@ -59,6 +63,8 @@ export function startLoadLoop(options: LoadOptions): LoadLoop {
       answered++;
       if (failure !== undefined) {
         failed++;
+        lastFailure = Date.now();
+        if (firstFailure === 0) firstFailure = lastFailure;
         if (failures.length < 5) failures.push(failure);
       }
       if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
@@ -70,7 +76,7 @@ export function startLoadLoop(options: LoadOptions): LoadLoop {
     async stop() {
       stopped = true;
       await clients;
-      return { requests: answered, failed, failures };
+      return { requests: answered, failed, failures, outageMs: lastFailure - firstFailure };
     },
   };
 }

@@ -156,7 +156,7 @@ test('the shipped copy of a script drops comment lines but keeps here-documents 
   expect(lib).not.toContain('# Shared helpers of the host scripts');
   // A comment inside a here-document is data (python here): it stays.
   const secrets = hostScriptText('secrets.sh');
-  const heredocComment = /<<'PY'[^]*?\n(\s*#[^\n]*)\n[^]*?\nPY\n/.exec(secrets)?.[1];
+  const heredocComment = /<<'PY'[\s\S]*?\n(\s*#[^\n]*)\n[\s\S]*?\nPY\n/.exec(secrets)?.[1];
   expect(heredocComment).toBeDefined();
   expect(shippedScript('secrets.sh')).toContain(heredocComment as string);
 });
