@@ -18,6 +18,7 @@
  * the first failed request to the last one of the deploy (0 when none failed). It reports, and
  * exits 0 whatever failed: it is the baseline the README compares with.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseCommandLine } from '../../bin/command-line';
 import { type BlueGreenHost, setUpBlueGreenHost } from '../../test/helpers/blue-green-host';
@@ -38,6 +39,48 @@ interface RunResult {
 
 const progress = (message: string) => console.log(`[bench:deploy] ${message}`);
 
+/** Resident memory (kB) of a process and its children (busybox httpd forks per request; nginx's workers). */
+function treeRssKb(pid: string): number {
+  let kb = 0;
+  try {
+    kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    for (const child of children) kb += treeRssKb(child);
+  } catch {
+    // the process ended between the listing and the read
+  }
+  return kb;
+}
+
+/** Peak memory seen while releases switch: the app containers of both colours (or the in-place one) and nginx. */
+class MemorySampler {
+  peakAppKb = 0;
+  peakContainers = 0;
+  peakNginxKb = 0;
+  constructor(private readonly host: BlueGreenHost) {}
+
+  sample(): void {
+    const projects = [`${this.host.project}-blue`, `${this.host.project}-green`, this.host.project];
+    let pids: string[] = [];
+    try {
+      const args = ['ps', '--format', '{{.Pid}}', ...projects.flatMap((p) => ['--filter', `label=com.docker.compose.project=${p}`])];
+      pids = execFileSync('podman', args, { env: { ...process.env, CONTAINERS_CONF: this.host.env.CONTAINERS_CONF }, stdio: 'pipe' }).toString().split('\n').filter((p) => /^[1-9]\d*$/.test(p));
+    } catch {
+      return;
+    }
+    const appKb = pids.reduce((sum, pid) => sum + treeRssKb(pid), 0);
+    this.peakAppKb = Math.max(this.peakAppKb, appKb);
+    this.peakContainers = Math.max(this.peakContainers, pids.length);
+    const master = readFileSync(this.host.env.NGINX_PID_FILE, 'utf8').trim();
+    this.peakNginxKb = Math.max(this.peakNginxKb, treeRssKb(master));
+  }
+
+  summary(): string {
+    const mb = (kb: number) => (kb / 1024).toFixed(1);
+    return `peak memory during the runs: ${mb(this.peakAppKb)} MB RSS in the app containers (${this.peakContainers} at once), nginx ${mb(this.peakNginxKb)} MB`;
+  }
+}
+
 function lastAuditField(host: BlueGreenHost, op: string, field: string): number | undefined {
   const lines = readFileSync(host.auditLog, 'utf8').trim().split('\n');
   const line = lines.reverse().find((l) => l.includes(` op=${op} `) && /result=(ok|failed) /.test(l));
@@ -50,11 +93,13 @@ async function underLoad(host: BlueGreenHost, steps: () => Promise<void>): Promi
   const started = Date.now();
   const loop = startLoadLoop({ url: `${host.nginx.url}/healthz`, concurrency: 4, maxRequests: MAX_REQUESTS, maxMs: MAX_MS, pauseMs: 5 });
   const ticker = setInterval(() => progress(`  ${loop.count()} requests answered so far`), 10000);
+  const sampler = setInterval(() => memory?.sample(), 2000);
   try {
     await steps();
     while (loop.count() < MIN_REQUESTS && Date.now() - started < MAX_MS) await new Promise((r) => setTimeout(r, 200));
   } finally {
     clearInterval(ticker);
+    clearInterval(sampler);
   }
   return loop.stop();
 }
@@ -102,6 +147,8 @@ async function failingRelease(host: BlueGreenHost, inPlace: boolean): Promise<Ru
   };
 }
 
+let memory: MemorySampler | undefined;
+
 const line = (r: RunResult) => `deploy under load: ${r.load.requests} requests, ${r.load.failed} failed, switch ${r.switchMs} ms, rollback ${r.rollbackMs} ms`;
 
 async function main(): Promise<number> {
@@ -109,6 +156,7 @@ async function main(): Promise<number> {
   const inPlace = values['in-place'] === true;
   progress(`${inPlace ? 'in-place restart (BLUE_GREEN=false)' : 'blue/green'}; podman + nginx on this machine; load ${MIN_REQUESTS}-${MAX_REQUESTS} requests, at most ${MAX_MS / 1000} s a run`);
   const host = await setUpBlueGreenHost({ inPlace, name: 'benchdeploy' });
+  memory = new MemorySampler(host);
   try {
     progress('first deploy of v1 (no load)');
     const first = await host.deploy('v1');
@@ -125,6 +173,7 @@ async function main(): Promise<number> {
       if (problems.length > 0) progress(`${r.label}: ${problems.join('; ')}`);
       if (!inPlace && problems.length > 0) ok = false;
     }
+    progress(memory.summary());
     for (const r of results) console.log(line(r));
     return ok ? 0 : 1;
   } finally {
