@@ -15,8 +15,9 @@
  *
  * --in-place: the same two runs on the old path (BLUE_GREEN=false: Compose recreates the release
  * on the port nginx serves). There the switch and rollback times are the outage the loop saw: from
- * the first failed request to the last one of the deploy (0 when none failed). It reports, and
- * exits 0 whatever failed: it is the baseline the README compares with.
+ * the first failed request to the last one during the deploy, resp. the rollback (0 when none
+ * failed; for the failing release both are its deploy's). It reports, and exits 0 whatever
+ * failed: it is the baseline the README compares with.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -60,10 +61,10 @@ class MemorySampler {
   constructor(private readonly host: BlueGreenHost) {}
 
   sample(): void {
-    const projects = [`${this.host.project}-blue`, `${this.host.project}-green`, this.host.project];
     let pids: string[] = [];
     try {
-      const args = ['ps', '--format', '{{.Pid}}', ...projects.flatMap((p) => ['--filter', `label=com.docker.compose.project=${p}`])];
+      // Container names start with their project's name (<project>[-colour]_web_1).
+      const args = ['ps', '--format', '{{.Pid}}', '--filter', `name=^${this.host.project}`];
       pids = execFileSync('podman', args, { env: { ...process.env, CONTAINERS_CONF: this.host.env.CONTAINERS_CONF }, stdio: 'pipe' }).toString().split('\n').filter((p) => /^[1-9]\d*$/.test(p));
     } catch {
       return;
@@ -89,13 +90,16 @@ function lastAuditField(host: BlueGreenHost, op: string, field: string): number 
 }
 
 /** Runs the steps under one bounded load loop; keeps the loop going until MIN_REQUESTS answered. */
-async function underLoad(host: BlueGreenHost, steps: () => Promise<void>): Promise<LoadResult> {
+/** Outage windows the loop saw, by step, for the in-place path. */
+type Outage = (from: number, to: number) => number;
+
+async function underLoad(host: BlueGreenHost, steps: (outage: Outage) => Promise<void>): Promise<LoadResult> {
   const started = Date.now();
   const loop = startLoadLoop({ url: `${host.nginx.url}/healthz`, concurrency: 4, maxRequests: MAX_REQUESTS, maxMs: MAX_MS, pauseMs: 5 });
   const ticker = setInterval(() => progress(`  ${loop.count()} requests answered so far`), 10000);
   const sampler = setInterval(() => memory?.sample(), 2000);
   try {
-    await steps();
+    await steps((from, to) => loop.outageBetween(from, to));
     while (loop.count() < MIN_REQUESTS && Date.now() - started < MAX_MS) await new Promise((r) => setTimeout(r, 200));
   } finally {
     clearInterval(ticker);
@@ -113,19 +117,25 @@ function expectCode(result: ScriptResult, code: number, what: string, problems: 
 async function goodRelease(host: BlueGreenHost, inPlace: boolean): Promise<RunResult> {
   const problems: string[] = [];
   progress('good release: deploy v2 beside v1, then roll back to v1, under load');
-  const load = await underLoad(host, async () => {
+  let deployOutage = 0;
+  let rollbackOutage = 0;
+  let deploySwitch: number | undefined;
+  const load = await underLoad(host, async (outage) => {
     const t0 = Date.now();
     expectCode(await host.deploy('v2'), 0, 'deploy v2', problems);
+    deploySwitch = lastAuditField(host, 'deploy', 'switchMs');
     progress(`  deploy v2 done in ${Date.now() - t0} ms`);
     const t1 = Date.now();
     expectCode(await host.rollback(), 0, 'rollback to v1', problems);
     progress(`  rollback done in ${Date.now() - t1} ms`);
+    deployOutage = outage(t0, t1);
+    rollbackOutage = outage(t1, Date.now());
   });
   return {
     label: 'good release',
     load,
-    switchMs: inPlace ? load.outageMs : (lastAuditField(host, 'deploy', 'switchMs') ?? -1),
-    rollbackMs: inPlace ? load.outageMs : (lastAuditField(host, 'rollback', 'switchMs') ?? -1),
+    switchMs: inPlace ? deployOutage : (deploySwitch ?? -1),
+    rollbackMs: inPlace ? rollbackOutage : (lastAuditField(host, 'rollback', 'switchMs') ?? -1),
     problems,
   };
 }
@@ -138,6 +148,7 @@ async function failingRelease(host: BlueGreenHost, inPlace: boolean): Promise<Ru
     expectCode(await host.deploy('public-fails'), 1, 'deploy public-fails', problems);
     progress(`  deploy public-fails refused in ${Date.now() - t0} ms`);
   });
+  // In place there is no switch and switch back to time apart: both are the outage of the deploy.
   return {
     label: 'failing release',
     load,

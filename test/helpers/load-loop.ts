@@ -20,6 +20,8 @@ export interface LoadLoop {
   stop(): Promise<LoadResult>;
   /** Requests answered so far. */
   count(): number;
+  /** Ms from the first to the last failed answer between `from` and `to` (Date.now() values); 0 when fewer than two. */
+  outageBetween(from: number, to: number): number;
 }
 
 export interface LoadOptions {
@@ -56,6 +58,8 @@ export function startLoadLoop(options: LoadOptions): LoadLoop {
   let failed = 0;
   let firstFailure = 0;
   let lastFailure = 0;
+  // Answer times of failures (bounded by maxRequests), for outageBetween.
+  const failureTimes: number[] = [];
   const client = async () => {
     while (!stopped && sent < maxRequests && Date.now() < deadline) {
       sent++;
@@ -65,6 +69,7 @@ export function startLoadLoop(options: LoadOptions): LoadLoop {
         failed++;
         lastFailure = Date.now();
         if (firstFailure === 0) firstFailure = lastFailure;
+        failureTimes.push(lastFailure);
         if (failures.length < 5) failures.push(failure);
       }
       if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
@@ -73,6 +78,10 @@ export function startLoadLoop(options: LoadOptions): LoadLoop {
   const clients = Promise.all(Array.from({ length: options.concurrency ?? 4 }, client));
   return {
     count: () => answered,
+    outageBetween(from, to) {
+      const inside = failureTimes.filter((t) => t >= from && t <= to);
+      return inside.length < 2 ? 0 : inside[inside.length - 1] - inside[0];
+    },
     async stop() {
       stopped = true;
       await clients;
