@@ -8,6 +8,7 @@ import { Exposure } from './exposure';
 import { declaredSecretNames, secretsPath } from '../lib/config/schema/secrets';
 import { ExternalSecret } from './external-secret';
 import { type AppIdentity, appIdentity } from './labels';
+import { MigrationJob } from './migration-job';
 import { NetworkPolicies } from './network-policies';
 import { Observability } from './observability';
 import { Workload } from './workload';
@@ -61,6 +62,7 @@ export class AppChart extends Chart {
       });
     }
     this.workload = new Workload(this, 'Workload', { app, kubernetes: k8s, identity: this.identity });
+    if (app.migration) new MigrationJob(this, 'Migration', { migration: app.migration, deployment: this.workload.deployment, identity: this.identity, kubernetes: k8s });
     this.exposure = new Exposure(this, 'Exposure', { app, kubernetes: k8s, tls: environment.tls, identity: this.identity, pods });
     this.networkPolicies = new NetworkPolicies(this, 'NetworkPolicies', { app, kubernetes: k8s, identity: this.identity, pods });
 

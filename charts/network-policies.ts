@@ -81,7 +81,7 @@ export class NetworkPolicies extends Construct {
   }
 }
 
-function egressRules(scope: Construct, id: string, target: EgressTarget): kplus.NetworkPolicyRule[] {
+export function egressRules(scope: Construct, id: string, target: EgressTarget): kplus.NetworkPolicyRule[] {
   const ports = [kplus.NetworkPolicyPort.tcp(target.port)];
   if (target.cidrs) {
     return target.cidrs.map((cidr, i) => ({ peer: kplus.NetworkPolicyIpBlock.ipv4(scope, `${id}Cidr${i}`, cidr), ports }));

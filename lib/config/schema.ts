@@ -4,6 +4,7 @@ import { appSchema, githubSchema } from './schema/app';
 import { costGuardrailsSchema } from './schema/cost-guardrails';
 import { environmentSchema } from './schema/environment';
 import { overlappingSecretPaths } from './schema/secrets';
+import { smokeAuthIssues } from './schema/smoke';
 
 /**
  * The whole project configuration, as `config/environments.yaml` holds it.
@@ -56,4 +57,6 @@ export const configSchema = z.strictObject({
     for (const problem of overlappingSecretPaths(config.app.name, config.environments)) {
       ctx.addIssue({ code: 'custom', path: ['environments', problem.env, 'secrets', 'path'], message: problem.message });
     }
+    // A check that needs a token needs a login to get it from (in the app's or the environment's smoke).
+    for (const issue of smokeAuthIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
   });

@@ -4,11 +4,12 @@ import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../config
 import { GIT_REF_PATTERN } from '../config/git-ref';
 import { backupPrefix } from '../names';
 import { checkoutDir, stateDir } from '../host-runtime/first-boot';
+import { smokePlan } from '../smoke/plan';
 import { BACKUP_METRIC } from './backup-metric';
 import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
-import { type HostScriptName, hostScript } from './scripts';
+import { type HostScriptName, shippedScript } from './scripts';
 
 /** Options that come from other stacks, not from the config. */
 export interface HostDocumentOptions {
@@ -69,6 +70,11 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     ...secretSettings(app, environment),
     GIT_REF_PATTERN,
     REQUIRE_PINNED_REF: String(environment.requirePinnedRef),
+    // Release verification (lib/config/schema/smoke.ts): the new release's own address for the
+    // smoke plan shipped as smoke.json, and the one-shot migration (words, no shell).
+    SMOKE_BASE_URL: `http://127.0.0.1:${app.port}`,
+    MIGRATE_SERVICE: app.migration?.service ?? '',
+    MIGRATE_COMMAND: app.migration?.command.join(' ') ?? '',
   };
   for (const [key, value] of Object.entries(settings)) {
     if (Token.isUnresolved(value)) continue;
@@ -102,6 +108,8 @@ interface OperationShape {
    */
   readonly invoke: readonly string[];
   readonly timeoutSeconds: number;
+  /** Deploy and rollback verify the release: they also carry the smoke plan (smoke.json) for smoke.sh. @default false */
+  readonly verifies?: boolean;
 }
 
 const requestedBy: HostDocumentParameter = {
@@ -130,14 +138,18 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         requestedBy,
       },
       invoke: [`ALLOW_MOVED_TAG='{{ allowMovedTag }}' DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/deploy.sh" '{{ gitRef }}'`],
+      extraScripts: ['switch.sh', 'smoke.sh'],
       timeoutSeconds: 1800,
+      verifies: true,
     },
     rollback: {
       script: 'rollback.sh',
       description: `Put the previous good release of the ${environment.name} host back, by commit, without git fetch.`,
       parameters: { requestedBy },
       invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/rollback.sh"`],
+      extraScripts: ['switch.sh', 'smoke.sh'],
       timeoutSeconds: 1200,
+      verifies: true,
     },
     status: {
       script: 'status.sh',
@@ -261,6 +273,8 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
   const env = `${Object.entries(settings)
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')}\n`;
+  const plan = `${JSON.stringify(smokePlan(app, environment))}\n`;
+  if (plan.includes('{{')) throw new Error(`hostDocumentSpecs: the smoke checks of ${environment.name} contain '{{', which SSM would read as a parameter`);
   return Object.entries(operations(environment)).map(([operation, shape]) => ({
     operation: operation as HostOperation,
     description: shape.description,
@@ -271,11 +285,12 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       `base="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
       'install -d -m 0755 "$base"',
       'stage=$(mktemp -d "$base/.stage.XXXXXX")',
-      ...writeFile('"$stage/lib.sh"', hostScript('lib.sh')),
-      ...writeFile(`"$stage/${shape.script}"`, hostScript(shape.script)),
-      ...extraScriptsOf(shape).flatMap((name) => writeFile(`"$stage/${name}"`, hostScript(name))),
+      ...writeFile('"$stage/lib.sh"', shippedScript('lib.sh')),
+      ...writeFile(`"$stage/${shape.script}"`, shippedScript(shape.script)),
+      ...extraScriptsOf(shape).flatMap((name) => writeFile(`"$stage/${name}"`, shippedScript(name))),
+      ...(shape.verifies ? writeFile('"$stage/smoke.json"', plan) : []),
       ...writeFile('"$stage/host.env"', env),
-      `files='${['lib.sh', shape.script, ...extraScriptsOf(shape), 'host.env'].join(' ')}'`,
+      `files='${['lib.sh', shape.script, ...extraScriptsOf(shape), ...(shape.verifies ? ['smoke.json'] : []), 'host.env'].join(' ')}'`,
       ...INSTALL_STAGED,
       ...shape.invoke,
     ],

@@ -14,7 +14,9 @@ export type HostScriptName =
   | 'secrets.sh'
   | 'data-volume.sh'
   | 'backup-metric.sh'
-  | 'restore.sh';
+  | 'restore.sh'
+  | 'smoke.sh'
+  | 'switch.sh';
 
 const texts = new Map<HostScriptName, string>();
 
@@ -29,4 +31,27 @@ export function hostScript(name: HostScriptName): string {
     texts.set(name, text);
   }
   return text;
+}
+
+/**
+ * The text a document ships of a host script: the reviewed file without its comment-only lines
+ * (the shebang and shellcheck directives stay; here-documents are kept whole, as data). SSM takes
+ * at most 64 KB per document, and deploy carries lib.sh, secrets.sh, smoke.sh and switch.sh; the
+ * comments are for reviewers of scripts/host/, who read the files themselves. Code lines are
+ * unchanged, so a line that fails names the same command (its number differs from the file's).
+ */
+export function shippedScript(name: HostScriptName): string {
+  const out: string[] = [];
+  let heredocEnd: string | undefined;
+  for (const line of hostScript(name).split('\n')) {
+    if (heredocEnd !== undefined) {
+      out.push(line);
+      if (line.replace(/^\t+/, '') === heredocEnd) heredocEnd = undefined;
+      continue;
+    }
+    if (/^\s*#/.test(line) && !line.startsWith('#!') && !/^\s*# shellcheck /.test(line)) continue;
+    out.push(line);
+    heredocEnd = /<<-?\s*'?([A-Za-z_][A-Za-z0-9_]*)'?(?:\s|$)/.exec(line.replace(/<<</g, ''))?.[1];
+  }
+  return out.join('\n');
 }

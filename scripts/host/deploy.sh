@@ -5,7 +5,8 @@
 # was interrupted; refuses a drifted checkout, low disk or a bad env file; fetches (tags into their
 # own namespace, so a moved tag is seen), resolves the ref (a bare name that is both a tag and a
 # branch is refused; with REQUIRE_PINNED_REF=true only refs/tags/<tag> or a full sha), then
-# switches the release with release_switch (lib.sh): in-progress record, build, start, health,
+# switches the release with release_change (switch.sh: blue/green beside the serving colour, or
+# release_switch in place): in-progress record, build, migrate, start, health, smoke,
 # state record, and the last good release put back on any failure. Every attempt is audited.
 #
 # Exit codes (docs/host-runtime.md has the state after each and what to run next):
@@ -16,6 +17,8 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/switch.sh
+. "$HOST_SCRIPT_DIR/switch.sh" # release_change: blue/green or in place (BLUE_GREEN)
 
 usage() { die -c 2 "usage: deploy.sh <git-ref>   (a branch, refs/tags/<tag>, $GIT_REMOTE/<branch> or commit sha)"; }
 
@@ -63,4 +66,4 @@ if [ -z "$good_commit" ]; then
   good_ref="the checkout before the first recorded deploy"
 fi
 
-release_switch deploy "$ref" "$commit" "$good_ref" "$good_commit" pull
+release_change deploy "$ref" "$commit" "$good_ref" "$good_commit" pull

@@ -87,6 +87,12 @@ LEGACY_APP_DIRS=${LEGACY_APP_DIRS:-}
 DEPLOY_ACTOR=${DEPLOY_ACTOR:-${SUDO_USER:-$(id -un)}}
 SYSTEMD_DIR=${SYSTEMD_DIR:-/etc/systemd/system}
 SYSTEMCTL_CMD=${SYSTEMCTL_CMD:-systemctl}
+# Release verification (host.env, from app.smoke and app.migration): the smoke plan beside the
+# scripts, the new release's own address, and the one-shot migration (words; empty: none).
+SMOKE_PLAN=${SMOKE_PLAN:-$HOST_SCRIPT_DIR/smoke.json}
+SMOKE_BASE_URL=${SMOKE_BASE_URL:-http://127.0.0.1:3000}
+MIGRATE_SERVICE=${MIGRATE_SERVICE:-}
+MIGRATE_COMMAND=${MIGRATE_COMMAND:-}
 
 for setting in LOCK_WAIT_SECONDS STALE_LOCK_GRACE_SECONDS HEALTH_TIMEOUT MIN_FREE_MB; do
   [[ ${!setting} =~ ^[0-9]+$ ]] || die "$setting must be a whole number, got '${!setting}'"
@@ -213,13 +219,14 @@ PY
 }
 
 # state_record ACTION REF COMMIT: the release becomes current; the old current becomes previous,
-# unless it is the same commit (a redeploy must not erase the rollback target). Returns non-zero
+# unless it is the same commit (a redeploy must not erase the rollback target). STATE_COLOUR, when
+# set, records the serving colour (switch.sh); otherwise the recorded one is kept. Returns non-zero
 # with STATE_ERROR set when the file could not be written (the old file then stays as it was).
 state_record() {
   STATE_ERROR=""
-  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" 2>&1 <<'PY'
+  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" "${STATE_COLOUR:-}" 2>&1 <<'PY'
 import json, os, sys, tempfile
-path, app, env, action, ref, commit, actor, now = sys.argv[1:9]
+path, app, env, action, ref, commit, actor, now, colour = sys.argv[1:10]
 try:
     state = {}
     if os.path.exists(path):
@@ -230,6 +237,10 @@ try:
     release = dict(ref=ref, commit=commit, deployedAt=now, deployedBy=actor, action=action)
     new = dict(schemaVersion=1, app=app, environment=env or None, current=release,
                previous=previous, updatedAt=now)
+    # Blue/green (switch.sh): the colour nginx sends traffic to; an in-place restart keeps it.
+    serving = colour or state.get("servingColour")
+    if serving:
+        new["servingColour"] = serving
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".deploy_state.", dir=os.path.dirname(os.path.abspath(path)))
     try:
@@ -302,8 +313,11 @@ recover_interrupted() {
   fi
   log "found an interrupted $i_op of $i_ref (${i_commit:0:12}, phase $i_phase, pid $i_pid, started $i_started): putting the last good release $good_ref (${good_commit:0:12}) back first"
   require_checkout "$op"
-  # Containers may have changed in any phase but the first ones: rebuild and restart to be sure.
-  if release_restore "$good_commit" "$good_ref" up; then
+  # Containers may have changed in any phase but the first ones: rebuild and restart to be sure
+  # (blue/green: nginx back on the serving colour, the other stopped; switch.sh).
+  local restore=release_restore
+  if [ "${BLUE_GREEN:-false}" = true ] && declare -F colour_recover >/dev/null; then restore=colour_recover; fi
+  if "$restore" "$good_commit" "$good_ref" up; then
     audit "$op" recovered "interrupted $i_op of $i_ref undone; last good release serving" "interrupted=$i_op" "interruptedRef=$i_ref" "interruptedCommit=$i_commit" "phase=$i_phase" "commit=$good_commit"
     progress_clear
     log "recovered: the last good release $good_ref (${good_commit:0:12}) is serving again after the interrupted $i_op of $i_ref"
@@ -504,6 +518,10 @@ release_start() {
     RELEASE_ERROR="$label does not build (compose $COMPOSE_BUILD_ARGS failed)"
     return 1
   fi
+  if ! release_migrate "$label"; then
+    RELEASE_ERROR="the migration of $label failed: $MIGRATE_ERROR"
+    return 1
+  fi
   RELEASE_PHASE=up
   progress_phase up
   if ! compose_with "$COMPOSE_UP_ARGS"; then
@@ -515,6 +533,45 @@ release_start() {
     RELEASE_ERROR="$label is unhealthy: $HEALTH_ERROR"
     return 1
   fi
+  progress_phase smoke
+  if ! release_smoke "$SMOKE_BASE_URL"; then
+    RELEASE_ERROR="$label failed its smoke checks against $SMOKE_BASE_URL ($SMOKE_SUMMARY); see why with: npm run ops -- logs --env ${ENV_NAME:-<env>} --since 15m"
+    return 1
+  fi
+}
+
+# release_migrate LABEL: the one-shot migration (compose run --rm MIGRATE_SERVICE MIGRATE_COMMAND)
+# of the release just built, before it takes traffic; its output goes to stderr and, in short, to
+# the audit log. Nothing to do without MIGRATE_COMMAND. Sets MIGRATE_ERROR on failure.
+release_migrate() {
+  local label=$1 out rc=0 tail_text
+  MIGRATE_ERROR=""
+  [ -n "$MIGRATE_COMMAND" ] || return 0
+  local -a words
+  read -r -a words <<<"$MIGRATE_COMMAND"
+  progress_phase migrate
+  log "migrating once: compose run --rm $MIGRATE_SERVICE $MIGRATE_COMMAND"
+  out=$(compose run --rm -T "$MIGRATE_SERVICE" "${words[@]}" 2>&1) || rc=$?
+  printf '%s\n' "$out" >&2
+  tail_text=$(tail -n 20 <<<"$out" | tr '\n' '|')
+  if [ "$rc" -ne 0 ]; then
+    MIGRATE_ERROR="compose run --rm $MIGRATE_SERVICE $MIGRATE_COMMAND exited $rc"
+    audit "$(progress_field op)" migrate-failed "$MIGRATE_ERROR; output: $tail_text" "ref=$label"
+    return 1
+  fi
+  audit "$(progress_field op)" migrated "migration ok; output: $tail_text" "ref=$label"
+}
+
+# release_smoke BASE_URL: the smoke plan (smoke.sh) against BASE_URL; lines on stderr, the summary
+# in SMOKE_SUMMARY. Without a plan (older documents), nothing to check.
+release_smoke() {
+  local out rc=0
+  SMOKE_SUMMARY=""
+  [ -f "$SMOKE_PLAN" ] || { log "no smoke plan at $SMOKE_PLAN: health only"; return 0; }
+  out=$(bash "$HOST_SCRIPT_DIR/smoke.sh" "$1" 9>&-) || rc=$?
+  printf '%s\n' "$out" >&2
+  SMOKE_SUMMARY=$(tail -n 1 <<<"$out")
+  return "$rc"
 }
 
 # release_restore COMMIT LABEL PHASE: put a known-good release back after a failed switch. When the

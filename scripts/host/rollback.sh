@@ -14,6 +14,8 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/switch.sh
+. "$HOST_SCRIPT_DIR/switch.sh" # release_change: blue/green or in place (BLUE_GREEN)
 
 [ "$#" -eq 0 ] || die -c 2 "usage: rollback.sh   (takes no arguments: the target is the last good release)"
 
@@ -50,4 +52,4 @@ preflight_disk rollback
 . "$HOST_SCRIPT_DIR/secrets.sh" && render_env_file rollback "ref=$target_ref" # from Parameter Store (scripts/host/secrets.sh)
 preflight_env_file rollback
 
-release_switch rollback "$target_ref" "$target_commit" "$current_ref" "$current_commit"
+release_change rollback "$target_ref" "$target_commit" "$current_ref" "$current_commit"

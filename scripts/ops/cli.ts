@@ -40,14 +40,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     // API URL is overridable for tests only (a local server stands in for api.github.com).
     const token = process.env.GITHUB_TOKEN;
     const github = token ? { token, apiUrl: process.env.OPS_GITHUB_API_URL_FOR_TESTS || undefined } : undefined;
-    outcome = await runOps({ config, actor, github }, args);
+    // Smoke login secrets are looked up by the names the config gives, nothing else is read.
+    outcome = await runOps({ config, actor, github, secrets: (name) => process.env[name] }, args);
   } catch (error) {
     // AWS errors (no credentials, a stack not deployed) are the operator's to fix: one line. A bug keeps its stack.
     if (error instanceof TypeError || error instanceof ReferenceError || !(error instanceof Error)) throw error;
     console.error(`ops: ${error.message}`);
     return 1;
   }
-  console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
+  // logs prints its events as they arrive and returns no text.
+  if (args.json || outcome.text) console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
   // A host command exits with its script's exit code (or NO_OUTCOME_EXIT_CODE); never 0 unless ok.
   return outcome.ok ? 0 : outcome.exitCode || 1;
 }

@@ -6,7 +6,11 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
-import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, outputNames, stackNames } from '../../lib/names';
+import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, logGroupNames, outputNames, stackNames } from '../../lib/names';
+import { smokePlan } from '../../lib/smoke/plan';
+import { runSmoke, type SecretLookup } from '../../lib/smoke/run';
+import { readLogs } from './aws/logs';
+import { publicBaseUrl } from './commands/smoke';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
 import { readRole, roleNameFromArn } from './aws/iam-roles';
 import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
@@ -39,6 +43,14 @@ export interface OpsContext {
   readonly fetchImpl?: typeof fetch;
   /** Read access to the repository's GitHub settings for `validate`. @default - not checked (one SKIP line per setting) */
   readonly github?: GithubAccess;
+  /** Smoke login secrets by name (the CLI passes its process environment). @default - none */
+  readonly secrets?: SecretLookup;
+  /** Where `logs` prints each event as it arrives. @default console.log */
+  readonly print?: (line: string) => void;
+  /** Progress of long reads (stderr). @default console.error */
+  readonly progress?: (message: string) => void;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -136,6 +148,35 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     // With --env all, the first environment that did not succeed gives the exit code.
     const exitCode = outcomes.find((o) => !o.ok)?.exitCode ?? 0;
     return { ok: outcomes.every((o) => o.ok), exitCode, text: outcomes.map((o) => o.text).join('\n\n'), json: outcomes.map((o) => o.json) };
+  }
+
+  if (args.command === 'smoke') {
+    const reports = [];
+    for (const env of envs) {
+      const base = args.smoke?.url ?? publicBaseUrl(env);
+      const report = await runSmoke(smokePlan(ctx.config.app, env), base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
+      const hint = report.ok ? [] : [`smoke of ${env.name} FAILED; see why with: npm run ops -- logs --env ${env.name} --since 15m`];
+      reports.push({ env: env.name, ok: report.ok, lines: [`[${env.name}] smoke against ${base}`, ...report.lines, ...hint] });
+    }
+    return { ok: reports.every((r) => r.ok), text: reports.map((r) => r.lines.join('\n')).join('\n\n'), json: reports };
+  }
+
+  if (args.command === 'logs') {
+    const env = envs[0];
+    const options = args.logs ?? { sinceMs: 15 * 60_000, follow: false };
+    const groups = [
+      logGroupNames.containers(ctx.config.app.name, env.name),
+      logGroupNames.system(ctx.config.app.name, env.name),
+      logGroupNames.commands(ctx.config.app.name, env.name),
+    ];
+    const print = ctx.print ?? ((line: string) => console.log(line));
+    const count = await readLogs(
+      new CloudWatchLogsClient({ region: env.region }),
+      { groups, startTime: (ctx.now ?? Date.now)() - options.sinceMs, grep: options.grep, follow: options.follow },
+      print,
+      ctx.progress ?? ((message: string) => console.error(message)),
+    );
+    return { ok: true, text: '', json: { env: env.name, groups, events: count } };
   }
 
   if (args.command === 'validate') {

@@ -50,6 +50,7 @@ export function removePodmanProject(project: string, images: readonly string[], 
  * Writes an executable that runs podman-compose and, for `build`, fails when podman did.
  * podman-compose 1.0 (Debian bookworm) prints "exit code: N" for each podman call it makes but
  * exits 0 even when `podman build` failed; `docker compose` on the host fails properly.
+ * `run` likewise exits 0 whatever its container did: the wrapper exits with that container's code.
  * Returns its path, for COMPOSE_CMD.
  */
 export function strictPodmanCompose(dir: string): string {
@@ -64,6 +65,14 @@ export function strictPodmanCompose(dir: string): string {
       '    podman-compose "$@" >"$out" 2>&1; rc=$?',
       '    cat "$out" >&2',
       '    if [ "$rc" -eq 0 ] && grep -Eq "^exit code: [1-9]" "$out"; then rc=1; fi',
+      '    rm -f "$out"; exit "$rc" ;;',
+      // `run` (the one-shot migration) exits 0 too; the one-shot container is its last podman call.
+      '  *" run "*)',
+      '    out=$(mktemp)',
+      '    podman-compose "$@" >"$out" 2>&1; rc=$?',
+      '    cat "$out"',
+      '    last=$(grep -E "^exit code: [0-9]+" "$out" | tail -n 1)',
+      '    if [ "$rc" -eq 0 ] && [ -n "$last" ] && [ "$last" != "exit code: 0" ]; then rc=$(printf %s "$last" | tr -dc 0-9); fi',
       '    rm -f "$out"; exit "$rc" ;;',
       '  *) exec podman-compose "$@" ;;',
       'esac',

@@ -19,9 +19,15 @@ export interface ReleaseOptions {
   readonly copyMissing?: boolean;
   /**
    * The container's entrypoint.
-   * @default - busybox httpd serving /www on `listenPort`
+   * @default - busybox, with httpd serving /www on `listenPort` as its command, so `compose run --rm
+   * web <applet> ...` runs a one-shot migration
    */
   readonly entrypoint?: readonly string[];
+  /**
+   * Leaves out /www/index.html: a release that is healthy but fails a smoke check of the index page.
+   * @default false
+   */
+  readonly noIndex?: boolean;
 }
 
 /** A release as the state file records it, and the /healthz body it serves. */
@@ -67,7 +73,9 @@ export class ReleaseHost {
 
   /** The files of one release: a web root whose /healthz says `body` (null: no health file). */
   release(body: string | null, options: ReleaseOptions = {}): Record<string, string | null> {
-    const entrypoint = options.entrypoint ?? ['/bin/busybox', 'httpd', '-f', '-p', String(options.listenPort ?? 8080), '-h', '/www'];
+    const start = options.entrypoint
+      ? [`ENTRYPOINT ${JSON.stringify(options.entrypoint)}`]
+      : ['ENTRYPOINT ["/bin/busybox"]', `CMD ${JSON.stringify(['httpd', '-f', '-p', String(options.listenPort ?? 8080), '-h', '/www'])}`];
     return {
       '.gitignore': '.env.production\n',
       'compose.yml': [
@@ -87,10 +95,10 @@ export class ReleaseHost {
         `FROM ${this.baseImage}`,
         'COPY www /www',
         ...(options.copyMissing ? ['COPY does-not-exist /nowhere'] : []),
-        `ENTRYPOINT ${JSON.stringify(entrypoint)}`,
+        ...start,
         '',
       ].join('\n'),
-      'www/index.html': 'app\n',
+      'www/index.html': options.noIndex ? null : 'app\n',
       'www/healthz': body,
     };
   }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../helpers/git-fixture';
-import { runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
+import { httpBody, runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
 import { type ReleaseOptions, ReleaseHost } from '../helpers/release-host';
 
 /*
@@ -51,9 +51,21 @@ beforeAll(async () => {
   commits.v1 = fixture.commit(release('release v1\n'), 'v1', 'v1');
   commits.noAnswer = fixture.commit(release('never served\n', { listenPort: 9999 }), 'listens on the wrong port', 'no-answer');
   commits.noBuild = fixture.commit(release('never built\n', { copyMissing: true }), 'does not build', 'no-build');
+  commits.smokeFails = fixture.commit(release('healthy but incomplete\n', { noIndex: true }), 'healthy, fails its smoke check', 'smoke-fails');
   commits.v2 = fixture.commit(release('release v2\n'), 'v2', 'v2');
   fixture.cloneTo();
   writeFileSync(join(fixture.checkout, '.env.production'), 'SECRET=1\n', { mode: 0o600 });
+  // The smoke plan the deploy document would carry: health, and the index page must be served.
+  writeFileSync(
+    join(host.root, 'smoke.json'),
+    JSON.stringify({
+      checks: [
+        { name: 'health', method: 'GET', path: '/healthz', headers: {}, auth: false, expectStatus: '200', json: [] },
+        { name: 'index', method: 'GET', path: '/index.html', headers: {}, auth: false, expectStatus: '2xx', json: [] },
+      ],
+    }),
+  );
+  Object.assign(env, { SMOKE_PLAN: join(host.root, 'smoke.json'), SMOKE_BASE_URL: new URL(host.healthUrl).origin });
 }, 60000);
 
 // Bounded per test: a test runs up to three deploy cycles (fetch, podman build, Compose up, health
@@ -152,6 +164,39 @@ test('a ref that does not build fails before any container changes; the release 
   await expectUntouched(result, 1, /deploy of no-build failed: no-build does not build \(compose build failed\)\. The last good release main/, before);
   expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v2);
 });
+
+test('a release that is healthy but fails its smoke checks is replaced by the previous one; the message names the logs command', async () => {
+  await host.given(main(), v1());
+  const before = readFileSync(stateFile, 'utf8');
+  const result = await deploy('smoke-fails');
+  expect(result.stderr).toContain('FAIL index: GET /index.html -> 404: expected 2xx');
+  await expectUntouched(
+    result,
+    1,
+    /deploy of smoke-fails failed: smoke-fails failed its smoke checks against http:\/\/127\.0\.0\.1:\d+ \(smoke: 1 passed, 1 failed .*\); see why with: npm run ops -- logs --env test --since 15m\. The last good release main/,
+    before,
+  );
+  expect(await httpBody(host.healthUrl.replace('/healthz', '/index.html'))).toBe('200 app');
+});
+
+test('the one-shot migration runs after the build, before the release serves; its output is audited, and a failing one stops the deploy', async () => {
+  await host.given(main(), v1());
+  // A failing migration: nothing was started, the old release serves, the state file is unchanged.
+  const before = readFileSync(stateFile, 'utf8');
+  const failed = await deploy('v1', { MIGRATE_SERVICE: 'web', MIGRATE_COMMAND: 'false' });
+  await expectUntouched(failed, 1, /deploy of v1 failed: the migration of v1 failed: compose run --rm web false exited 1\. The last good release main/, before);
+  expect(auditLines().some((l) => / op=deploy result=migrate-failed .*ref=v1 message="compose run --rm web false exited 1; output: /.test(l))).toBe(true);
+
+  // A passing one: its output lands in the audit log before the release is started.
+  const ok = await deploy('main', { MIGRATE_SERVICE: 'web', MIGRATE_COMMAND: 'echo migrated-to-head' });
+  expect(ok.code).toBe(0);
+  const lines = auditLines();
+  const migrated = lines.findIndex((l) => / op=deploy result=migrated .*ref=main message="migration ok; output: .*migrated-to-head/.test(l));
+  expect(migrated).toBeGreaterThan(-1);
+  expect(lines.findIndex((l, i) => i > migrated && / op=deploy result=ok .*ref=main /.test(l))).toBeGreaterThan(migrated);
+  expect(await served()).toBe('200 release v2');
+  // Two deploys in one test.
+}, 180000);
 
 describe('bad input is refused with a clear message, the release serving and the state file intact', () => {
   test('an unknown ref', async () => {

@@ -6,6 +6,8 @@ import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
 import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
+import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
+import { smokePlan } from '../../lib/smoke/plan';
 import { renderedDocument } from '../helpers/documents';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { GitFixture } from '../helpers/git-fixture';
@@ -51,17 +53,23 @@ const rendered = renderedDocument;
 test('one document per host operation, each running its own reviewed script', () => {
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
-    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh'])].sort());
+    const verifies = s.operation === 'deploy' || s.operation === 'rollback' ? ['switch.sh', 'smoke.sh', 'smoke.json'] : [];
+    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort());
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
   }
 });
 
-test('scripts are embedded verbatim, and no script line could end a here-document or read as an SSM parameter', () => {
+/** The lines of a script that are not comments: what must reach the host unchanged. */
+const codeLines = (text: string) => text.split('\n').filter((line) => !/^\s*#/.test(line));
+
+test('scripts are embedded with every code line verbatim (comment lines dropped), and no script line could end a here-document or read as an SSM parameter', () => {
   for (const s of specs) {
     for (const [name, text] of Object.entries(embedded(s))) {
-      if (name === 'host.env') continue;
-      expect(text).toBe(readFileSync(join(hostScriptsDir, name), 'utf8'));
+      if (name === 'host.env' || name === 'smoke.json') continue;
+      const reviewed = readFileSync(join(hostScriptsDir, name), 'utf8');
+      expect(codeLines(text)).toEqual(codeLines(reviewed));
+      expect(text).toBe(shippedScript(name as HostScriptName));
       expect(text.split('\n')).not.toContain(HEREDOC_END);
       expect(text).not.toContain('{{');
     }
@@ -142,6 +150,18 @@ test('a bucket name token from another stack passes through unresolved', () => {
   expect(stack.resolve(line)).toBe('BACKUP_BUCKET=resolved-bucket');
 });
 
+test('the shipped copy of a script drops comment lines but keeps here-documents whole, the shebang and shellcheck directives', () => {
+  const lib = shippedScript('lib.sh');
+  expect(lib.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+  expect(lib).toContain('# shellcheck disable=SC2034');
+  expect(lib).not.toContain('# Shared helpers of the host scripts');
+  // A comment inside a here-document is data (python here): it stays.
+  const secrets = hostScriptText('secrets.sh');
+  const heredocComment = /<<'PY'[\s\S]*?\n(\s*#[^\n]*)\n[\s\S]*?\nPY\n/.exec(secrets)?.[1];
+  expect(heredocComment).toBeDefined();
+  expect(shippedScript('secrets.sh')).toContain(heredocComment as string);
+});
+
 test('each document stays under the SSM limit of 64 KB of content', () => {
   for (const s of specs) expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThan(64 * 1024);
 });
@@ -175,7 +195,7 @@ describe('the rendered documents run', () => {
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
     expect(execFileSync('sh', ['-c', 'cat lib.sh status.sh secrets.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
-    expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(readFileSync(join(hostScriptsDir, 'status.sh'), 'utf8'));
+    expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(shippedScript('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
     // The last stdout line is the outcome marker ops reads from CloudWatch Logs; before it, the JSON.
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`${OUTCOME_MARKER} 0`);
@@ -276,4 +296,11 @@ describe('the outcome marker', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('deploy and rollback carry the smoke plan rendered from config, and the migration and smoke settings', () => {
+  const deploy = spec('deploy');
+  expect(JSON.parse(embedded(deploy)['smoke.json'])).toEqual(smokePlan(config.app, prod));
+  expect(embedded(deploy)['host.env']).toContain('MIGRATE_SERVICE=api\nMIGRATE_COMMAND=npx prisma migrate deploy\n');
+  expect(embedded(deploy)['host.env']).toContain('SMOKE_BASE_URL=http://127.0.0.1:3000\n');
 });

@@ -394,7 +394,18 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
   // GIT_REF_PATTERN and REQUIRE_PINNED_REF come from the document's host.env.
   // The shipped config declares secrets in Parameter Store; this test has no store, so the env file
   // stays hand-placed (an empty SECRETS_PATH overrides host.env's, as the environment does on a host).
-  const docEnv: Record<string, string> = { ...host.env, HOST_LIB_DIR: libDir, SECRETS_PATH: '', SECRETS_REQUIRED: '', SECRETS_OPTIONAL: '' };
+  // The document also carries prod's smoke plan (GraphQL, login): this busybox app has the health file only.
+  const healthPlan = join(host.root, 'health-smoke.json');
+  writeFileSync(healthPlan, JSON.stringify({ checks: [{ name: 'health', method: 'GET', path: new URL(host.healthUrl).pathname, headers: {}, auth: false, expectStatus: '2xx', json: [] }] }));
+  const docEnv: Record<string, string> = {
+    ...host.env,
+    HOST_LIB_DIR: libDir,
+    SECRETS_PATH: '',
+    SECRETS_REQUIRED: '',
+    SECRETS_OPTIONAL: '',
+    SMOKE_PLAN: healthPlan,
+    SMOKE_BASE_URL: new URL(host.healthUrl).origin,
+  };
   delete docEnv.GIT_REF_PATTERN;
 
   fault('hold-after-up');

@@ -58,7 +58,7 @@ describe('parseArgs', () => {
   // Each mistake is one line naming the command and the flag, thrown as a UsageError (exit 2).
   test.each<[string[], string]>([
     [[], 'ops: no command given (ops --help lists them)'],
-    [['launch'], 'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks; ops --help)'],
+    [['launch'], 'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks, smoke, logs; ops --help)'],
     [['deploy'], 'ops deploy: needs --env (one of dev, prod)'],
     [['status'], 'ops status: needs --env (one of dev, prod, or all)'],
     [['deploy', '--env', 'all'], 'ops deploy: one environment at a time: --env <dev|prod>, not all'],

@@ -25,6 +25,7 @@ export const KINDS = [
   'v1/Service',
   'v1/ServiceAccount',
   'apps/v1/Deployment',
+  'batch/v1/Job',
   'autoscaling/v2/HorizontalPodAutoscaler',
   'networking.k8s.io/v1/Ingress',
   'networking.k8s.io/v1/NetworkPolicy',

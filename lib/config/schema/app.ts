@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { migrationSchema, smokeSchema } from './smoke';
 import { dnsLabel, gitRepositoryUrl, githubRepository, pinnedImage, port, relativeFile, urlPath } from '../primitives';
 import { appSecretsSchema } from './secrets';
 
@@ -24,6 +25,10 @@ const appFields = z.strictObject({
   envFile: relativeFile.default('.env.production'),
   /** Secret names and rotation settings (values live in Parameter Store). @default - no secrets */
   secrets: appSecretsSchema.prefault({}),
+  /** Smoke checks run after every deploy (lib/config/schema/smoke.ts). @default - health only */
+  smoke: smokeSchema.optional(),
+  /** One-shot migration run before a release takes traffic. @default - none */
+  migration: migrationSchema.optional(),
 });
 
 /** The application every environment runs: the same image on Kubernetes, the same repository on the EC2 host. */

@@ -6,6 +6,7 @@ import { dataChecks, dataVolumeSchema } from './data-volume';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 import { environmentSecretsSchema } from './secrets';
+import { smokeOverrideSchema } from './smoke';
 
 export const hostedZoneSchema = z.strictObject({
   /** Route53 hosted zone id; given explicitly, never looked up, so synth needs no credentials. */
@@ -52,6 +53,8 @@ const environmentFields = z.strictObject({
   kubernetes: kubernetesSchema,
   /** Where this environment's secrets live. @default - path /<app>/<env>/ */
   secrets: environmentSecretsSchema.prefault({}),
+  /** This environment's smoke login and checks, replacing the app's by name. @default - the app's */
+  smoke: smokeOverrideSchema.optional(),
 });
 
 /** One deployment target: an AWS account/region with its EC2 host, and a Kubernetes namespace. */

@@ -2,6 +2,8 @@ import { type OptionSpecs, parseCommandLine, UsageError } from '../../../bin/com
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { gitRefProblem } from '../../../lib/config/git-ref';
 import { RESTORE_BACKUP_PATTERN } from '../../../lib/host-runtime/restore';
+import { type LogsArgs, parseDuration } from './logs';
+import { SMOKE_DETAILS, type SmokeArgs, smokeBaseUrl } from './smoke';
 
 /*
  * The ops command line: each command is one entry of `COMMANDS` with its own options and help
@@ -25,6 +27,8 @@ export interface CommandSpec {
   /** Runs a host document through SSM (`host`) or reads AWS and reports (`report`). */
   readonly kind: 'host' | 'report';
   readonly env: EnvPolicy;
+  /** More lines for `ops <command> --help`, after the summary. @default - the summary only */
+  readonly details?: string;
   /** The command's own options besides --env, --json and --help, each with its help text. */
   readonly options: Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly help: string; readonly valueName?: string }>>;
 }
@@ -65,6 +69,23 @@ export const COMMANDS = {
   'iam-audit': { summary: 'instance and deploy roles: no admin or wildcard actions, exact OIDC subjects', kind: 'report', env: 'any', options: {} },
   outputs: { summary: 'the deployed stacks\' outputs', kind: 'report', env: 'any', options: {} },
   stacks: { summary: 'the environment\'s stack names, one per line (for cdk deploy in pipelines)', kind: 'report', env: 'any', options: {} },
+  smoke: {
+    summary: 'the smoke checks (health, GraphQL, invalid login, login -> token -> reads) against the public URL',
+    details: SMOKE_DETAILS,
+    kind: 'report',
+    env: 'one-or-all',
+    options: { url: { type: 'string', valueName: 'base-url', help: 'run against another base URL (e.g. http://127.0.0.1:3001 through a tunnel)' } },
+  },
+  logs: {
+    summary: 'the environment\'s CloudWatch logs (containers, system and host command output), oldest first, progress on stderr',
+    kind: 'report',
+    env: 'one',
+    options: {
+      since: { type: 'string', valueName: '15m|2h|1d', help: 'how far back to start (default 15m)' },
+      follow: { type: 'boolean', help: 'keep polling for new events every 5 s (stop with Ctrl-C)' },
+      grep: { type: 'string', valueName: 'text', help: 'only events containing this text (a CloudWatch filter pattern term)' },
+    },
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type OpsCommand = keyof typeof COMMANDS;
@@ -90,6 +111,10 @@ export interface OpsArgs {
   readonly backup?: string;
   /** `restore --confirm <env>`: must equal the environment. */
   readonly confirm?: string;
+  /** `smoke`'s own options (commands/smoke.ts). */
+  readonly smoke?: SmokeArgs;
+  /** `logs`'s own options (commands/logs.ts). */
+  readonly logs?: LogsArgs;
 }
 
 const COMMON_OPTIONS: CommandSpec['options'] = {
@@ -125,7 +150,7 @@ secrets (values in SSM Parameter Store, never on the command line; ops secrets -
   secrets list|set NAME|check   names, versions and who changed them; write a new version; check the host uses the newest
   rotate NAME                   rotate one secret with backup, re-encryption hook, restart, health gate and automatic rollback
 
-reports (every environment unless --env names one):
+reports (read AWS, or the app's public URL, and print; --env as ops <command> --help says):
 ${commands.filter((c) => specOf(c).kind === 'report').map(line).join('\n')}
 
 options of every command: --env <name|all>, --json, --help`;
@@ -139,7 +164,7 @@ export function commandUsage(command: OpsCommand): string {
   const lines = Object.entries(options).map(([name, o]) => `  ${optionUsage(name, o).padEnd(20)} ${o.help}`);
   return `usage: ops ${command} ${envUsage(spec.env)}${Object.entries(spec.options)
     .map(([n, o]) => ` [${optionUsage(n, o)}]`)
-    .join('')}\n\n${spec.summary}\n\noptions:\n${[envLine, ...lines].join('\n')}`;
+    .join('')}\n\n${spec.summary}${spec.details ? `\n\n${spec.details}` : ''}\n\noptions:\n${[envLine, ...lines].join('\n')}`;
 }
 
 function isCommand(name: string | undefined): name is OpsCommand {
@@ -198,5 +223,25 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
       throw new UsageError(`${name}: restore replaces the live ${target} database: repeat the environment name with --confirm ${target}${confirm ? ` (got "${confirm}")` : ''}; nothing was sent`);
   }
 
-  return { command, envs, ref, dryRun: values['dry-run'] === true, apply: values.apply === true, json: values.json === true, backup, confirm };
+  // smoke and logs: their values checked here, with the rest of the command line, before any AWS client.
+  const url = values.url as string | undefined;
+  const smoke = command === 'smoke' ? { url: url === undefined ? undefined : smokeBaseUrl(url, name) } : undefined;
+  const since = values.since as string | undefined;
+  const logs =
+    command === 'logs'
+      ? { sinceMs: since === undefined ? 15 * 60_000 : parseDuration(since, name), follow: values.follow === true, ...(values.grep === undefined ? {} : { grep: values.grep as string }) }
+      : undefined;
+
+  return {
+    command,
+    envs,
+    ref,
+    dryRun: values['dry-run'] === true,
+    apply: values.apply === true,
+    json: values.json === true,
+    backup,
+    confirm,
+    ...(smoke ? { smoke } : {}),
+    ...(logs ? { logs } : {}),
+  };
 }

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# switch.sh: blue/green releases on one host. Sourced by deploy.sh and rollback.sh after lib.sh;
+# release_change is the one way they change the serving release.
+#
+# With BLUE_GREEN=true the app runs as one of two Compose projects, <project>-blue and
+# <project>-green, each publishing the app on its own loopback port (BLUE_PORT, GREEN_PORT, given
+# to the compose file in COLOUR_PORT_VAR). Postgres and Redis are not part of the colours: they
+# stay in the base project (SHARED_SERVICES), and COLOUR_SERVICES names the services a colour runs.
+# A release change:
+#   1. checks MemAvailable (MEMINFO_FILE) against COLOUR_MEMORY_NEED_MB; too little: the old
+#      in-place restart of the serving colour, with a warning in the output and the audit log;
+#   2. builds, migrates once, starts the other colour, waits for health and smoke on its own port
+#      (any failure: that colour is stopped, the serving one never stopped serving: exit 1);
+#   3. points nginx at it: the upstream include file written atomically, `nginx -t`, graceful
+#      reload (old workers finish their requests);
+#   4. smokes through nginx (PUBLIC_SMOKE_URL); a failure switches nginx back to the old colour,
+#      which is still running, and stops the new one (exit 1, or 3 when switching back fails);
+#   5. records the release and its colour in the state file (servingColour), then lets the old
+#      colour drain (DRAIN_SECONDS) and stops it.
+# With BLUE_GREEN=false this is release_switch (lib.sh): the in-place restart.
+# The audit line of each outcome carries switchMs / switchBackMs, the time nginx took to switch.
+# shellcheck disable=SC2034 # RELEASE_ERROR is read by lib.sh
+
+BLUE_GREEN=${BLUE_GREEN:-false}
+BLUE_PORT=${BLUE_PORT:-3001}
+GREEN_PORT=${GREEN_PORT:-3002}
+# The variable the compose file publishes the app's port from, e.g. ports: ["127.0.0.1:${APP_HOST_PORT}:3000"].
+COLOUR_PORT_VAR=${COLOUR_PORT_VAR:-APP_HOST_PORT}
+# Services a colour runs (empty: every service of the file) and those shared by both colours.
+COLOUR_SERVICES=${COLOUR_SERVICES:-}
+SHARED_SERVICES=${SHARED_SERVICES:-}
+NGINX_UPSTREAM_FILE=${NGINX_UPSTREAM_FILE:-/etc/nginx/conf.d/$APP_NAME-upstream.conf}
+NGINX_UPSTREAM_NAME=${NGINX_UPSTREAM_NAME:-${APP_NAME//-/_}_app}
+NGINX_TEST_CMD=${NGINX_TEST_CMD:-nginx -t}
+NGINX_RELOAD_CMD=${NGINX_RELOAD_CMD:-nginx -s reload}
+# The master's pid, to see the reload take effect (its new workers) before smoking through it.
+NGINX_PID_FILE=${NGINX_PID_FILE:-/run/nginx.pid}
+PUBLIC_SMOKE_URL=${PUBLIC_SMOKE_URL:-http://127.0.0.1}
+DRAIN_SECONDS=${DRAIN_SECONDS:-5}
+MEMINFO_FILE=${MEMINFO_FILE:-/proc/meminfo}
+COLOUR_MEMORY_NEED_MB=${COLOUR_MEMORY_NEED_MB:-512}
+BASE_COMPOSE_PROJECT=$COMPOSE_PROJECT
+
+case $BLUE_GREEN in true | false) ;; *) die -c 65 "BLUE_GREEN must be true or false, got '$BLUE_GREEN'" ;; esac
+for setting in BLUE_PORT GREEN_PORT COLOUR_MEMORY_NEED_MB; do
+  [[ ${!setting} =~ ^[0-9]+$ ]] || die -c 65 "$setting must be a whole number, got '${!setting}'"
+done
+[[ $DRAIN_SECONDS =~ ^[0-9]+(\.[0-9]+)?$ ]] || die -c 65 "DRAIN_SECONDS must be a number of seconds, got '$DRAIN_SECONDS'"
+[[ $COLOUR_PORT_VAR =~ ^[A-Z][A-Z0-9_]*$ ]] || die -c 65 "COLOUR_PORT_VAR must be a variable name, got '$COLOUR_PORT_VAR'"
+[[ $NGINX_UPSTREAM_NAME =~ ^[A-Za-z0-9_]+$ ]] || die -c 65 "NGINX_UPSTREAM_NAME must be letters, digits and '_', got '$NGINX_UPSTREAM_NAME'"
+unset setting
+
+colour_port() { if [ "$1" = green ]; then echo "$GREEN_PORT"; else echo "$BLUE_PORT"; fi; }
+colour_other() { if [ "$1" = blue ]; then echo green; else echo blue; fi; }
+now_ms() { date +%s%3N; }
+
+# The path of HEALTH_URL (http://host:port/path -> /path), asked of each colour on its own port.
+health_path() {
+  local rest=${HEALTH_URL#*://}
+  case $rest in */*) echo "/${rest#*/}" ;; *) echo / ;; esac
+}
+
+# with_colour COLOUR COMMAND...: COMMAND with Compose, health and smoke aimed at COLOUR (its
+# project, its port in COLOUR_PORT_VAR, its services). Bash's dynamic scope hands the locals on.
+with_colour() {
+  local colour=$1 port path
+  shift
+  port=$(colour_port "$colour")
+  path=$(health_path)
+  local COMPOSE_PROJECT="$BASE_COMPOSE_PROJECT-$colour"
+  local HEALTH_URL="http://127.0.0.1:$port$path"
+  local SMOKE_BASE_URL="http://127.0.0.1:$port"
+  local COMPOSE_UP_ARGS="$COMPOSE_UP_ARGS${COLOUR_SERVICES:+ --no-deps $COLOUR_SERVICES}"
+  local -x "$COLOUR_PORT_VAR=$port"
+  "$@"
+}
+
+# colour_stop: stop the colour with_colour aims at (its project only; shared services stay).
+colour_stop() {
+  compose down >&2 || warn "could not stop compose project $COMPOSE_PROJECT: stop it by hand (its port is not served by nginx)"
+}
+
+# run_setting SETTING_VALUE: run a command given as a space-separated setting.
+run_setting() {
+  local -a cmd
+  read -r -a cmd <<<"$1"
+  "${cmd[@]}" 9>&-
+}
+
+# nginx_upstream TEXT: write TEXT as the upstream include file (temporary file in the same
+# directory, then rename), check nginx's configuration and reload gracefully. When the check
+# fails the old file is put back. Sets NGINX_ERROR on failure.
+nginx_upstream() {
+  local text=$1 old="" had=0 tmp out
+  NGINX_ERROR=""
+  if [ -f "$NGINX_UPSTREAM_FILE" ]; then old=$(cat "$NGINX_UPSTREAM_FILE") && had=1; fi
+  tmp="$NGINX_UPSTREAM_FILE.tmp.$$"
+  if ! { printf '%s\n' "$text" >"$tmp" && mv -f "$tmp" "$NGINX_UPSTREAM_FILE"; } 2>/dev/null; then
+    rm -f "$tmp" 2>/dev/null
+    NGINX_ERROR="cannot write $NGINX_UPSTREAM_FILE"
+    return 1
+  fi
+  if ! out=$(run_setting "$NGINX_TEST_CMD" 2>&1); then
+    if [ "$had" = 1 ]; then printf '%s\n' "$old" >"$tmp" && mv -f "$tmp" "$NGINX_UPSTREAM_FILE"; else rm -f "$NGINX_UPSTREAM_FILE"; fi
+    NGINX_ERROR="'$NGINX_TEST_CMD' refused the new upstream ($(tail -n 1 <<<"$out")); the old file is back"
+    return 1
+  fi
+  local master before
+  master=$(cat "$NGINX_PID_FILE" 2>/dev/null || true)
+  before=$(pgrep -P "${master:-0}" | sort || true)
+  if ! out=$(run_setting "$NGINX_RELOAD_CMD" 2>&1); then
+    NGINX_ERROR="'$NGINX_RELOAD_CMD' failed: $(tail -n 1 <<<"$out")"
+    return 1
+  fi
+  nginx_reloaded "$master" "$before"
+}
+
+# nginx_reloaded MASTER_PID OLD_WORKERS: wait (at most 5 s) until the master runs a worker that is
+# not one of OLD_WORKERS: from then on new connections get the new upstream (the old workers stop
+# accepting and finish what they serve). Without a readable pid file, wait one second.
+nginx_reloaded() {
+  local master=$1 before=$2 i
+  if [ -z "$master" ]; then sleep 1 9>&-; return 0; fi
+  for ((i = 0; i < 250; i++)); do
+    if pgrep -P "$master" | sort | comm -13 <(printf '%s\n' "$before") - | grep -q .; then return 0; fi
+    sleep 0.02 9>&-
+  done
+  warn "nginx (pid $master) started no new worker within 5 s of the reload"
+}
+
+upstream_text() {
+  printf '# Written by scripts/host/switch.sh: the colour serving %s (%s). Local edits are overwritten.\nupstream %s {\n    server 127.0.0.1:%s;\n}' \
+    "$APP_NAME" "$1" "$NGINX_UPSTREAM_NAME" "$(colour_port "$1")"
+}
+
+# memory_available_mb: MemAvailable of MEMINFO_FILE in MB (nothing when it cannot be read).
+memory_available_mb() { awk '/^MemAvailable:/ { print int($2 / 1024) }' "$MEMINFO_FILE" 2>/dev/null; }
+
+# release_change ACTION REF COMMIT GOOD_REF GOOD_COMMIT [pull]: see the top of this file. Always exits.
+release_change() {
+  local action=$1 ref=$2 commit=$3 good_ref=$4 good_commit=$5 pull=${6:-} old new available
+  [ "$BLUE_GREEN" = true ] || release_switch "$@"
+  old=$(state_get servingColour)
+  available=$(memory_available_mb)
+  if [ -z "$available" ] || [ "$available" -lt "$COLOUR_MEMORY_NEED_MB" ]; then
+    local why="only ${available:-an unknown number of} MB available ($MEMINFO_FILE MemAvailable), a second colour needs $COLOUR_MEMORY_NEED_MB MB (COLOUR_MEMORY_NEED_MB)"
+    warn "$why: restarting ${old:-the release} in place instead of blue/green; requests may fail during the restart"
+    audit "$action" fallback-in-place "$why; in-place restart" "ref=$ref" "colour=${old:-none}" "memAvailableMB=${available:-unknown}" "needMB=$COLOUR_MEMORY_NEED_MB"
+    if [ -n "$old" ]; then with_colour "$old" release_switch "$@"; fi
+    release_switch "$@"
+  fi
+  new=$(colour_other "$old")
+  if ! progress_write "$action" "$ref" "$commit" starting "$good_ref" "$good_commit"; then
+    audit "$action" refused "cannot write the in-progress record" "ref=$ref" "progressFile=$PROGRESS_FILE"
+    die -c 65 "refusing to $action $ref: cannot write the in-progress record $PROGRESS_FILE (state directory full or read-only); nothing was changed: free space in or fix $(dirname "$PROGRESS_FILE") and run again"
+  fi
+  log "$action: starting $ref (${commit:0:12}) as $new beside ${old:-the running release}; last good release: $good_ref (${good_commit:0:12})"
+  if [ -n "$SHARED_SERVICES" ]; then
+    local -a shared
+    read -r -a shared <<<"$SHARED_SERVICES"
+    compose up -d --no-recreate "${shared[@]}" >&2 || warn "could not make sure the shared services ($SHARED_SERVICES) run"
+  fi
+  if ! with_colour "$new" release_start "$commit" "$ref" "$pull"; then
+    colour_failed "$RELEASE_ERROR; ${old:-the running release} kept serving"
+  fi
+  local t0 switch_ms back_ms
+  progress_phase switching
+  t0=$(now_ms)
+  if ! nginx_upstream "$(upstream_text "$new")"; then
+    colour_failed "nginx did not switch to $new: $NGINX_ERROR; ${old:-the running release} kept serving"
+  fi
+  switch_ms=$(($(now_ms) - t0))
+  log "nginx switched to $new (port $(colour_port "$new")) in ${switch_ms} ms; smoke through nginx at $PUBLIC_SMOKE_URL"
+  progress_phase smoke-public
+  local failure=""
+  if ! release_smoke "$PUBLIC_SMOKE_URL"; then
+    failure="$ref failed its smoke checks through nginx at $PUBLIC_SMOKE_URL ($SMOKE_SUMMARY); see why with: npm run ops -- logs --env ${ENV_NAME:-<env>} --since 15m"
+  elif ! STATE_COLOUR=$new state_record "$action" "$ref" "$commit"; then
+    failure="$ref (${commit:0:12}) passed through nginx but could not be recorded in $STATE_FILE: $STATE_ERROR"
+  fi
+  if [ -z "$failure" ]; then
+    progress_clear
+    audit "$action" ok "${action} done: $new serving" "ref=$ref" "commit=$commit" "previous=$good_commit" "colour=$new" "previousColour=${old:-none}" "switchMs=$switch_ms"
+    log "$action of $ref (${commit:0:12}) done: $new serves; ${old:-the old release} drains for ${DRAIN_SECONDS}s, then stops"
+    sleep "$DRAIN_SECONDS" 9>&-
+    if [ -n "$old" ]; then with_colour "$old" colour_stop; else legacy_stop; fi
+    exit 0
+  fi
+  # After the switch: back to the old colour, which never stopped.
+  progress_phase switching-back
+  local old_text code=1
+  [ "$failure" = "${failure#*could not be recorded}" ] || code=4
+  log "$action of $ref failed after the switch: $failure; switching nginx back"
+  t0=$(now_ms)
+  if [ -n "$old" ]; then old_text=$(upstream_text "$old"); else old_text=$LEGACY_UPSTREAM_TEXT; fi
+  if [ -z "$old_text" ] || ! nginx_upstream "$old_text"; then
+    progress_phase switch-back-failed
+    audit "$action" critical "$failure; switching nginx back to ${old:-the old release} failed: ${NGINX_ERROR:-no old upstream known}" "ref=$ref" "commit=$commit" "colour=$new"
+    die -c 3 "$action of $ref failed: $failure. Switching nginx back to ${old:-the old release} ALSO failed: ${NGINX_ERROR:-no old upstream known}. $new still serves: run status and act now"
+  fi
+  back_ms=$(($(now_ms) - t0))
+  with_colour "$new" colour_stop
+  app_git -c advice.detachedHead=false checkout --quiet --detach "$good_commit" >&2 || warn "could not check $good_ref out again in $APP_DIR"
+  progress_clear
+  if [ "$code" = 4 ]; then
+    audit "$action" unrecorded "$failure; nginx switched back to ${old:-the old release}" "ref=$ref" "commit=$commit" "colour=${old:-none}" "switchMs=$switch_ms" "switchBackMs=$back_ms"
+    die -c 4 "$action of $ref: $failure. nginx is back on ${old:-the old release} ($good_ref) after ${back_ms} ms, as the state file says; fix $(dirname "$STATE_FILE"), then run $action again"
+  fi
+  audit "$action" failed "$failure; nginx switched back to ${old:-the old release}" "ref=$ref" "commit=$commit" "restored=$good_commit" "colour=${old:-none}" "switchMs=$switch_ms" "switchBackMs=$back_ms"
+  die -c 1 "$action of $ref failed: $failure. nginx is back on ${old:-the old release} ($good_ref, ${good_commit:0:12}) after ${back_ms} ms; $new is stopped and the state file is unchanged"
+}
+
+# colour_failed MESSAGE: a failure before nginx switched: stop the new colour, check the good
+# release out again, audit, exit 1. The serving release was never touched.
+colour_failed() {
+  log "$action of $ref failed before the switch: $1"
+  with_colour "$new" colour_stop
+  app_git -c advice.detachedHead=false checkout --quiet --detach "$good_commit" >&2 || warn "could not check $good_ref out again in $APP_DIR"
+  progress_clear
+  audit "$action" failed "$1" "ref=$ref" "commit=$commit" "colour=${old:-none}"
+  die -c 1 "$action of $ref failed: $1; the state file is unchanged"
+}
+
+# The first blue/green change on a host still running the release in place (the base project on
+# HEALTH_URL's port): nginx's upstream to go back to, and how to stop that release afterwards.
+LEGACY_UPSTREAM_TEXT=""
+if [ "$BLUE_GREEN" = true ] && [ -f "$NGINX_UPSTREAM_FILE" ]; then LEGACY_UPSTREAM_TEXT=$(cat "$NGINX_UPSTREAM_FILE"); fi
+legacy_stop() {
+  if [ -n "$COLOUR_SERVICES" ]; then
+    local -a services
+    read -r -a services <<<"$COLOUR_SERVICES"
+    compose stop "${services[@]}" >&2 || warn "could not stop the in-place release's ${COLOUR_SERVICES}"
+  else
+    compose down >&2 || warn "could not stop the in-place release (compose project $COMPOSE_PROJECT)"
+  fi
+}
+
+# colour_recover GOOD_COMMIT GOOD_REF: after an interrupted blue/green change (recover_interrupted,
+# lib.sh): nginx back on the colour the state file says serves, the other colour stopped, the good
+# release checked out, and its health checked. Without a serving colour yet, the in-place restore.
+# Sets RESTORE_ERROR on failure.
+colour_recover() {
+  local good_commit=$1 good_ref=$2 serving
+  serving=$(state_get servingColour)
+  if [ -z "$serving" ]; then
+    with_colour blue colour_stop
+    with_colour green colour_stop
+    release_restore "$good_commit" "$good_ref" up
+    return
+  fi
+  if ! nginx_upstream "$(upstream_text "$serving")"; then
+    RESTORE_ERROR="nginx could not be pointed back at $serving: $NGINX_ERROR"
+    return 1
+  fi
+  with_colour "$(colour_other "$serving")" colour_stop
+  if ! app_git -c advice.detachedHead=false checkout --quiet --detach "$good_commit" >&2; then
+    RESTORE_ERROR="git checkout of $good_ref failed"
+    return 1
+  fi
+  if ! with_colour "$serving" health_wait; then
+    RESTORE_ERROR="$serving ($good_ref) is not healthy: $HEALTH_ERROR"
+    return 1
+  fi
+}
