@@ -76,12 +76,15 @@ describe('ops logs', () => {
     expect(filterInput('/g', 5, 'x')).toEqual({ logGroupName: '/g', startTime: 5, filterPattern: '"x"' });
   });
 
-  test('reads both groups of the environment page by page, oldest first, progress on the side', async () => {
+  test('reads the groups of the environment (containers, system, command output) page by page, oldest first, progress on the side', async () => {
     logs
       .on(FilterLogEventsCommand, { logGroupName: '/auraxis/prod/containers' })
       .resolvesOnce({ events: [{ eventId: 'a', timestamp: 3000, logStreamName: 'api', message: 'GET /healthz 200\n' }], nextToken: 'page-2' })
       .resolvesOnce({ events: [{ eventId: 'b', timestamp: 5000, logStreamName: 'api', message: 'smoke failed' }] });
     logs.on(FilterLogEventsCommand, { logGroupName: '/auraxis/prod/system' }).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    logs
+      .on(FilterLogEventsCommand, { logGroupName: '/auraxis/prod/commands' })
+      .resolves({ events: [{ eventId: 'c', timestamp: 4000, logStreamName: 'cmd-1/i-1/deploy/stdout', message: 'smoke: 3 passed' }] });
     const printed: string[] = [];
     const progress: string[] = [];
 
@@ -92,15 +95,17 @@ describe('ops logs', () => {
 
     expect(printed).toEqual([
       '1970-01-01T00:00:03.000Z /auraxis/prod/containers api GET /healthz 200',
+      '1970-01-01T00:00:04.000Z /auraxis/prod/commands cmd-1/i-1/deploy/stdout smoke: 3 passed',
       '1970-01-01T00:00:05.000Z /auraxis/prod/containers api smoke failed',
     ]);
     expect(progress).toEqual([
       '/auraxis/prod/containers: page 1, 1 events',
       '/auraxis/prod/containers: page 2, 2 events',
       '/auraxis/prod/system: no such log group (is the data stack deployed in this region?)',
+      '/auraxis/prod/commands: page 1, 1 events',
     ]);
     expect(logs).toHaveReceivedCommandWith(FilterLogEventsCommand, { logGroupName: '/auraxis/prod/containers', startTime: 1_000_000 - 900_000, filterPattern: '"smoke"', nextToken: 'page-2' });
-    expect(outcome).toMatchObject({ ok: true, json: { env: 'prod', events: 2 } });
+    expect(outcome).toMatchObject({ ok: true, json: { env: 'prod', events: 3 } });
   });
 
   test('--follow polls again from the newest event and prints each event once', async () => {
