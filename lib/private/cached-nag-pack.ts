@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
 
 /*
  * cdk-nag's AWS Solutions pack checks every resource against rules for some forty services, and each
@@ -39,6 +38,11 @@ export class CachedNagPack implements IPolicyValidationPlugin {
   }
 
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    // Without the tree the acknowledgements cannot be part of the key: check, never replay.
+    if (!context.appConstruct) {
+      this.lastRun = 'checked';
+      return this.load().validate(context);
+    }
     const file = join(this.cacheDir, `${this.cacheKey(context)}.json`);
     const cached = readReport(file);
     if (cached) {
@@ -58,8 +62,7 @@ export class CachedNagPack implements IPolicyValidationPlugin {
     const hash = createHash('sha256').update(JSON.stringify([this.name, CDK_NAG_VERSION, CDK_VERSION]));
     for (const stack of context.stackTemplates) hash.update(`\0${stack.stackConstructPath}\0`).update(readFileSync(stack.templatePath));
     // Every construct's path (the report names them) and the acknowledgements the pack reads up the tree.
-    const app = (context as { appConstruct?: IConstruct }).appConstruct;
-    for (const construct of app?.node.findAll() ?? []) {
+    for (const construct of context.appConstruct.node.findAll()) {
       const acknowledged = construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data);
       hash.update(`\0${construct.node.path}\0${JSON.stringify(acknowledged)}`);
     }
