@@ -394,7 +394,9 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
   // GIT_REF_PATTERN and REQUIRE_PINNED_REF come from the document's host.env.
   // The shipped config declares secrets in Parameter Store; this test has no store, so the env file
   // stays hand-placed (an empty SECRETS_PATH overrides host.env's, as the environment does on a host).
-  // The document also carries prod's smoke plan (GraphQL, login): this busybox app has the health file only.
+  // The document also carries prod's smoke plan (GraphQL, login): this busybox app has the health file
+  // only; and prod's one-shot migration (prisma), which this app has not: none here. This test host
+  // has no nginx, so the release changes in place (the blue/green path is test/host/blue-green.test.ts).
   const healthPlan = join(host.root, 'health-smoke.json');
   writeFileSync(healthPlan, JSON.stringify({ checks: [{ name: 'health', method: 'GET', path: new URL(host.healthUrl).pathname, headers: {}, auth: false, expectStatus: '2xx', json: [] }] }));
   const docEnv: Record<string, string> = {
@@ -405,6 +407,9 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
     SECRETS_OPTIONAL: '',
     SMOKE_PLAN: healthPlan,
     SMOKE_BASE_URL: new URL(host.healthUrl).origin,
+    MIGRATE_SERVICE: '',
+    MIGRATE_COMMAND: '',
+    BLUE_GREEN: 'false',
   };
   delete docEnv.GIT_REF_PATTERN;
 
