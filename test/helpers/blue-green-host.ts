@@ -6,6 +6,7 @@ import { GitFixture } from './git-fixture';
 import { freePort, runHostScript, type ScriptResult } from './host-scripts';
 import { type Nginx, startNginx } from './nginx';
 import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from './podman';
+import { busyboxRelease } from './release-host';
 
 /*
  * One host as the blue/green tests and `npm run bench:deploy` use it: a git origin holding
@@ -42,28 +43,13 @@ export interface BlueGreenHost {
   remove(): void;
 }
 
+/** A release of the test app with the pages its smoke plan checks (/public.html only through nginx). */
 function releaseFiles(baseImage: string, body: string, options: { publicPage?: boolean; listenPort?: number }): Record<string, string | null> {
-  return {
-    '.gitignore': '.env.production\n',
-    'compose.yml': [
-      'services:',
-      '  web:',
-      '    build: .',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-      '    image: ${WEB_IMAGE}',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment (the colour's port)
-      '    ports: ["127.0.0.1:${WEB_PORT}:8080"]',
-      '    env_file: .env.production',
-      // busybox httpd as PID 1 ignores SIGTERM: without this each stop waits 10 s for the kill.
-      '    stop_signal: SIGKILL',
-      '',
-    ].join('\n'),
-    Containerfile: [`FROM ${baseImage}`, 'COPY www /www', 'ENTRYPOINT ["/bin/busybox"]', `CMD ["httpd", "-f", "-p", "${options.listenPort ?? 8080}", "-h", "/www"]`, ''].join('\n'),
-    'www/healthz': `${body}\n`,
+  return busyboxRelease(baseImage, `${body}\n`, {
+    listenPort: options.listenPort,
     // On a colour's own port /public-check is this file; through nginx it is /public.html.
-    'www/public-check': 'ok\n',
-    'www/public.html': options.publicPage === false ? null : 'ok\n',
-  };
+    files: { 'www/public-check': 'ok\n', 'www/public.html': options.publicPage === false ? null : 'ok\n' },
+  });
 }
 
 /**

@@ -28,6 +28,11 @@ export interface ReleaseOptions {
    * @default false
    */
   readonly noIndex?: boolean;
+  /**
+   * More files of the release (null: left out), e.g. pages a smoke plan checks.
+   * @default - none
+   */
+  readonly files?: Readonly<Record<string, string | null>>;
 }
 
 /** A release as the state file records it, and the /healthz body it serves. */
@@ -73,34 +78,7 @@ export class ReleaseHost {
 
   /** The files of one release: a web root whose /healthz says `body` (null: no health file). */
   release(body: string | null, options: ReleaseOptions = {}): Record<string, string | null> {
-    const start = options.entrypoint
-      ? [`ENTRYPOINT ${JSON.stringify(options.entrypoint)}`]
-      : ['ENTRYPOINT ["/bin/busybox"]', `CMD ${JSON.stringify(['httpd', '-f', '-p', String(options.listenPort ?? 8080), '-h', '/www'])}`];
-    return {
-      '.gitignore': '.env.production\n',
-      'compose.yml': [
-        'services:',
-        '  web:',
-        '    build: .',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-        '    image: ${WEB_IMAGE}',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
-        '    ports: ["127.0.0.1:${WEB_PORT}:8080"]',
-        '    env_file: .env.production',
-        // busybox httpd as PID 1 ignores SIGTERM: without this each stop waits 10 s for the kill.
-        '    stop_signal: SIGKILL',
-        '',
-      ].join('\n'),
-      Containerfile: [
-        `FROM ${this.baseImage}`,
-        'COPY www /www',
-        ...(options.copyMissing ? ['COPY does-not-exist /nowhere'] : []),
-        ...start,
-        '',
-      ].join('\n'),
-      'www/index.html': options.noIndex ? null : 'app\n',
-      'www/healthz': body,
-    };
+    return busyboxRelease(this.baseImage, body, options);
   }
 
   /**
@@ -193,4 +171,40 @@ export class ReleaseHost {
     removePodmanProject(this.project, [this.appImage, this.baseImage], this.podman);
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * The files of one release of the test app, built FROM `baseImage` (a FROM-scratch busybox): a web
+ * root whose /healthz says `body` (null: no health file), published on 127.0.0.1:${WEB_PORT}.
+ */
+export function busyboxRelease(baseImage: string, body: string | null, options: ReleaseOptions = {}): Record<string, string | null> {
+  const start = options.entrypoint
+    ? [`ENTRYPOINT ${JSON.stringify(options.entrypoint)}`]
+    : ['ENTRYPOINT ["/bin/busybox"]', `CMD ${JSON.stringify(['httpd', '-f', '-p', String(options.listenPort ?? 8080), '-h', '/www'])}`];
+  return {
+    '.gitignore': '.env.production\n',
+    'compose.yml': [
+      'services:',
+      '  web:',
+      '    build: .',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
+      '    image: ${WEB_IMAGE}',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolates it from the environment
+      '    ports: ["127.0.0.1:${WEB_PORT}:8080"]',
+      '    env_file: .env.production',
+      // busybox httpd as PID 1 ignores SIGTERM: without this each stop waits 10 s for the kill.
+      '    stop_signal: SIGKILL',
+      '',
+    ].join('\n'),
+    Containerfile: [
+      `FROM ${baseImage}`,
+      'COPY www /www',
+      ...(options.copyMissing ? ['COPY does-not-exist /nowhere'] : []),
+      ...start,
+      '',
+    ].join('\n'),
+    'www/index.html': options.noIndex ? null : 'app\n',
+    'www/healthz': body,
+    ...options.files,
+  };
 }
