@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
-import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs, nginxUpstreamName } from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
 import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
 import { renderedDocument } from '../helpers/documents';
+import { configWith } from '../helpers/config-fixtures';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { GitFixture } from '../helpers/git-fixture';
 import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
@@ -27,7 +28,7 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
 };
 
 /** Scripts a document installs beside its main one, because the main one sources them. */
-const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'] };
+const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'], tls: ['switch.sh'] };
 
 const config = shippedConfig();
 const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
@@ -303,4 +304,66 @@ test('deploy and rollback carry the smoke plan rendered from config, and the mig
   expect(JSON.parse(embedded(deploy)['smoke.json'])).toEqual(smokePlan(config.app, prod));
   expect(embedded(deploy)['host.env']).toContain('MIGRATE_SERVICE=api\nMIGRATE_COMMAND=npx prisma migrate deploy\n');
   expect(embedded(deploy)['host.env']).toContain('SMOKE_BASE_URL=http://127.0.0.1:3000\n');
+});
+
+/** host.env of a document as KEY -> value. */
+function settingsOf(s: HostDocumentSpec): Record<string, string> {
+  return Object.fromEntries(
+    embedded(s)
+      ['host.env'].trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+const BLUE_GREEN_KEYS = ['BLUE_GREEN', 'BLUE_PORT', 'GREEN_PORT', 'COLOUR_PORT_VAR', 'COLOUR_SERVICES', 'SHARED_SERVICES', 'COLOUR_MEMORY_NEED_MB', 'PUBLIC_SMOKE_URL', 'NGINX_UPSTREAM_NAME'];
+
+test("deploy and rollback carry the blue/green settings of app.blueGreen; tls.sh's site proxies to the same upstream name", () => {
+  for (const operation of ['deploy', 'rollback', 'tls'] as const) {
+    expect(settingsOf(spec(operation))).toMatchObject({
+      BLUE_GREEN: 'true',
+      BLUE_PORT: '3001',
+      GREEN_PORT: '3002',
+      COLOUR_PORT_VAR: 'APP_HOST_PORT',
+      COLOUR_SERVICES: 'api',
+      SHARED_SERVICES: 'postgres redis',
+      COLOUR_MEMORY_NEED_MB: '512',
+      // prod serves HTTPS: the smoke after the switch goes through nginx by the public URL.
+      PUBLIC_SMOKE_URL: 'https://api.auraxis.com.br',
+      NGINX_UPSTREAM_NAME: 'auraxis_app',
+      APP_UPSTREAM: 'http://auraxis_app',
+    });
+  }
+  // dev serves HTTP only.
+  const dev = environmentsOf(config).find((e) => e.name === 'dev') as NamedEnvironment;
+  expect(settingsOf(hostDocumentSpecs(config.app, dev, { backupBucketName: 'b' })[0]).PUBLIC_SMOKE_URL).toBe('http://dev.api.auraxis.com.br');
+});
+
+test('an environment that turns blue/green off, or an app without it, renders none of its settings (the in-place restart)', () => {
+  const offInProd = configWith((raw) => {
+    raw.environments.prod.blueGreen = { enabled: false };
+  });
+  const noneAtAll = configWith((raw) => {
+    delete raw.app.blueGreen;
+  });
+  for (const c of [offInProd, noneAtAll]) {
+    const env = environmentsOf(c).find((e) => e.name === 'prod') as NamedEnvironment;
+    for (const s of hostDocumentSpecs(c.app, env, { backupBucketName: 'b' }).filter((d) => ['deploy', 'rollback', 'tls'].includes(d.operation))) {
+      const settings = settingsOf(s);
+      for (const key of BLUE_GREEN_KEYS) expect(settings).not.toHaveProperty(key);
+      expect(settings.APP_UPSTREAM).toBe('http://127.0.0.1:3000');
+    }
+  }
+  // Per environment: dev keeps the app's blue/green while prod turned it off.
+  const dev = environmentsOf(offInProd).find((e) => e.name === 'dev') as NamedEnvironment;
+  expect(settingsOf(hostDocumentSpecs(offInProd.app, dev, { backupBucketName: 'b' })[0]).BLUE_GREEN).toBe('true');
+});
+
+test("the upstream name given to the host is the one switch.sh derives from APP_NAME when run by hand", () => {
+  const derived = execFileSync('bash', ['-c', '. ./lib.sh && . ./switch.sh && printf %s "$NGINX_UPSTREAM_NAME"'], {
+    cwd: hostScriptsDir,
+    env: { PATH: process.env.PATH, APP_NAME: 'my-shop-api', HOST_ENV_FILE: '/nonexistent' },
+  }).toString();
+  expect(derived).toBe('my_shop_api_app');
+  expect(nginxUpstreamName('my-shop-api')).toBe(derived);
 });
