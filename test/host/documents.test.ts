@@ -55,7 +55,9 @@ test('one document per host operation, each running its own reviewed script', ()
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
     const verifies = s.operation === 'deploy' || s.operation === 'rollback' ? ['switch.sh', 'smoke.sh', 'smoke.json'] : [];
-    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort());
+    expect(Object.keys(embedded(s)).sort()).toEqual(
+      [...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort(),
+    );
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
   }
@@ -102,7 +104,11 @@ test('restore document: refuses unless confirm is the environment name, before r
   const dir = mkdtempSync('/tmp/hostrt-restore-doc-');
   try {
     const run = (confirm: string) =>
-      runCommand('bash', ['-c', rendered(spec('restore'), { backup: 'latest', confirm })], { HOST_LIB_DIR: dir, PATH: process.env.PATH as string, APP_NAME: 'x' });
+      runCommand('bash', ['-c', rendered(spec('restore'), { backup: 'latest', confirm })], {
+        HOST_LIB_DIR: dir,
+        PATH: process.env.PATH as string,
+        APP_NAME: 'x',
+      });
     const refused = await run('dev');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('restore refused: confirm must be prod');
@@ -212,7 +218,13 @@ describe('the rendered documents run', () => {
     // A second run reuses the same directory (same content) without rewriting it; a copy edited
     // on the host is refused, never run.
     const mtime = statSync(join(installed, 'status.sh')).mtimeMs;
-    const again = await runCommand('sh', ['-c', rendered(spec('status'), { format: 'json' })], { HOST_LIB_DIR: join(root, 'lib'), APP_DIR: fixture.checkout, STATE_DIR: stateDir, HEALTH_URL: 'http://127.0.0.1:9/healthz', CONTAINER_CMD: 'false' });
+    const again = await runCommand('sh', ['-c', rendered(spec('status'), { format: 'json' })], {
+      HOST_LIB_DIR: join(root, 'lib'),
+      APP_DIR: fixture.checkout,
+      STATE_DIR: stateDir,
+      HEALTH_URL: 'http://127.0.0.1:9/healthz',
+      CONTAINER_CMD: 'false',
+    });
     expect(again.code).toBe(0);
     expect(statSync(join(installed, 'status.sh')).mtimeMs).toBe(mtime);
     expect(readdirSync(join(root, 'lib/status'))).toEqual([sum]);
@@ -316,7 +328,17 @@ function settingsOf(s: HostDocumentSpec): Record<string, string> {
   );
 }
 
-const BLUE_GREEN_KEYS = ['BLUE_GREEN', 'BLUE_PORT', 'GREEN_PORT', 'COLOUR_PORT_VAR', 'COLOUR_SERVICES', 'SHARED_SERVICES', 'COLOUR_MEMORY_NEED_MB', 'PUBLIC_SMOKE_URL', 'NGINX_UPSTREAM_NAME'];
+const BLUE_GREEN_KEYS = [
+  'BLUE_GREEN',
+  'BLUE_PORT',
+  'GREEN_PORT',
+  'COLOUR_PORT_VAR',
+  'COLOUR_SERVICES',
+  'SHARED_SERVICES',
+  'COLOUR_MEMORY_NEED_MB',
+  'PUBLIC_SMOKE_URL',
+  'NGINX_UPSTREAM_NAME',
+];
 
 test("deploy and rollback carry the blue/green settings of app.blueGreen; tls.sh's site proxies to the same upstream name", () => {
   for (const operation of ['deploy', 'rollback', 'tls'] as const) {
@@ -359,7 +381,7 @@ test('an environment that turns blue/green off, or an app without it, renders no
   expect(settingsOf(hostDocumentSpecs(offInProd.app, dev, { backupBucketName: 'b' })[0]).BLUE_GREEN).toBe('true');
 });
 
-test("the upstream name given to the host is the one switch.sh derives from APP_NAME when run by hand", () => {
+test('the upstream name given to the host is the one switch.sh derives from APP_NAME when run by hand', () => {
   const derived = execFileSync('bash', ['-c', '. ./lib.sh && . ./switch.sh && printf %s "$NGINX_UPSTREAM_NAME"'], {
     cwd: hostScriptsDir,
     env: { PATH: process.env.PATH, APP_NAME: 'my-shop-api', HOST_ENV_FILE: '/nonexistent' },

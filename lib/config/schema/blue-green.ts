@@ -11,7 +11,9 @@ import { port, typeError } from '../primitives';
 const NGINX_PORTS: readonly number[] = [80, 443];
 
 const colourPort = port.refine((p) => !NGINX_PORTS.includes(p), { message: 'must not be 80 or 443 (nginx listens there)' });
-const composeService = z.string(typeError('must be a Compose service name')).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: 'is not a Compose service name' });
+const composeService = z
+  .string(typeError('must be a Compose service name'))
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: 'is not a Compose service name' });
 const services = z.array(composeService, typeError('must be a list of Compose service names'));
 
 const blueGreenFields = {
@@ -20,7 +22,9 @@ const blueGreenFields = {
   /** Loopback port each colour publishes the app on (nginx's upstream points at one of them). @default { blue: 3001, green: 3002 } */
   ports: z.strictObject({ blue: colourPort, green: colourPort }),
   /** The compose file's variable holding the published port, e.g. `ports: ["127.0.0.1:${APP_HOST_PORT}:3000"]`. @default APP_HOST_PORT */
-  portVariable: z.string(typeError('must be a variable name')).regex(/^[A-Z][A-Z0-9_]*$/, { message: 'is not a variable name (upper-case letters, digits, "_")' }),
+  portVariable: z
+    .string(typeError('must be a variable name'))
+    .regex(/^[A-Z][A-Z0-9_]*$/, { message: 'is not a variable name (upper-case letters, digits, "_")' }),
   /** The app services a colour runs (each colour starts only these). */
   colourServices: services.min(1, { message: 'must name at least one service (the app a colour runs)' }),
   /** Services both colours share, outside the colours (Postgres, Redis). @default - none */
@@ -74,7 +78,8 @@ export function blueGreenIssues(
   const issues: { path: (string | number)[]; message: string }[] = [];
   if (!app.blueGreen) {
     for (const [name, env] of Object.entries(environments)) {
-      if (env.blueGreen) issues.push({ path: ['environments', name, 'blueGreen'], message: 'overrides app.blueGreen, which is not set: declare app.blueGreen first' });
+      if (env.blueGreen)
+        issues.push({ path: ['environments', name, 'blueGreen'], message: 'overrides app.blueGreen, which is not set: declare app.blueGreen first' });
     }
     return issues;
   }
@@ -92,10 +97,16 @@ export function blueGreenIssues(
     };
     if (merged.ports.blue === merged.ports.green) add('ports', `must differ from ports.blue (both ${merged.ports.blue})`, 'green');
     for (const colour of ['blue', 'green'] as const) {
-      if (merged.ports[colour] === app.port) add('ports', `must differ from app.port (${app.port}), where the in-place release publishes until the first switch`, colour);
+      if (merged.ports[colour] === app.port)
+        add('ports', `must differ from app.port (${app.port}), where the in-place release publishes until the first switch`, colour);
     }
     const both = merged.colourServices.filter((s) => merged.sharedServices.includes(s));
-    if (both.length > 0) add('sharedServices', `must not name a colour service (${both.join(', ')}): shared services run once, outside the colours`);
+    if (both.length > 0) {
+      // Blame the list the environment set, when it set only the colours.
+      const colours = env.blueGreen?.colourServices !== undefined && env.blueGreen.sharedServices === undefined;
+      const what = colours ? 'shared' : 'colour';
+      add(colours ? 'colourServices' : 'sharedServices', `must not name a ${what} service (${both.join(', ')}): shared services run once, outside the colours`);
+    }
   }
   return issues;
 }
