@@ -405,6 +405,11 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
     SECRETS_OPTIONAL: '',
     SMOKE_PLAN: healthPlan,
     SMOKE_BASE_URL: new URL(host.healthUrl).origin,
+    // prod's host.env turns blue/green on (app.blueGreen); this host has no nginx: the in-place path
+    // (blue/green under the lock is test/host/blue-green.test.ts's).
+    BLUE_GREEN: 'false',
+    // prod's migration (prisma) has no service in this busybox app.
+    MIGRATE_SERVICE: '',
   };
   delete docEnv.GIT_REF_PATTERN;
 
