@@ -4,6 +4,7 @@ import { appSchema, githubSchema } from './schema/app';
 import { costGuardrailsSchema } from './schema/cost-guardrails';
 import { environmentSchema } from './schema/environment';
 import { overlappingSecretPaths } from './schema/secrets';
+import { blueGreenIssues } from './schema/blue-green';
 import { smokeAuthIssues } from './schema/smoke';
 
 /**
@@ -59,4 +60,6 @@ export const configSchema = z.strictObject({
     }
     // A check that needs a token needs a login to get it from (in the app's or the environment's smoke).
     for (const issue of smokeAuthIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
+    // Blue/green: the app's settings with each environment's over them must still hold together.
+    for (const issue of blueGreenIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
   });

@@ -1,10 +1,11 @@
 import { Token } from 'aws-cdk-lib';
 import type { AppConfig, NamedEnvironment } from '../config';
+import { blueGreenOf } from '../config/schema/blue-green';
 import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../config/schema/secrets';
 import { GIT_REF_PATTERN } from '../config/git-ref';
 import { backupPrefix } from '../names';
 import { checkoutDir, stateDir } from '../host-runtime/first-boot';
-import { smokePlan } from '../smoke/plan';
+import { publicBaseUrl, smokePlan } from '../smoke/plan';
 import { BACKUP_METRIC } from './backup-metric';
 import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';
@@ -55,7 +56,6 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     COMPOSE_FILE: app.composeFile,
     ENV_FILE: app.envFile,
     HEALTH_URL: `http://127.0.0.1:${app.port}${app.healthPath}`,
-    APP_UPSTREAM: `http://127.0.0.1:${app.port}`,
     DOMAIN: environment.domain,
     TLS_ENABLED: String(environment.tls),
     CERTBOT_EMAIL: environment.alarmEmail,
@@ -75,6 +75,7 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
     SMOKE_BASE_URL: `http://127.0.0.1:${app.port}`,
     MIGRATE_SERVICE: app.migration?.service ?? '',
     MIGRATE_COMMAND: app.migration?.command.join(' ') ?? '',
+    ...upstreamSettings(app, environment),
   };
   for (const [key, value] of Object.entries(settings)) {
     if (Token.isUnresolved(value)) continue;
@@ -84,6 +85,34 @@ export function hostSettings(app: AppConfig, environment: NamedEnvironment, opti
   }
   return settings;
 }
+
+/**
+ * The upstream nginx's site proxies to (the site is written by tls.sh from APP_UPSTREAM). In place:
+ * the app's port. Blue/green (app.blueGreen merged with the environment's): a named upstream whose
+ * include file switch.sh rewrites at each switch, and the settings switch.sh reads.
+ */
+function upstreamSettings(app: AppConfig, environment: NamedEnvironment): Record<string, string> {
+  const blueGreen = blueGreenOf(app, environment);
+  if (!blueGreen) return { APP_UPSTREAM: `http://127.0.0.1:${app.port}` };
+  const upstream = nginxUpstreamName(app.name);
+  return {
+    APP_UPSTREAM: `http://${upstream}`,
+    NGINX_UPSTREAM_NAME: upstream,
+    BLUE_GREEN: 'true',
+    BLUE_PORT: String(blueGreen.ports.blue),
+    GREEN_PORT: String(blueGreen.ports.green),
+    COLOUR_PORT_VAR: blueGreen.portVariable,
+    COLOUR_SERVICES: blueGreen.colourServices.join(' '),
+    SHARED_SERVICES: blueGreen.sharedServices.join(' '),
+    COLOUR_MEMORY_NEED_MB: String(blueGreen.memoryNeedMb),
+    // The second smoke goes through nginx by the public URL: with TLS, http://127.0.0.1 would only
+    // get the port-80 redirect (smoke.sh follows none), and the Host header picks the site.
+    PUBLIC_SMOKE_URL: publicBaseUrl(environment),
+  };
+}
+
+/** nginx upstream name of the app's colours (letters, digits, `_`): passed to the host as NGINX_UPSTREAM_NAME. */
+export const nginxUpstreamName = (appName: string) => `${appName.replace(/-/g, '_')}_app`;
 
 function secretSettings(app: AppConfig, environment: NamedEnvironment): Record<string, string> {
   if (declaredSecretNames(app.secrets).length === 0) return {};
@@ -191,6 +220,8 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'tls.sh',
       description: `Serve ${environment.domain} over HTTPS when a certificate exists (issue one with certbot, webroot), HTTP until then; install the renew timer.`,
       parameters: { dryRun },
+      // switch.sh: the blue/green upstream's settings and text (the site proxies to it).
+      extraScripts: ['switch.sh'],
       invoke: [`if [ '{{ dryRun }}' = true ]; then bash "$dir/tls.sh" apply --dry-run; else bash "$dir/tls.sh" apply; fi`],
       timeoutSeconds: 600,
     },

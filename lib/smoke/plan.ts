@@ -106,3 +106,8 @@ export function smokePlan(app: AppConfig, env: NamedEnvironment): SmokePlan {
 export function smokeSecretNames(plan: SmokePlan): string[] {
   return [...new Set(Object.values(plan.login?.credentials ?? {}))].sort();
 }
+
+/** The environment's public base URL: what `ops smoke` and the host's smoke through nginx after a switch ask. */
+export function publicBaseUrl(env: { readonly tls: boolean; readonly domain: string }): string {
+  return `${env.tls ? 'https' : 'http'}://${env.domain}`;
+}

@@ -128,9 +128,10 @@ nginx_reloaded() {
   warn "nginx (pid $master) started no new worker within 5 s of the reload"
 }
 
+# upstream_text COLOUR [PORT]: the include file aiming nginx at COLOUR (PORT: the in-place release, tls.sh).
 upstream_text() {
   printf '# Written by scripts/host/switch.sh: the colour serving %s (%s). Local edits are overwritten.\nupstream %s {\n    server 127.0.0.1:%s;\n}' \
-    "$APP_NAME" "$1" "$NGINX_UPSTREAM_NAME" "$(colour_port "$1")"
+    "$APP_NAME" "$1" "$NGINX_UPSTREAM_NAME" "${2:-$(colour_port "$1")}"
 }
 
 # memory_available_mb: MemAvailable of MEMINFO_FILE in MB (nothing when it cannot be read).

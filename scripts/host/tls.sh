@@ -30,6 +30,10 @@ CERTBOT_IMAGE=${CERTBOT_IMAGE:-docker.io/certbot/certbot@sha256:f70ad0adbb7e117f
 [[ $CERTBOT_IMAGE =~ @sha256:[0-9a-f]{64}$ ]] || die "CERTBOT_IMAGE '$CERTBOT_IMAGE' is not pinned by digest (name@sha256:<64 hex>)"
 CERTBOT_CMD=${CERTBOT_CMD:-docker run --rm -v $LETSENCRYPT_DIR:/etc/letsencrypt -v $WEBROOT:$WEBROOT $CERTBOT_IMAGE}
 RENEW_SCHEDULE=${RENEW_SCHEDULE:-*-*-* 00,12:00:00}
+# With BLUE_GREEN=true the site proxies to the colours' upstream (APP_UPSTREAM=http://<name>),
+# defined in the include file switch.sh owns: its settings and upstream text are switch.sh's.
+# shellcheck source=scripts/host/switch.sh
+. "$HOST_SCRIPT_DIR/switch.sh"
 
 action=apply dry_run=0
 for arg in "$@"; do
@@ -106,9 +110,37 @@ EOF
   echo "}"
 }
 
+# ensure_upstream: with blue/green, nginx -t refuses a site whose upstream is not defined. A host
+# where no blue/green change ran yet has no include file: write one pointing at the colour the
+# state file says serves, else at the in-place release (HEALTH_URL's port), which serves until
+# the first switch. An existing file is never touched: switch.sh owns it.
+ensure_upstream() {
+  [ "$BLUE_GREEN" = true ] && [ ! -f "$NGINX_UPSTREAM_FILE" ] || return 0
+  local serving text hostport
+  serving=$(state_get servingColour)
+  if [ -n "$serving" ]; then
+    text=$(upstream_text "$serving")
+  else
+    hostport=${HEALTH_URL#*://}
+    hostport=${hostport%%/*}
+    [[ ${hostport##*:} =~ ^[0-9]+$ ]] || die "HEALTH_URL '$HEALTH_URL' names no port: cannot tell where the in-place release serves for $NGINX_UPSTREAM_FILE"
+    serving="in-place release"
+    text=$(upstream_text "$serving" "${hostport##*:}")
+  fi
+  if [ "$dry_run" = 1 ]; then
+    log "dry run: would write $NGINX_UPSTREAM_FILE (upstream $NGINX_UPSTREAM_NAME on the $serving)"
+    return 0
+  fi
+  mkdir -p "$(dirname "$NGINX_UPSTREAM_FILE")"
+  printf '%s\n' "$text" >"$NGINX_UPSTREAM_FILE.tmp"
+  mv "$NGINX_UPSTREAM_FILE.tmp" "$NGINX_UPSTREAM_FILE"
+  log "wrote $NGINX_UPSTREAM_FILE: upstream $NGINX_UPSTREAM_NAME on the $serving (switch.sh rewrites it at each switch)"
+}
+
 # ensure_site http|https: write the site config when it differs, check it, reload nginx.
 ensure_site() {
   local mode=$1 wanted backup
+  ensure_upstream
   wanted=$(site_config "$mode")
   if [ -f "$NGINX_SITE_FILE" ] && [ "$(cat "$NGINX_SITE_FILE")" = "$wanted" ]; then
     log "nginx already serves $DOMAIN over ${mode^^} ($NGINX_SITE_FILE unchanged)"

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
-import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs, nginxUpstreamName } from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
 import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
 import { renderedDocument } from '../helpers/documents';
+import { configWith } from '../helpers/config-fixtures';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { GitFixture } from '../helpers/git-fixture';
 import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
@@ -27,7 +28,7 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
 };
 
 /** Scripts a document installs beside its main one, because the main one sources them. */
-const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'] };
+const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'], tls: ['switch.sh'] };
 
 const config = shippedConfig();
 const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
@@ -54,7 +55,9 @@ test('one document per host operation, each running its own reviewed script', ()
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
     const verifies = s.operation === 'deploy' || s.operation === 'rollback' ? ['switch.sh', 'smoke.sh', 'smoke.json'] : [];
-    expect(Object.keys(embedded(s)).sort()).toEqual([...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort());
+    expect(Object.keys(embedded(s)).sort()).toEqual(
+      [...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort(),
+    );
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
   }
@@ -101,7 +104,11 @@ test('restore document: refuses unless confirm is the environment name, before r
   const dir = mkdtempSync('/tmp/hostrt-restore-doc-');
   try {
     const run = (confirm: string) =>
-      runCommand('bash', ['-c', rendered(spec('restore'), { backup: 'latest', confirm })], { HOST_LIB_DIR: dir, PATH: process.env.PATH as string, APP_NAME: 'x' });
+      runCommand('bash', ['-c', rendered(spec('restore'), { backup: 'latest', confirm })], {
+        HOST_LIB_DIR: dir,
+        PATH: process.env.PATH as string,
+        APP_NAME: 'x',
+      });
     const refused = await run('dev');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('restore refused: confirm must be prod');
@@ -211,7 +218,13 @@ describe('the rendered documents run', () => {
     // A second run reuses the same directory (same content) without rewriting it; a copy edited
     // on the host is refused, never run.
     const mtime = statSync(join(installed, 'status.sh')).mtimeMs;
-    const again = await runCommand('sh', ['-c', rendered(spec('status'), { format: 'json' })], { HOST_LIB_DIR: join(root, 'lib'), APP_DIR: fixture.checkout, STATE_DIR: stateDir, HEALTH_URL: 'http://127.0.0.1:9/healthz', CONTAINER_CMD: 'false' });
+    const again = await runCommand('sh', ['-c', rendered(spec('status'), { format: 'json' })], {
+      HOST_LIB_DIR: join(root, 'lib'),
+      APP_DIR: fixture.checkout,
+      STATE_DIR: stateDir,
+      HEALTH_URL: 'http://127.0.0.1:9/healthz',
+      CONTAINER_CMD: 'false',
+    });
     expect(again.code).toBe(0);
     expect(statSync(join(installed, 'status.sh')).mtimeMs).toBe(mtime);
     expect(readdirSync(join(root, 'lib/status'))).toEqual([sum]);
@@ -303,4 +316,76 @@ test('deploy and rollback carry the smoke plan rendered from config, and the mig
   expect(JSON.parse(embedded(deploy)['smoke.json'])).toEqual(smokePlan(config.app, prod));
   expect(embedded(deploy)['host.env']).toContain('MIGRATE_SERVICE=api\nMIGRATE_COMMAND=npx prisma migrate deploy\n');
   expect(embedded(deploy)['host.env']).toContain('SMOKE_BASE_URL=http://127.0.0.1:3000\n');
+});
+
+/** host.env of a document as KEY -> value. */
+function settingsOf(s: HostDocumentSpec): Record<string, string> {
+  return Object.fromEntries(
+    embedded(s)
+      ['host.env'].trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+const BLUE_GREEN_KEYS = [
+  'BLUE_GREEN',
+  'BLUE_PORT',
+  'GREEN_PORT',
+  'COLOUR_PORT_VAR',
+  'COLOUR_SERVICES',
+  'SHARED_SERVICES',
+  'COLOUR_MEMORY_NEED_MB',
+  'PUBLIC_SMOKE_URL',
+  'NGINX_UPSTREAM_NAME',
+];
+
+test("deploy and rollback carry the blue/green settings of app.blueGreen; tls.sh's site proxies to the same upstream name", () => {
+  for (const operation of ['deploy', 'rollback', 'tls'] as const) {
+    expect(settingsOf(spec(operation))).toMatchObject({
+      BLUE_GREEN: 'true',
+      BLUE_PORT: '3001',
+      GREEN_PORT: '3002',
+      COLOUR_PORT_VAR: 'APP_HOST_PORT',
+      COLOUR_SERVICES: 'api',
+      SHARED_SERVICES: 'postgres redis',
+      COLOUR_MEMORY_NEED_MB: '512',
+      // prod serves HTTPS: the smoke after the switch goes through nginx by the public URL.
+      PUBLIC_SMOKE_URL: 'https://api.auraxis.com.br',
+      NGINX_UPSTREAM_NAME: 'auraxis_app',
+      APP_UPSTREAM: 'http://auraxis_app',
+    });
+  }
+  // dev serves HTTP only.
+  const dev = environmentsOf(config).find((e) => e.name === 'dev') as NamedEnvironment;
+  expect(settingsOf(hostDocumentSpecs(config.app, dev, { backupBucketName: 'b' })[0]).PUBLIC_SMOKE_URL).toBe('http://dev.api.auraxis.com.br');
+});
+
+test('an environment that turns blue/green off, or an app without it, renders none of its settings (the in-place restart)', () => {
+  const offInProd = configWith((raw) => {
+    raw.environments.prod.blueGreen = { enabled: false };
+  });
+  const noneAtAll = configWith((raw) => {
+    delete raw.app.blueGreen;
+  });
+  for (const c of [offInProd, noneAtAll]) {
+    const env = environmentsOf(c).find((e) => e.name === 'prod') as NamedEnvironment;
+    for (const s of hostDocumentSpecs(c.app, env, { backupBucketName: 'b' }).filter((d) => ['deploy', 'rollback', 'tls'].includes(d.operation))) {
+      const settings = settingsOf(s);
+      for (const key of BLUE_GREEN_KEYS) expect(settings).not.toHaveProperty(key);
+      expect(settings.APP_UPSTREAM).toBe('http://127.0.0.1:3000');
+    }
+  }
+  // Per environment: dev keeps the app's blue/green while prod turned it off.
+  const dev = environmentsOf(offInProd).find((e) => e.name === 'dev') as NamedEnvironment;
+  expect(settingsOf(hostDocumentSpecs(offInProd.app, dev, { backupBucketName: 'b' })[0]).BLUE_GREEN).toBe('true');
+});
+
+test('the upstream name given to the host is the one switch.sh derives from APP_NAME when run by hand', () => {
+  const derived = execFileSync('bash', ['-c', '. ./lib.sh && . ./switch.sh && printf %s "$NGINX_UPSTREAM_NAME"'], {
+    cwd: hostScriptsDir,
+    env: { PATH: process.env.PATH, APP_NAME: 'my-shop-api', HOST_ENV_FILE: '/nonexistent' },
+  }).toString();
+  expect(derived).toBe('my_shop_api_app');
+  expect(nginxUpstreamName('my-shop-api')).toBe(derived);
 });

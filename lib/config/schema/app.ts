@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { blueGreenSchema } from './blue-green';
 import { migrationSchema, smokeSchema } from './smoke';
 import { dnsLabel, gitRepositoryUrl, githubRepository, pinnedImage, port, relativeFile, urlPath } from '../primitives';
 import { appSecretsSchema } from './secrets';
@@ -29,6 +30,8 @@ const appFields = z.strictObject({
   smoke: smokeSchema.optional(),
   /** One-shot migration run before a release takes traffic. @default - none */
   migration: migrationSchema.optional(),
+  /** Blue/green releases on the host (lib/config/schema/blue-green.ts). @default - in-place restart */
+  blueGreen: blueGreenSchema.optional(),
 });
 
 /** The application every environment runs: the same image on Kubernetes, the same repository on the EC2 host. */

@@ -6,6 +6,7 @@ import { dataChecks, dataVolumeSchema } from './data-volume';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 import { environmentSecretsSchema } from './secrets';
+import { blueGreenOverrideSchema } from './blue-green';
 import { smokeOverrideSchema } from './smoke';
 
 export const hostedZoneSchema = z.strictObject({
@@ -55,6 +56,8 @@ const environmentFields = z.strictObject({
   secrets: environmentSecretsSchema.prefault({}),
   /** This environment's smoke login and checks, replacing the app's by name. @default - the app's */
   smoke: smokeOverrideSchema.optional(),
+  /** This environment's blue/green settings, replacing the app's key by key. @default - the app's */
+  blueGreen: blueGreenOverrideSchema.optional(),
 });
 
 /** One deployment target: an AWS account/region with its EC2 host, and a Kubernetes namespace. */

@@ -26,7 +26,4 @@ export function smokeBaseUrl(url: string, command = 'ops smoke'): string {
   return url.replace(/\/+$/, '');
 }
 
-/** The environment's public base URL. */
-export function publicBaseUrl(env: { readonly tls: boolean; readonly domain: string }): string {
-  return `${env.tls ? 'https' : 'http'}://${env.domain}`;
-}
+export { publicBaseUrl } from '../../../lib/smoke/plan';
