@@ -1,7 +1,7 @@
-import * as cdk from 'aws-cdk-lib';
-import * as cdk8s from 'cdk8s';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { join } from 'node:path';
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cdk8s from 'cdk8s';
 import { AppChart } from '../charts/app-chart';
 import { ARGOCD_DIR, appProjectName, GitopsApplicationChart, GitopsProjectChart } from '../charts/gitops-application';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
@@ -11,11 +11,11 @@ import { bootstrapNames, HEALTH_STACK_REGION, stackNames } from '../lib/names';
 import { CachedCloudFormationValidatePlugin } from '../lib/private/cached-cloudformation-validate';
 import { CachedNagPack } from '../lib/private/cached-nag-pack';
 import { ProjectChecks } from '../lib/rules';
+import { AccountStack } from '../lib/stacks/account-stack';
 import { BootstrapPoliciesStack } from '../lib/stacks/bootstrap-policies-stack';
 import { DataStack } from '../lib/stacks/data-stack';
-import { HostStack } from '../lib/stacks/host-stack';
-import { AccountStack } from '../lib/stacks/account-stack';
 import { HealthStack } from '../lib/stacks/health-stack';
+import { HostStack } from '../lib/stacks/host-stack';
 
 /*
  * Composition only: turn a validated config into CDK stacks and cdk8s charts.
@@ -68,7 +68,12 @@ export function applyEnvironmentBoundary(stack: cdk.Stack, config: ProjectConfig
 const environmentOfStack = new WeakMap<cdk.Stack, string>();
 
 /** Adds one environment's data and host stacks to an app, wired to each other. */
-export function addEnvironmentStacks(app: cdk.App, config: ProjectConfig, environment: NamedEnvironment, options: EnvironmentStacksOptions = {}): EnvironmentStacks {
+export function addEnvironmentStacks(
+  app: cdk.App,
+  config: ProjectConfig,
+  environment: NamedEnvironment,
+  options: EnvironmentStacksOptions = {},
+): EnvironmentStacks {
   const env = { account: environment.account, region: environment.region };
   const data = new DataStack(app, stackNames.data(config.app.name, environment.name), {
     env,

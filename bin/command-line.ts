@@ -62,7 +62,9 @@ export function parseCommandLine(argv: readonly string[], spec: CommandLineSpec)
         throw new UsageError(`${spec.name}: unknown option ${flag} (options: ${optionList(spec.options)})`);
       case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
         throw new UsageError(
-          /does not take an argument/.test(message) ? `${spec.name}: ${flag} takes no value` : `${spec.name}: ${flag} needs a value (${flag} <value> or ${flag}=<value>)`,
+          /does not take an argument/.test(message)
+            ? `${spec.name}: ${flag} takes no value`
+            : `${spec.name}: ${flag} needs a value (${flag} <value> or ${flag}=<value>)`,
         );
       default:
         throw error;

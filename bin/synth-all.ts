@@ -1,6 +1,6 @@
-import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type * as cxapi from 'aws-cdk-lib/cx-api';
 import type { ProjectConfig } from '../lib/config';
 import { buildAwsApp, buildKubernetesApps } from './build-apps';
 

@@ -4,9 +4,9 @@
  * offline, from the shipped config. Runs under ts-node with swc: no type-checking at run time.
  */
 import { join, resolve } from 'node:path';
+import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../lib/config/config-file';
 import { assemblyBudgetShortfalls } from './budget-check';
 import { parseCommandLine, runMain } from './command-line';
-import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../lib/config/config-file';
 import { synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
 
 export const SYNTH_USAGE = `usage: npm run synth -- [--out DIR]
@@ -31,7 +31,11 @@ export function main(argv: readonly string[]): number {
   const context = cdkJsonContext();
 
   // synthesizeAll removes stale output first; nothing is written before this point.
-  const assembly = synthesizeAll(config, { cdkOut: join(outRoot, 'cdk.out'), dist: join(outRoot, 'dist'), templateValidationCache: TEMPLATE_VALIDATION_CACHE }, context);
+  const assembly = synthesizeAll(
+    config,
+    { cdkOut: join(outRoot, 'cdk.out'), dist: join(outRoot, 'dist'), templateValidationCache: TEMPLATE_VALIDATION_CACHE },
+    context,
+  );
   // A warning, not an error: the owners may mean to cut costs down to the budget.
   for (const shortfall of assemblyBudgetShortfalls(assembly)) console.error(`warning: ${shortfall.message}`);
   const envs = Object.keys(config.environments).join(', ');

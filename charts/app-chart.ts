@@ -2,10 +2,10 @@ import { ApiObject, Chart, type ChartProps, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { AppConfig, NamedEnvironment } from '../lib/config';
+import { declaredSecretNames, secretsPath } from '../lib/config/schema/secrets';
 import { Autoscaler } from './autoscaler';
 import { budgetMinAvailable, DisruptionBudget } from './disruption-budget';
 import { Exposure } from './exposure';
-import { declaredSecretNames, secretsPath } from '../lib/config/schema/secrets';
 import { ExternalSecret } from './external-secret';
 import { type AppIdentity, appIdentity } from './labels';
 import { MigrationJob } from './migration-job';
@@ -62,7 +62,8 @@ export class AppChart extends Chart {
       });
     }
     this.workload = new Workload(this, 'Workload', { app, kubernetes: k8s, identity: this.identity });
-    if (app.migration) new MigrationJob(this, 'Migration', { migration: app.migration, deployment: this.workload.deployment, identity: this.identity, kubernetes: k8s });
+    if (app.migration)
+      new MigrationJob(this, 'Migration', { migration: app.migration, deployment: this.workload.deployment, identity: this.identity, kubernetes: k8s });
     this.exposure = new Exposure(this, 'Exposure', { app, kubernetes: k8s, tls: environment.tls, identity: this.identity, pods });
     this.networkPolicies = new NetworkPolicies(this, 'NetworkPolicies', { app, kubernetes: k8s, identity: this.identity, pods });
 
@@ -71,7 +72,12 @@ export class AppChart extends Chart {
       this.disruptionBudget = new DisruptionBudget(this, 'DisruptionBudget', { kubernetes: k8s, identity: this.identity, minAvailable });
     }
     if (k8s.autoscaling) {
-      this.autoscaler = new Autoscaler(this, 'Autoscaler', { target: this.workload.deployment, autoscaling: k8s.autoscaling, replicas: k8s.replicas, identity: this.identity });
+      this.autoscaler = new Autoscaler(this, 'Autoscaler', {
+        target: this.workload.deployment,
+        autoscaling: k8s.autoscaling,
+        replicas: k8s.replicas,
+        identity: this.identity,
+      });
     }
     new Observability(this, 'Observability', {
       identity: this.identity,

@@ -41,10 +41,7 @@ export class Exposure extends Construct {
       ],
     });
 
-    const tls =
-      props.tls && k8s.tlsSecretName
-        ? [{ hosts: [k8s.host], secret: kplus.Secret.fromSecretName(this, 'TlsSecret', k8s.tlsSecretName) }]
-        : undefined;
+    const tls = props.tls && k8s.tlsSecretName ? [{ hosts: [k8s.host], secret: kplus.Secret.fromSecretName(this, 'TlsSecret', k8s.tlsSecretName) }] : undefined;
     this.ingress = new kplus.Ingress(this, 'Ingress', {
       metadata: { name: identity.name, labels: identity.selectorLabels },
       className: k8s.ingressClass,

@@ -23,7 +23,14 @@ export function grafanaDashboard(appName: string, namespace: string): Record<str
     templating: { list: [{ name: 'datasource', type: 'datasource', query: 'prometheus' }] },
     panels: [
       panel(1, 'Requests per second', `sum by (pod) (rate(http_request_duration_seconds_count{${sel}}[5m]))`, 'reqps', 0, 0),
-      panel(2, '5xx ratio', `sum(rate(http_request_duration_seconds_count{${sel}, status_code=~"5.."}[5m])) / sum(rate(http_request_duration_seconds_count{${sel}}[5m]))`, 'percentunit', 12, 0),
+      panel(
+        2,
+        '5xx ratio',
+        `sum(rate(http_request_duration_seconds_count{${sel}, status_code=~"5.."}[5m])) / sum(rate(http_request_duration_seconds_count{${sel}}[5m]))`,
+        'percentunit',
+        12,
+        0,
+      ),
       panel(3, 'p95 latency', `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[5m])))`, 's', 0, 8),
       panel(4, 'Event loop lag p99', `nodejs_eventloop_lag_p99_seconds{${sel}}`, 's', 12, 8),
       panel(5, 'Resident memory', `process_resident_memory_bytes{${sel}}`, 'bytes', 0, 16),

@@ -74,7 +74,10 @@ export class MigrationJob extends Construct {
       egress: {
         rules: [
           {
-            peer: kplus.Pods.select(this, 'ClusterDns', { labels: { ...CLUSTER_DNS.podLabels }, namespaces: kplus.Namespaces.select(this, 'KubeSystem', { names: [CLUSTER_DNS.namespace] }) }),
+            peer: kplus.Pods.select(this, 'ClusterDns', {
+              labels: { ...CLUSTER_DNS.podLabels },
+              namespaces: kplus.Namespaces.select(this, 'KubeSystem', { names: [CLUSTER_DNS.namespace] }),
+            }),
             ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)],
           },
           ...egressRules(this, 'PostgresEgress', postgres),

@@ -91,10 +91,25 @@ export class Workload extends Construct {
       envFrom,
       volumeMounts: [{ path: WRITABLE_TMP, volume: tmp }],
       // Startup covers `prisma migrate deploy` on boot (up to 5 minutes); liveness and readiness start after it.
-      startup: kplus.Probe.fromHttpGet(app.healthPath, { port: app.port, periodSeconds: Duration.seconds(5), failureThreshold: 60, timeoutSeconds: Duration.seconds(2) }),
-      liveness: kplus.Probe.fromHttpGet(app.healthPath, { port: app.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2) }),
+      startup: kplus.Probe.fromHttpGet(app.healthPath, {
+        port: app.port,
+        periodSeconds: Duration.seconds(5),
+        failureThreshold: 60,
+        timeoutSeconds: Duration.seconds(2),
+      }),
+      liveness: kplus.Probe.fromHttpGet(app.healthPath, {
+        port: app.port,
+        periodSeconds: Duration.seconds(10),
+        failureThreshold: 3,
+        timeoutSeconds: Duration.seconds(2),
+      }),
       // `/ready` fails while Postgres is down: the pod leaves the Service without being restarted.
-      readiness: kplus.Probe.fromHttpGet(app.readyPath, { port: app.port, periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2) }),
+      readiness: kplus.Probe.fromHttpGet(app.readyPath, {
+        port: app.port,
+        periodSeconds: Duration.seconds(5),
+        failureThreshold: 2,
+        timeoutSeconds: Duration.seconds(2),
+      }),
       resources: {
         cpu: { request: cpuOf(k8s.resources.requests.cpu), limit: cpuOf(k8s.resources.limits.cpu) },
         memory: { request: memorySize(k8s.resources.requests.memory), limit: memorySize(k8s.resources.limits.memory) },
@@ -116,8 +131,18 @@ export class Workload extends Construct {
       JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
       JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
         // Spread replicas over nodes; ScheduleAnyway so a one-node cluster (dev) can still run them all.
-        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { ...identity.selectorLabels } } },
-        { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { ...identity.selectorLabels } } },
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: { ...identity.selectorLabels } },
+        },
+        {
+          maxSkew: 1,
+          topologyKey: 'topology.kubernetes.io/zone',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: { ...identity.selectorLabels } },
+        },
       ]),
     );
   }

@@ -72,7 +72,10 @@ export const HOST_ALARM_SUFFIXES = ['cpu', 'status-check', 'disk', 'backup-age']
  * Every named CloudWatch alarm of one environment. Matched exactly by `ops validate`: a test pins
  * them against the synthesized templates, so `prod` never picks up `preprod`'s alarms.
  */
-export const environmentAlarmNames = (app: string, env: string): string[] => [healthAlarmName(app, env), ...HOST_ALARM_SUFFIXES.map((suffix) => `${app}-${env}-${suffix}`)];
+export const environmentAlarmNames = (app: string, env: string): string[] => [
+  healthAlarmName(app, env),
+  ...HOST_ALARM_SUFFIXES.map((suffix) => `${app}-${env}-${suffix}`),
+];
 /**
  * One environment's CDK bootstrap: its own qualifier (so its bootstrap roles are disjoint from every
  * other environment's), the CloudFormation execution policy those roles use and the permissions
@@ -82,7 +85,10 @@ export const bootstrapNames = {
   /** CDK bootstrap qualifier: lowercase alphanumerics, at most 10 (CDK's limit), app then env. */
   qualifier: (app: string, env: string) => {
     const e = env.toLowerCase().replace(/[^a-z0-9]/g, '');
-    return `${app.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, Math.max(1, 10 - e.length))}${e}`.slice(0, 10);
+    return `${app
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, Math.max(1, 10 - e.length))}${e}`.slice(0, 10);
   },
   /** Stack holding the execution policy and the boundary; deployed by an administrator (`npm run bootstrap`). */
   policiesStack: (app: string, env: string) => `${app}-${env}-bootstrap-policies`,

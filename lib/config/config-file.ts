@@ -23,7 +23,8 @@ export function configPath(): string {
 /** Loads and validates the config file; throws `ConfigFileError` or `ConfigError`, both with messages for the user. */
 export function readConfig(path: string): ProjectConfig {
   const from = process.env.APP_CONFIG ? ` (from APP_CONFIG=${process.env.APP_CONFIG})` : '';
-  if (!existsSync(path)) throw new ConfigFileError(`config file ${path}${from} does not exist: point APP_CONFIG at a YAML file, or unset it to use config/environments.yaml`);
+  if (!existsSync(path))
+    throw new ConfigFileError(`config file ${path}${from} does not exist: point APP_CONFIG at a YAML file, or unset it to use config/environments.yaml`);
   if (!statSync(path).isFile()) throw new ConfigFileError(`config file ${path}${from} is not a file: point APP_CONFIG at a YAML file`);
   return loadConfigFile(path);
 }

@@ -128,7 +128,8 @@ export function parseEventBridgeCron(expression: string): CronParse {
   const match = /^cron\((.*)\)$/.exec(expression.trim());
   const body = (match ? match[1] : expression).trim();
   const parts = body.split(/\s+/);
-  if (parts.length !== 6) return { ok: false, reason: `has ${parts.length} fields; EventBridge cron needs 6 (minutes hours day-of-month month day-of-week year)` };
+  if (parts.length !== 6)
+    return { ok: false, reason: `has ${parts.length} fields; EventBridge cron needs 6 (minutes hours day-of-month month day-of-week year)` };
   const [min, hour, dom, month, dow, year] = parts;
   if ((dom === '?') === (dow === '?')) {
     return { ok: false, reason: 'must have "?" in exactly one of day-of-month and day-of-week (e.g. cron(0 8 ? * MON-FRI *))' };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isGitRef } from './git-ref';
 import { AWS_REGIONS } from './aws-regions';
 import { parseEventBridgeCron } from './cron';
+import { isGitRef } from './git-ref';
 import { INSTANCE_TYPES, isKnownInstanceType } from './instance-types';
 import { onCalendarProblem } from './on-calendar';
 
@@ -47,13 +47,20 @@ export const githubRepository = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,
   message: 'is not a GitHub repository of the form owner/name',
 });
 
-export const positiveInt = z.number(typeError('must be a whole number')).int({ message: 'must be a whole number' }).positive({ message: 'must be a positive whole number' });
+export const positiveInt = z
+  .number(typeError('must be a whole number'))
+  .int({ message: 'must be a whole number' })
+  .positive({ message: 'must be a positive whole number' });
 
 export const positiveNumber = z.number(typeError('must be a positive number')).positive({ message: 'must be a positive number' });
 
-export const port = z.number(typeError('must be a port number')).int({ message: 'must be a port number' }).min(1, { message: 'must be a port number from 1 to 65535' }).max(65535, {
-  message: 'must be a port number from 1 to 65535',
-});
+export const port = z
+  .number(typeError('must be a port number'))
+  .int({ message: 'must be a port number' })
+  .min(1, { message: 'must be a port number from 1 to 65535' })
+  .max(65535, {
+    message: 'must be a port number from 1 to 65535',
+  });
 
 export const urlPath = z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'is not an absolute URL path (e.g. /healthz)' });
 
@@ -66,7 +73,9 @@ export const pinnedImage = z
   .refine((value) => !/:latest$/.test(value), { message: 'uses the mutable tag "latest": pin a version tag or a digest' });
 
 /** A git ref the host can check out: a branch, tag, `origin/<branch>` or a commit sha (grammar in ./git-ref). */
-export const gitRef = z.string().refine(isGitRef, { message: 'is not a git ref (branch, refs/tags/<tag>, origin/<branch> or commit sha; no "..", no leading "-" or ".", at most 200 characters)' });
+export const gitRef = z.string().refine(isGitRef, {
+  message: 'is not a git ref (branch, refs/tags/<tag>, origin/<branch> or commit sha; no "..", no leading "-" or ".", at most 200 characters)',
+});
 
 /** A git remote URL the host can clone: https or ssh (`git@host:owner/repo.git`). */
 export const gitRepositoryUrl = z.string().regex(/^(https:\/\/[^\s]+|ssh:\/\/[^\s]+|git@[^\s:]+:[^\s]+)$/, {

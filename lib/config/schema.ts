@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { dnsLabel } from './primitives';
 import { appSchema, githubSchema } from './schema/app';
+import { blueGreenIssues } from './schema/blue-green';
 import { costGuardrailsSchema } from './schema/cost-guardrails';
 import { environmentSchema } from './schema/environment';
 import { overlappingSecretPaths } from './schema/secrets';
-import { blueGreenIssues } from './schema/blue-green';
 import { smokeAuthIssues } from './schema/smoke';
 
 /**
@@ -43,16 +43,17 @@ function uniqueAcrossEnvironments(envs: Environments, ctx: z.RefinementCtx): voi
   }
 }
 
-export const configSchema = z.strictObject({
-  app: appSchema,
-  github: githubSchema,
-  costGuardrails: costGuardrailsSchema,
-  /** Environments by name; each name is a DNS label used in stack names, prefixes and namespaces. */
-  environments: z
-    .record(environmentName, environmentSchema)
-    .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
-    .superRefine(uniqueAcrossEnvironments),
-})
+export const configSchema = z
+  .strictObject({
+    app: appSchema,
+    github: githubSchema,
+    costGuardrails: costGuardrailsSchema,
+    /** Environments by name; each name is a DNS label used in stack names, prefixes and namespaces. */
+    environments: z
+      .record(environmentName, environmentSchema)
+      .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
+      .superRefine(uniqueAcrossEnvironments),
+  })
   // Across environments: no instance may be able to read another environment's secrets.
   .superRefine((config, ctx) => {
     for (const problem of overlappingSecretPaths(config.app.name, config.environments)) {

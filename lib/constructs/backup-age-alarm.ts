@@ -42,7 +42,9 @@ export class BackupAgeAlarm extends Construct {
     const periodSeconds = long ? 3600 : Math.ceil(limit.toSeconds() / 60) * 60;
     const periods = long ? Math.ceil(limit.toSeconds() / 3600) : 1;
     if (periods > MAX_EVALUATION_HOURS) {
-      throw new Error(`BackupAgeAlarm: twice 'scheduleGap' (${props.scheduleGap.toHumanString()}) is ${limit.toHumanString()}, more than the 7 days CloudWatch can evaluate`);
+      throw new Error(
+        `BackupAgeAlarm: twice 'scheduleGap' (${props.scheduleGap.toHumanString()}) is ${limit.toHumanString()}, more than the 7 days CloudWatch can evaluate`,
+      );
     }
     this.metric = new cloudwatch.Metric({
       namespace: BACKUP_METRIC.namespace(props.appName),

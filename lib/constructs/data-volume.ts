@@ -70,7 +70,8 @@ export class DataVolume extends Construct {
     });
     Validations.of(this.snapshotRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole]',
-      reason: 'The AWS-maintained service-role policy of Data Lifecycle Manager, assumable only by dlm.amazonaws.com; the lifecycle policy targets only volumes tagged for this environment.',
+      reason:
+        'The AWS-maintained service-role policy of Data Lifecycle Manager, assumable only by dlm.amazonaws.com; the lifecycle policy targets only volumes tagged for this environment.',
     });
 
     this.snapshotPolicy = new dlm.CfnLifecyclePolicy(this, 'SnapshotPolicy', {
@@ -107,7 +108,8 @@ function validate(props: DataVolumeProps): void {
   const problems: string[] = [];
   const { sizeGiB } = props;
   const { intervalHours, retain } = props.snapshots;
-  if (concrete(sizeGiB) && (!Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > 16384)) problems.push(`'sizeGiB' (${sizeGiB}) must be a whole number from 1 to 16384 (gp3)`);
+  if (concrete(sizeGiB) && (!Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > 16384))
+    problems.push(`'sizeGiB' (${sizeGiB}) must be a whole number from 1 to 16384 (gp3)`);
   if (concrete(intervalHours) && !(DLM_INTERVAL_HOURS as readonly number[]).includes(intervalHours))
     problems.push(`'snapshots.intervalHours' (${intervalHours}) must be one of ${DLM_INTERVAL_HOURS.join(', ')} (what Data Lifecycle Manager accepts)`);
   if (concrete(retain) && (!Number.isInteger(retain) || retain < 1 || retain > DLM_MAX_RETAIN))

@@ -99,7 +99,9 @@ export class GithubDeployRole extends Construct {
     // statement added to the role's default policy later is a new, unacknowledged finding.
     const hostState = new iam.Policy(this, 'HostState', {
       roles: [this.role],
-      statements: [new iam.PolicyStatement({ sid: 'ReadHostState', actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'], resources: ['*'] })],
+      statements: [
+        new iam.PolicyStatement({ sid: 'ReadHostState', actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'], resources: ['*'] }),
+      ],
     });
     Validations.of(hostState).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -1,15 +1,15 @@
 import { Token } from 'aws-cdk-lib';
 import type { AppConfig, NamedEnvironment } from '../config';
+import { GIT_REF_PATTERN } from '../config/git-ref';
 import { blueGreenOf } from '../config/schema/blue-green';
 import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../config/schema/secrets';
-import { GIT_REF_PATTERN } from '../config/git-ref';
-import { backupPrefix } from '../names';
 import { checkoutDir, stateDir } from '../host-runtime/first-boot';
+import { backupPrefix } from '../names';
 import { publicBaseUrl, smokePlan } from '../smoke/plan';
 import { BACKUP_METRIC } from './backup-metric';
+import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';
-import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { type HostScriptName, shippedScript } from './scripts';
 
 /** Options that come from other stacks, not from the config. */

@@ -111,7 +111,8 @@ function actionsOnAnyResource(statements: readonly IamStatement[], targets: read
   for (const s of statements.filter((st) => isAllow(st) && onAnyResource(st))) {
     for (const pattern of strings(s.Action)) {
       const hit = targets.filter((t) => actionPatternMatches(pattern, t));
-      if (hit.length > 0) findings.set(`Action::${pattern}`, { id: `Action::${pattern}`, message: `allows ${pattern} (${what}: ${hit.join(', ')}) on Resource "*"` });
+      if (hit.length > 0)
+        findings.set(`Action::${pattern}`, { id: `Action::${pattern}`, message: `allows ${pattern} (${what}: ${hit.join(', ')}) on Resource "*"` });
     }
     if (s.NotAction !== undefined) {
       const excluded = strings(s.NotAction);
@@ -172,7 +173,11 @@ export function inexactOidcTrust(trust: IamPolicyDocument | undefined, expectedS
     const equals = condition.StringEquals ?? {};
     for (const key of ['aud', 'sub']) {
       const values = strings(equals[`${issuer}:${key}`]);
-      if (values.length !== 1) findings.push({ id: `Condition::${key}`, message: `trust does not pin ${issuer}:${key} with StringEquals to exactly one value (has ${JSON.stringify(values)})` });
+      if (values.length !== 1)
+        findings.push({
+          id: `Condition::${key}`,
+          message: `trust does not pin ${issuer}:${key} with StringEquals to exactly one value (has ${JSON.stringify(values)})`,
+        });
       else if (values[0].includes('*') || values[0].includes('?'))
         findings.push({ id: `Condition::${key}`, message: `trust ${issuer}:${key} "${values[0]}" contains a wildcard` });
     }

@@ -1,6 +1,6 @@
 import type { CfnResource, Stack } from 'aws-cdk-lib';
-import { NagMessageLevel, NagPack, type NagPackProps } from './nag';
 import type { IConstruct } from 'constructs';
+import { NagMessageLevel, NagPack, type NagPackProps } from './nag';
 import { noDataPlaneOnAnyResource } from './no-data-plane-on-any-resource';
 import { noPrivilegeOnAnyResource } from './no-privilege-on-any-resource';
 import { noWildcardTrust } from './no-wildcard-trust';

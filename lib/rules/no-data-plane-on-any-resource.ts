@@ -1,7 +1,7 @@
 import type { CfnResource } from 'aws-cdk-lib';
-import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { dataPlaneOnAnyResource } from './iam-policy';
-import { findingIds, permissionDocuments, type ProjectRule } from './project-rule';
+import { NagRuleCompliance, type NagRuleResult } from './nag';
+import { findingIds, type ProjectRule, permissionDocuments } from './project-rule';
 
 /** No data-plane action (reading or writing data, running commands) on `Resource: *`. */
 export const noDataPlaneOnAnyResource: ProjectRule = {
@@ -11,7 +11,8 @@ export const noDataPlaneOnAnyResource: ProjectRule = {
     'Dev and prod may share an account: a data-plane action on "*" lets one environment read or change the other environment\'s data. Name the bucket prefix, parameter path or log group instead.',
   check(node: CfnResource): NagRuleResult {
     const documents = permissionDocuments(node);
-    if (documents.length === 0 && !['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group'].includes(node.cfnResourceType)) return NagRuleCompliance.NOT_APPLICABLE;
+    if (documents.length === 0 && !['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group'].includes(node.cfnResourceType))
+      return NagRuleCompliance.NOT_APPLICABLE;
     const ids = findingIds(documents.flatMap(dataPlaneOnAnyResource));
     return ids.length > 0 ? ids : NagRuleCompliance.COMPLIANT;
   },

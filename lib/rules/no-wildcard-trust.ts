@@ -1,6 +1,6 @@
 import type { CfnResource } from 'aws-cdk-lib';
-import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { type IamPolicyDocument, wildcardTrust } from './iam-policy';
+import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { findingIds, type ProjectRule, resolvedProperty } from './project-rule';
 
 /** No role trusts `*` (or everyone but a NotPrincipal). */

@@ -1,6 +1,6 @@
 import type { CfnResource } from 'aws-cdk-lib';
-import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { type IamPolicyDocument, inexactOidcTrust } from './iam-policy';
+import { NagRuleCompliance, type NagRuleResult } from './nag';
 import { findingIds, type ProjectRule, resolvedProperty } from './project-rule';
 
 /** Web-identity (OIDC) trust exact: `StringEquals` on `aud` and `sub`, one value each, no pattern. */

@@ -1,6 +1,6 @@
 import { type CfnResource, Stack } from 'aws-cdk-lib';
-import type { NagRuleResult } from './nag';
 import type { IamPolicyDocument, PolicyFinding } from './iam-policy';
+import type { NagRuleResult } from './nag';
 
 /** What a rule may need beyond the resource itself. */
 export interface RuleContext {

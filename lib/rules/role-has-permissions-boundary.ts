@@ -5,7 +5,7 @@ import { type ProjectRule, type RuleContext, resolvedProperty } from './project-
 /** Every role carries the environment's permissions boundary (`lib/stacks/bootstrap-policies-stack.ts`). */
 export const roleHasPermissionsBoundary: ProjectRule = {
   id: 'RoleHasPermissionsBoundary',
-  info: 'The IAM role has no permissions boundary, or not the environment\'s.',
+  info: "The IAM role has no permissions boundary, or not the environment's.",
   explanation:
     'The CloudFormation execution role may create roles only with the boundary attached; a role without it fails to deploy, and a role with it can never exceed it, so no template can create an administrator.',
   check(node: CfnResource, context: RuleContext): NagRuleResult {

@@ -36,7 +36,15 @@ export const worldIngressOnlyWeb: ProjectRule = {
     let rules: IngressRule[];
     if (node.cfnResourceType === 'AWS::EC2::SecurityGroup') rules = resolvedProperty<IngressRule[]>(node, 'SecurityGroupIngress') ?? [];
     else if (node.cfnResourceType === 'AWS::EC2::SecurityGroupIngress') {
-      rules = [{ IpProtocol: resolvedProperty(node, 'IpProtocol'), FromPort: resolvedProperty(node, 'FromPort'), ToPort: resolvedProperty(node, 'ToPort'), CidrIp: resolvedProperty(node, 'CidrIp'), CidrIpv6: resolvedProperty(node, 'CidrIpv6') }];
+      rules = [
+        {
+          IpProtocol: resolvedProperty(node, 'IpProtocol'),
+          FromPort: resolvedProperty(node, 'FromPort'),
+          ToPort: resolvedProperty(node, 'ToPort'),
+          CidrIp: resolvedProperty(node, 'CidrIp'),
+          CidrIpv6: resolvedProperty(node, 'CidrIpv6'),
+        },
+      ];
     } else return NagRuleCompliance.NOT_APPLICABLE;
     const findings = [...new Set(rules.map(worldIngressFinding).filter((f): f is string => f !== undefined))];
     return findings.length > 0 ? findings : NagRuleCompliance.COMPLIANT;

@@ -10,7 +10,14 @@ import { bootstrapNames, HEALTH_STACK_REGION } from '../names';
 const STACK_RESOURCE_ACTIONS = ['ec2:*', 's3:*', 'logs:*', 'cloudwatch:*', 'sns:*', 'route53:*', 'scheduler:*', 'iam:Get*', 'iam:List*'] as const;
 
 /** IAM writes that create or change a role's permissions: allowed only on `<app>-<env>-*` roles, and only with the boundary attached. */
-const CREATE_OWN_ROLE_ACTIONS = ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'] as const;
+const CREATE_OWN_ROLE_ACTIONS = [
+  'iam:CreateRole',
+  'iam:PutRolePermissionsBoundary',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+] as const;
 
 /**
  * IAM writes that manage the environment's own roles, instance profiles and managed policies
@@ -80,7 +87,11 @@ export class BootstrapPoliciesStack extends Stack {
     /** The two IAM statements both policies hold: create own roles only with the boundary, manage own roles, profiles and policies. */
     const ownIam = (o: { createSid: string; manageSid: string; alsoManage: string }) => [
       new iam.PolicyStatement({ sid: o.createSid, actions: [...CREATE_OWN_ROLE_ACTIONS], resources: [ownRoles], conditions: withBoundary }),
-      new iam.PolicyStatement({ sid: o.manageSid, actions: [...MANAGE_OWN_IAM_ACTIONS, o.alsoManage], resources: [ownRoles, ownPolicies, ownInstanceProfiles] }),
+      new iam.PolicyStatement({
+        sid: o.manageSid,
+        actions: [...MANAGE_OWN_IAM_ACTIONS, o.alsoManage],
+        resources: [ownRoles, ownPolicies, ownInstanceProfiles],
+      }),
     ];
 
     this.permissionsBoundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
@@ -108,7 +119,16 @@ export class BootstrapPoliciesStack extends Stack {
         new iam.PolicyStatement({
           sid: 'NoLeavingTheBoundary',
           effect: iam.Effect.DENY,
-          actions: ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary', 'iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:CreateOpenIDConnectProvider', 'iam:CreateSAMLProvider'],
+          actions: [
+            'iam:DeleteRolePermissionsBoundary',
+            'iam:DeleteUserPermissionsBoundary',
+            'iam:CreateUser',
+            'iam:CreateAccessKey',
+            'iam:CreateLoginProfile',
+            'iam:UpdateLoginProfile',
+            'iam:CreateOpenIDConnectProvider',
+            'iam:CreateSAMLProvider',
+          ],
           resources: ['*'],
         }),
         new iam.PolicyStatement({
@@ -127,13 +147,19 @@ export class BootstrapPoliciesStack extends Stack {
           sid: 'NoOtherEnvironmentsParameters',
           effect: iam.Effect.DENY,
           actions: ['ssm:GetParameter*', 'ssm:PutParameter', 'ssm:DeleteParameter*'],
-          notResources: [`arn:${Aws.PARTITION}:ssm:*:${account}:parameter/${app}/${env}/*`, `arn:${Aws.PARTITION}:ssm:*:${account}:parameter/cdk-bootstrap/${qualifier}/*`],
+          notResources: [
+            `arn:${Aws.PARTITION}:ssm:*:${account}:parameter/${app}/${env}/*`,
+            `arn:${Aws.PARTITION}:ssm:*:${account}:parameter/cdk-bootstrap/${qualifier}/*`,
+          ],
         }),
         new iam.PolicyStatement({
           sid: 'NoOtherEnvironmentsLogs',
           effect: iam.Effect.DENY,
           actions: ['logs:GetLogEvents', 'logs:FilterLogEvents', 'logs:StartQuery'],
-          notResources: [`arn:${Aws.PARTITION}:logs:*:${account}:log-group:/${app}/${env}/*`, `arn:${Aws.PARTITION}:logs:*:${account}:log-group:/${app}/${env}/*:*`],
+          notResources: [
+            `arn:${Aws.PARTITION}:logs:*:${account}:log-group:/${app}/${env}/*`,
+            `arn:${Aws.PARTITION}:logs:*:${account}:log-group:/${app}/${env}/*:*`,
+          ],
         }),
       ],
     });

@@ -32,7 +32,9 @@ export class HealthStack extends Stack {
   constructor(scope: Construct, id: string, props: HealthStackProps) {
     super(scope, id, props);
     if (!Token.isUnresolved(this.region) && this.region !== HEALTH_STACK_REGION) {
-      throw new Error(`HealthStack ${id} must be deployed to ${HEALTH_STACK_REGION} (Route53 health-check metrics exist only there), got env.region "${this.region}"`);
+      throw new Error(
+        `HealthStack ${id} must be deployed to ${HEALTH_STACK_REGION} (Route53 health-check metrics exist only there), got env.region "${this.region}"`,
+      );
     }
     const { app, environment } = props;
     this.appName = app.name;
@@ -72,7 +74,19 @@ export class HealthStack extends Stack {
       resources: [alarm.alarmArn],
     });
     const input = { AlarmNames: [alarmName] };
-    calls.at('MuteAlarmOnStop', { expression: schedule.stop, service: 'cloudwatch', action: 'disableAlarmActions', input, description: 'Host stops on schedule: mute the health alarm' });
-    calls.at('UnmuteAlarmOnStart', { expression: schedule.start, service: 'cloudwatch', action: 'enableAlarmActions', input, description: 'Host starts on schedule: unmute the health alarm' });
+    calls.at('MuteAlarmOnStop', {
+      expression: schedule.stop,
+      service: 'cloudwatch',
+      action: 'disableAlarmActions',
+      input,
+      description: 'Host stops on schedule: mute the health alarm',
+    });
+    calls.at('UnmuteAlarmOnStart', {
+      expression: schedule.start,
+      service: 'cloudwatch',
+      action: 'enableAlarmActions',
+      input,
+      description: 'Host starts on schedule: unmute the health alarm',
+    });
   }
 }

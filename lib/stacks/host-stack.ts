@@ -12,9 +12,9 @@ import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
 import { BACKUP_METRIC } from '../host-runtime/backup-metric';
-import { hostScript } from '../host-runtime/scripts';
-import { stateDir } from '../host-runtime/first-boot';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
+import { stateDir } from '../host-runtime/first-boot';
+import { hostScript } from '../host-runtime/scripts';
 import { bootstrapNames, githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
 
 /** ext4 label of the data volume's file system, written when an empty volume is formatted (at most 16 characters). */
@@ -252,8 +252,8 @@ export class HostStack extends Stack {
     });
     Validations.of(backupMetric).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the backups namespace by a cloudwatch:namespace condition.',
+      reason:
+        'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the backups namespace by a cloudwatch:namespace condition.',
     });
   }
-
 }

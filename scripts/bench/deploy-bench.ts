@@ -65,7 +65,10 @@ class MemorySampler {
     try {
       // Container names start with their project's name (<project>[-colour]_web_1).
       const args = ['ps', '--format', '{{.Pid}}', '--filter', `name=^${this.host.project}`];
-      pids = execFileSync('podman', args, { env: { ...process.env, CONTAINERS_CONF: this.host.env.CONTAINERS_CONF }, stdio: 'pipe' }).toString().split('\n').filter((p) => /^[1-9]\d*$/.test(p));
+      pids = execFileSync('podman', args, { env: { ...process.env, CONTAINERS_CONF: this.host.env.CONTAINERS_CONF }, stdio: 'pipe' })
+        .toString()
+        .split('\n')
+        .filter((p) => /^[1-9]\d*$/.test(p));
     } catch {
       return;
     }
@@ -165,7 +168,9 @@ const line = (r: RunResult) => `deploy under load: ${r.load.requests} requests, 
 async function main(): Promise<number> {
   const { values } = parseCommandLine(process.argv.slice(2), { name: 'bench:deploy', options: { 'in-place': { type: 'boolean' } } });
   const inPlace = values['in-place'] === true;
-  progress(`${inPlace ? 'in-place restart (BLUE_GREEN=false)' : 'blue/green'}; podman + nginx on this machine; load ${MIN_REQUESTS}-${MAX_REQUESTS} requests, at most ${MAX_MS / 1000} s a run`);
+  progress(
+    `${inPlace ? 'in-place restart (BLUE_GREEN=false)' : 'blue/green'}; podman + nginx on this machine; load ${MIN_REQUESTS}-${MAX_REQUESTS} requests, at most ${MAX_MS / 1000} s a run`,
+  );
   const host = await setUpBlueGreenHost({ inPlace, name: 'benchdeploy' });
   memory = new MemorySampler(host);
   try {

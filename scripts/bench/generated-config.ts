@@ -1,4 +1,4 @@
-import { parseConfig, type ProjectConfig } from '../../lib/config';
+import { type ProjectConfig, parseConfig } from '../../lib/config';
 
 /**
  * A config with `count` environments cloned from the shipped ones (alternating dev-like and

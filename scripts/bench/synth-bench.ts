@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseCommandLine, runMain, UsageError } from '../../bin/command-line';
-import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';
 import { synthesizeAll } from '../../bin/synth-all';
 import type { ProjectConfig } from '../../lib/config';
+import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';
 import { generatedConfig } from './generated-config';
 
 export const BENCH_USAGE = `usage: npm run bench -- [--runs N]

@@ -6,8 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { parseCommandLine, runMain, UsageError } from '../../bin/command-line';
-import { configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';
 import { environmentsOf } from '../../lib/config';
+import { configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';
 import { bootstrapPlan, shellLine } from './plan';
 
 const USAGE = `usage: npm run bootstrap -- --env <env> [--execute]

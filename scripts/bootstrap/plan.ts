@@ -1,5 +1,5 @@
-import { DEPLOY_WORKFLOW, GITHUB_OIDC_SUBJECT_CLAIMS } from '../../lib/constructs/github-deploy-role';
 import type { NamedEnvironment, ProjectConfig } from '../../lib/config';
+import { DEPLOY_WORKFLOW, GITHUB_OIDC_SUBJECT_CLAIMS } from '../../lib/constructs/github-deploy-role';
 import { bootstrapNames, HEALTH_STACK_REGION } from '../../lib/names';
 
 /** One step of an environment's bootstrap: what it does and the exact command. */
@@ -27,7 +27,16 @@ export function bootstrapPlan(config: ProjectConfig, environment: NamedEnvironme
   return [
     {
       title: `Execution policy and permissions boundary of ${env} (${bootstrapNames.policiesStack(app, env)}), with your administrator credentials`,
-      argv: ['npx', 'cdk', '--app', 'npx ts-node --swc bin/bootstrap-app.ts', 'deploy', bootstrapNames.policiesStack(app, env), '--require-approval', 'broadening'],
+      argv: [
+        'npx',
+        'cdk',
+        '--app',
+        'npx ts-node --swc bin/bootstrap-app.ts',
+        'deploy',
+        bootstrapNames.policiesStack(app, env),
+        '--require-approval',
+        'broadening',
+      ],
     },
     ...regions.map((region) => ({
       title: `CDK bootstrap of ${env} in ${region}: qualifier ${qualifier}, the project's execution policy, the boundary`,

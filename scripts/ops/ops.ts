@@ -9,19 +9,27 @@ import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
 import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, logGroupNames, outputNames, stackNames } from '../../lib/names';
 import { smokePlan } from '../../lib/smoke/plan';
 import { runSmoke, type SecretLookup } from '../../lib/smoke/run';
-import { readLogs } from './aws/logs';
-import { publicBaseUrl } from './commands/smoke';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
 import { readRole, roleNameFromArn } from './aws/iam-roles';
+import { readLogs } from './aws/logs';
 import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
 import { requireOutput, stackOutputs } from './aws/stack-outputs';
+import { evaluateGithubSettings, githubNotChecked } from './commands/github-settings';
 import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
-import { evaluateGithubSettings, githubNotChecked } from './commands/github-settings';
 import { auditRole, type Finding } from './commands/iam-audit';
-import { type GithubAccess, readGithubSettings } from './github/settings';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
-import { alarmsOfEnvironment, type CheckResult, checklistPassed, evaluateChecklist, formatChecklist, type HostStatusFact, healthUrl } from './commands/validate';
+import { publicBaseUrl } from './commands/smoke';
+import {
+  alarmsOfEnvironment,
+  type CheckResult,
+  checklistPassed,
+  evaluateChecklist,
+  formatChecklist,
+  type HostStatusFact,
+  healthUrl,
+} from './commands/validate';
+import { type GithubAccess, readGithubSettings } from './github/settings';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
@@ -66,7 +74,9 @@ export async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment)
 
 export async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operation: HostOperation, parameters: Record<string, string>) {
   const instanceId = await instanceIdOf(ctx.config, env);
-  const input = hostCommandInput({ app: ctx.config.app.name, env: env.name, instanceId }, operation, parameters, { comment: `ops ${operation} by ${ctx.actor}` });
+  const input = hostCommandInput({ app: ctx.config.app.name, env: env.name, instanceId }, operation, parameters, {
+    comment: `ops ${operation} by ${ctx.actor}`,
+  });
   return runCommand(new SSMClient({ region: env.region }), new CloudWatchLogsClient({ region: env.region }), input, {
     executionTimeoutSeconds: operationTimeoutSeconds(env, operation),
     label: `${operation} ${env.name}`,
@@ -114,7 +124,11 @@ async function validate(ctx: OpsContext, env: NamedEnvironment): Promise<CheckRe
     }
   }
   const regions = [...new Set([env.region, HEALTH_STACK_REGION])];
-  const alarms = alarmsOfEnvironment((await Promise.all(regions.map((region) => alarmsWithPrefix(new CloudWatchClient({ region }), `${app}-`)))).flat(), app, env.name);
+  const alarms = alarmsOfEnvironment(
+    (await Promise.all(regions.map((region) => alarmsWithPrefix(new CloudWatchClient({ region }), `${app}-`)))).flat(),
+    app,
+    env.name,
+  );
 
   return evaluateChecklist({
     env: env.name,
@@ -208,7 +222,12 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     }
   }
   const text = Object.entries(all)
-    .map(([stack, outputs]) => `${stack}\n${Object.entries(outputs).map(([k, v]) => `  ${k} = ${v}`).join('\n')}`)
+    .map(
+      ([stack, outputs]) =>
+        `${stack}\n${Object.entries(outputs)
+          .map(([k, v]) => `  ${k} = ${v}`)
+          .join('\n')}`,
+    )
     .join('\n');
   return { ok: true, text, json: all };
 }

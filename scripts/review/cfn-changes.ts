@@ -5,7 +5,7 @@
  * stateful-resource classification, stacks that leave the app, and host scripts (SSM documents)
  * as a unified diff of their text.
  */
-import { Formatter, fullDiff, ResourceImpact, type ResourceDifference, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
+import { Formatter, fullDiff, type ResourceDifference, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
 import { createTwoFilesPatch } from 'diff';
 import type { CfnResource, CfnTemplate, SynthOutput } from './synth-output';
 
@@ -102,7 +102,7 @@ function countNoise(base: CfnTemplate | undefined, head: CfnTemplate | undefined
 
 /** The shell text of an SSM Command document: each step's runCommand, joined. */
 export function documentScript(content: unknown): string {
-  const steps = ((content as { mainSteps?: { name?: string; inputs?: { runCommand?: string[] | string } }[] } | undefined)?.mainSteps ?? []);
+  const steps = (content as { mainSteps?: { name?: string; inputs?: { runCommand?: string[] | string } }[] } | undefined)?.mainSteps ?? [];
   return steps
     .map((step) => {
       const run = step.inputs?.runCommand;
@@ -125,7 +125,13 @@ function stateChange(stack: string, id: string, diff: ResourceDifference): State
   if (diff.isRemoval) {
     const policy = String(diff.oldValue?.DeletionPolicy ?? 'Delete');
     if (['Retain', 'RetainExceptOnCreate', 'Snapshot'].includes(policy)) {
-      return { unit: stack, subject, outcome: 'removed from the stack, kept in the account', detail: `DeletionPolicy ${policy}: ${lost} stays, unmanaged`, gate: false };
+      return {
+        unit: stack,
+        subject,
+        outcome: 'removed from the stack, kept in the account',
+        detail: `DeletionPolicy ${policy}: ${lost} stays, unmanaged`,
+        gate: false,
+      };
     }
     return { unit: stack, subject, outcome: 'deleted', detail: `${lost} is lost`, gate: true };
   }
@@ -134,10 +140,22 @@ function stateChange(stack: string, id: string, diff: ResourceDifference): State
     .map(([name, p]) => `${name}${p.changeImpact === ResourceImpact.MAY_REPLACE ? ' (may)' : ''}`);
   const kept = diff.newValue?.UpdateReplacePolicy === 'Retain' ? '; the old one is kept (UpdateReplacePolicy Retain) but no longer used' : '';
   if (diff.resourceTypeChanged || diff.changeImpact === ResourceImpact.WILL_REPLACE) {
-    return { unit: stack, subject, outcome: 'replaced', detail: `${causes.length ? `${causes.join(', ')} requires replacement` : 'type changed'}: ${lost} does not move to the new one${kept}`, gate: true };
+    return {
+      unit: stack,
+      subject,
+      outcome: 'replaced',
+      detail: `${causes.length ? `${causes.join(', ')} requires replacement` : 'type changed'}: ${lost} does not move to the new one${kept}`,
+      gate: true,
+    };
   }
   if (diff.changeImpact === ResourceImpact.MAY_REPLACE) {
-    return { unit: stack, subject, outcome: 'may be replaced', detail: `${causes.join(', ')}: CloudFormation replaces it for some values; check before merging`, gate: false };
+    return {
+      unit: stack,
+      subject,
+      outcome: 'may be replaced',
+      detail: `${causes.join(', ')}: CloudFormation replaces it for some values; check before merging`,
+      gate: false,
+    };
   }
   return undefined;
 }
@@ -169,7 +187,15 @@ export function reviewStack(stack: string, environment: string, base: CfnTemplat
       environment,
       status: 'no longer managed',
       noise: 0,
-      state: [{ unit: stack, subject: `stack ${stack}`, outcome: 'no longer managed', detail: `not in the head's app: it stays deployed with its ${stateful} stateful resources until \`cdk destroy ${stack}\``, gate: false }],
+      state: [
+        {
+          unit: stack,
+          subject: `stack ${stack}`,
+          outcome: 'no longer managed',
+          detail: `not in the head's app: it stays deployed with its ${stateful} stateful resources until \`cdk destroy ${stack}\``,
+          gate: false,
+        },
+      ],
     };
   }
   const nb = normalized(base);
@@ -197,7 +223,11 @@ export function reviewStack(stack: string, environment: string, base: CfnTemplat
     const content = resource.propertyUpdates.Content;
     if (resource.resourceType === 'AWS::SSM::Document' && resource.isUpdate && content) {
       const name = String(resource.newValue?.Properties?.Name ?? id);
-      scripts.push({ stack, document: name, patch: createTwoFilesPatch(`a/${name}`, `b/${name}`, documentScript(content.oldValue), documentScript(content.newValue), '', '', { context: 3 }) });
+      scripts.push({
+        stack,
+        document: name,
+        patch: createTwoFilesPatch(`a/${name}`, `b/${name}`, documentScript(content.oldValue), documentScript(content.newValue), '', '', { context: 3 }),
+      });
       const rest = Object.keys(resource.propertyUpdates).filter((p) => p !== 'Content');
       other.push(`[~] AWS::SSM::Document ${id}: Content (the script, shown under Security)${rest.length ? `; also ${rest.join(', ')}` : ''}`);
       return;

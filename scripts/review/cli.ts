@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MAX_COMMENT_CHARS, renderComment, review } from './comment';
-import { readSynthOutput, ReviewUsageError } from './synth-output';
+import { ReviewUsageError, readSynthOutput } from './synth-output';
 
 const USAGE = `usage: npm run review -- <base-synth-dir> <head-synth-dir> [--full FILE] [--acknowledged] [--max-chars N]
 

@@ -3,7 +3,7 @@
  * collapsed, bounded in size with the least important sections cut first and the cut named.
  */
 import { reviewStacks, type SecurityRow, type StackReview, type StateChange } from './cfn-changes';
-import { type CostEstimate, type CostLine, estimateMonthlyCost, environmentsOf, formatNotEstimated, PRICES_HEADING, totalUsd } from './cost-estimate';
+import { type CostEstimate, type CostLine, environmentsOf, estimateMonthlyCost, formatNotEstimated, PRICES_HEADING, totalUsd } from './cost-estimate';
 import { type ManifestReview, reviewAllManifests } from './k8s-changes';
 import type { SynthOutput } from './synth-output';
 
@@ -65,7 +65,10 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 function securityTable(title: string, header: readonly string[] | undefined, rows: readonly SecurityRow[]): string {
   if (rows.length === 0 || !header) return '';
-  return `#### ${title}\n\n${table(['Stack', ...header, ''], rows.map((r) => [r.stack, ...r.cells, r.warning ? `⚠ ${r.warning}` : '']))}\n`;
+  return `#### ${title}\n\n${table(
+    ['Stack', ...header, ''],
+    rows.map((r) => [r.stack, ...r.cells, r.warning ? `⚠ ${r.warning}` : '']),
+  )}\n`;
 }
 
 function stateBlock(r: Review, acknowledged: boolean): Block {
@@ -77,7 +80,10 @@ function stateBlock(r: Review, acknowledged: boolean): Block {
   const body =
     r.state.length === 0
       ? 'Nothing that holds state is replaced, deleted or left unmanaged.\n'
-      : `${table(['', 'Where', 'Resource', 'What happens', 'Why'], r.state.map((s) => [s.gate ? '⛔' : s.outcome === 'may be replaced' ? '⚠' : 'ℹ', s.unit, s.subject, s.outcome, s.detail]))}\n${gateLine}`;
+      : `${table(
+          ['', 'Where', 'Resource', 'What happens', 'Why'],
+          r.state.map((s) => [s.gate ? '⛔' : s.outcome === 'may be replaced' ? '⚠' : 'ℹ', s.unit, s.subject, s.outcome, s.detail]),
+        )}\n${gateLine}`;
   return { text: `### 1. Data at risk\n\n${body}`, importance: 100 };
 }
 
@@ -88,16 +94,34 @@ function securityBlocks(r: Review): Block[] {
   const iamHeader = r.stacks.find((s) => s.iamHeader)?.iamHeader;
   const sgHeader = r.stacks.find((s) => s.securityGroupHeader)?.securityGroupHeader;
   const tables = [securityTable('IAM statement changes', iamHeader, iam), securityTable('Security group changes', sgHeader, groups)].filter(Boolean);
-  if (tables.length) blocks.push({ text: tables.join('\n'), importance: 60, cut: `_IAM and security-group tables cut to fit (${iam.length} statement and ${groups.length} rule changes)._\n`, label: 'IAM and security-group tables' });
+  if (tables.length)
+    blocks.push({
+      text: tables.join('\n'),
+      importance: 60,
+      cut: `_IAM and security-group tables cut to fit (${iam.length} statement and ${groups.length} rule changes)._\n`,
+      label: 'IAM and security-group tables',
+    });
   const k8s = r.manifests.flatMap((m) => m.changes.filter((c) => c.security));
   if (k8s.length) {
-    const text = k8s.map((c) => (c.patch ? `**${c.unit}** \`${c.subject}\`\n\`\`\`diff\n${patchBody(c.patch)}\`\`\`\n` : `**${c.unit}** \`${c.subject}\` ${c.kind}\n`)).join('\n');
-    blocks.push({ text: `#### Kubernetes (NetworkPolicy, RBAC, ServiceAccounts, securityContext, secrets, Ingress)\n\n${text}`, importance: 50, cut: `_${k8s.length} Kubernetes security changes cut to fit._\n`, label: 'Kubernetes security diffs' });
+    const text = k8s
+      .map((c) => (c.patch ? `**${c.unit}** \`${c.subject}\`\n\`\`\`diff\n${patchBody(c.patch)}\`\`\`\n` : `**${c.unit}** \`${c.subject}\` ${c.kind}\n`))
+      .join('\n');
+    blocks.push({
+      text: `#### Kubernetes (NetworkPolicy, RBAC, ServiceAccounts, securityContext, secrets, Ingress)\n\n${text}`,
+      importance: 50,
+      cut: `_${k8s.length} Kubernetes security changes cut to fit._\n`,
+      label: 'Kubernetes security diffs',
+    });
   }
   const scripts = r.stacks.flatMap((s) => s.scripts);
   if (scripts.length) {
     const text = scripts.map((s) => `**${s.stack}** \`${s.document}\`\n\`\`\`diff\n${patchBody(s.patch)}\`\`\`\n`).join('\n');
-    blocks.push({ text: `#### Host scripts (SSM documents)\n\n${text}`, importance: 55, cut: `_${scripts.length} host-script diffs cut to fit._\n`, label: 'host-script diffs' });
+    blocks.push({
+      text: `#### Host scripts (SSM documents)\n\n${text}`,
+      importance: 55,
+      cut: `_${scripts.length} host-script diffs cut to fit._\n`,
+      label: 'host-script diffs',
+    });
   }
   if (blocks.length === 1) blocks.push({ text: 'No IAM, security-group, Kubernetes security or host-script changes.\n', importance: 90 });
   return blocks;
@@ -112,7 +136,12 @@ function costBlocks(r: Review): Block[] {
     const h = totalUsd(head.lines, e);
     return [e, usd(b), usd(h), signed(h - b)];
   });
-  rows.push(['**total**', `**${usd(totalUsd(base.lines))}**`, `**${usd(totalUsd(head.lines))}**`, `**${signed(totalUsd(head.lines) - totalUsd(base.lines))}**`]);
+  rows.push([
+    '**total**',
+    `**${usd(totalUsd(base.lines))}**`,
+    `**${usd(totalUsd(head.lines))}**`,
+    `**${signed(totalUsd(head.lines) - totalUsd(base.lines))}**`,
+  ]);
   const budgets = [...head.budgets].map(([account, budget]) => {
     const envsOfAccount = head.accounts.get(account) ?? [];
     const spend = totalUsd(head.lines.filter((l) => envsOfAccount.includes(l.environment) || (l.environment === 'account' && l.key.includes(account))));
@@ -128,13 +157,30 @@ function costBlocks(r: Review): Block[] {
     .map((k) => {
       const was = b.get(k);
       const now = h.get(k);
-      return [(now ?? was)?.environment ?? '', was ? `${was.item} (${was.basis})` : '—', now ? `${now.item} (${now.basis})` : '—', signed((now?.usd ?? 0) - (was?.usd ?? 0))];
+      return [
+        (now ?? was)?.environment ?? '',
+        was ? `${was.item} (${was.basis})` : '—',
+        now ? `${now.item} (${now.basis})` : '—',
+        signed((now?.usd ?? 0) - (was?.usd ?? 0)),
+      ];
     });
   const head1 = `### 3. Cost (USD a month, ${PRICES_HEADING})\n\n${table(['Environment', 'base', 'head', 'change'], rows)}\n\n${budgets.join('\n')}\n`;
   const blocks: Block[] = [{ text: head1, importance: 80 }];
-  if (changed.length) blocks.push({ text: `\nLines that changed:\n\n${table(['Environment', 'base', 'head', 'change'], changed)}\n`, importance: 45, cut: `\n_${changed.length} changed cost lines cut to fit._\n`, label: 'changed cost lines' });
+  if (changed.length)
+    blocks.push({
+      text: `\nLines that changed:\n\n${table(['Environment', 'base', 'head', 'change'], changed)}\n`,
+      importance: 45,
+      cut: `\n_${changed.length} changed cost lines cut to fit._\n`,
+      label: 'changed cost lines',
+    });
   const missing = formatNotEstimated(head.notEstimated);
-  if (missing) blocks.push({ text: `\n${missing}\n`, importance: 40, cut: `\n_${head.notEstimated.length} resources not estimated (list cut to fit)._\n`, label: 'not-estimated list' });
+  if (missing)
+    blocks.push({
+      text: `\n${missing}\n`,
+      importance: 40,
+      cut: `\n_${head.notEstimated.length} resources not estimated (list cut to fit)._\n`,
+      label: 'not-estimated list',
+    });
   return blocks;
 }
 
@@ -142,7 +188,12 @@ function otherBlocks(r: Review): Block[] {
   const blocks: Block[] = [{ text: '### 4. Everything else\n', importance: 70 }];
   for (const s of r.stacks.filter((x) => x.other.length > 0)) {
     const title = `${s.stack}${s.status === 'added' ? ' (new stack)' : ''}: ${s.other.length} change${s.other.length === 1 ? '' : 's'}`;
-    blocks.push({ text: `<details><summary>${title}</summary>\n\n\`\`\`\n${s.other.join('\n')}\n\`\`\`\n</details>\n`, importance: s.status === 'added' ? 10 : 20, cut: `- ${title} (cut to fit)\n`, label: `details of ${s.stack}` });
+    blocks.push({
+      text: `<details><summary>${title}</summary>\n\n\`\`\`\n${s.other.join('\n')}\n\`\`\`\n</details>\n`,
+      importance: s.status === 'added' ? 10 : 20,
+      cut: `- ${title} (cut to fit)\n`,
+      label: `details of ${s.stack}`,
+    });
   }
   for (const m of r.manifests) {
     const rest = m.changes.filter((c) => !c.security);
@@ -150,10 +201,18 @@ function otherBlocks(r: Review): Block[] {
     const title = `${m.unit}: ${rest.length} object change${rest.length === 1 ? '' : 's'}`;
     const body = rest.map((c) => (c.patch ? `~ ${c.subject}\n${patchBody(c.patch)}` : `${c.kind === 'added' ? '+' : '-'} ${c.subject}`)).join('\n');
     const added = rest.every((c) => c.kind === 'added');
-    blocks.push({ text: `<details><summary>${title}</summary>\n\n\`\`\`diff\n${body}\n\`\`\`\n</details>\n`, importance: added ? 10 : 20, cut: `- ${title} (cut to fit)\n`, label: `details of ${m.unit}` });
+    blocks.push({
+      text: `<details><summary>${title}</summary>\n\n\`\`\`diff\n${body}\n\`\`\`\n</details>\n`,
+      importance: added ? 10 : 20,
+      cut: `- ${title} (cut to fit)\n`,
+      label: `details of ${m.unit}`,
+    });
   }
   const unchanged = r.stacks.filter((s) => s.status === 'unchanged').length;
-  blocks.push({ text: `\n${unchanged} stack${unchanged === 1 ? '' : 's'} unchanged. Filtered out: ${r.noise} change${r.noise === 1 ? '' : 's'} that deploy nothing (CDK metadata, asset hashes).\n`, importance: 70 });
+  blocks.push({
+    text: `\n${unchanged} stack${unchanged === 1 ? '' : 's'} unchanged. Filtered out: ${r.noise} change${r.noise === 1 ? '' : 's'} that deploy nothing (CDK metadata, asset hashes).\n`,
+    importance: 70,
+  });
   return blocks;
 }
 
@@ -181,7 +240,10 @@ export function renderComment(r: Review, options: { acknowledged: boolean; maxCh
   if (limit === undefined || join().length <= limit) return join();
   const reserve = 600; // the closing note
   const cut: string[] = [];
-  const order = blocks.map((b, i) => ({ b, i })).filter(({ b }) => b.cut !== undefined).sort((x, y) => x.b.importance - y.b.importance || y.b.text.length - x.b.text.length);
+  const order = blocks
+    .map((b, i) => ({ b, i }))
+    .filter(({ b }) => b.cut !== undefined)
+    .sort((x, y) => x.b.importance - y.b.importance || y.b.text.length - x.b.text.length);
   for (const { b, i } of order) {
     if (join().length + reserve <= limit) break;
     texts[i] = b.cut as string;

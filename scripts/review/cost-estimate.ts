@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ASSUMPTIONS, FREE_TYPES, PRICES } from './prices';
 import { weeklyRunningHours } from './schedule-hours';
-import { type CfnResource, readSynthOutput, ReviewUsageError, type SynthOutput, type SynthStack } from './synth-output';
+import { type CfnResource, ReviewUsageError, readSynthOutput, type SynthOutput, type SynthStack } from './synth-output';
 
 export interface CostLine {
   /** Stable identity across base and head: environment, stack, logical id and what is priced. */
@@ -46,7 +46,9 @@ const propsOf = (r: CfnResource) => (r.Properties ?? {}) as Props;
 function runningHours(stack: SynthStack): { hours: number; scheduled: boolean; note?: string } {
   const schedules = Object.values(stack.template.Resources ?? {}).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
   const expressions = (action: string) =>
-    schedules.filter((s) => String((propsOf(s).Target as Props | undefined)?.Arn ?? '').includes(`:ec2:${action}`)).map((s) => String(propsOf(s).ScheduleExpression));
+    schedules
+      .filter((s) => String((propsOf(s).Target as Props | undefined)?.Arn ?? '').includes(`:ec2:${action}`))
+      .map((s) => String(propsOf(s).ScheduleExpression));
   const start = expressions('startInstances');
   const stop = expressions('stopInstances');
   if (stop.length === 0) return { hours: ASSUMPTIONS.hoursPerMonth, scheduled: false };
@@ -64,7 +66,8 @@ interface EnvironmentUsage {
 function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsage, notEstimated: NotEstimated[]): CostLine[] {
   const env = stack.environment;
   const lines: CostLine[] = [];
-  const line = (id: string, item: string, basis: string, usd: number) => lines.push({ key: `${env} ${stack.name} ${id}`, environment: env, item, basis, usd: cents(usd) });
+  const line = (id: string, item: string, basis: string, usd: number) =>
+    lines.push({ key: `${env} ${stack.name} ${id}`, environment: env, item, basis, usd: cents(usd) });
   const skip = (subject: string, reason: string) => notEstimated.push({ environment: env, subject: `${stack.name} ${subject}`, reason });
   const resources = Object.entries(stack.template.Resources ?? {});
   const hours = runningHours(stack);
@@ -77,7 +80,13 @@ function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsag
         const type = String(p.InstanceType);
         const hourly = PRICES.ec2Hourly[type];
         if (hourly === undefined) skip(`${id} (EC2 ${type})`, `instance type ${type} has no price in scripts/review/prices.ts`);
-        else line(`${id} instance`, `EC2 ${type}${hours.scheduled ? ' (scheduled)' : ''}`, `${hours.hours.toFixed(1)} h × $${hourly}${hours.note ? ` (${hours.note})` : ''}`, hours.hours * hourly);
+        else
+          line(
+            `${id} instance`,
+            `EC2 ${type}${hours.scheduled ? ' (scheduled)' : ''}`,
+            `${hours.hours.toFixed(1)} h × $${hourly}${hours.note ? ` (${hours.note})` : ''}`,
+            hours.hours * hourly,
+          );
         for (const mapping of (p.BlockDeviceMappings as { DeviceName?: string; Ebs?: Props }[] | undefined) ?? []) {
           if (!mapping.Ebs) continue;
           const volumeType = String(mapping.Ebs.VolumeType ?? 'gp2');
@@ -85,14 +94,21 @@ function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsag
           const gib = Number(mapping.Ebs.VolumeSize);
           const what = `EBS ${volumeType} volume ${mapping.DeviceName ?? ''} of ${id}`.replace('  ', ' ');
           if (price === undefined || !Number.isFinite(gib)) skip(what, `volume type ${volumeType} or size unknown to scripts/review/prices.ts`);
-          else line(`${id} ${mapping.DeviceName}`, `EBS ${volumeType} ${mapping.DeviceName === '/dev/xvda' ? 'root ' : ''}volume`, `${gib} GiB × $${price}`, gib * price);
+          else
+            line(
+              `${id} ${mapping.DeviceName}`,
+              `EBS ${volumeType} ${mapping.DeviceName === '/dev/xvda' ? 'root ' : ''}volume`,
+              `${gib} GiB × $${price}`,
+              gib * price,
+            );
         }
         break;
       }
       case 'AWS::EC2::Volume': {
         const volumeType = String(p.VolumeType ?? 'gp2');
         const price = PRICES.ebsGbMonth[volumeType];
-        if (price === undefined || typeof p.Size !== 'number') skip(`${id} (EBS ${volumeType})`, `volume type ${volumeType} or size unknown to scripts/review/prices.ts`);
+        if (price === undefined || typeof p.Size !== 'number')
+          skip(`${id} (EBS ${volumeType})`, `volume type ${volumeType} or size unknown to scripts/review/prices.ts`);
         else line(id, `EBS ${volumeType} volume ${id}`, `${p.Size} GiB × $${price}`, p.Size * price);
         break;
       }
@@ -100,7 +116,8 @@ function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsag
         // Snapshots are incremental: the first holds the volume's used blocks, later ones only what
         // changed. Priced at the full size of the stack's volumes, an upper bound for a small database.
         const sizes = resources.filter(([, r]) => r.Type === 'AWS::EC2::Volume').map(([, r]) => propsOf(r).Size);
-        if (sizes.length === 0 || sizes.some((size) => typeof size !== 'number')) skip(`${id} (DLM snapshots)`, 'the volumes it snapshots are not in its stack');
+        if (sizes.length === 0 || sizes.some((size) => typeof size !== 'number'))
+          skip(`${id} (DLM snapshots)`, 'the volumes it snapshots are not in its stack');
         else {
           const gib = (sizes as number[]).reduce((sum, size) => sum + size, 0);
           line(id, 'EBS snapshots (DLM, upper bound: every block once)', `${gib} GiB × $${PRICES.ebsSnapshotGbMonth}`, gib * PRICES.ebsSnapshotGbMonth);
@@ -108,7 +125,12 @@ function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsag
         break;
       }
       case 'AWS::EC2::EIP':
-        line(id, 'Public IPv4 (Elastic IP, billed running or stopped)', `${ASSUMPTIONS.hoursPerMonth} h × $${PRICES.publicIpv4Hourly}`, ASSUMPTIONS.hoursPerMonth * PRICES.publicIpv4Hourly);
+        line(
+          id,
+          'Public IPv4 (Elastic IP, billed running or stopped)',
+          `${ASSUMPTIONS.hoursPerMonth} h × $${PRICES.publicIpv4Hourly}`,
+          ASSUMPTIONS.hoursPerMonth * PRICES.publicIpv4Hourly,
+        );
         break;
       case 'AWS::Route53::HealthCheck': {
         const config = (p.HealthCheckConfig ?? {}) as Props;
@@ -207,19 +229,41 @@ export function estimateMonthlyCost(output: Pick<SynthOutput, 'stacks'>): CostEs
     }
   }
   for (const [env, u] of usage) {
-    if (u.alarms > 0) lines.push({ key: `${env} alarms`, environment: env, item: 'CloudWatch alarms', basis: `${u.alarms} × $${PRICES.alarmMonth}`, usd: cents(u.alarms * PRICES.alarmMonth) });
+    if (u.alarms > 0)
+      lines.push({
+        key: `${env} alarms`,
+        environment: env,
+        item: 'CloudWatch alarms',
+        basis: `${u.alarms} × $${PRICES.alarmMonth}`,
+        usd: cents(u.alarms * PRICES.alarmMonth),
+      });
     if (u.customMetrics.size > 0) {
       const n = u.customMetrics.size;
-      lines.push({ key: `${env} custom metrics`, environment: env, item: 'CloudWatch custom metrics', basis: `${n} × $${PRICES.customMetricMonth}`, usd: cents(n * PRICES.customMetricMonth) });
+      lines.push({
+        key: `${env} custom metrics`,
+        environment: env,
+        item: 'CloudWatch custom metrics',
+        basis: `${n} × $${PRICES.customMetricMonth}`,
+        usd: cents(n * PRICES.customMetricMonth),
+      });
     }
   }
   lines.sort((a, b) => (a.environment === b.environment ? 0 : a.environment < b.environment ? -1 : 1));
   for (const [account, envs] of accounts) {
     const free = PRICES.cloudwatchFreeTier;
     const sum = (f: (u: EnvironmentUsage) => number) => envs.reduce((total, e) => total + f(usage.get(e) as EnvironmentUsage), 0);
-    const alarms = Math.min(free.alarms, sum((u) => u.alarms));
-    const metrics = Math.min(free.customMetrics, sum((u) => u.customMetrics.size));
-    const logsGb = Math.min(free.logsGb, sum((u) => u.logGb));
+    const alarms = Math.min(
+      free.alarms,
+      sum((u) => u.alarms),
+    );
+    const metrics = Math.min(
+      free.customMetrics,
+      sum((u) => u.customMetrics.size),
+    );
+    const logsGb = Math.min(
+      free.logsGb,
+      sum((u) => u.logGb),
+    );
     lines.push({
       key: `account ${account} free tier`,
       environment: 'account',
@@ -246,7 +290,8 @@ export function environmentsOf(lines: readonly CostLine[]): string[] {
 export function formatMarkdown(estimate: CostEstimate): string {
   const rows = ['| Environment | Item | Basis | USD/month |', '| --- | --- | --- | ---: |'];
   for (const l of estimate.lines) rows.push(`| ${l.environment} | ${l.item} | ${l.basis} | ${l.usd.toFixed(2)} |`);
-  for (const env of environmentsOf(estimate.lines).filter((e) => e !== 'account')) rows.push(`| **${env}** | **total** | | **${totalUsd(estimate.lines, env).toFixed(2)}** |`);
+  for (const env of environmentsOf(estimate.lines).filter((e) => e !== 'account'))
+    rows.push(`| **${env}** | **total** | | **${totalUsd(estimate.lines, env).toFixed(2)}** |`);
   rows.push(`| **all** | **total** | | **${totalUsd(estimate.lines).toFixed(2)}** |`);
   return [rows.join('\n'), formatNotEstimated(estimate.notEstimated)].filter(Boolean).join('\n\n');
 }
@@ -261,7 +306,8 @@ export function formatNotEstimated(items: readonly NotEstimated[]): string {
 export const PRICES_HEADING = `on-demand us-east-1, prices of ${PRICES.recorded} (scripts/review/prices.ts)`;
 
 function main(argv: readonly string[]): number {
-  const usage = 'usage: npm run review:cost -- [synth-dir]   (a directory written by `npm run synth -- --out DIR`; default: the repository, after `npm run synth`)';
+  const usage =
+    'usage: npm run review:cost -- [synth-dir]   (a directory written by `npm run synth -- --out DIR`; default: the repository, after `npm run synth`)';
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });

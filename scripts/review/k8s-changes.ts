@@ -24,7 +24,18 @@ export const SECURITY_KINDS = new Set([
 ]);
 
 /** Fields of a workload that decide what it may do or read: a change to any is a security change. */
-const SECURITY_FIELDS = new Set(['securityContext', 'serviceAccountName', 'automountServiceAccountToken', 'secretRef', 'secretKeyRef', 'secret', 'hostNetwork', 'hostPID', 'hostIPC', 'privileged']);
+const SECURITY_FIELDS = new Set([
+  'securityContext',
+  'serviceAccountName',
+  'automountServiceAccountToken',
+  'secretRef',
+  'secretKeyRef',
+  'secret',
+  'hostNetwork',
+  'hostPID',
+  'hostIPC',
+  'privileged',
+]);
 
 /** Kinds whose removal (pruned by the GitOps controller) deletes data. */
 const STATEFUL_KINDS: Readonly<Record<string, string>> = {
@@ -55,8 +66,7 @@ const keyOf = (o: K8sObject) => `${o.kind} ${o.metadata?.namespace ? `${o.metada
 function securityFields(value: unknown, found: string[] = [], path = ''): string[] {
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) securityFields(v, found, `${path}[${i}]`);
-  }
-  else if (value && typeof value === 'object') {
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       if (SECURITY_FIELDS.has(k)) found.push(`${path}.${k}=${JSON.stringify(v)}`);
       else securityFields(v, found, `${path}.${k}`);
@@ -78,7 +88,8 @@ export function reviewManifests(unit: string, base: readonly K8sObject[], head: 
     if (!was) changes.push({ unit, kind: 'added', subject: key, security: SECURITY_KINDS.has(kind) });
     else if (!now) {
       changes.push({ unit, kind: 'removed', subject: key, security: SECURITY_KINDS.has(kind) });
-      if (STATEFUL_KINDS[kind]) state.push({ unit, subject: key, outcome: 'deleted', detail: `pruned by the GitOps controller: ${STATEFUL_KINDS[kind]} is lost`, gate: true });
+      if (STATEFUL_KINDS[kind])
+        state.push({ unit, subject: key, outcome: 'deleted', detail: `pruned by the GitOps controller: ${STATEFUL_KINDS[kind]} is lost`, gate: true });
     } else {
       const a = stringify(was);
       const b = stringify(now);

@@ -70,8 +70,10 @@ interface AssemblyManifest {
 /** Reads one synth output directory; a missing directory or assembly is a ReviewUsageError. */
 export function readSynthOutput(dir: string, role: string): SynthOutput {
   const manifestPath = join(dir, 'cdk.out', 'manifest.json');
-  if (!existsSync(dir)) throw new ReviewUsageError(`${role} directory ${dir} does not exist: run \`npm run synth -- --out ${dir}\` on the ${role} commit first`);
-  if (!existsSync(manifestPath)) throw new ReviewUsageError(`${role} directory ${dir} has no cdk.out/manifest.json: run \`npm run synth -- --out ${dir}\` on the ${role} commit first`);
+  if (!existsSync(dir))
+    throw new ReviewUsageError(`${role} directory ${dir} does not exist: run \`npm run synth -- --out ${dir}\` on the ${role} commit first`);
+  if (!existsSync(manifestPath))
+    throw new ReviewUsageError(`${role} directory ${dir} has no cdk.out/manifest.json: run \`npm run synth -- --out ${dir}\` on the ${role} commit first`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as AssemblyManifest;
   const stacks = new Map<string, SynthStack>();
   for (const [name, artifact] of Object.entries(manifest.artifacts ?? {})) {
@@ -84,7 +86,9 @@ export function readSynthOutput(dir: string, role: string): SynthOutput {
   const dist = join(dir, 'dist');
   if (existsSync(dist)) {
     for (const entry of readdirSync(dist, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-      const files = readdirSync(join(dist, entry.name)).filter((f) => f.endsWith('.yaml')).sort();
+      const files = readdirSync(join(dist, entry.name))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort();
       manifests.set(
         entry.name,
         files.flatMap((f) => parseAllDocuments(readFileSync(join(dist, entry.name, f), 'utf8')).map((d) => d.toJS() as K8sObject)).filter((o) => o !== null),

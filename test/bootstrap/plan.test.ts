@@ -27,7 +27,12 @@ describe('bootstrapPlan', () => {
   });
 
   test('the commands of dev and prod share no qualifier, toolkit stack, policy or boundary', () => {
-    const words = (env: string) => new Set(plan(env).slice(0, -1).flatMap((s) => s.argv.filter((a) => /auraxi/.test(a))));
+    const words = (env: string) =>
+      new Set(
+        plan(env)
+          .slice(0, -1)
+          .flatMap((s) => s.argv.filter((a) => /auraxi/.test(a))),
+      );
     const prod = words('prod');
     expect([...words('dev')].filter((w) => prod.has(w))).toEqual([]);
   });

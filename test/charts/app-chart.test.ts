@@ -58,7 +58,8 @@ describe.each(['dev', 'prod'])('shipped %s: relations between objects', (env) =>
       if (policy.metadata.name === 'default-deny') expect(policy.spec.podSelector).toEqual({});
       else if (policy.metadata.name === 'auraxis-allow') expect(isSubset(sel, podLabels)).toBe(true);
     }
-    for (const sm of objects().filter((o) => o.kind === 'ServiceMonitor')) expect(isSubset(sm.spec.selector.matchLabels, service.metadata.labels ?? {})).toBe(true);
+    for (const sm of objects().filter((o) => o.kind === 'ServiceMonitor'))
+      expect(isSubset(sm.spec.selector.matchLabels, service.metadata.labels ?? {})).toBe(true);
     for (const c of podSpec(deployment).topologySpreadConstraints) expect(isSubset(c.labelSelector.matchLabels, podLabels)).toBe(true);
   });
 
@@ -126,7 +127,9 @@ describe.each(['dev', 'prod'])('shipped %s: relations between objects', (env) =>
     expect([...ports].sort()).toEqual(['TCP/53', `TCP/${k8s.egress.postgres.port}`, `TCP/${k8s.egress.redis.port}`, 'UDP/53'].sort());
     for (const rule of egress) expect(rule.to.length).toBeGreaterThan(0);
     const dns = egress.find((r) => r.ports.some((p: Any) => p.port === 53));
-    expect(dns.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]);
+    expect(dns.to).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+    ]);
     for (const [name, target] of Object.entries(k8s.egress)) {
       const peers = egress.filter((r) => r.ports.some((p: Any) => p.port === target.port)).flatMap((r) => r.to);
       if (target.cidrs) expect(peers.map((p: Any) => p.ipBlock.cidr).sort()).toEqual([...target.cidrs].sort());
@@ -168,7 +171,12 @@ describe.each(['dev', 'prod'])('shipped %s: the Deployment', (env) => {
   test('is hardened: read-only root with an emptyDir /tmp, no escalation, no capabilities, seccomp RuntimeDefault, no token', () => {
     const { podSpec: pod, containers } = relations(shippedManifests(env), env);
     const [api] = containers;
-    expect(api.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] } });
+    expect(api.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
     const tmp = api.volumeMounts.find((m: Any) => m.mountPath === '/tmp');
     expect(pod.volumes.find((v: Any) => v.name === tmp.name).emptyDir).toBeDefined();
@@ -193,7 +201,9 @@ describe.each(['dev', 'prod'])('shipped %s: the Deployment', (env) => {
       expect(hpas).toHaveLength(1);
       expect(hpas[0].apiVersion).toBe('autoscaling/v2');
       expect(hpas[0].spec).toMatchObject({ minReplicas: k8s.autoscaling.minReplicas ?? k8s.replicas, maxReplicas: k8s.autoscaling.maxReplicas });
-      expect(hpas[0].spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: k8s.autoscaling.targetCpuUtilization } } }]);
+      expect(hpas[0].spec.metrics).toEqual([
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: k8s.autoscaling.targetCpuUtilization } } },
+      ]);
     } else {
       expect(deployment.spec.replicas).toBe(k8s.replicas);
       expect(hpas).toEqual([]);
@@ -237,10 +247,12 @@ describe('shipped environments differ where their config does', () => {
     expect(es.spec.refreshInterval).toBe('15m');
     expect(es.spec.dataFrom).toBeUndefined();
     expect(es.spec.data).toEqual(
-      ['DATABASE_URL', 'SECRET_KEY', 'ENCRYPTION_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'BINANCE_TESTNET_BASE_URL', 'IBKR_BRIDGE_BASE_URL'].map((name) => ({
-        secretKey: name,
-        remoteRef: { key: `/auraxis/prod/${name}` },
-      })),
+      ['DATABASE_URL', 'SECRET_KEY', 'ENCRYPTION_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'BINANCE_TESTNET_BASE_URL', 'IBKR_BRIDGE_BASE_URL'].map(
+        (name) => ({
+          secretKey: name,
+          remoteRef: { key: `/auraxis/prod/${name}` },
+        }),
+      ),
     );
     expect(findOne(objects, 'ServiceMonitor').spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
     const dashboard = findOne(objects, 'ConfigMap', 'auraxis-dashboard');

@@ -91,7 +91,9 @@ describe('the Argo CD AppProject', () => {
     });
     const apps = buildKubernetesApps(config, '/tmp/unused');
     const objects = apps.get(ARGOCD_DIR)!.charts.flatMap((chart) => Testing.synth(chart) as K8sObject[]);
-    expect(objects.filter((o) => o.kind === 'AppProject').map((p) => [p.metadata.name, p.spec.destinations.map((d: { namespace: string }) => d.namespace)])).toEqual([
+    expect(
+      objects.filter((o) => o.kind === 'AppProject').map((p) => [p.metadata.name, p.spec.destinations.map((d: { namespace: string }) => d.namespace)]),
+    ).toEqual([
       ['auraxis', ['auraxis-dev']],
       ['shop', ['auraxis-prod']],
     ]);

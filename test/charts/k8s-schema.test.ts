@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { definitionId, schemaProblems, strictSchemas } from '../helpers/k8s-schema';
-import { closeSchema } from '../schemas/generate-kubernetes-schemas';
 import { sharedDist } from '../helpers/paths';
 import { findOne, type K8sObject, readManifestDir, shippedManifests } from '../helpers/synth';
+import { closeSchema } from '../schemas/generate-kubernetes-schemas';
 
 /*
  * Every rendered object is valid against the Kubernetes 1.27.1 schemas with unknown fields rejected

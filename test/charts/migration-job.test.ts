@@ -33,7 +33,13 @@ test('a PreSync Job runs the configured command with the Deployment security con
   expect(jobPod.automountServiceAccountToken).toBe(false);
   expect(jobPod.containers).toHaveLength(1);
   const [migrate] = jobPod.containers;
-  expect(migrate).toMatchObject({ name: 'migrate', image: api.image, command: ['npx', 'prisma', 'migrate', 'deploy'], envFrom: api.envFrom, securityContext: api.securityContext });
+  expect(migrate).toMatchObject({
+    name: 'migrate',
+    image: api.image,
+    command: ['npx', 'prisma', 'migrate', 'deploy'],
+    envFrom: api.envFrom,
+    securityContext: api.securityContext,
+  });
   expect(migrate.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   expect(migrate.readinessProbe).toBeUndefined();
   expect(migrate.ports).toBeUndefined();
@@ -47,7 +53,10 @@ test('no migration configured: no Job', () => {
 });
 
 test("the Job's pods may reach DNS and Postgres only, through PreSync policies created before the Job (earlier wave)", () => {
-  const prod = synth(configWith(() => undefined), 'prod');
+  const prod = synth(
+    configWith(() => undefined),
+    'prod',
+  );
   const policy = prod.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'auraxis-migrate-allow')!;
   expect(policy.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/sync-wave': '-1' });
   expect(policy.spec.podSelector.matchLabels).toEqual(findOne(prod, 'Job').spec.template.metadata.labels);
@@ -60,8 +69,16 @@ test("the Job's pods may reach DNS and Postgres only, through PreSync policies c
   expect(prod.filter((o) => o.metadata.name === 'postgres-allow-from-auraxis-migrate')).toEqual([]);
 
   // dev: Postgres runs as pods in the namespace, which admit the migration as well as the app.
-  const dev = synth(configWith(() => undefined), 'dev');
+  const dev = synth(
+    configWith(() => undefined),
+    'dev',
+  );
   const admit = dev.find((o) => o.metadata.name === 'postgres-allow-from-auraxis-migrate')!;
   expect(admit.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'postgres' });
-  expect(admit.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'auraxis-migrate', 'app.kubernetes.io/component': 'migration' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
+  expect(admit.spec.ingress).toEqual([
+    {
+      from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'auraxis-migrate', 'app.kubernetes.io/component': 'migration' } } }],
+      ports: [{ port: 5432, protocol: 'TCP' }],
+    },
+  ]);
 });

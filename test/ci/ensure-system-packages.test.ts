@@ -37,7 +37,21 @@ function machine(options: { installed: string[]; uid: number; sudo?: boolean; ap
   return { ...result, calls: readFileSync(calls, 'utf8') };
 }
 
-const ALL = ['git', 'podman', 'runc', 'podman-compose', 'busybox-static', 'postgresql', 'postgresql-client', 'awscli', 'shellcheck', 'nftables', 'util-linux', 'graphviz', 'ca-certificates'];
+const ALL = [
+  'git',
+  'podman',
+  'runc',
+  'podman-compose',
+  'busybox-static',
+  'postgresql',
+  'postgresql-client',
+  'awscli',
+  'shellcheck',
+  'nftables',
+  'util-linux',
+  'graphviz',
+  'ca-certificates',
+];
 const withoutPodman = ALL.filter((p) => p !== 'podman' && p !== 'busybox-static');
 
 test('does nothing when every package is installed', () => {
@@ -69,7 +83,7 @@ test('with passwordless sudo, installs through sudo', () => {
   expect(result.calls).toContain('sudo env DEBIAN_FRONTEND=noninteractive apt-get install');
 });
 
-test('a failed install is one line with apt\'s own error', () => {
+test("a failed install is one line with apt's own error", () => {
   const result = machine({ installed: withoutPodman, uid: 0, aptFails: true });
   expect(result.status).toBe(1);
   expect(result.stderr.trimEnd().split('\n')).toEqual([

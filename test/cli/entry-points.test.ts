@@ -93,7 +93,7 @@ describe('npm run ops', () => {
     expect(result.stderr).toBe('');
   });
 
-  test('status --help exits 0 with the command\'s options', () => {
+  test("status --help exits 0 with the command's options", () => {
     const result = run('scripts/ops/cli.ts', ['status', '--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^usage: ops status --env <name\|all>\n/);

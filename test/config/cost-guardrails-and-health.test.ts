@@ -64,7 +64,7 @@ describe('bad input for the guardrails and health checks', () => {
     expect(parseConfig(raw).costGuardrails).toEqual({ monthlyBudgetUsd: 10, email: 'ops@auraxis.com.br', alertThresholdPercent: 80, anomalyThresholdUsd: 3 });
   });
 
-  test('HTTP on a TLS environment is allowed (a cheaper check of the redirecting port is the user\'s call)', () => {
+  test("HTTP on a TLS environment is allowed (a cheaper check of the redirecting port is the user's call)", () => {
     const raw = shippedConfigInput();
     raw.environments.prod.healthCheck = { protocol: 'HTTP' };
     expect(problemsOf(raw)).toEqual([]);

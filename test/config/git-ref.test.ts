@@ -30,7 +30,9 @@ describe.each(BAD_GIT_REFS)('the bad ref %j', (ref) => {
     expect(isGitRef(ref)).toBe(false);
     expect(configProblems(ref).join('\n')).toMatch(/^environments\.dev\.gitRef: .*is not a git ref/);
     // (a ref that looks like an option, or none, is refused one step earlier as a missing value)
-    expect(() => parseArgs(['deploy', '--env', 'dev', '--ref', ref], ['dev', 'prod'])).toThrow(/^ops deploy: (--ref "[\s\S]*" is not a git ref|--ref needs a value|unknown option)/);
+    expect(() => parseArgs(['deploy', '--env', 'dev', '--ref', ref], ['dev', 'prod'])).toThrow(
+      /^ops deploy: (--ref "[\s\S]*" is not a git ref|--ref needs a value|unknown option)/,
+    );
   });
 });
 
@@ -48,7 +50,11 @@ test('deploy.sh refuses every bad ref (exit 2) before taking the lock, with the 
     expect(result.code).toBe(2);
   }
   // A good ref gets past the grammar (and then fails on the missing state dir, not on the ref).
-  const good = await runCommand('bash', ['scripts/host/deploy.sh', 'refs/tags/v1.8.2'], { APP_NAME: 'hostrt', STATE_DIR: '/nonexistent/state', GIT_REF_PATTERN });
+  const good = await runCommand('bash', ['scripts/host/deploy.sh', 'refs/tags/v1.8.2'], {
+    APP_NAME: 'hostrt',
+    STATE_DIR: '/nonexistent/state',
+    GIT_REF_PATTERN,
+  });
   expect(good.stderr).not.toContain('is not an acceptable git ref');
   expect(good.code).toBe(65);
 });
@@ -75,7 +81,12 @@ describe('pinned refs', () => {
   });
 
   test('deploy.sh refuses an unpinned ref (exit 2) when REQUIRE_PINNED_REF=true', async () => {
-    const result = await runCommand('bash', ['scripts/host/deploy.sh', 'main'], { APP_NAME: 'hostrt', STATE_DIR: '/nonexistent/state', GIT_REF_PATTERN, REQUIRE_PINNED_REF: 'true' });
+    const result = await runCommand('bash', ['scripts/host/deploy.sh', 'main'], {
+      APP_NAME: 'hostrt',
+      STATE_DIR: '/nonexistent/state',
+      GIT_REF_PATTERN,
+      REQUIRE_PINNED_REF: 'true',
+    });
     expect(result.stderr).toContain("'main' is not pinned");
     expect(result.code).toBe(2);
   });

@@ -31,7 +31,11 @@ const CRON_EXAMPLE = 'is not a valid EventBridge Scheduler cron expression';
 const ON_CALENDAR = 'is not a systemd OnCalendar expression (e.g. *-*-* 03:00:00 or daily)';
 
 test.each<[string, (raw: Raw) => void, string]>([
-  ['a cron minute out of range', (c) => (c.environments.dev.instance.schedule.start = 'cron(99 * * * ? *)'), `environments.dev.instance.schedule.start: "cron(99 * * * ? *)" ${CRON_EXAMPLE}: minutes 99 is outside 0-59`],
+  [
+    'a cron minute out of range',
+    (c) => (c.environments.dev.instance.schedule.start = 'cron(99 * * * ? *)'),
+    `environments.dev.instance.schedule.start: "cron(99 * * * ? *)" ${CRON_EXAMPLE}: minutes 99 is outside 0-59`,
+  ],
   [
     'a cron with both day fields set',
     (c) => (c.environments.dev.instance.schedule.start = 'cron(0 8 * * MON-FRI *)'),
@@ -42,7 +46,11 @@ test.each<[string, (raw: Raw) => void, string]>([
     (c) => (c.environments.dev.instance.schedule.stop = 'cron(0 8 ? * 2-6 *)'),
     'environments.dev.instance.schedule.stop: "cron(0 8 ? * 2-6 *)" fires when start does (cron(0 8 ? * MON-FRI *)): the instance would stop as it starts',
   ],
-  ['an OnCalendar time out of range', (c) => (c.environments.dev.backups.schedule = '*-*-* 25:99:00'), `environments.dev.backups.schedule: "*-*-* 25:99:00" ${ON_CALENDAR}: hour 25 is outside 0-23`],
+  [
+    'an OnCalendar time out of range',
+    (c) => (c.environments.dev.backups.schedule = '*-*-* 25:99:00'),
+    `environments.dev.backups.schedule: "*-*-* 25:99:00" ${ON_CALENDAR}: hour 25 is outside 0-23`,
+  ],
   [
     'an OnCalendar in prose',
     (c) => (c.environments.dev.backups.schedule = 'every day at 3'),
@@ -93,7 +101,11 @@ test.each<[string, (raw: Raw) => void, string]>([
     },
     'environments.all: name "all" is reserved (argocd, all mean something else to the manifests and the ops CLI): rename the environment',
   ],
-  ['a misspelt instance key (used to give prod t4g.small)', (c) => (c.environments.prod.instance = { tpye: 't4g.large', availabilityZone: 'us-east-1a' }), 'environments.prod.instance.tpye: is not a known key (remove it or check its spelling)'],
+  [
+    'a misspelt instance key (used to give prod t4g.small)',
+    (c) => (c.environments.prod.instance = { tpye: 't4g.large', availabilityZone: 'us-east-1a' }),
+    'environments.prod.instance.tpye: is not a known key (remove it or check its spelling)',
+  ],
 ])('%s is rejected with one line', (_, edit, expected) => {
   expect(brokenBy(edit)).toEqual([expected]);
 });
@@ -125,7 +137,15 @@ describe('parseEventBridgeCron', () => {
   test('expands each field', () => {
     expect(parseEventBridgeCron('cron(0/15 8-10 ? JAN,dec MON-FRI 2027)')).toEqual({
       ok: true,
-      fields: { minutes: [0, 15, 30, 45], hours: [8, 9, 10], daysOfMonth: undefined, months: [1, 12], daysOfWeek: [2, 3, 4, 5, 6], years: [2027], calendarDays: [] },
+      fields: {
+        minutes: [0, 15, 30, 45],
+        hours: [8, 9, 10],
+        daysOfMonth: undefined,
+        months: [1, 12],
+        daysOfWeek: [2, 3, 4, 5, 6],
+        years: [2027],
+        calendarDays: [],
+      },
     });
     expect(parseEventBridgeCron('cron(30 3 L * ? *)')).toMatchObject({ ok: true, fields: { daysOfMonth: [], calendarDays: ['L'] } });
     expect(parseEventBridgeCron('cron(0 9 ? * 2#1 *)')).toMatchObject({ ok: true, fields: { daysOfWeek: [], calendarDays: ['2#1'] } });
@@ -148,7 +168,20 @@ describe('parseEventBridgeCron', () => {
 });
 
 /** Expressions systemd accepts and rejects; where systemd-analyze exists, it is asked too, so the two cannot drift apart. */
-const CALENDAR_GOOD = ['daily', 'Weekly', '*-*-* 03:00:00', '*-*-* 03:00', 'Mon..Fri *-*-* 02:30:00', 'Sat,Sun 04:00', '2027-01-01', '*-*-01 00:00:00', '*-02~03 12:00', '*:0/15', 'Mon *-*-* 03:00:00 UTC', '*-*-* 03:00:00.5'];
+const CALENDAR_GOOD = [
+  'daily',
+  'Weekly',
+  '*-*-* 03:00:00',
+  '*-*-* 03:00',
+  'Mon..Fri *-*-* 02:30:00',
+  'Sat,Sun 04:00',
+  '2027-01-01',
+  '*-*-01 00:00:00',
+  '*-02~03 12:00',
+  '*:0/15',
+  'Mon *-*-* 03:00:00 UTC',
+  '*-*-* 03:00:00.5',
+];
 const CALENDAR_BAD: [string, string][] = [
   ['*-*-* 25:99:00', 'hour 25 is outside 0-23'],
   ['every day at 3', '"every" is not a weekday list (e.g. Mon..Fri or Sat,Sun)'],

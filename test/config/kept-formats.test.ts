@@ -1,5 +1,5 @@
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 
 /*

@@ -45,7 +45,10 @@ describe('the synth entry point', () => {
   test('exits 1 and prints every problem with its key path, before writing anything', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bad-config-'));
     const badConfig = join(dir, 'environments.yaml');
-    writeFileSync(badConfig, shippedYaml.replace('account: "765480282720"', 'account: "1234"').replace('repository: auraxis/auraxis-infra', 'repository: auraxis'));
+    writeFileSync(
+      badConfig,
+      shippedYaml.replace('account: "765480282720"', 'account: "1234"').replace('repository: auraxis/auraxis-infra', 'repository: auraxis'),
+    );
 
     const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/synth.ts'], {
       cwd: projectRoot,

@@ -71,12 +71,12 @@ describe('bad smoke config is rejected with its key path', () => {
   test.each<[string, (raw: Raw) => void, string]>([
     ['a check without an expected status', (c) => delete c.app.smoke.checks.health.expect.status, 'app.smoke.checks.health.expect.status: is required'],
     ['a check without expect at all', (c) => delete c.app.smoke.checks.graphql.expect, 'app.smoke.checks.graphql.expect: is required'],
-    ['a status that is not one', (c) => (c.app.smoke.checks.health.expect.status = '2XX'), 'app.smoke.checks.health.expect.status: "2XX" must be an HTTP status (100-599) or a status class (2xx, 3xx, 4xx, 5xx)'],
     [
-      'a login step without credentials',
-      (c) => delete c.environments.prod.smoke.login.credentials,
-      'environments.prod.smoke.login.credentials: is required',
+      'a status that is not one',
+      (c) => (c.app.smoke.checks.health.expect.status = '2XX'),
+      'app.smoke.checks.health.expect.status: "2XX" must be an HTTP status (100-599) or a status class (2xx, 3xx, 4xx, 5xx)',
     ],
+    ['a login step without credentials', (c) => delete c.environments.prod.smoke.login.credentials, 'environments.prod.smoke.login.credentials: is required'],
     [
       'a login step with no secret reference',
       (c) => (c.environments.prod.smoke.login.credentials = {}),
@@ -98,13 +98,21 @@ describe('bad smoke config is rejected with its key path', () => {
       'app.smoke.checks.health.headers: {"Authorization":"Bearer abc"} must not set Authorization',
     ],
     ['an unknown key in a check', (c) => (c.app.smoke.checks.health.expected = 200), 'app.smoke.checks.health.expected: is not a known key'],
-    ['a JSON assertion that asserts nothing', (c) => (c.app.smoke.checks.health.expect.json = [{ path: 'a.b' }]), 'app.smoke.checks.health.expect.json[0]: {"path":"a.b"} needs one of equals, notEquals or exists'],
+    [
+      'a JSON assertion that asserts nothing',
+      (c) => (c.app.smoke.checks.health.expect.json = [{ path: 'a.b' }]),
+      'app.smoke.checks.health.expect.json[0]: {"path":"a.b"} needs one of equals, notEquals or exists',
+    ],
     [
       'an authenticated check where no login is configured',
       (c) => (c.app.smoke.checks.health.auth = true),
       'app.smoke.checks.health.auth: true needs a login step, and environment dev has none (add app.smoke.login or environments.dev.smoke.login)',
     ],
-    ['a migration command with shell syntax', (c) => (c.app.migration.command = ['alembic', 'upgrade', 'head;', 'rm -rf /']), 'app.migration.command[2]: "head;" is not a plain word'],
+    [
+      'a migration command with shell syntax',
+      (c) => (c.app.migration.command = ['alembic', 'upgrade', 'head;', 'rm -rf /']),
+      'app.migration.command[2]: "head;" is not a plain word',
+    ],
     ['a migration without a command', (c) => (c.app.migration.command = []), 'app.migration.command: [] must have at least one word'],
   ])('%s', (_name, edit, expected) => {
     const problems = brokenBy(edit);

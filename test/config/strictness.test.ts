@@ -48,7 +48,9 @@ const label = (s: Section) => s.path.join('.') || '(root)';
 test('the walk finds every section of the schema', () => {
   // A floor, not an exact count: adding a section must not need this test edited.
   expect(sections.length).toBeGreaterThanOrEqual(21);
-  expect(sections.map(label)).toEqual(expect.arrayContaining(['(root)', 'app', 'environments.*.instance', 'environments.*.instance.schedule', 'environments.*.kubernetes.gitops']));
+  expect(sections.map(label)).toEqual(
+    expect.arrayContaining(['(root)', 'app', 'environments.*.instance', 'environments.*.instance.schedule', 'environments.*.kubernetes.gitops']),
+  );
 });
 
 describe.each(sections.map((s) => [label(s), s] as const))('section %s', (_, section) => {

@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { cdkJsonContext } from '../../lib/config/config-file';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { GithubDeployRole } from '../../lib/constructs/github-deploy-role';
 
 function build(props: Partial<ConstructorParameters<typeof GithubDeployRole>[2]> = {}) {
@@ -36,7 +36,8 @@ describe('GithubDeployRole', () => {
             Condition: {
               StringEquals: {
                 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-                'token.actions.githubusercontent.com:sub': 'repo:acme/shop:environment:staging:job_workflow_ref:acme/shop/.github/workflows/deploy-environment.yml@refs/heads/main',
+                'token.actions.githubusercontent.com:sub':
+                  'repo:acme/shop:environment:staging:job_workflow_ref:acme/shop/.github/workflows/deploy-environment.yml@refs/heads/main',
               },
             },
           },
@@ -50,7 +51,9 @@ describe('GithubDeployRole', () => {
     const template = build();
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('HostState'),
-      PolicyDocument: { Statement: [{ Sid: 'ReadHostState', Action: ['cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'], Effect: 'Allow', Resource: '*' }] },
+      PolicyDocument: {
+        Statement: [{ Sid: 'ReadHostState', Action: ['cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'], Effect: 'Allow', Resource: '*' }],
+      },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('DefaultPolicy'),
@@ -66,7 +69,10 @@ describe('GithubDeployRole', () => {
           {
             Action: ['logs:FilterLogEvents', 'logs:GetLogEvents'],
             Effect: 'Allow',
-            Resource: ['arn:aws:logs:eu-west-1:111122223333:log-group:/shop/staging/commands', 'arn:aws:logs:eu-west-1:111122223333:log-group:/shop/staging/commands:*'],
+            Resource: [
+              'arn:aws:logs:eu-west-1:111122223333:log-group:/shop/staging/commands',
+              'arn:aws:logs:eu-west-1:111122223333:log-group:/shop/staging/commands:*',
+            ],
           },
           {
             Sid: 'AssumeCdkBootstrapRoles',

@@ -1,6 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { cdkJsonContext } from '../../lib/config/config-file';
 import { Template } from 'aws-cdk-lib/assertions';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { HostDocuments } from '../../lib/constructs/host-documents';
 import type { HostDocumentSpec } from '../../lib/host-runtime/document-spec';
 

@@ -87,7 +87,8 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
       ],
     }),
   );
-  const setMemoryMb = (mb: number) => writeFileSync(meminfo, `MemTotal:        4000000 kB\nMemFree:          100000 kB\nMemAvailable:   ${String(mb * 1024).padStart(8)} kB\n`);
+  const setMemoryMb = (mb: number) =>
+    writeFileSync(meminfo, `MemTotal:        4000000 kB\nMemFree:          100000 kB\nMemAvailable:   ${String(mb * 1024).padStart(8)} kB\n`);
   setMemoryMb(4000);
   const env: Record<string, string> = {
     ...podman,
@@ -137,7 +138,9 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
     deploy: (ref, extra = {}) => runHostScript('deploy.sh', [ref], { ...env, ...extra }),
     rollback: (extra = {}) => runHostScript('rollback.sh', [], { ...env, ...extra }),
     running: (colour) =>
-      execFileSync('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}-${colour}`], podmanOptions).toString().trim(),
+      execFileSync('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}-${colour}`], podmanOptions)
+        .toString()
+        .trim(),
     remove() {
       nginx.stop();
       for (const colour of ['blue', 'green']) removePodmanProject(`${project}-${colour}`, [], podman);

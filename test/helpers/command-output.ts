@@ -4,6 +4,7 @@ import type { AwsClientStub } from 'aws-sdk-client-mock';
 
 type LogsMock = AwsClientStub<CloudWatchLogsClient>;
 type SsmMock = AwsClientStub<SSMClient>;
+
 import { OUTCOME_MARKER } from '../../lib/host-runtime/outcome';
 import type { WaitOptions } from '../../scripts/ops/aws/run-command';
 

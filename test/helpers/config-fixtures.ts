@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { parseConfig, type ProjectConfig } from '../../lib/config';
+import { type ProjectConfig, parseConfig } from '../../lib/config';
 import { shippedConfigPath } from './paths';
 
 /** The shipped config as raw YAML data, a fresh deep copy per call so a test may mutate it. */

@@ -1,8 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { cdkJsonContext } from '../../lib/config/config-file';
 import { addEnvironmentStacks } from '../../bin/build-apps';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import type { HostDocumentSpec } from '../../lib/host-runtime/document-spec';
 import type { DataStack } from '../../lib/stacks/data-stack';
 import type { HostStack } from '../../lib/stacks/host-stack';

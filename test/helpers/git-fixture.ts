@@ -11,7 +11,9 @@ const identity = {
 
 /** Runs git in `cwd` and returns its trimmed stdout. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: { ...process.env, ...identity }, stdio: 'pipe' }).toString().trim();
+  return execFileSync('git', args, { cwd, env: { ...process.env, ...identity }, stdio: 'pipe' })
+    .toString()
+    .trim();
 }
 
 /**

@@ -1,6 +1,6 @@
-import { cdkJsonContext } from '../../lib/config/config-file';
 import { synthesizeAll, TEMPLATE_VALIDATION_CACHE } from '../../bin/synth-all';
 import { loadConfigFile } from '../../lib/config';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { sharedCdkOut, sharedDist, shippedConfigPath } from './paths';
 
 /**

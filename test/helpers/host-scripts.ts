@@ -134,7 +134,12 @@ export function startCommand(command: string, args: readonly string[], env: Read
   });
   const done = new Promise<ScriptResult>((resolvePromise, reject) => {
     child.on('error', reject);
-    const result = (code: number | null, signal: NodeJS.Signals | null) => ({ code: code ?? (signal ? -1 : null), stdout, stderr, output: `${stdout}\n${stderr}` });
+    const result = (code: number | null, signal: NodeJS.Signals | null) => ({
+      code: code ?? (signal ? -1 : null),
+      stdout,
+      stderr,
+      output: `${stdout}\n${stderr}`,
+    });
     // A killed script's orphaned children (a compose call held by a fault) may keep its pipes open
     // until the test releases them, so a kill is done when the process exits, not when pipes close.
     child.on('exit', (code, signal) => {

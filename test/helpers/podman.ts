@@ -30,7 +30,10 @@ export function buildBusyboxImage(tag: string, dir: string, env: Record<string, 
 /** Removes every container of a compose project (by label) and the given images; ignores absent ones. */
 export function removePodmanProject(project: string, images: readonly string[], env: Record<string, string>): void {
   const options = { env: { ...process.env, ...env }, stdio: 'pipe' as const };
-  const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`], options).toString().split('\n').filter(Boolean);
+  const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`], options)
+    .toString()
+    .split('\n')
+    .filter(Boolean);
   if (ids.length > 0) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], options);
   try {
     execFileSync('podman', ['network', 'rm', '-f', `${project}_default`], options);

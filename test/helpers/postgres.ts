@@ -59,7 +59,11 @@ export class PostgresCluster {
 
   /** Runs SQL with psql (stops at the first error) and returns the unaligned, tuples-only output. */
   psql(sql: string, database = 'postgres'): string {
-    return execFileSync('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database], { input: sql, env: { ...process.env, ...this.env }, stdio: 'pipe' })
+    return execFileSync('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database], {
+      input: sql,
+      env: { ...process.env, ...this.env },
+      stdio: 'pipe',
+    })
       .toString()
       .trim();
   }

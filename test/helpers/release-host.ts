@@ -162,7 +162,14 @@ export class ReleaseHost {
       emptyStateDir();
     }
     const entry = (r: RecordedRelease) => ({ ref: r.ref, commit: r.commit, deployedAt: '2026-01-01T00:00:00Z', deployedBy: 'jest', action: 'deploy' });
-    const state = { schemaVersion: 1, app: this.name, environment: 'test', current: entry(current), previous: previous && entry(previous), updatedAt: '2026-01-01T00:00:00Z' };
+    const state = {
+      schemaVersion: 1,
+      app: this.name,
+      environment: 'test',
+      current: entry(current),
+      previous: previous && entry(previous),
+      updatedAt: '2026-01-01T00:00:00Z',
+    };
     writeFileSync(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 
@@ -196,13 +203,7 @@ export function busyboxRelease(baseImage: string, body: string | null, options: 
       '    stop_signal: SIGKILL',
       '',
     ].join('\n'),
-    Containerfile: [
-      `FROM ${baseImage}`,
-      'COPY www /www',
-      ...(options.copyMissing ? ['COPY does-not-exist /nowhere'] : []),
-      ...start,
-      '',
-    ].join('\n'),
+    Containerfile: [`FROM ${baseImage}`, 'COPY www /www', ...(options.copyMissing ? ['COPY does-not-exist /nowhere'] : []), ...start, ''].join('\n'),
     'www/index.html': options.noIndex ? null : 'app\n',
     'www/healthz': body,
     ...options.files,

@@ -37,7 +37,9 @@ export function shippedStackNames(): string[] {
 }
 
 /** The cloud assembly manifest (artifacts, environments, dependencies). */
-export function shippedAssemblyManifest(): { artifacts: Record<string, { type: string; environment?: string; properties?: Record<string, unknown>; dependencies?: string[] }> } {
+export function shippedAssemblyManifest(): {
+  artifacts: Record<string, { type: string; environment?: string; properties?: Record<string, unknown>; dependencies?: string[] }>;
+} {
   return JSON.parse(readFileSync(join(sharedCdkOut, 'manifest.json'), 'utf8'));
 }
 

@@ -75,7 +75,9 @@ test('a release that fails its smoke through nginx: nginx switches back to the o
   expect(load.failed).toBe(0);
   expect(await throughNginx()).toBe('200 release v2');
   expect(readFileSync(host.stateFile, 'utf8')).toBe(before);
-  expect(lastAudit()).toMatch(/op=deploy result=failed .* colour=green switchMs=\d+ switchBackMs=\d+ message=".*smoke checks through nginx.*; nginx switched back to green"$/);
+  expect(lastAudit()).toMatch(
+    /op=deploy result=failed .* colour=green switchMs=\d+ switchBackMs=\d+ message=".*smoke checks through nginx.*; nginx switched back to green"$/,
+  );
   expect(running('blue')).toBe('');
   expect(running('green')).not.toBe('');
 });

@@ -78,7 +78,9 @@ loopTest('an empty volume is formatted once; a re-run finds the file system and 
       `UUID=${uuid} ${paths.mount} ext4 defaults,nofail,x-systemd.device-timeout=90 0 2 # data-volume.sh\n` +
       `${paths.mount}/docker-volumes ${paths.dockerVolumes} none bind,nofail,x-systemd.requires-mounts-for=${paths.mount} 0 0 # data-volume.sh\n`,
   );
-  expect(readFileSync(join(paths.systemd, 'docker.service.d/data-volume.conf'), 'utf8')).toBe(`[Unit]\nRequiresMountsFor=${paths.mount} ${paths.dockerVolumes}\n`);
+  expect(readFileSync(join(paths.systemd, 'docker.service.d/data-volume.conf'), 'utf8')).toBe(
+    `[Unit]\nRequiresMountsFor=${paths.mount} ${paths.dockerVolumes}\n`,
+  );
   expect(readFileSync(paths.calls, 'utf8')).toBe('systemctl daemon-reload\n');
 
   // Postgres data in a Compose named volume lands on the data volume through the bind.

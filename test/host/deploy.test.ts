@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { join } from 'node:path';
 import { git } from '../helpers/git-fixture';
 import { httpBody, runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
-import { type ReleaseOptions, ReleaseHost } from '../helpers/release-host';
+import { ReleaseHost, type ReleaseOptions } from '../helpers/release-host';
 
 /*
  * deploy.sh, rollback.sh and status.sh for real: a bare git origin and a host checkout in a temp

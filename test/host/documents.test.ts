@@ -8,10 +8,10 @@ import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs, nginxUpstreamName } fr
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
 import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
-import { renderedDocument } from '../helpers/documents';
 import { configWith } from '../helpers/config-fixtures';
-import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
+import { renderedDocument } from '../helpers/documents';
 import { GitFixture } from '../helpers/git-fixture';
+import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
 import { shippedConfig } from '../helpers/synth';
 

@@ -353,7 +353,9 @@ describe('when putting the last good release back fails too (exit 3)', () => {
     await given('v1', 'v3');
     fault('fail-up');
     const result = await rollback();
-    expect(result.stderr).toMatch(/rollback of refs\/tags\/v3 failed: compose up -d --force-recreate failed for refs\/tags\/v3\. Putting back refs\/tags\/v1 \(\w{12}\) ALSO failed/);
+    expect(result.stderr).toMatch(
+      /rollback of refs\/tags\/v3 failed: compose up -d --force-recreate failed for refs\/tags\/v3\. Putting back refs\/tags\/v1 \(\w{12}\) ALSO failed/,
+    );
     expect(result.code).toBe(3);
     expect(lastAudit()).toMatch(/op=rollback result=critical /);
     clearFaults();
@@ -398,7 +400,12 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
   // only; and prod's one-shot migration (prisma), which this app has not: none here. This test host
   // has no nginx, so the release changes in place (the blue/green path is test/host/blue-green.test.ts).
   const healthPlan = join(host.root, 'health-smoke.json');
-  writeFileSync(healthPlan, JSON.stringify({ checks: [{ name: 'health', method: 'GET', path: new URL(host.healthUrl).pathname, headers: {}, auth: false, expectStatus: '2xx', json: [] }] }));
+  writeFileSync(
+    healthPlan,
+    JSON.stringify({
+      checks: [{ name: 'health', method: 'GET', path: new URL(host.healthUrl).pathname, headers: {}, auth: false, expectStatus: '2xx', json: [] }],
+    }),
+  );
   const docEnv: Record<string, string> = {
     ...host.env,
     HOST_LIB_DIR: libDir,

@@ -5,7 +5,12 @@ import { hostScriptsDir, runHostScript } from '../helpers/host-scripts';
 
 /* What runs as root on the host from outside this repository is pinned by a value kept in it. */
 
-const bootstrap = bootstrapCommands({ appName: 'auraxis', repository: 'https://example.com/a.git', gitRef: 'refs/tags/v1', agent: { containerLogGroupName: 'c', systemLogGroupName: 's' } }).join('\n');
+const bootstrap = bootstrapCommands({
+  appName: 'auraxis',
+  repository: 'https://example.com/a.git',
+  gitRef: 'refs/tags/v1',
+  agent: { containerLogGroupName: 'c', systemLogGroupName: 's' },
+}).join('\n');
 
 test('the Compose binary is checked against the sha256 kept in this repository, never one downloaded beside it', () => {
   expect(bootstrap).toContain(`x86_64) compose_sha256=${COMPOSE_SHA256.x86_64} ;;`);

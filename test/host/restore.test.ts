@@ -128,7 +128,12 @@ test('status shows the newest backup and its age', async () => {
 
 test('the metric command is exactly this argv (builder in backup-metric.sh)', async () => {
   const script = `. scripts/host/lib.sh; . scripts/host/backup-metric.sh; backup_metric_argv 42`;
-  const result = await runCommand('bash', ['-c', script], { APP_NAME: 'hostrt', ENV_NAME: 'prod', BACKUP_METRIC_NAMESPACE: 'hostrt/Backups' }, join(__dirname, '../..'));
+  const result = await runCommand(
+    'bash',
+    ['-c', script],
+    { APP_NAME: 'hostrt', ENV_NAME: 'prod', BACKUP_METRIC_NAMESPACE: 'hostrt/Backups' },
+    join(__dirname, '../..'),
+  );
   expect(result.code).toBe(0);
   expect(result.stdout.split('\n').filter(Boolean)).toEqual([
     'cloudwatch',
@@ -143,7 +148,7 @@ test('the metric command is exactly this argv (builder in backup-metric.sh)', as
 test('restore: refuses a key of another environment before touching anything', async () => {
   const result = await runHostScript('restore.sh', ['prod/hostrt-prod-20260101T000000Z.tar.gz'], env);
   expect(result.code).toBe(2);
-  expect(result.stderr).toContain("is not a backup key of this environment");
+  expect(result.stderr).toContain('is not a backup key of this environment');
 });
 
 test('restore: rows written after the backup are gone from the live database and kept in the safety backup; RTO and RPO are printed and audited', async () => {
@@ -163,7 +168,9 @@ test('restore: rows written after the backup are gone from the live database and
   expect(result.stdout).toMatch(/^RPO: +\d+ s \(age of the backup when the restore was requested\)$/m);
   const safety = /^safety: +s3:\/\/hostrt-restore\/(test\/safety\/hostrt-test-\d{8}T\d{6}Z-before-restore\.dump)$/m.exec(result.stdout)?.[1] as string;
   expect(safety).toBeDefined();
-  expect(auditLines().at(-1)).toMatch(new RegExp(`op=restore result=ok actor=jest pid=\\d+ key=${backupKey} safety=${safety} owner=hostrt_owner rtoSeconds=\\d+ rpoSeconds=\\d+`));
+  expect(auditLines().at(-1)).toMatch(
+    new RegExp(`op=restore result=ok actor=jest pid=\\d+ key=${backupKey} safety=${safety} owner=hostrt_owner rtoSeconds=\\d+ rpoSeconds=\\d+`),
+  );
 
   // The safety backup holds the late row.
   const local = join(root, 'safety.dump');
@@ -186,7 +193,9 @@ test('restore: a dump that does not restore leaves the live database as it was (
   writeFileSync(composeCalls, '');
   const result = await runHostScript('restore.sh', ['latest'], env);
   expect(result.code).toBe(3);
-  expect(result.stderr).toContain('restore FAILED: pg_restore of test/hostrt-test-29991231T235959Z.tar.gz failed (the transaction rolled back: the live database is unchanged)');
+  expect(result.stderr).toContain(
+    'restore FAILED: pg_restore of test/hostrt-test-29991231T235959Z.tar.gz failed (the transaction rolled back: the live database is unchanged)',
+  );
   expect(users()).toContain('kept@example.com');
   expect(readFileSync(composeCalls, 'utf8')).toBe('config --services\nstop api worker\nup -d --remove-orphans\n');
   expect(auditLines().at(-1)).toMatch(/op=restore result=failed .*exit=3/);

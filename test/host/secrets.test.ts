@@ -84,7 +84,12 @@ async function givenDeployed(): Promise<void> {
 /** A release whose app serves /healthz unless ENCRYPTION_KEY starts with "rejected" (then it only sleeps). */
 const release = (body: string) =>
   host.release(body, {
-    entrypoint: ['/bin/busybox', 'sh', '-c', 'case "$ENCRYPTION_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p 8080 -h /www'],
+    entrypoint: [
+      '/bin/busybox',
+      'sh',
+      '-c',
+      'case "$ENCRYPTION_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p 8080 -h /www',
+    ],
   });
 
 beforeAll(async () => {
@@ -161,7 +166,9 @@ test('deploy renders the env file (0600, declared names only, every page), recor
   expect(byPath.some((r) => r.body.NextToken)).toBe(true);
   expect(ssm.requests.every((r) => JSON.stringify(r.body).includes('/hostsec/prod/') === false)).toBe(true);
   expect(recorded()).toMatchObject({ path: PATH, renderedBy: 'jest', versions: { DATABASE_URL: 1, SECRET_KEY: 1, ENCRYPTION_KEY: 1, REDIS_PASSWORD: 1 } });
-  expect(auditLines().some((l) => /op=deploy result=secrets-rendered .*versions=DATABASE_URL:1,SECRET_KEY:1,ENCRYPTION_KEY:1,REDIS_PASSWORD:1/.test(l))).toBe(true);
+  expect(auditLines().some((l) => /op=deploy result=secrets-rendered .*versions=DATABASE_URL:1,SECRET_KEY:1,ENCRYPTION_KEY:1,REDIS_PASSWORD:1/.test(l))).toBe(
+    true,
+  );
   // No temporary copy of the CLI's answer is left behind.
   expect(execFileSync('ls', ['-A', env.TMPDIR]).toString()).toBe('');
 });
@@ -194,7 +201,9 @@ test('rotation restart with a value the app rejects: unhealthy, previous values 
   expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.ENCRYPTION_KEY}\n`);
   expect(statSync(envFile()).mode & 0o777).toBe(0o600);
   expect(recorded().versions.ENCRYPTION_KEY).toBe(1);
-  expect(auditLines().at(-1)).toMatch(/op=security.key_rotation.restart result=failed actor=jest .*secret=ENCRYPTION_KEY message="unhealthy with the new value of ENCRYPTION_KEY/);
+  expect(auditLines().at(-1)).toMatch(
+    /op=security.key_rotation.restart result=failed actor=jest .*secret=ENCRYPTION_KEY message="unhealthy with the new value of ENCRYPTION_KEY/,
+  );
 });
 
 test('rotation restart with a good value: restarted healthy on the new version, exit 0', async () => {
@@ -223,7 +232,9 @@ test('the secrets document, rendered as SSM runs it, installs the scripts and re
   const config = shippedConfig();
   const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
   const spec = hostDocumentSpecs(config.app, prod, { backupBucketName: 'b' }).find((s) => s.operation === 'secrets');
-  const script = (spec?.runCommand ?? []).join('\n').replace(/\{\{ (\w+) \}\}/g, (_, name: string) => (name === 'action' ? 'versions' : (spec?.parameters[name]?.default ?? '')));
+  const script = (spec?.runCommand ?? [])
+    .join('\n')
+    .replace(/\{\{ (\w+) \}\}/g, (_, name: string) => (name === 'action' ? 'versions' : (spec?.parameters[name]?.default ?? '')));
   const result = await run(runCommand('sh', ['-c', script], { ...env, HOST_LIB_DIR: join(root, 'lib') }));
   expect(result.code).toBe(0);
   // Before the outcome marker ops reads (lib/host-runtime/outcome.ts), the JSON.

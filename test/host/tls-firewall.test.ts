@@ -49,7 +49,13 @@ case " $* " in *" --dry-run "*) ;; *" certonly "*) mkdir -p '${live}'; echo cert
     env,
     live,
     site: () => readFileSync(env.NGINX_SITE_FILE, 'utf8'),
-    calls: () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.trimEnd()) : []),
+    calls: () =>
+      existsSync(calls)
+        ? readFileSync(calls, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => l.trimEnd())
+        : [],
     tls: (args: string[], more: Record<string, string> = {}) => runHostScript('tls.sh', args, { ...env, ...more }),
   };
 }
@@ -148,7 +154,7 @@ function ufwHost(status: string, added: string[], extra: Record<string, string> 
   mkdirSync(dir);
   const calls = join(dir, 'calls');
   writeFileSync(join(dir, 'status'), status);
-  writeFileSync(join(dir, 'added'), ['Added user rules (see \'ufw status\' for running firewall):', ...(added.length ? added : ['(None)'])].join('\n'));
+  writeFileSync(join(dir, 'added'), ["Added user rules (see 'ufw status' for running firewall):", ...(added.length ? added : ['(None)'])].join('\n'));
   const ufw = join(dir, 'ufw');
   writeFileSync(
     ufw,
@@ -159,7 +165,11 @@ function ufwHost(status: string, added: string[], extra: Record<string, string> 
   return {
     run: (args: string[]) => runHostScript('firewall.sh', args, env),
     /** The ufw invocations that change something (reads filtered out). */
-    changes: () => readFileSync(calls, 'utf8').trim().split('\n').filter((l) => !['ufw status verbose', 'ufw show added', 'ufw version'].includes(l)),
+    changes: () =>
+      readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((l) => !['ufw status verbose', 'ufw show added', 'ufw version'].includes(l)),
   };
 }
 

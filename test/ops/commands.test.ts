@@ -1,11 +1,11 @@
+import { UsageError } from '../../bin/command-line';
 import { gitRefProblem } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { hostCommandInput } from '../../scripts/ops/commands/host-command';
 import { hostParameters } from '../../scripts/ops/commands/host-parameters';
-import { UsageError } from '../../bin/command-line';
 import { COMMANDS, commandUsage, helpRequested, parseArgs, USAGE } from '../../scripts/ops/commands/parse-args';
-import { environmentStackNames } from '../../scripts/ops/ops';
 import { checklistPassed, type EnvironmentFacts, evaluateChecklist, formatChecklist } from '../../scripts/ops/commands/validate';
+import { environmentStackNames } from '../../scripts/ops/ops';
 import { shippedConfig } from '../helpers/synth';
 
 const ENVS = ['dev', 'prod'];
@@ -58,7 +58,10 @@ describe('parseArgs', () => {
   // Each mistake is one line naming the command and the flag, thrown as a UsageError (exit 2).
   test.each<[string[], string]>([
     [[], 'ops: no command given (ops --help lists them)'],
-    [['launch'], 'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks, smoke, logs; ops --help)'],
+    [
+      ['launch'],
+      'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks, smoke, logs; ops --help)',
+    ],
     [['deploy'], 'ops deploy: needs --env (one of dev, prod)'],
     [['status'], 'ops status: needs --env (one of dev, prod, or all)'],
     [['deploy', '--env', 'all'], 'ops deploy: one environment at a time: --env <dev|prod>, not all'],
@@ -113,7 +116,10 @@ describe('hostParameters', () => {
   const prod = { ...config.environments.prod, name: 'prod' };
   test('deploy uses --ref, else the configured gitRef, and records who asked', () => {
     expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod', '--ref', 'v2'], ENVS), prod, 'ana')).toEqual({ gitRef: 'v2', requestedBy: 'ana' });
-    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod, 'github:ana')).toEqual({ gitRef: prod.gitRef, requestedBy: 'github:ana' });
+    expect(hostParameters('deploy', parseArgs(['deploy', '--env', 'prod'], ENVS), prod, 'github:ana')).toEqual({
+      gitRef: prod.gitRef,
+      requestedBy: 'github:ana',
+    });
     expect(hostParameters('rollback', parseArgs(['rollback', '--env', 'prod'], ENVS), prod, 'Ana Souza')).toEqual({ requestedBy: 'Ana-Souza' });
   });
   test('tls passes dry-run; firewall applies only with --apply; status follows --json', () => {
@@ -200,10 +206,18 @@ describe('evaluateChecklist', () => {
   test('a drifted checkout warns; an unhealthy app on the host fails', () => {
     const results = evaluateChecklist({
       ...healthy,
-      hostStatus: { ...healthy.hostStatus, checkout: { matchesCurrent: false, clean: false }, health: { url: 'http://127.0.0.1:3000/healthz', ok: false, httpStatus: null } },
+      hostStatus: {
+        ...healthy.hostStatus,
+        checkout: { matchesCurrent: false, clean: false },
+        health: { url: 'http://127.0.0.1:3000/healthz', ok: false, httpStatus: null },
+      },
     });
     expect(results.find((r) => r.check === 'checkout matches the recorded release')).toMatchObject({ ok: false, advisory: true });
-    expect(results.find((r) => r.check === 'app healthy from the host itself')).toMatchObject({ ok: false, advisory: false, detail: 'http://127.0.0.1:3000/healthz: no answer' });
+    expect(results.find((r) => r.check === 'app healthy from the host itself')).toMatchObject({
+      ok: false,
+      advisory: false,
+      detail: 'http://127.0.0.1:3000/healthz: no answer',
+    });
     expect(checklistPassed(results)).toBe(false);
   });
 

@@ -45,7 +45,13 @@ const goodDeployRole: RoleFacts = {
     {
       name: 'results',
       document: {
-        Statement: [{ Effect: 'Allow', Action: ['logs:FilterLogEvents', 'logs:GetLogEvents'], Resource: 'arn:aws:logs:us-east-1:765480282720:log-group:/auraxis/prod/commands:*' }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:FilterLogEvents', 'logs:GetLogEvents'],
+            Resource: 'arn:aws:logs:us-east-1:765480282720:log-group:/auraxis/prod/commands:*',
+          },
+        ],
       },
     },
   ],
@@ -273,7 +279,9 @@ describe('the synthesized roles pass the audit', () => {
     // The same role judged as the other environment's is rejected: subject and boundary are per environment.
     const other = env === 'dev' ? 'prod' : 'dev';
     expect(
-      auditRole(facts, { ...expectation, environment: other, permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', other) }).map((f) => f.problem),
+      auditRole(facts, { ...expectation, environment: other, permissionsBoundaryName: bootstrapNames.permissionsBoundary('auraxis', other) }).map(
+        (f) => f.problem,
+      ),
     ).toEqual([
       expect.stringMatching(/^has the permissions boundary .*auraxis-.*-permissions-boundary, expected the policy auraxis-.*-permissions-boundary$/),
       expect.stringMatching(new RegExp(`^trust sub is ".*environment:${env}:.*", expected exactly ".*environment:${other}:.*"$`)),

@@ -24,7 +24,14 @@ const noWait = fastWait;
 
 function deployedOutputs(stack: string, outputs: Record<string, string>) {
   cfn.on(DescribeStacksCommand, { StackName: stack }).resolves({
-    Stacks: [{ StackName: stack, CreationTime: new Date(0), StackStatus: 'UPDATE_COMPLETE', Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+    Stacks: [
+      {
+        StackName: stack,
+        CreationTime: new Date(0),
+        StackStatus: 'UPDATE_COMPLETE',
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
   });
 }
 
@@ -139,7 +146,9 @@ describe('runCommand: the outcome from the command log group', () => {
     await expect(runCommand(new SSMClient({}), new CloudWatchLogsClient({}), { DocumentName: 'doc', InstanceIds: ['i-1'] }, fastWait)).rejects.toThrow(
       'runCommand needs CloudWatchOutputConfig with a log group: the outcome of doc is read from there',
     );
-    await expect(runCommand(new SSMClient({}), new CloudWatchLogsClient({}), { ...input, InstanceIds: ['i-1', 'i-2'] }, fastWait)).rejects.toThrow('exactly one instance');
+    await expect(runCommand(new SSMClient({}), new CloudWatchLogsClient({}), { ...input, InstanceIds: ['i-1', 'i-2'] }, fastWait)).rejects.toThrow(
+      'exactly one instance',
+    );
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
   });
 });
@@ -174,7 +183,10 @@ describe('ops deploy', () => {
 
     const outcome = await runOps(ctx, parseArgs(['deploy', '--env', 'dev'], ['dev', 'prod']));
 
-    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-dev-deploy', Parameters: { gitRef: ['origin/master'], requestedBy: ['ana'] } });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'auraxis-dev-deploy',
+      Parameters: { gitRef: ['origin/master'], requestedBy: ['ana'] },
+    });
     expect(outcome.ok).toBe(false);
     expect(outcome.exitCode).toBe(3);
     expect(outcome.text).toContain('[dev] deploy: Failed (exit 3, command cmd-10)');
@@ -232,16 +244,27 @@ describe('ops validate', () => {
     });
     const fetchImpl = jest.fn(async () => new Response('ok', { status: 200 }));
 
-    const outcome = await runOps({ config, actor: 'ana', wait: noWait, fetchImpl: fetchImpl as unknown as typeof fetch }, parseArgs(['validate', '--env', 'prod'], ['dev', 'prod']));
+    const outcome = await runOps(
+      { config, actor: 'ana', wait: noWait, fetchImpl: fetchImpl as unknown as typeof fetch },
+      parseArgs(['validate', '--env', 'prod'], ['dev', 'prod']),
+    );
 
     expect(fetchImpl).toHaveBeenCalledWith('https://api.auraxis.com.br/healthz', expect.anything());
-    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, { DocumentName: 'auraxis-prod-status', InstanceIds: ['i-0prod'], Parameters: { format: ['json'] } });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'auraxis-prod-status',
+      InstanceIds: ['i-0prod'],
+      Parameters: { format: ['json'] },
+    });
     expect(outcome.ok).toBe(false);
     expect(outcome.text).toContain('PASS  [prod] stack auraxis-prod-health: deployed');
     expect(outcome.text).toContain('PASS  [prod] host reachable through SSM: agent Online');
     // No GitHub token in the context: the GitHub settings are listed as not checked, never passed.
-    expect(outcome.text).toContain(`SKIP  [${config.github.repository}] GitHub OIDC subject claims: not checked: set GITHUB_TOKEN (read-only) to check GitHub settings`);
-    expect(outcome.text).toContain('SKIP  [prod] GitHub environment prod requires a reviewer, not the author: not checked: set GITHUB_TOKEN (read-only) to check GitHub settings');
+    expect(outcome.text).toContain(
+      `SKIP  [${config.github.repository}] GitHub OIDC subject claims: not checked: set GITHUB_TOKEN (read-only) to check GitHub settings`,
+    );
+    expect(outcome.text).toContain(
+      'SKIP  [prod] GitHub environment prod requires a reviewer, not the author: not checked: set GITHUB_TOKEN (read-only) to check GitHub settings',
+    );
     expect(outcome.text).toContain('FAIL  [prod] no alarm firing: in ALARM: auraxis-health-prod');
     expect(outcome.text).toContain('PASS  [prod] health https://api.auraxis.com.br/healthz: HTTP 200');
     expect(outcome.text).toContain(`PASS  [prod] release recorded on the host: current v2 (${'c'.repeat(12)})`);

@@ -7,8 +7,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { UsageError } from '../../bin/command-line';
 import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
-import { projectRoot } from '../helpers/paths';
 import { answerCommand, fastWait } from '../helpers/command-output';
+import { projectRoot } from '../helpers/paths';
 import { shippedConfig } from '../helpers/synth';
 
 const ssm = mockClient(SSMClient);
@@ -26,13 +26,25 @@ beforeEach(() => {
 
 describe('ops restore: arguments', () => {
   test.each<[string[], string]>([
-    [['--env', 'prod', '--backup', 'latest'], 'ops restore: restore replaces the live prod database: repeat the environment name with --confirm prod; nothing was sent'],
-    [['--env', 'prod', '--backup', 'latest', '--confirm', 'dev'], 'ops restore: restore replaces the live prod database: repeat the environment name with --confirm prod (got "dev"); nothing was sent'],
+    [
+      ['--env', 'prod', '--backup', 'latest'],
+      'ops restore: restore replaces the live prod database: repeat the environment name with --confirm prod; nothing was sent',
+    ],
+    [
+      ['--env', 'prod', '--backup', 'latest', '--confirm', 'dev'],
+      'ops restore: restore replaces the live prod database: repeat the environment name with --confirm prod (got "dev"); nothing was sent',
+    ],
     [['--env', 'all', '--backup', 'latest', '--confirm', 'all'], 'ops restore: one environment at a time: --env <dev|prod>, not all'],
     [['--env', 'qa', '--backup', 'latest', '--confirm', 'qa'], 'ops restore: unknown environment "qa" for --env (one of dev, prod)'],
     [['--env', 'prod', '--confirm', 'prod'], 'ops restore: needs --backup <key|latest> (ops status shows the newest backup)'],
-    [['--env', 'prod', '--backup', "latest';id", '--confirm', 'prod'], `ops restore: --backup "latest';id" is neither latest nor a backup key such as prod/<app>-prod-20261125T150000Z.tar.gz`],
-    [['--env', 'prod', '--backup', 'latest', '--confirm', 'prod', '--ref', 'v1'], 'ops restore: unknown option --ref (options: --env <value>, --backup <value>, --confirm <value>, --json, --help)'],
+    [
+      ['--env', 'prod', '--backup', "latest';id", '--confirm', 'prod'],
+      `ops restore: --backup "latest';id" is neither latest nor a backup key such as prod/<app>-prod-20261125T150000Z.tar.gz`,
+    ],
+    [
+      ['--env', 'prod', '--backup', 'latest', '--confirm', 'prod', '--ref', 'v1'],
+      'ops restore: unknown option --ref (options: --env <value>, --backup <value>, --confirm <value>, --json, --help)',
+    ],
   ])('%j is refused with one line: %s', (rest, message) => {
     expect(() => parseArgs(['restore', ...rest], envs)).toThrow(new UsageError(message));
   });
@@ -63,19 +75,31 @@ describe('ops restore: arguments', () => {
       encoding: 'utf8',
     });
     expect(result.status).toBe(2);
-    expect(result.stderr.trim()).toBe('ops restore: restore replaces the live prod database: repeat the environment name with --confirm prod; nothing was sent');
+    expect(result.stderr.trim()).toBe(
+      'ops restore: restore replaces the live prod database: repeat the environment name with --confirm prod; nothing was sent',
+    );
   });
 });
 
 describe('ops restore: the SSM command', () => {
   test('sends the restore document with the backup, the confirmation and the actor, to the instance of that environment only', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'auraxis-prod-host' }).resolves({
-      Stacks: [{ StackName: 'auraxis-prod-host', CreationTime: new Date(0), StackStatus: 'UPDATE_COMPLETE', Outputs: [{ OutputKey: 'InstanceId', OutputValue: 'i-0prod' }] }],
+      Stacks: [
+        {
+          StackName: 'auraxis-prod-host',
+          CreationTime: new Date(0),
+          StackStatus: 'UPDATE_COMPLETE',
+          Outputs: [{ OutputKey: 'InstanceId', OutputValue: 'i-0prod' }],
+        },
+      ],
     });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-r' } });
     answerCommand(logs, 'cmd-r', 'i-0prod', { exitCode: 0, stdout: 'RTO:        42 s (app stopped until healthy)\n' });
 
-    const outcome = await runOps({ config: shippedConfig(), actor: 'ana', wait: noWait }, parseArgs(['restore', '--env', 'prod', '--backup', KEY, '--confirm', 'prod'], envs));
+    const outcome = await runOps(
+      { config: shippedConfig(), actor: 'ana', wait: noWait },
+      parseArgs(['restore', '--env', 'prod', '--backup', KEY, '--confirm', 'prod'], envs),
+    );
 
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
     expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {

@@ -1,14 +1,8 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import {
-  DescribeParametersCommand,
-  GetParameterCommand,
-  PutParameterCommand,
-  SendCommandCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { failedChecks, parseRotateArgs } from '../../scripts/ops/commands/rotate';
 import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/secrets';

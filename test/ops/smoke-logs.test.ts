@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
+import type { Server } from 'node:http';
 import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Server } from 'node:http';
 import { readLogs } from '../../scripts/ops/aws/logs';
 import { filterInput, literalFilterPattern, parseDuration } from '../../scripts/ops/commands/logs';
 import { helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
@@ -28,7 +28,11 @@ describe('ops smoke', () => {
   afterAll(() => server.close());
 
   test('parses --url and --help; needs --env', () => {
-    expect(parseArgs(['smoke', '--env', 'prod', '--url', 'http://127.0.0.1:3001/'], ENVS)).toMatchObject({ command: 'smoke', envs: ['prod'], smoke: { url: 'http://127.0.0.1:3001' } });
+    expect(parseArgs(['smoke', '--env', 'prod', '--url', 'http://127.0.0.1:3001/'], ENVS)).toMatchObject({
+      command: 'smoke',
+      envs: ['prod'],
+      smoke: { url: 'http://127.0.0.1:3001' },
+    });
     const help = helpRequested(['smoke', '--help']) ?? '';
     expect(help).toMatch(/^usage: ops smoke --env <name\|all> \[--url <base-url>\]/);
     expect(help).toContain("Runs the environment's smoke checks");
@@ -66,7 +70,11 @@ describe('ops logs', () => {
   const config = shippedConfig();
 
   test('parses --since, --follow and --grep, one environment at a time', () => {
-    expect(parseArgs(['logs', '--env', 'prod', '--since', '2h', '--follow', '--grep', 'smoke'], ENVS)).toMatchObject({ command: 'logs', envs: ['prod'], logs: { sinceMs: 7_200_000, follow: true, grep: 'smoke' } });
+    expect(parseArgs(['logs', '--env', 'prod', '--since', '2h', '--follow', '--grep', 'smoke'], ENVS)).toMatchObject({
+      command: 'logs',
+      envs: ['prod'],
+      logs: { sinceMs: 7_200_000, follow: true, grep: 'smoke' },
+    });
     expect(parseArgs(['logs', '--env', 'dev'], ENVS).logs).toEqual({ sinceMs: 900_000, follow: false });
     expect(() => parseArgs(['logs', '--env', 'all'], ENVS)).toThrow('ops logs: one environment at a time');
     expect(() => parseDuration('15')).toThrow('ops logs: --since "15" is not a duration such as 30s, 15m, 2h or 1d');
@@ -104,7 +112,12 @@ describe('ops logs', () => {
       '/auraxis/prod/system: no such log group (is the data stack deployed in this region?)',
       '/auraxis/prod/commands: page 1, 1 events',
     ]);
-    expect(logs).toHaveReceivedCommandWith(FilterLogEventsCommand, { logGroupName: '/auraxis/prod/containers', startTime: 1_000_000 - 900_000, filterPattern: '"smoke"', nextToken: 'page-2' });
+    expect(logs).toHaveReceivedCommandWith(FilterLogEventsCommand, {
+      logGroupName: '/auraxis/prod/containers',
+      startTime: 1_000_000 - 900_000,
+      filterPattern: '"smoke"',
+      nextToken: 'page-2',
+    });
     expect(outcome).toMatchObject({ ok: true, json: { env: 'prod', events: 3 } });
   });
 
@@ -112,7 +125,12 @@ describe('ops logs', () => {
     logs
       .on(FilterLogEventsCommand)
       .resolvesOnce({ events: [{ eventId: 'a', timestamp: 10, message: 'one' }] })
-      .resolvesOnce({ events: [{ eventId: 'a', timestamp: 10, message: 'one' }, { eventId: 'b', timestamp: 20, message: 'two' }] });
+      .resolvesOnce({
+        events: [
+          { eventId: 'a', timestamp: 10, message: 'one' },
+          { eventId: 'b', timestamp: 20, message: 'two' },
+        ],
+      });
     const printed: string[] = [];
     let polls = 0;
     const count = await readLogs(

@@ -34,7 +34,9 @@ const app = config.app.name;
 describe('app and env tags on every taggable resource', () => {
   test.each(Object.keys(config.environments))('%s: data, host and health stacks', (env) => {
     const stacks = [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
-    const taggable = stacks.flatMap((s) => Object.values(shippedTemplate(s).toJSON().Resources as Record<string, { Type: string }>).filter((r) => tagPropertyOf(r.Type)));
+    const taggable = stacks.flatMap((s) =>
+      Object.values(shippedTemplate(s).toJSON().Resources as Record<string, { Type: string }>).filter((r) => tagPropertyOf(r.Type)),
+    );
     expect(taggable.length).toBeGreaterThan(10);
     expect(stacks.flatMap((s) => untagged(shippedTemplate(s).toJSON(), { app, env }))).toEqual([]);
   });
@@ -49,7 +51,15 @@ describe('app and env tags on every taggable resource', () => {
     const template = {
       Resources: {
         Bucket: { Type: 'AWS::S3::Bucket', Properties: { Tags: [{ Key: 'app', Value: app }] } },
-        Volume: { Type: 'AWS::EC2::Volume', Properties: { Tags: [{ Key: 'app', Value: app }, { Key: 'env', Value: 'dev' }] } },
+        Volume: {
+          Type: 'AWS::EC2::Volume',
+          Properties: {
+            Tags: [
+              { Key: 'app', Value: app },
+              { Key: 'env', Value: 'dev' },
+            ],
+          },
+        },
         Policy: { Type: 'AWS::IAM::Policy', Properties: {} },
       },
     };

@@ -64,7 +64,9 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     const ia = transitionToInfrequentAccessDays as number;
     const expected = ASSUMPTIONS.backupGb * ia * PRICES.s3GbMonth.STANDARD + ASSUMPTIONS.backupGb * (retentionDays - ia) * PRICES.s3GbMonth.STANDARD_IA;
     expect(lineOf(estimate, 'prod', 'S3 backups').usd).toBe(cents(expected));
-    expect(lineOf(estimate, 'dev', 'S3 backups').usd).toBe(cents(ASSUMPTIONS.backupGb * config.environments.dev.backups.retentionDays * PRICES.s3GbMonth.STANDARD));
+    expect(lineOf(estimate, 'dev', 'S3 backups').usd).toBe(
+      cents(ASSUMPTIONS.backupGb * config.environments.dev.backups.retentionDays * PRICES.s3GbMonth.STANDARD),
+    );
   });
 
   test("the always-free CloudWatch tier: 10 of the pair's 12 alarms, its 4 custom metrics and its logs", () => {
@@ -95,7 +97,9 @@ describe('estimateMonthlyCost on changed templates', () => {
       t.Resources.Database = { Type: 'AWS::RDS::DBInstance', Properties: { DBInstanceClass: 'db.t4g.micro' } };
     });
     const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
-    expect(estimate.notEstimated).toEqual([{ environment: 'prod', subject: 'auraxis-prod-data Database (AWS::RDS::DBInstance)', reason: 'no price in scripts/review/prices.ts' }]);
+    expect(estimate.notEstimated).toEqual([
+      { environment: 'prod', subject: 'auraxis-prod-data Database (AWS::RDS::DBInstance)', reason: 'no price in scripts/review/prices.ts' },
+    ]);
     expect(totalUsd(estimate.lines)).toBe(totalUsd(shipped().lines));
     expect(formatMarkdown(estimate)).toContain('**Not estimated** (1; not counted in the totals):\n- prod: auraxis-prod-data Database (AWS::RDS::DBInstance)');
   });

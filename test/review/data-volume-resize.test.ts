@@ -3,7 +3,10 @@ import { configWith } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
 
 // One synth; the other sizes are the same template with the volume's Size changed.
-const synthesized = environmentStacks(configWith((c) => (c.environments.prod.dataVolume.sizeGiB = 20)), 'prod').dataTemplate.toJSON();
+const synthesized = environmentStacks(
+  configWith((c) => (c.environments.prod.dataVolume.sizeGiB = 20)),
+  'prod',
+).dataTemplate.toJSON();
 const template = (sizeGiB: number) => {
   const copy = structuredClone(synthesized);
   copy.Resources.DataVolume772801A0.Properties.Size = sizeGiB;

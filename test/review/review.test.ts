@@ -80,8 +80,12 @@ describe("the reviewer's branch", () => {
 
   test('security: the port-22 rule and the IAM wildcard as table rows, flagged', () => {
     const security = section(out, 2);
-    expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \$\{HostSecurityGroup[0-9A-F]+\.GroupId\} \| In \| TCP 22 \| Everyone \(IPv4\) \| ⚠ open to the internet \|/);
-    expect(security).toMatch(/\| auraxis-prod-host \| \+ \| \* \| Allow \| s3:GetObject \| AWS:\$\{HostInstanceRole[0-9A-F]+\} \| {2}\| ⚠ any resource \(`\*`\) \|/);
+    expect(security).toMatch(
+      /\| auraxis-prod-host \| \+ \| \$\{HostSecurityGroup[0-9A-F]+\.GroupId\} \| In \| TCP 22 \| Everyone \(IPv4\) \| ⚠ open to the internet \|/,
+    );
+    expect(security).toMatch(
+      /\| auraxis-prod-host \| \+ \| \* \| Allow \| s3:GetObject \| AWS:\$\{HostInstanceRole[0-9A-F]+\} \| {2}\| ⚠ any resource \(`\*`\) \|/,
+    );
   });
 
   test('security: the widened NetworkPolicy egress as a unified diff of its YAML', () => {
@@ -100,7 +104,9 @@ describe("the reviewer's branch", () => {
   test('cost: the instance-type delta, derived from the price table', () => {
     const delta = cents(730 * PRICES.ec2Hourly['t4g.medium']) - cents(730 * PRICES.ec2Hourly['t4g.small']);
     const cost = section(out, 3);
-    expect(cost).toContain(`| prod | EC2 t4g.small (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.medium (730.0 h × $${PRICES.ec2Hourly['t4g.medium']}) | +${delta.toFixed(2)} |`);
+    expect(cost).toContain(
+      `| prod | EC2 t4g.small (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.medium (730.0 h × $${PRICES.ec2Hourly['t4g.medium']}) | +${delta.toFixed(2)} |`,
+    );
     expect(cost).toContain('exceeds the monthly budget of USD 10.00');
   });
 
@@ -124,7 +130,9 @@ describe("the reviewer's branch", () => {
     });
     const gated = run([sharedSynthDir, az.dir]);
     expect(gated.code).toBe(3);
-    expect(section(gated.out, 1)).toMatch(/\| ⛔ \| auraxis-prod-host \| AWS::EC2::Instance HostInstance[0-9A-F]+ \| replaced \| AvailabilityZone, InstanceType \(may\) requires replacement: PostgreSQL and Redis data on its root volume/);
+    expect(section(gated.out, 1)).toMatch(
+      /\| ⛔ \| auraxis-prod-host \| AWS::EC2::Instance HostInstance[0-9A-F]+ \| replaced \| AvailabilityZone, InstanceType \(may\) requires replacement: PostgreSQL and Redis data on its root volume/,
+    );
     expect(section(gated.out, 1)).toContain(`the check fails** until the pull request carries the \`${ACKNOWLEDGE_LABEL}\` label`);
     const acknowledged = run([sharedSynthDir, az.dir, '--acknowledged']);
     expect(acknowledged.code).toBe(0);
@@ -133,7 +141,7 @@ describe("the reviewer's branch", () => {
 });
 
 describe('state', () => {
-  test("renaming a bucket replaces it (data at risk, gated); deleting a log group that is not retained deletes it", () => {
+  test('renaming a bucket replaces it (data at risk, gated); deleting a log group that is not retained deletes it', () => {
     const s = scenario();
     const bucket = s.logicalId(PROD_DATA, 'AWS::S3::Bucket');
     s.template(PROD_DATA, (t) => {
@@ -150,7 +158,9 @@ describe('state', () => {
     expect(code).toBe(3);
     expect(section(out, 1)).toMatch(/\| ⛔ \| auraxis-prod-data \| AWS::Logs::LogGroup ContainerLogs[0-9A-F]+ \| deleted \| the log events kept is lost \|/);
     const renamed = run([sharedSynthDir, s.dir]);
-    expect(section(renamed.out, 1)).toMatch(/\| ⛔ \| auraxis-prod-data \| AWS::S3::Bucket BackupsBucket[0-9A-F]+ \| replaced \| BucketName requires replacement/);
+    expect(section(renamed.out, 1)).toMatch(
+      /\| ⛔ \| auraxis-prod-data \| AWS::S3::Bucket BackupsBucket[0-9A-F]+ \| replaced \| BucketName requires replacement/,
+    );
   });
 
   test('removing a retained log group leaves it in the account: listed, not gated', () => {
@@ -161,13 +171,20 @@ describe('state', () => {
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
-    expect(section(out, 1)).toMatch(/\| ℹ \| auraxis-prod-data \| AWS::Logs::LogGroup ContainerLogs[0-9A-F]+ \| removed from the stack, kept in the account \| DeletionPolicy Retain/);
+    expect(section(out, 1)).toMatch(
+      /\| ℹ \| auraxis-prod-data \| AWS::Logs::LogGroup ContainerLogs[0-9A-F]+ \| removed from the stack, kept in the account \| DeletionPolicy Retain/,
+    );
   });
 
   test('a PersistentVolumeClaim pruned from the manifests is data at risk', () => {
     const base = scenario();
     base.manifests('prod', (objects) => {
-      objects.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'uploads', namespace: 'auraxis-prod' }, spec: { resources: { requests: { storage: '1Gi' } } } });
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'uploads', namespace: 'auraxis-prod' },
+        spec: { resources: { requests: { storage: '1Gi' } } },
+      });
     });
     const { code, out } = run([base.dir, sharedSynthDir]);
     expect(code).toBe(3);
@@ -176,13 +193,23 @@ describe('state', () => {
 
   test("renaming the app: the old stacks are 'no longer managed', not deleted, and the gate stays open", () => {
     const s = scenario();
-    for (const stack of ['auraxis-dev-data', 'auraxis-dev-host', 'auraxis-dev-health', 'auraxis-prod-data', 'auraxis-prod-host', 'auraxis-prod-health', 'auraxis-account-765480282720']) {
+    for (const stack of [
+      'auraxis-dev-data',
+      'auraxis-dev-host',
+      'auraxis-dev-health',
+      'auraxis-prod-data',
+      'auraxis-prod-host',
+      'auraxis-prod-health',
+      'auraxis-account-765480282720',
+    ]) {
       s.renameStack(stack, stack.replace('auraxis', 'orbis'));
     }
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
     const data = section(out, 1);
-    expect(data).toContain('| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head\'s app: it stays deployed with its 5 stateful resources until `cdk destroy auraxis-prod-data` |');
+    expect(data).toContain(
+      "| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head's app: it stays deployed with its 5 stateful resources until `cdk destroy auraxis-prod-data` |",
+    );
     expect(data.match(/no longer managed \|/g)).toHaveLength(7);
     expect(data).not.toContain('| deleted |');
     expect(out).toContain('0 stacks changed, 7 new, 7 no longer managed');
@@ -243,7 +270,9 @@ describe('command line', () => {
   test('an unknown flag is one line on stderr, exit 2', () => {
     const { code, out, err } = run([sharedSynthDir, sharedSynthDir, '--bogus']);
     expect([code, out]).toEqual([2, '']);
-    expect(err).toBe("Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\" (see npm run review -- --help)\n");
+    expect(err).toBe(
+      "Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\" (see npm run review -- --help)\n",
+    );
   });
 
   test('a missing base directory is one clear line and exit 2, never "everything added"', () => {

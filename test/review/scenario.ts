@@ -44,7 +44,9 @@ export function scenario(from: string = sharedSynthDir): Scenario {
       writeFileSync(templatePath(stack), JSON.stringify(template, null, 1));
     },
     logicalId(stack, type) {
-      const ids = Object.entries(read(stack).Resources).filter(([, r]) => r.Type === type).map(([id]) => id);
+      const ids = Object.entries(read(stack).Resources)
+        .filter(([, r]) => r.Type === type)
+        .map(([id]) => id);
       if (ids.length !== 1) throw new Error(`expected one ${type} in ${stack}, found ${ids.length}`);
       return ids[0];
     },

@@ -37,7 +37,9 @@ describe('Gitops-NoDataPlaneOnAnyResource', () => {
     const { stack, violations } = ruleHarness();
     new iam.Role(stack, 'Inline', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      inlinePolicies: { p: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: ['*'] })] }) },
+      inlinePolicies: {
+        p: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: ['*'] })] }),
+      },
     });
     new iam.ManagedPolicy(stack, 'Managed', { statements: [new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: ['*'] })] });
     expect(only('Gitops-NoDataPlaneOnAnyResource')(violations())).toEqual([

@@ -9,7 +9,9 @@ function role(statement: iam.PolicyStatement) {
 
 describe('Gitops-NoPassRoleOrAssumeRoleOnAnyResource', () => {
   test('COMPLIANT: PassRole and AssumeRole on named roles', () => {
-    expect(role(new iam.PolicyStatement({ actions: ['iam:PassRole', 'sts:AssumeRole'], resources: ['arn:aws:iam::111111111111:role/cdk-dev-deploy-role'] }))).toEqual([]);
+    expect(
+      role(new iam.PolicyStatement({ actions: ['iam:PassRole', 'sts:AssumeRole'], resources: ['arn:aws:iam::111111111111:role/cdk-dev-deploy-role'] })),
+    ).toEqual([]);
   });
 
   test.each<[string, iam.PolicyStatement, string]>([

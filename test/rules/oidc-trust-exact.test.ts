@@ -18,7 +18,11 @@ describe('Gitops-OidcTrustExact', () => {
   test.each<[string, Record<string, Record<string, unknown>>, string[]]>([
     ['no sub at all', { StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com' } }, ['Condition::sub']],
     ['a wildcard sub', { StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: 'repo:o/r:*' } }, ['Condition::sub']],
-    ['two subs', { StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: ['repo:o/r:environment:prod', 'repo:o/r:ref:refs/heads/x'] } }, ['Condition::sub']],
+    [
+      'two subs',
+      { StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: ['repo:o/r:environment:prod', 'repo:o/r:ref:refs/heads/x'] } },
+      ['Condition::sub'],
+    ],
     [
       'StringLike on sub beside the exact one',
       { StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: 'repo:o/r:environment:prod' }, StringLike: { [`${I}:sub`]: 'repo:o/*' } },

@@ -3,7 +3,12 @@ import { ruleHarness } from './rule-harness';
 
 function securityGroup(open: (sg: ec2.SecurityGroup) => void) {
   const { stack, violations } = ruleHarness();
-  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, maxAzs: 1, subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }], restrictDefaultSecurityGroup: false });
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    natGateways: 0,
+    maxAzs: 1,
+    subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }],
+    restrictDefaultSecurityGroup: false,
+  });
   const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc, allowAllOutbound: true });
   open(sg);
   return violations();
@@ -23,7 +28,11 @@ describe('Gitops-WorldIngressOnlyWeb', () => {
   test.each<[string, (sg: ec2.SecurityGroup) => void, string]>([
     ['SSH to 0.0.0.0/0', (sg) => sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22)), 'Gitops-WorldIngressOnlyWeb[Ingress::0.0.0.0/0:tcp:22-22]'],
     ['all traffic from ::/0', (sg) => sg.addIngressRule(ec2.Peer.anyIpv6(), ec2.Port.allTraffic()), 'Gitops-WorldIngressOnlyWeb[Ingress::::/0:-1:all-all]'],
-    ['a port range spanning 80', (sg) => sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcpRange(80, 443)), 'Gitops-WorldIngressOnlyWeb[Ingress::0.0.0.0/0:tcp:80-443]'],
+    [
+      'a port range spanning 80',
+      (sg) => sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcpRange(80, 443)),
+      'Gitops-WorldIngressOnlyWeb[Ingress::0.0.0.0/0:tcp:80-443]',
+    ],
     ['UDP 443', (sg) => sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(443)), 'Gitops-WorldIngressOnlyWeb[Ingress::0.0.0.0/0:udp:443-443]'],
   ])('NON_COMPLIANT: %s', (_name, open, rule) => {
     expect(securityGroup(open)).toEqual([{ rule, paths: ['Probe/Sg/Resource'] }]);

@@ -37,7 +37,12 @@ async function app(broken = false): Promise<string> {
 }
 
 function secretsOf(text: string): (name: string) => string | undefined {
-  const values = Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const values = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   return (name) => values[name];
 }
 
@@ -98,7 +103,16 @@ test('JSON assertions: a wrong code and an absent path fail with what was found'
   const url = await app();
   const strict: SmokePlan = {
     checks: [
-      { name: 'code', method: 'POST', path: '/graphql', headers: { 'Content-Type': 'application/json' }, body: '{"query":""}', auth: false, expectStatus: '400', json: [{ path: 'errors.0.extensions.code', equals: 'OTHER' }] },
+      {
+        name: 'code',
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"query":""}',
+        auth: false,
+        expectStatus: '400',
+        json: [{ path: 'errors.0.extensions.code', equals: 'OTHER' }],
+      },
       { name: 'absent', method: 'GET', path: '/healthz', headers: {}, auth: false, expectStatus: '2xx', json: [{ path: 'version', exists: true }] },
       { name: 'not-json', method: 'GET', path: '/healthz', headers: {}, auth: false, expectStatus: '200', json: [{ path: 'status', equals: 'ok' }] },
     ],

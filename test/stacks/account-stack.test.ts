@@ -112,7 +112,10 @@ describe('AccountStack (variants)', () => {
     template.hasResourceProperties('AWS::Budgets::Budget', {
       Budget: Match.objectLike({ BudgetLimit: { Amount: 25.5, Unit: 'USD' } }),
       NotificationsWithSubscribers: Match.arrayWith([
-        { Notification: Match.objectLike({ NotificationType: 'ACTUAL', Threshold: 50 }), Subscribers: [{ SubscriptionType: 'EMAIL', Address: 'billing@example.com' }] },
+        {
+          Notification: Match.objectLike({ NotificationType: 'ACTUAL', Threshold: 50 }),
+          Subscribers: [{ SubscriptionType: 'EMAIL', Address: 'billing@example.com' }],
+        },
       ]),
     });
     template.hasResourceProperties('AWS::CE::AnomalySubscription', {
@@ -121,7 +124,7 @@ describe('AccountStack (variants)', () => {
     });
   });
 
-  test("an existing services monitor is subscribed to instead of creating a second one (AWS allows one per account)", () => {
+  test('an existing services monitor is subscribed to instead of creating a second one (AWS allows one per account)', () => {
     const arn = `arn:aws:ce::${ACCOUNT}:anomalymonitor/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab`;
     const template = accountTemplate((c) => {
       c.costGuardrails.existingAnomalyMonitorArn = arn;
@@ -131,7 +134,7 @@ describe('AccountStack (variants)', () => {
     expect(template.findOutputs(accountOutputNames.anomalyMonitorArn)[accountOutputNames.anomalyMonitorArn].Value).toBe(arn);
   });
 
-  test("an existing monitor of another account is rejected with the accounts named", () => {
+  test('an existing monitor of another account is rejected with the accounts named', () => {
     expect(() =>
       accountTemplate((c) => {
         c.costGuardrails.existingAnomalyMonitorArn = 'arn:aws:ce::111111111111:anomalymonitor/abc';

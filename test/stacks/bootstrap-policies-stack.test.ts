@@ -19,7 +19,9 @@ const sid = (doc: IamPolicyDocument, id: string) => statementsOf(doc).find((s) =
 describe.each(['dev', 'prod'])('bootstrap policies of %s', (env) => {
   const exec = () => policy(env, `auraxis-${env}-cfn-execution`);
   const boundary = () => policy(env, `auraxis-${env}-permissions-boundary`);
-  const boundaryArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:policy/auraxis-${env}-permissions-boundary`]] };
+  const boundaryArn = {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:policy/auraxis-${env}-permissions-boundary`]],
+  };
   const ownRoles = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/auraxis-${env}-*`]] };
 
   test('the execution policy is not administrator: no iam:* and no IAM write on *', () => {
@@ -29,7 +31,10 @@ describe.each(['dev', 'prod'])('bootstrap policies of %s', (env) => {
   });
 
   test('it may create or re-bound roles only under the environment prefix and only with the boundary', () => {
-    expect(sid(exec(), 'CreateOwnRolesOnlyWithTheBoundary')).toMatchObject({ Resource: ownRoles, Condition: { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } } });
+    expect(sid(exec(), 'CreateOwnRolesOnlyWithTheBoundary')).toMatchObject({
+      Resource: ownRoles,
+      Condition: { StringEquals: { 'iam:PermissionsBoundary': boundaryArn } },
+    });
     const iamWrites = statementsOf(exec()).filter((s) => JSON.stringify(s.Action).match(/iam:(Create|Put|Attach|Pass)/));
     for (const s of iamWrites) expect(JSON.stringify(s.Resource)).not.toBe('"*"');
   });

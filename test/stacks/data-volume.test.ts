@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { onCalendarGapSeconds } from '../../lib/config/on-calendar';
-import { stackNames } from '../../lib/names';
 import { DATA_VOLUME_SCRIPT_PATH } from '../../lib/host-runtime/first-boot';
+import { stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
 import { shippedTemplate } from '../helpers/synth';
@@ -44,7 +44,9 @@ describe('data volume (shipped config)', () => {
           PolicyType: 'EBS_SNAPSHOT_MANAGEMENT',
           ResourceTypes: ['VOLUME'],
           TargetTags: [{ Key: 'SnapshotPolicy', Value: `auraxis-${env}` }],
-          Schedules: [Match.objectLike({ CreateRule: { Interval: 24, IntervalUnit: 'HOURS', Times: ['03:00'] }, RetainRule: { Count: retain }, CopyTags: true })],
+          Schedules: [
+            Match.objectLike({ CreateRule: { Interval: 24, IntervalUnit: 'HOURS', Times: ['03:00'] }, RetainRule: { Count: retain }, CopyTags: true }),
+          ],
         },
       },
     });
@@ -69,7 +71,12 @@ describe('data volume (shipped config)', () => {
   });
 
   test('dev (stopped at night): the alarm keeps its state while no data arrives, instead of breaching every night', () => {
-    data('dev').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'auraxis-dev-backup-age', Threshold: 7200, Period: 7200, TreatMissingData: 'missing' });
+    data('dev').hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'auraxis-dev-backup-age',
+      Threshold: 7200,
+      Period: 7200,
+      TreatMissingData: 'missing',
+    });
   });
 
   test('a daily schedule: hourly periods, all 48 must breach', () => {
@@ -77,11 +84,20 @@ describe('data volume (shipped config)', () => {
       configWith((c) => (c.environments.prod.backups.schedule = '*-*-* 03:00:00')),
       'prod',
     );
-    dataTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'auraxis-prod-backup-age', Period: 3600, EvaluationPeriods: 48, DatapointsToAlarm: 48, Threshold: 172800 });
+    dataTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'auraxis-prod-backup-age',
+      Period: 3600,
+      EvaluationPeriods: 48,
+      DatapointsToAlarm: 48,
+      Threshold: 172800,
+    });
   });
 
   test('the data stacks are termination-protected (the volume cannot go with a stack deletion)', () => {
-    const { data: stack } = environmentStacks(configWith(() => undefined), 'prod');
+    const { data: stack } = environmentStacks(
+      configWith(() => undefined),
+      'prod',
+    );
     expect(stack.terminationProtection).toBe(true);
   });
 });
@@ -109,7 +125,12 @@ describe('the host attaches and mounts the data volume', () => {
             Condition: { 'ForAnyValue:StringEquals': { 'ec2:ResourceTag/VolumeGrantAttach-Host': Match.stringLikeRegexp('^[0-9a-f]{32}$') } },
             Resource: [
               'arn:aws:ec2:us-east-1:765480282720:instance/*',
-              { 'Fn::Join': ['', ['arn:aws:ec2:us-east-1:765480282720:volume/', { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'auraxis-prod-data' }) }]] },
+              {
+                'Fn::Join': [
+                  '',
+                  ['arn:aws:ec2:us-east-1:765480282720:volume/', { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'auraxis-prod-data' }) }],
+                ],
+              },
             ],
           },
         ]),
@@ -164,12 +185,36 @@ describe('config: data volume, snapshots and the backup schedule', () => {
   });
 
   test.each<[string, (c: ReturnType<typeof shippedConfigInput>) => void, string]>([
-    ['a schedule the parser cannot read', (c) => (c.environments.prod.backups.schedule = 'every day at three'), 'environments.prod.backups.schedule: "every day at three" is not a systemd OnCalendar expression'],
-    ['a schedule too sparse for the alarm', (c) => (c.environments.prod.backups.schedule = 'Mon 03:00'), 'environments.prod.backups.schedule: "Mon 03:00" leaves 168 h between two backups; at most 84 h'],
-    ['no fixed zone', (c) => delete c.environments.prod.instance.availabilityZone, 'environments.prod.instance.availabilityZone: is required: the data volume and the host must stay in one fixed zone'],
-    ['retain 0', (c) => (c.environments.prod.dataVolume.snapshots.retain = 0), 'environments.prod.dataVolume.snapshots.retain: 0 must be a positive whole number'],
-    ['an interval DLM refuses', (c) => (c.environments.prod.dataVolume.snapshots.intervalHours = 5), 'environments.prod.dataVolume.snapshots.intervalHours: 5 is not an interval Data Lifecycle Manager accepts (one of 1, 2, 3, 4, 6, 8, 12, 24 hours)'],
-    ['a size beyond gp3', (c) => (c.environments.prod.dataVolume.sizeGiB = 20000), 'environments.prod.dataVolume.sizeGiB: 20000 must be at most 16384 (the gp3 maximum)'],
+    [
+      'a schedule the parser cannot read',
+      (c) => (c.environments.prod.backups.schedule = 'every day at three'),
+      'environments.prod.backups.schedule: "every day at three" is not a systemd OnCalendar expression',
+    ],
+    [
+      'a schedule too sparse for the alarm',
+      (c) => (c.environments.prod.backups.schedule = 'Mon 03:00'),
+      'environments.prod.backups.schedule: "Mon 03:00" leaves 168 h between two backups; at most 84 h',
+    ],
+    [
+      'no fixed zone',
+      (c) => delete c.environments.prod.instance.availabilityZone,
+      'environments.prod.instance.availabilityZone: is required: the data volume and the host must stay in one fixed zone',
+    ],
+    [
+      'retain 0',
+      (c) => (c.environments.prod.dataVolume.snapshots.retain = 0),
+      'environments.prod.dataVolume.snapshots.retain: 0 must be a positive whole number',
+    ],
+    [
+      'an interval DLM refuses',
+      (c) => (c.environments.prod.dataVolume.snapshots.intervalHours = 5),
+      'environments.prod.dataVolume.snapshots.intervalHours: 5 is not an interval Data Lifecycle Manager accepts (one of 1, 2, 3, 4, 6, 8, 12, 24 hours)',
+    ],
+    [
+      'a size beyond gp3',
+      (c) => (c.environments.prod.dataVolume.sizeGiB = 20000),
+      'environments.prod.dataVolume.sizeGiB: 20000 must be at most 16384 (the gp3 maximum)',
+    ],
     ['an unknown key', (c) => (c.environments.prod.dataVolume.iops = 3000), 'environments.prod.dataVolume.iops'],
   ])('%s is rejected with its key path', (_name, edit, message) => {
     const raw = shippedConfigInput();

@@ -7,9 +7,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildAwsApp } from '../../bin/build-apps';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
+import { cdkJsonContext } from '../../lib/config/config-file';
 import { outputNames, stackNames } from '../../lib/names';
 import { HealthStack } from '../../lib/stacks/health-stack';
-import { cdkJsonContext } from '../../lib/config/config-file';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import { configWith } from '../helpers/config-fixtures';
 import { shippedAssemblyManifest, shippedConfig, shippedTemplate, shippedValidationReport } from '../helpers/synth';
@@ -88,7 +88,11 @@ describe('HealthStack (shipped config)', () => {
     const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.absent() });
     template.resourceCountIs('AWS::KMS::Key', 0);
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: shippedConfig().environments[env].alarmEmail, TopicArn: { Ref: topicId } });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: shippedConfig().environments[env].alarmEmail,
+      TopicArn: { Ref: topicId },
+    });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: [
@@ -138,12 +142,21 @@ describe('HealthStack (shipped config)', () => {
     });
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '765480282720' } } }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '765480282720' } },
+          },
+        ],
       },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: [{ Effect: 'Allow', Action: ['cloudwatch:DisableAlarmActions', 'cloudwatch:EnableAlarmActions'], Resource: { 'Fn::GetAtt': [alarmId, 'Arn'] } }],
+        Statement: [
+          { Effect: 'Allow', Action: ['cloudwatch:DisableAlarmActions', 'cloudwatch:EnableAlarmActions'], Resource: { 'Fn::GetAtt': [alarmId, 'Arn'] } },
+        ],
       },
     });
   });

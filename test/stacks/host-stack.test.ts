@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { githubOidcProviderArn, outputNames, stackNames } from '../../lib/names';
 import { COMPOSE_VERSION } from '../../lib/host-runtime/first-boot';
+import { githubOidcProviderArn, outputNames, stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
 import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
@@ -113,7 +113,10 @@ describe('HostStack (shipped config): the instance', () => {
     const [, agent] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HostSsmAgentPolicy'))!;
     const statements = agent.Properties.PolicyDocument.Statement;
     expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['SsmAgentMessaging', 'SsmAgentRegistration', 'AgentMetrics']);
-    expect(statements[1]).toMatchObject({ Action: ['ssm:ListInstanceAssociations', 'ssm:UpdateInstanceAssociationStatus', 'ssm:UpdateInstanceInformation'], Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*` });
+    expect(statements[1]).toMatchObject({
+      Action: ['ssm:ListInstanceAssociations', 'ssm:UpdateInstanceAssociationStatus', 'ssm:UpdateInstanceInformation'],
+      Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`,
+    });
     expect(statements[2]).toEqual({
       Sid: 'AgentMetrics',
       Action: 'cloudwatch:PutMetricData',
@@ -318,14 +321,18 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Effect: 'Allow',
         Action: 'ssm:SendCommand',
         Resource: [
-          ...['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`),
+          ...['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map(
+            (op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`,
+          ),
           { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
         ],
       },
     ]);
     // Each ARN names a document this stack creates, so the role can run nothing else.
     const documentNames = Object.values(host(env).findResources('AWS::SSM::Document')).map((d) => d.Properties.Name);
-    expect(documentNames.sort()).toEqual(['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map((op) => `auraxis-${env}-${op}`));
+    expect(documentNames.sort()).toEqual(
+      ['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map((op) => `auraxis-${env}-${op}`),
+    );
   });
 
   test('no IAM statement in any shipped stack allows Action "*" or a service-wide "<service>:*"; no admin policy', () => {
@@ -342,10 +349,12 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
 });
 
 describe('HostStack (shipped config): secrets in Parameter Store', () => {
-  test.each(['dev', 'prod'])('%s: the instance role reads only its own environment\'s path; no role can read or write any other value', (env) => {
+  test.each(['dev', 'prod'])("%s: the instance role reads only its own environment's path; no role can read or write any other value", (env) => {
     const other = env === 'dev' ? 'prod' : 'dev';
     const statements = statementsOf(host(env));
-    const parameterStatements = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => /^ssm:(Get|Put|Delete)Parameter|^ssm:\*|^kms:Decrypt/.test(a)));
+    const parameterStatements = statements.filter((s: { Action: string | string[] }) =>
+      [s.Action].flat().some((a) => /^ssm:(Get|Put|Delete)Parameter|^ssm:\*|^kms:Decrypt/.test(a)),
+    );
     expect(parameterStatements).toEqual([
       {
         Effect: 'Allow',
@@ -355,13 +364,17 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
       },
     ]);
     // The one statement sits on the instance role's policy, not the deploy role's.
-    const [, role] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([, p]) => p.Properties.PolicyDocument.Statement.includes(parameterStatements[0])) ?? [];
+    const [, role] =
+      Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([, p]) => p.Properties.PolicyDocument.Statement.includes(parameterStatements[0])) ?? [];
     expect(JSON.stringify(role?.Properties.Roles)).toContain('HostInstanceRole');
     expect(JSON.stringify(statements)).not.toContain(`parameter/auraxis/${other}`);
   });
 
   test('a configured path is the one granted', () => {
-    const stacks = environmentStacks(configWith((c) => (c.environments.dev.secrets = { path: '/team-a/auraxis-dev/' })), 'dev');
+    const stacks = environmentStacks(
+      configWith((c) => (c.environments.dev.secrets = { path: '/team-a/auraxis-dev/' })),
+      'dev',
+    );
     const statements = statementsOf(stacks.hostTemplate);
     expect(JSON.stringify(statements)).toContain(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/team-a/auraxis-dev/*`);
     expect(JSON.stringify(statements)).not.toContain('parameter/auraxis/dev');

@@ -82,6 +82,13 @@ test.each([
 });
 
 test('nothing but the planted resources is reported', () => {
-  const planted = ['SecurityGroup/Resource', 'InstanceRole/DefaultPolicy', 'PlantedOpenTrust', 'PlantedLooseOidc', 'DeployRole/Role/DefaultPolicy', 'PlantedUnbounded'];
+  const planted = [
+    'SecurityGroup/Resource',
+    'InstanceRole/DefaultPolicy',
+    'PlantedOpenTrust',
+    'PlantedLooseOidc',
+    'DeployRole/Role/DefaultPolicy',
+    'PlantedUnbounded',
+  ];
   expect(violations().filter((v) => !planted.some((p) => v.includes(p)))).toEqual([]);
 });

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildAwsApp } from '../../bin/build-apps';
 import { cdkJsonContext } from '../../lib/config/config-file';
 import { stackNames } from '../../lib/names';
+import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { shippedConfig, shippedValidationReport } from '../helpers/synth';
 

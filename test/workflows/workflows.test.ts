@@ -1,8 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are GitHub Actions expressions, not JavaScript templates
-import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, REVIEW_MARKER } from '../../scripts/review/comment';
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, REVIEW_MARKER } from '../../scripts/review/comment';
 import { projectRoot } from '../helpers/paths';
 import { shippedConfig } from '../helpers/synth';
 
@@ -145,7 +146,9 @@ test('rendered manifests are pushed for Argo CD from main only, with write acces
 });
 
 describe('supply chain (every workflow)', () => {
-  const steps = WORKFLOWS.flatMap((name) => Object.entries(workflow(name).jobs).flatMap(([job, j]) => (j.steps ?? []).map((s) => ({ name, job, step: s, jobDef: j }))));
+  const steps = WORKFLOWS.flatMap((name) =>
+    Object.entries(workflow(name).jobs).flatMap(([job, j]) => (j.steps ?? []).map((s) => ({ name, job, step: s, jobDef: j }))),
+  );
   const text = (name: string) => readFileSync(join(projectRoot, '.github/workflows', name), 'utf8');
 
   test('every action is pinned by a full commit SHA with its version in a comment', () => {
@@ -153,7 +156,10 @@ describe('supply chain (every workflow)', () => {
     expect(uses.length).toBeGreaterThan(5);
     expect(uses.filter((u) => !/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/.test(u))).toEqual([]);
     for (const name of WORKFLOWS) {
-      for (const line of text(name).split('\n').filter((l) => /uses: [^.]/.test(l))) expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+      for (const line of text(name)
+        .split('\n')
+        .filter((l) => /uses: [^.]/.test(l)))
+        expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
     }
   });
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { dnsLabel, githubRepository, gitRepositoryUrl, pinnedImage, port, relativeFile, urlPath } from '../primitives';
 import { blueGreenSchema } from './blue-green';
-import { migrationSchema, smokeSchema } from './smoke';
-import { dnsLabel, gitRepositoryUrl, githubRepository, pinnedImage, port, relativeFile, urlPath } from '../primitives';
 import { appSecretsSchema } from './secrets';
+import { migrationSchema, smokeSchema } from './smoke';
 
 /** The fields of the app section. */
 const appFields = z.strictObject({

@@ -1,5 +1,5 @@
-import { onCalendarGapSeconds, onCalendarProblem } from '../on-calendar';
 import { z } from 'zod';
+import { onCalendarGapSeconds, onCalendarProblem } from '../on-calendar';
 import { positiveInt, typeError } from '../primitives';
 
 /*

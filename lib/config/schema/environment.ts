@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { accountId, email, gitRef, hostedZoneId, hostname, region, typeError, urlPath } from '../primitives';
-import { isPinnedGitRef } from '../git-ref';
 import { AWS_REGIONS } from '../aws-regions';
+import { isPinnedGitRef } from '../git-ref';
+import { accountId, email, gitRef, hostedZoneId, hostname, region, typeError, urlPath } from '../primitives';
+import { blueGreenOverrideSchema } from './blue-green';
 import { dataChecks, dataVolumeSchema } from './data-volume';
 import { availabilityZone, backupsSchema, hasUnderTwoGiB, instanceSchema, logsSchema } from './host';
 import { kubernetesSchema } from './kubernetes';
 import { environmentSecretsSchema } from './secrets';
-import { blueGreenOverrideSchema } from './blue-green';
 import { smokeOverrideSchema } from './smoke';
 
 export const hostedZoneSchema = z.strictObject({
@@ -90,7 +90,11 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
     ctx.addIssue({ code: 'custom', path: ['kubernetes', 'tlsSecretName'], message: 'is required when this environment has tls: true' });
   }
   if (!env.tls && env.healthCheck.protocol === 'HTTPS') {
-    ctx.addIssue({ code: 'custom', path: ['healthCheck', 'protocol'], message: 'cannot be HTTPS when this environment has tls: false (the host serves HTTP only)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['healthCheck', 'protocol'],
+      message: 'cannot be HTTPS when this environment has tls: false (the host serves HTTP only)',
+    });
   }
   if (env.hostedZone && hostname.safeParse(env.domain).success && !isWithinZone(env.domain, env.hostedZone.name)) {
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });

@@ -19,7 +19,9 @@ const memoryQuantity = z
   .refine((q) => parseMemoryBytes(q) !== undefined, { message: 'is not a memory quantity in Mi or Gi (e.g. 256Mi or 1Gi)' });
 
 /** A Kubernetes label key (optional DNS-subdomain prefix and a name) and value. */
-const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { message: 'is not a Kubernetes label key' });
+const labelKey = z
+  .string()
+  .regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { message: 'is not a Kubernetes label key' });
 const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, { message: 'is not a Kubernetes label value' });
 
 /** CPU and memory for one of requests or limits. */
@@ -69,7 +71,11 @@ export const egressTargetSchema = z
     }
     (target.cidrs ?? []).forEach((cidr, index) => {
       if (cidr.endsWith('/0') && !target.allowAnyDestination) {
-        ctx.addIssue({ code: 'custom', path: ['cidrs', index], message: 'allows every IPv4 destination: name the service\'s ranges, or set allowAnyDestination: true' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cidrs', index],
+          message: "allows every IPv4 destination: name the service's ranges, or set allowAnyDestination: true",
+        });
       }
     });
     if (target.namespace !== undefined && !hasPods) {
@@ -94,12 +100,18 @@ export const appSettingsSchema = z.strictObject({
    * @default '1'
    */
   trustProxy: z
-    .union([wholeNumber.min(0, { message: 'must be at least 0' }), z.string().min(1, { message: 'must not be empty' })], typeError('must be a hop count or a CIDR list'))
+    .union(
+      [wholeNumber.min(0, { message: 'must be at least 0' }), z.string().min(1, { message: 'must not be empty' })],
+      typeError('must be a hop count or a CIDR list'),
+    )
     .transform(String)
     .default('1'),
   /** `CORS_ORIGINS`: allowed browser origins, joined with commas. @default [] */
   corsOrigins: z
-    .array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, { message: 'is not an origin (scheme://host[:port], no path)' }), typeError('must be a list of origins'))
+    .array(
+      z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, { message: 'is not an origin (scheme://host[:port], no path)' }),
+      typeError('must be a list of origins'),
+    )
     .default([]),
   /** `METRICS_ENABLED`: the runbook keeps it false until `/metrics` is fenced; here the metrics port is. @default true */
   metricsEnabled: z.boolean(typeError('must be true or false')).default(true),
@@ -124,7 +136,10 @@ export const externalSecretSchema = z.strictObject({
   /** Key in the provider (e.g. an AWS Secrets Manager secret name) whose JSON properties become the Secret's keys. */
   remoteKey: z.string(typeError('must be a string')).min(1, { message: 'must not be empty' }),
   /** How often the operator re-reads the store. @default '1h' */
-  refreshInterval: z.string().regex(/^\d+(s|m|h)$/, { message: 'is not a duration (e.g. 1h, 15m)' }).default('1h'),
+  refreshInterval: z
+    .string()
+    .regex(/^\d+(s|m|h)$/, { message: 'is not a duration (e.g. 1h, 15m)' })
+    .default('1h'),
 });
 
 export const observabilitySchema = z.strictObject({
@@ -205,7 +220,11 @@ function kubernetesChecks(k8s: z.output<typeof kubernetesFields>, ctx: z.Refinem
     ctx.addIssue({ code: 'custom', path: ['autoscaling', 'minReplicas'], message: `must not exceed autoscaling.maxReplicas (${auto.maxReplicas})` });
   }
   if (auto && auto.minReplicas === undefined && isCount(k8s.replicas) && isCount(auto.maxReplicas) && k8s.replicas > auto.maxReplicas) {
-    ctx.addIssue({ code: 'custom', path: ['autoscaling', 'maxReplicas'], message: `must be at least replicas (${k8s.replicas}), the autoscaler's default minimum` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['autoscaling', 'maxReplicas'],
+      message: `must be at least replicas (${k8s.replicas}), the autoscaler's default minimum`,
+    });
   }
   if (isCount(k8s.minAvailable) && isCount(k8s.replicas)) {
     if (k8s.minAvailable >= k8s.replicas) {
@@ -226,7 +245,11 @@ function kubernetesChecks(k8s: z.output<typeof kubernetesFields>, ctx: z.Refinem
     ctx.addIssue({ code: 'custom', path: ['existingSecret'], message: 'is required with externalSecret (it names the Secret the ExternalSecret writes)' });
   }
   if (k8s.resources && exceeds(k8s.resources.requests.memory, k8s.resources.limits.memory, parseMemoryBytes)) {
-    ctx.addIssue({ code: 'custom', path: ['resources', 'requests', 'memory'], message: `must not exceed resources.limits.memory (${k8s.resources.limits.memory})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['resources', 'requests', 'memory'],
+      message: `must not exceed resources.limits.memory (${k8s.resources.limits.memory})`,
+    });
   }
   if (k8s.resources && exceeds(k8s.resources.requests.cpu, k8s.resources.limits.cpu, parseCpuMillis)) {
     ctx.addIssue({ code: 'custom', path: ['resources', 'requests', 'cpu'], message: `must not exceed resources.limits.cpu (${k8s.resources.limits.cpu})` });

@@ -101,7 +101,12 @@ export const smokeSchema = z.strictObject({
 /** `environments.<env>.smoke`: replaces the app's login, and checks by name (`false` drops one). */
 export const smokeOverrideSchema = z.strictObject({
   login: smokeLoginSchema.optional(),
-  checks: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'is not a check name (lower-case letters, digits, "-")' }), z.union([smokeCheckSchema, z.literal(false)])).optional(),
+  checks: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'is not a check name (lower-case letters, digits, "-")' }),
+      z.union([smokeCheckSchema, z.literal(false)]),
+    )
+    .optional(),
 });
 
 /** `app.migration`: run once per deploy with `compose run --rm <service> <command...>`, before the release takes traffic. */
@@ -110,7 +115,9 @@ export const migrationSchema = z.strictObject({
   service: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: 'is not a Compose service name' }),
   /** The command as words (no shell), e.g. [alembic, upgrade, head] or [npx, prisma, migrate, deploy]. */
   command: z
-    .array(z.string().regex(/^[A-Za-z0-9._/:=@+,-]+$/, { message: 'is not a plain word (letters, digits and ._/:=@+,- only; no spaces, quotes or shell syntax)' }))
+    .array(
+      z.string().regex(/^[A-Za-z0-9._/:=@+,-]+$/, { message: 'is not a plain word (letters, digits and ._/:=@+,- only; no spaces, quotes or shell syntax)' }),
+    )
     .min(1, { message: 'must have at least one word' }),
 });
 

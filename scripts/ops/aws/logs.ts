@@ -1,4 +1,10 @@
-import { type CloudWatchLogsClient, type FilteredLogEvent, type FilterLogEventsCommandInput, paginateFilterLogEvents, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  type CloudWatchLogsClient,
+  type FilteredLogEvent,
+  type FilterLogEventsCommandInput,
+  paginateFilterLogEvents,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { filterInput, formatEvent } from '../commands/logs';
 
 /** What `readLogs` reports on stderr while it pages. */

@@ -50,7 +50,9 @@ export interface Finding {
 }
 
 const allows = (documents: readonly PolicyDocument[], action: string) =>
-  documents.some((d) => statementsOf(d).some((s) => s.Effect === 'Allow' && [s.Action].flat().some((a) => typeof a === 'string' && actionPatternMatches(a, action))));
+  documents.some((d) =>
+    statementsOf(d).some((s) => s.Effect === 'Allow' && [s.Action].flat().some((a) => typeof a === 'string' && actionPatternMatches(a, action))),
+  );
 
 /** Every problem with one role; an empty list means it passes. */
 export function auditRole(role: RoleFacts, expectation: RoleExpectation): Finding[] {

@@ -1,6 +1,6 @@
 import { type OptionSpecs, parseCommandLine, UsageError } from '../../../bin/command-line';
-import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { gitRefProblem } from '../../../lib/config/git-ref';
+import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { RESTORE_BACKUP_PATTERN } from '../../../lib/host-runtime/restore';
 import { type LogsArgs, parseDuration } from './logs';
 import { SMOKE_DETAILS, type SmokeArgs, smokeBaseUrl } from './smoke';
@@ -38,12 +38,17 @@ export const COMMANDS = {
     summary: 'check out the ref, restart compose, wait for health; roll back on failure',
     kind: 'host',
     env: 'one',
-    options: { ref: { type: 'string', valueName: 'git-ref', help: 'branch, tag or commit to deploy (default: the environment\'s gitRef)' } },
+    options: { ref: { type: 'string', valueName: 'git-ref', help: "branch, tag or commit to deploy (default: the environment's gitRef)" } },
   },
   rollback: { summary: 'return to the previous good release (no git fetch needed)', kind: 'host', env: 'one', options: {} },
   status: { summary: 'current and previous releases, health, containers', kind: 'host', env: 'one-or-all', options: {} },
   backup: { summary: 'pg_dump + Redis AOF to the backups bucket', kind: 'host', env: 'one-or-all', options: {} },
-  'restore-drill': { summary: 'restore the newest backup into a throwaway cluster, compare recorded row counts, report RTO/RPO', kind: 'host', env: 'one-or-all', options: {} },
+  'restore-drill': {
+    summary: 'restore the newest backup into a throwaway cluster, compare recorded row counts, report RTO/RPO',
+    kind: 'host',
+    env: 'one-or-all',
+    options: {},
+  },
   tls: {
     summary: 'issue or renew the certificate and switch nginx to HTTPS when it exists',
     kind: 'host',
@@ -55,7 +60,11 @@ export const COMMANDS = {
     kind: 'host',
     env: 'one',
     options: {
-      backup: { type: 'string', valueName: 'key|latest', help: 'a key such as <env>/<app>-<env>-20261125T150000Z.tar.gz, or latest (ops status shows the newest)' },
+      backup: {
+        type: 'string',
+        valueName: 'key|latest',
+        help: 'a key such as <env>/<app>-<env>-20261125T150000Z.tar.gz, or latest (ops status shows the newest)',
+      },
       confirm: { type: 'string', valueName: 'env', help: 'the environment name again: without it nothing is sent to AWS' },
     },
   },
@@ -67,8 +76,8 @@ export const COMMANDS = {
   },
   validate: { summary: 'the operator checklist: stacks, SSM reachability, alarms, health, releases', kind: 'report', env: 'any', options: {} },
   'iam-audit': { summary: 'instance and deploy roles: no admin or wildcard actions, exact OIDC subjects', kind: 'report', env: 'any', options: {} },
-  outputs: { summary: 'the deployed stacks\' outputs', kind: 'report', env: 'any', options: {} },
-  stacks: { summary: 'the environment\'s stack names, one per line (for cdk deploy in pipelines)', kind: 'report', env: 'any', options: {} },
+  outputs: { summary: "the deployed stacks' outputs", kind: 'report', env: 'any', options: {} },
+  stacks: { summary: "the environment's stack names, one per line (for cdk deploy in pipelines)", kind: 'report', env: 'any', options: {} },
   smoke: {
     summary: 'the smoke checks (health, GraphQL, invalid login, login -> token -> reads) against the public URL',
     details: SMOKE_DETAILS,
@@ -77,7 +86,7 @@ export const COMMANDS = {
     options: { url: { type: 'string', valueName: 'base-url', help: 'run against another base URL (e.g. http://127.0.0.1:3001 through a tunnel)' } },
   },
   logs: {
-    summary: 'the environment\'s CloudWatch logs (containers, system and host command output), oldest first, progress on stderr',
+    summary: "the environment's CloudWatch logs (containers, system and host command output), oldest first, progress on stderr",
     kind: 'report',
     env: 'one',
     options: {
@@ -137,7 +146,9 @@ function specOf(command: OpsCommand): CommandSpec {
 /** `ops --help`. */
 export const USAGE = (() => {
   const line = (c: OpsCommand) => {
-    const own = Object.entries(specOf(c).options).map(([n, o]) => ` [${optionUsage(n, o)}]`).join('');
+    const own = Object.entries(specOf(c).options)
+      .map(([n, o]) => ` [${optionUsage(n, o)}]`)
+      .join('');
     return `  ${`${c}${own}`.padEnd(26)} ${specOf(c).summary}`;
   };
   const commands = Object.keys(COMMANDS) as OpsCommand[];
@@ -151,7 +162,10 @@ secrets (values in SSM Parameter Store, never on the command line; ops secrets -
   rotate NAME                   rotate one secret with backup, re-encryption hook, restart, health gate and automatic rollback
 
 reports (read AWS, or the app's public URL, and print; --env as ops <command> --help says):
-${commands.filter((c) => specOf(c).kind === 'report').map(line).join('\n')}
+${commands
+  .filter((c) => specOf(c).kind === 'report')
+  .map(line)
+  .join('\n')}
 
 options of every command: --env <name|all>, --json, --help`;
 })();
@@ -203,7 +217,8 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
   const choices = spec.env === 'one' ? configuredEnvs.join(', ') : `${configuredEnvs.join(', ')}, or all`;
   if (env === undefined && spec.env !== 'any') throw new UsageError(`${name}: needs --env (one of ${choices})`);
   if (env === 'all' && spec.env === 'one') throw new UsageError(`${name}: one environment at a time: --env <${configuredEnvs.join('|')}>, not all`);
-  if (env !== undefined && env !== 'all' && !configuredEnvs.includes(env)) throw new UsageError(`${name}: unknown environment "${env}" for --env (one of ${choices})`);
+  if (env !== undefined && env !== 'all' && !configuredEnvs.includes(env))
+    throw new UsageError(`${name}: unknown environment "${env}" for --env (one of ${choices})`);
   const envs = env === undefined || env === 'all' ? [...configuredEnvs] : [env];
 
   const ref = values.ref as string | undefined;
@@ -220,7 +235,9 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
       throw new UsageError(`${name}: --backup "${backup}" is neither latest nor a backup key such as ${target}/<app>-${target}-20261125T150000Z.tar.gz`);
     // The live database is replaced: the environment's name typed twice, checked before any AWS call.
     if (confirm !== target)
-      throw new UsageError(`${name}: restore replaces the live ${target} database: repeat the environment name with --confirm ${target}${confirm ? ` (got "${confirm}")` : ''}; nothing was sent`);
+      throw new UsageError(
+        `${name}: restore replaces the live ${target} database: repeat the environment name with --confirm ${target}${confirm ? ` (got "${confirm}")` : ''}; nothing was sent`,
+      );
   }
 
   // smoke and logs: their values checked here, with the rest of the command line, before any AWS client.
@@ -229,7 +246,11 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
   const since = values.since as string | undefined;
   const logs =
     command === 'logs'
-      ? { sinceMs: since === undefined ? 15 * 60_000 : parseDuration(since, name), follow: values.follow === true, ...(values.grep === undefined ? {} : { grep: values.grep as string }) }
+      ? {
+          sinceMs: since === undefined ? 15 * 60_000 : parseDuration(since, name),
+          follow: values.follow === true,
+          ...(values.grep === undefined ? {} : { grep: values.grep as string }),
+        }
       : undefined;
 
   return {

@@ -106,13 +106,17 @@ export function evaluateChecklist(facts: EnvironmentFacts): CheckResult[] {
   push(
     'release recorded on the host',
     Boolean(status?.current?.commit),
-    status?.current?.commit ? `current ${status.current.ref ?? '?'} (${status.current.commit.slice(0, 12)})` : 'no release recorded (host status unavailable or never deployed)',
+    status?.current?.commit
+      ? `current ${status.current.ref ?? '?'} (${status.current.commit.slice(0, 12)})`
+      : 'no release recorded (host status unavailable or never deployed)',
     '`ops deploy --ref <git-ref>`',
   );
   push(
     'rollback target available',
     Boolean(status?.previous?.commit),
-    status?.previous?.commit ? `previous ${status.previous.ref ?? '?'} (${status.previous.commit.slice(0, 12)})` : 'no previous release: a rollback has nowhere to go',
+    status?.previous?.commit
+      ? `previous ${status.previous.ref ?? '?'} (${status.previous.commit.slice(0, 12)})`
+      : 'no previous release: a rollback has nowhere to go',
     'deploy twice so a known-good previous release exists',
     true,
   );
