@@ -410,6 +410,7 @@ test('the rendered deploy document run twice at once: one deploys, the other exi
     BLUE_GREEN: 'false',
     // prod's migration (prisma) has no service in this busybox app.
     MIGRATE_SERVICE: '',
+    MIGRATE_COMMAND: '',
   };
   delete docEnv.GIT_REF_PATTERN;
 
