@@ -184,6 +184,8 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'status.sh',
       description: `Current and previous releases, health and containers of the ${environment.name} host.`,
       parameters: { format: { description: 'text or json.', default: 'text', allowedPattern: '^(text|json)$' } },
+      // switch.sh: under blue/green the health and containers reported are the serving colour's.
+      extraScripts: ['switch.sh'],
       invoke: [`bash "$dir/status.sh" '--{{ format }}'`],
       timeoutSeconds: 60,
     },
@@ -203,6 +205,8 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         confirm: { description: `Must be the environment name (${environment.name}): a restore replaces live data.`, allowedPattern: '^[a-z0-9-]{1,63}$' },
         requestedBy,
       },
+      // switch.sh: under blue/green the app stopped and started again is the serving colour.
+      extraScripts: ['switch.sh'],
       invoke: [
         `if [ '{{ confirm }}' != '${environment.name}' ]; then echo 'restore refused: confirm must be ${environment.name}' >&2; exit 2; fi`,
         `DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/restore.sh" '{{ backup }}'`,
@@ -245,6 +249,8 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         result: { description: 'audit: how the step ended.', default: 'ok', allowedPattern: '^(ok|failed|refused|critical)$' },
         requestedBy,
       },
+      // switch.sh: under blue/green a restart restarts the serving colour.
+      extraScripts: ['switch.sh'],
       invoke: [
         `export DEPLOY_ACTOR='{{ requestedBy }}'`,
         `set -- '{{ action }}'`,

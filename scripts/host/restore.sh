@@ -22,6 +22,12 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/switch.sh
+. "$HOST_SCRIPT_DIR/switch.sh" # on_serving: under blue/green the app runs as the serving colour
+
+# The release started again (COMPOSE_UP_ARGS as on_serving aims it), and with its health gate.
+compose_with_up() { compose_with "$COMPOSE_UP_ARGS"; }
+release_up_healthy() { compose_with "$COMPOSE_UP_ARGS" && health_wait; }
 
 REDIS_SERVICE=${REDIS_SERVICE-redis}
 
@@ -100,6 +106,11 @@ if [ "${#services[@]}" -gt 0 ]; then
   log "stopping ${services[*]}"
   compose stop "${services[@]}" >&2 || fail 1 "could not stop ${services[*]}: the live database is unchanged"
 fi
+# Under blue/green the app runs in the serving colour's project (its services only): stopped too.
+if [ "$BLUE_GREEN" = true ] && [ -n "$(state_get servingColour)" ]; then
+  log "stopping the serving colour $(state_get servingColour)"
+  on_serving compose stop >&2 || fail 1 "could not stop the serving colour: the live database is unchanged"
+fi
 
 # 5. Restore as the owner, all or nothing
 log "pg_restore as $owner (single transaction)"
@@ -107,12 +118,12 @@ if ! PGUSER=$owner pg_tool pg_restore -d "$PGDATABASE" --clean --if-exists --no-
   <"$work/backup/postgres.dump" 2>"$work/restore.err"; then
   error="pg_restore of $key failed (the transaction rolled back: the live database is unchanged): $(head -c 600 "$work/restore.err")"
   log "starting the app again"
-  compose_with "$COMPOSE_UP_ARGS" || true
+  on_serving compose_with_up || true
   fail 3 "$error"
 fi
 
 # 6. The release again, and the health gate
-if ! compose_with "$COMPOSE_UP_ARGS" || ! health_wait; then
+if ! on_serving release_up_healthy; then
   fail 4 "$key was restored but the app is not healthy: ${HEALTH_ERROR:-compose $COMPOSE_UP_ARGS failed}; the safety backup is s3://$BACKUP_BUCKET/$safety_key"
 fi
 healthy_at=$(date -u +%s)

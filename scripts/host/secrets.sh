@@ -25,6 +25,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   # shellcheck source=scripts/host/lib.sh
   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+  # shellcheck source=scripts/host/switch.sh
+  . "$HOST_SCRIPT_DIR/switch.sh" # on_serving: a restart acts on the serving colour (blue/green)
 fi
 
 SECRETS_PATH=${SECRETS_PATH:-}
@@ -142,7 +144,7 @@ secrets_restart() {
     rm -rf "$keep"
     exit 65
   fi
-  if compose_with "$SECRETS_RESTART_ARGS" && health_wait; then
+  if on_serving secrets_restart_release; then
     rm -rf "$keep"
     audit security.key_rotation.restart ok "restarted healthy with the new value of $name" "secret=$name" "version=$(secrets_version_of "$name")"
     log "restarted with the new value of $name (version $(secrets_version_of "$name")); healthy"
@@ -154,12 +156,18 @@ secrets_restart() {
   if [ -f "$keep/env" ]; then (umask 077 && cp -p "$keep/env" "$file.restore.$$" && mv -f "$file.restore.$$" "$file"); fi
   if [ -f "$keep/versions.json" ]; then cp -p "$keep/versions.json" "$SECRETS_STATE_FILE.restore.$$" && mv -f "$SECRETS_STATE_FILE.restore.$$" "$SECRETS_STATE_FILE"; fi
   rm -rf "$keep"
-  if compose_with "$SECRETS_RESTART_ARGS" && health_wait; then
+  if on_serving secrets_restart_release; then
     audit security.key_rotation.restart failed "unhealthy with the new value of $name ($failure); previous values restored and healthy" "secret=$name"
     die -c 1 "the release was unhealthy with the new value of $name: $failure. The previous values are back and the release is healthy; put the previous value back in Parameter Store too (ops rotate does)"
   fi
   audit security.key_rotation.restart critical "unhealthy with the new value of $name ($failure); previous values restored but still unhealthy: ${HEALTH_ERROR:-}" "secret=$name"
   die -c 3 "the release was unhealthy with the new value of $name: $failure. With the previous values back it is STILL unhealthy: ${HEALTH_ERROR:-compose failed}. The service may be down: run status and act now"
+}
+
+# secrets_restart_release: the release restarted on the env file as it is now, then its health
+# gate; under blue/green (on_serving) the serving colour's services only, Postgres and Redis stay up.
+secrets_restart_release() {
+  compose_with "$SECRETS_RESTART_ARGS${IN_COLOUR:+${COLOUR_SERVICES:+ --no-deps $COLOUR_SERVICES}}" && health_wait
 }
 
 # secrets_version_of NAME: the recorded version of NAME, or nothing.

@@ -8,6 +8,8 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/switch.sh
+. "$HOST_SCRIPT_DIR/switch.sh" # on_serving: under blue/green the release runs as the serving colour
 
 format=text
 case "${1:-}" in
@@ -38,6 +40,9 @@ if [ -d "$APP_DIR/.git" ]; then
   if [ -z "$(app_git status --porcelain --untracked-files=no 2>/dev/null)" ]; then checkout_clean=true; else checkout_clean=false; fi
 fi
 
+# Under blue/green the serving colour's own port and Compose project (what nginx sends traffic to).
+serving_target() { printf '%s %s\n' "$HEALTH_URL" "$COMPOSE_PROJECT"; }
+read -r HEALTH_URL COMPOSE_PROJECT < <(on_serving serving_target)
 health_code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$HEALTH_URL" 2>"$work/health.err" || true)
 
 # docker prints one JSON object per line; podman prints one JSON array. Both are parsed below.

@@ -68,11 +68,22 @@ with_colour() {
   port=$(colour_port "$colour")
   path=$(health_path)
   local COMPOSE_PROJECT="$BASE_COMPOSE_PROJECT-$colour"
+  # Commands that build their own `up` arguments add `--no-deps` and the colour's services with it.
+  local IN_COLOUR=$colour
   local HEALTH_URL="http://127.0.0.1:$port$path"
   local SMOKE_BASE_URL="http://127.0.0.1:$port"
   local COMPOSE_UP_ARGS="$COMPOSE_UP_ARGS${COLOUR_SERVICES:+ --no-deps $COLOUR_SERVICES}"
   local -x "$COLOUR_PORT_VAR=$port"
   "$@"
+}
+
+# on_serving COMMAND...: COMMAND aimed at the serving colour (with_colour) when blue/green is on and
+# the state file names a colour; otherwise as it is (the in-place project and HEALTH_URL). For the
+# operations that act on the running release without changing it: status, secret rotation, restore.
+on_serving() {
+  local serving=""
+  if [ "$BLUE_GREEN" = true ]; then serving=$(state_get servingColour); fi
+  if [ -n "$serving" ]; then with_colour "$serving" "$@"; else "$@"; fi
 }
 
 # colour_stop: stop the colour with_colour aims at (its project only; shared services stay).

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type BlueGreenHost, setUpBlueGreenHost } from '../helpers/blue-green-host';
-import { httpBody, stopStrayCommands } from '../helpers/host-scripts';
+import { httpBody, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
 import { type LoadResult, startLoadLoop } from '../helpers/load-loop';
 
 /*
@@ -63,6 +63,18 @@ test('a deploy under a request loop: green starts beside blue, nginx switches, b
   expect(lastAudit()).toMatch(/op=deploy result=ok .*colour=green previousColour=blue switchMs=\d+/);
   expect(running('blue')).toBe('');
   expect(running('green')).not.toBe('');
+});
+
+test('status reports the serving colour: its health on its own port and its containers (the in-place port answers nothing)', async () => {
+  // Follows the deploy above: green serves.
+  const status = JSON.parse((await runHostScript('status.sh', ['--json'], host.env)).stdout);
+  expect(status.health).toMatchObject({ ok: true, httpStatus: 200 });
+  expect(status.health.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.env.GREEN_PORT}/healthz$`));
+  expect(status.containers.length).toBeGreaterThan(0);
+  // Positive control: with blue/green off the same host is probed on the in-place address, which nothing serves.
+  const inPlace = JSON.parse((await runHostScript('status.sh', ['--json'], { ...host.env, BLUE_GREEN: 'false' })).stdout);
+  expect(inPlace.health.url).not.toBe(status.health.url);
+  expect(inPlace.health.ok).toBe(false);
 });
 
 test('a release that fails its smoke through nginx: nginx switches back to the old colour, still running, and the new one stops; no request fails', async () => {

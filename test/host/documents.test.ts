@@ -28,7 +28,8 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
 };
 
 /** Scripts a document installs beside its main one, because the main one sources them. */
-const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'], tls: ['switch.sh'] };
+// switch.sh: tls writes the blue/green upstream; status, restore and a secrets restart act on the serving colour.
+const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'], tls: ['switch.sh'], status: ['switch.sh'], restore: ['switch.sh'], secrets: ['switch.sh'] };
 
 const config = shippedConfig();
 const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
@@ -201,7 +202,7 @@ describe('the rendered documents run', () => {
     const [sum] = readdirSync(join(root, 'lib/status'));
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
-    expect(execFileSync('sh', ['-c', 'cat lib.sh status.sh secrets.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
+    expect(execFileSync('sh', ['-c', 'cat lib.sh status.sh switch.sh secrets.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
     expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(shippedScript('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
     // The last stdout line is the outcome marker ops reads from CloudWatch Logs; before it, the JSON.
