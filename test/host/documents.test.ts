@@ -29,7 +29,13 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
 
 /** Scripts a document installs beside its main one, because the main one sources them. */
 // switch.sh: tls writes the blue/green upstream; status, restore and a secrets restart act on the serving colour.
-const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = { backup: ['backup-metric.sh'], tls: ['switch.sh'], status: ['switch.sh'], restore: ['switch.sh'], secrets: ['switch.sh'] };
+const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = {
+  backup: ['backup-metric.sh'],
+  tls: ['switch.sh'],
+  status: ['switch.sh'],
+  restore: ['switch.sh'],
+  secrets: ['switch.sh'],
+};
 
 const config = shippedConfig();
 const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvironment;
