@@ -1,10 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { App, type IPolicyValidationPlugin, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CachedNagPack } from '../../lib/private/cached-nag-pack';
+import { tempDirsRemovedAfterAll } from '../helpers/temp-dirs';
 
 /*
  * The synth cache of cdk-nag's AWS Solutions report (`npm run synth`): a finding fails synth the first
@@ -13,15 +12,7 @@ import { CachedNagPack } from '../../lib/private/cached-nag-pack';
  * pack ran, and `loads` counts how often cdk-nag's pack was built.
  */
 
-const dirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll();
 
 const cacheDir = tempDir('cdk-nag-cache-');
 let loads = 0;

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, CfnResource, CloudFormationValidatePlugin, Stack, Validations } from 'aws-cdk-lib';
 import { CachedCloudFormationValidatePlugin } from '../../lib/private/cached-cloudformation-validate';
+import { tempDirsRemovedAfterAll } from '../helpers/temp-dirs';
 
 /*
  * The synth cache of CloudFormation validation findings (`npm run synth`): a template CloudFormation
@@ -13,15 +13,7 @@ import { CachedCloudFormationValidatePlugin } from '../../lib/private/cached-clo
  * reached the engine.
  */
 
-const dirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll();
 
 /** A one-bucket app with the flag as cdk.json sets it; `properties` are the bucket's CloudFormation properties. */
 function bucketApp(plugin: CloudFormationValidatePlugin, properties: Record<string, unknown>): App {
