@@ -48,6 +48,7 @@ const ALL = [
   'awscli',
   'shellcheck',
   'nftables',
+  'nginx',
   'util-linux',
   'graphviz',
   'ca-certificates',
