@@ -37,11 +37,9 @@ publish_backup_age() {
     warn "BACKUP_METRIC_NAMESPACE is empty: backup age not published"
     return 0
   fi
-  local -a cmd endpoint args
-  read -r -a cmd <<<"$AWS_CMD"
-  read -r -a endpoint <<<"$AWS_CLOUDWATCH_ENDPOINT_ARGS"
+  local -a args
   mapfile -t args < <(backup_metric_argv "$age")
-  if "${cmd[@]}" "${endpoint[@]}" "${args[@]}" 9>&-; then
+  if run_setting "$AWS_CMD $AWS_CLOUDWATCH_ENDPOINT_ARGS" "${args[@]}"; then
     log "published $BACKUP_METRIC_NAMESPACE/$BACKUP_METRIC_NAME=$age s for $ENV_NAME"
   else
     warn "could not publish the backup age to CloudWatch: the backup-age alarm will fire if this persists"

@@ -86,15 +86,13 @@ WantedBy=timers.target"
       changed=1
     fi
   done
-  local -a systemctl
-  read -r -a systemctl <<<"$SYSTEMCTL_CMD"
   if [ "$changed" = 1 ]; then
-    "${systemctl[@]}" daemon-reload
+    run_setting "$SYSTEMCTL_CMD" daemon-reload
     log "wrote $SYSTEMD_DIR/$unit.service and $unit.timer (OnCalendar=$BACKUP_SCHEDULE)"
   else
     log "$unit.timer already up to date (OnCalendar=$BACKUP_SCHEDULE)"
   fi
-  "${systemctl[@]}" enable --now "$unit.timer"
+  run_setting "$SYSTEMCTL_CMD" enable --now "$unit.timer"
 }
 
 run_backup() {

@@ -36,6 +36,8 @@ DOCKER_VOLUMES_DIR=${DOCKER_VOLUMES_DIR:-/var/lib/docker/volumes}
 DATA_ATTACH_TIMEOUT=${DATA_ATTACH_TIMEOUT:-900}
 FSTAB_FILE=${FSTAB_FILE:-/etc/fstab}
 SYSTEMD_DIR=${SYSTEMD_DIR:-/etc/systemd/system}
+# Command settings are split into words as lib.sh's run_setting does; this script runs alone at
+# first boot, from user data (16 KB at most), without lib.sh beside it.
 SYSTEMCTL_CMD=${SYSTEMCTL_CMD:-systemctl}
 AWS_CMD=${AWS_CMD:-aws}
 IMDS_URL=${IMDS_URL:-http://169.254.169.254}

@@ -35,22 +35,9 @@ NFT_RULES_FILE=${NFT_RULES_FILE:-/etc/nftables/$APP_NAME-host.nft}
 NFT_BOOT_CONF=${NFT_BOOT_CONF:-/etc/sysconfig/nftables.conf}
 NFT_SERVICE=${NFT_SERVICE:-nftables.service}
 
-# A command given as a space-separated setting, with extra arguments.
-ufw_() {
-  local -a cmd
-  read -r -a cmd <<<"$UFW_CMD"
-  "${cmd[@]}" "$@"
-}
-nft_() {
-  local -a cmd
-  read -r -a cmd <<<"$NFT_CMD"
-  "${cmd[@]}" "$@"
-}
-systemctl_() {
-  local -a cmd
-  read -r -a cmd <<<"$SYSTEMCTL_CMD"
-  "${cmd[@]}" "$@"
-}
+ufw_() { run_setting "$UFW_CMD" "$@"; }
+nft_() { run_setting "$NFT_CMD" "$@"; }
+systemctl_() { run_setting "$SYSTEMCTL_CMD" "$@"; }
 
 action="" dry_run=0
 for arg in "$@"; do
@@ -134,7 +121,7 @@ ufw_apply() {
       continue
     fi
     log "ufw $step"
-    read -r -a words <<<"$step"
+    setting_words words "$step"
     ufw_ "${words[@]}" >&2 || die "'ufw $step' failed"
   done
   if [ "$dry_run" = 1 ]; then

@@ -101,6 +101,24 @@ done
 unset setting
 
 # ---------------------------------------------------------------------------------------------
+# Commands and word lists given as settings ("docker compose", "podman-compose",
+# "aws --endpoint-url URL", "up -d --remove-orphans"): split on spaces into words, never run
+# through a shell, so a setting cannot inject shell syntax.
+
+# setting_words ARRAY VALUE: the words of VALUE into the (caller's) array ARRAY.
+setting_words() { read -r -a "$1" <<<"$2"; }
+
+# run_setting VALUE ARGS...: run the command whose words VALUE holds, with ARGS after them. The
+# lock's fd 9 is closed for it: a process it leaves behind (kill -9 of this script) must not keep
+# the deploy lock held.
+run_setting() {
+  local -a words
+  setting_words words "$1"
+  shift
+  "${words[@]}" "$@" 9>&-
+}
+
+# ---------------------------------------------------------------------------------------------
 # Audit log: one line per attempt and outcome, appended (a single short write is atomic).
 
 # audit OPERATION RESULT MESSAGE [KEY=VALUE...]
@@ -461,19 +479,15 @@ preflight_env_file() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Compose. COMPOSE_CMD is split on spaces ("docker compose", "podman-compose"); it runs in APP_DIR
-# with the lock's fd closed. Output goes to stderr.
+# Compose. COMPOSE_CMD is a command setting ("docker compose", "podman-compose"); it runs in APP_DIR
+# with the lock's fd closed (run_setting).
 
-compose() {
-  local -a cmd
-  read -r -a cmd <<<"$COMPOSE_CMD"
-  (cd "$APP_DIR" && "${cmd[@]}" -p "$COMPOSE_PROJECT" -f "$COMPOSE_FILE" "$@") 9>&-
-}
+compose() { (cd "$APP_DIR" && run_setting "$COMPOSE_CMD" -p "$COMPOSE_PROJECT" -f "$COMPOSE_FILE" "$@"); }
 
-# compose_with SETTING_VALUE: compose with a space-separated argument list from a setting.
+# compose_with SETTING_VALUE: compose with the argument words of a setting; output to stderr.
 compose_with() {
   local -a args
-  read -r -a args <<<"$1"
+  setting_words args "$1"
   compose "${args[@]}" >&2
 }
 
@@ -548,7 +562,7 @@ release_migrate() {
   MIGRATE_ERROR=""
   [ -n "$MIGRATE_COMMAND" ] || return 0
   local -a words
-  read -r -a words <<<"$MIGRATE_COMMAND"
+  setting_words words "$MIGRATE_COMMAND"
   progress_phase migrate
   log "migrating once: compose run --rm $MIGRATE_SERVICE $MIGRATE_COMMAND"
   out=$(compose run --rm -T "$MIGRATE_SERVICE" "${words[@]}" 2>&1) || rc=$?
@@ -670,12 +684,7 @@ pg_tool() {
 }
 
 # aws_s3 ARGS...: the AWS CLI with the endpoint arguments (empty on AWS).
-aws_s3() {
-  local -a cmd endpoint
-  read -r -a cmd <<<"$AWS_CMD"
-  read -r -a endpoint <<<"$AWS_S3_ENDPOINT_ARGS"
-  "${cmd[@]}" "${endpoint[@]}" "$@"
-}
+aws_s3() { run_setting "$AWS_CMD $AWS_S3_ENDPOINT_ARGS" "$@"; }
 
 require_backup_settings() {
   [ -n "$BACKUP_BUCKET" ] || die "BACKUP_BUCKET is not set (the SSM document sets it from the data stack's bucket)"

@@ -42,12 +42,7 @@ done
 unset secret_name
 
 # aws_ssm ARGS...: the AWS CLI with the endpoint arguments (empty on AWS).
-aws_ssm() {
-  local -a cmd endpoint
-  read -r -a cmd <<<"$AWS_CMD"
-  read -r -a endpoint <<<"$AWS_SSM_ENDPOINT_ARGS"
-  "${cmd[@]}" "${endpoint[@]}" ssm "$@"
-}
+aws_ssm() { run_setting "$AWS_CMD $AWS_SSM_ENDPOINT_ARGS" ssm "$@"; }
 
 # render_env_file OPERATION [KEY=VALUE...]: write APP_DIR/ENV_FILE from SECRETS_PATH and record the
 # versions in SECRETS_STATE_FILE. Refuses (audit, exit 65) before changing anything when the store

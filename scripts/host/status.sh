@@ -46,7 +46,7 @@ read -r HEALTH_URL COMPOSE_PROJECT < <(on_serving serving_target)
 health_code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$HEALTH_URL" 2>"$work/health.err" || true)
 
 # docker prints one JSON object per line; podman prints one JSON array. Both are parsed below.
-if ! "$CONTAINER_CMD" ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" --format json >"$work/containers.json" 2>"$work/containers.err"; then
+if ! run_setting "$CONTAINER_CMD" ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" --format json >"$work/containers.json" 2>"$work/containers.err"; then
   warn "could not list containers with $CONTAINER_CMD: $(cat "$work/containers.err")"
   : >"$work/containers.json"
 fi

@@ -91,13 +91,6 @@ colour_stop() {
   compose down >&2 || warn "could not stop compose project $COMPOSE_PROJECT: stop it by hand (its port is not served by nginx)"
 }
 
-# run_setting SETTING_VALUE: run a command given as a space-separated setting.
-run_setting() {
-  local -a cmd
-  read -r -a cmd <<<"$1"
-  "${cmd[@]}" 9>&-
-}
-
 # nginx_upstream TEXT: write TEXT as the upstream include file (temporary file in the same
 # directory, then rename), check nginx's configuration and reload gracefully. When the check
 # fails the old file is put back. Sets NGINX_ERROR on failure.
@@ -169,7 +162,7 @@ release_change() {
   log "$action: starting $ref (${commit:0:12}) as $new beside ${old:-the running release}; last good release: $good_ref (${good_commit:0:12})"
   if [ -n "$SHARED_SERVICES" ]; then
     local -a shared
-    read -r -a shared <<<"$SHARED_SERVICES"
+    setting_words shared "$SHARED_SERVICES"
     compose up -d --no-recreate "${shared[@]}" >&2 || warn "could not make sure the shared services ($SHARED_SERVICES) run"
   fi
   if ! with_colour "$new" release_start "$commit" "$ref" "$pull"; then
@@ -240,7 +233,7 @@ if [ "$BLUE_GREEN" = true ] && [ -f "$NGINX_UPSTREAM_FILE" ]; then LEGACY_UPSTRE
 legacy_stop() {
   if [ -n "$COLOUR_SERVICES" ]; then
     local -a services
-    read -r -a services <<<"$COLOUR_SERVICES"
+    setting_words services "$COLOUR_SERVICES"
     compose stop "${services[@]}" >&2 || warn "could not stop the in-place release's ${COLOUR_SERVICES}"
   else
     compose down >&2 || warn "could not stop the in-place release (compose project $COMPOSE_PROJECT)"

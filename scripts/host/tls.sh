@@ -48,14 +48,6 @@ case $TLS_ENABLED in true | false) ;; *) die -c 2 "TLS_ENABLED must be true or f
 
 cert_dir=$LETSENCRYPT_DIR/live/$DOMAIN
 
-# run SETTING_VALUE ARGS...: run a command given as a space-separated setting, with extra args.
-run() {
-  local -a cmd
-  read -r -a cmd <<<"$1"
-  shift
-  "${cmd[@]}" "$@"
-}
-
 have_certificate() { [ -s "$cert_dir/fullchain.pem" ] && [ -s "$cert_dir/privkey.pem" ]; }
 
 proxy_block() {
@@ -159,13 +151,13 @@ ensure_site() {
   fi
   printf '%s\n' "$wanted" >"$NGINX_SITE_FILE.tmp"
   mv "$NGINX_SITE_FILE.tmp" "$NGINX_SITE_FILE"
-  if ! run "$NGINX_TEST_CMD" >&2; then
+  if ! run_setting "$NGINX_TEST_CMD" >&2; then
     if [ -n "$backup" ]; then mv "$backup" "$NGINX_SITE_FILE"; else rm -f "$NGINX_SITE_FILE"; fi
     audit tls failed "nginx rejected the ${mode^^} configuration" "domain=$DOMAIN"
     die "nginx rejected the generated ${mode^^} configuration ('$NGINX_TEST_CMD' failed); the previous configuration is back in place"
   fi
   rm -f "$backup"
-  run "$NGINX_RELOAD_CMD" >&2 || die "'$NGINX_RELOAD_CMD' failed after writing $NGINX_SITE_FILE"
+  run_setting "$NGINX_RELOAD_CMD" >&2 || die "'$NGINX_RELOAD_CMD' failed after writing $NGINX_SITE_FILE"
   audit tls ok "nginx switched to ${mode^^}" "domain=$DOMAIN"
   log "nginx now serves $DOMAIN over ${mode^^}"
 }
@@ -204,8 +196,8 @@ WantedBy=timers.target"
       changed=1
     fi
   done
-  if [ "$changed" = 1 ]; then run "$SYSTEMCTL_CMD" daemon-reload; fi
-  run "$SYSTEMCTL_CMD" enable --now "$unit.timer"
+  if [ "$changed" = 1 ]; then run_setting "$SYSTEMCTL_CMD" daemon-reload; fi
+  run_setting "$SYSTEMCTL_CMD" enable --now "$unit.timer"
   log "renew timer $unit.timer installed (OnCalendar=$RENEW_SCHEDULE)"
 }
 
@@ -217,7 +209,7 @@ issue_certificate() {
   [ "$dry_run" = 0 ] || how+=", dry run against the staging CA"
   log "requesting a certificate for $DOMAIN ($how)"
   [ "$dry_run" = 1 ] || mkdir -p "$WEBROOT"
-  if ! run "$CERTBOT_CMD" "${args[@]}" >&2; then
+  if ! run_setting "$CERTBOT_CMD" "${args[@]}" >&2; then
     audit tls failed "certbot could not issue a certificate" "domain=$DOMAIN" "dryRun=$dry_run"
     die "certbot could not issue a certificate for $DOMAIN (see its output above); nginx keeps serving HTTP"
   fi
@@ -231,12 +223,12 @@ if [ "$action" = renew ]; then
   before=$(fingerprint)
   renew_args=(renew --webroot -w "$WEBROOT" --non-interactive)
   [ "$dry_run" = 1 ] && renew_args+=(--dry-run)
-  run "$CERTBOT_CMD" "${renew_args[@]}" >&2 || {
+  run_setting "$CERTBOT_CMD" "${renew_args[@]}" >&2 || {
     audit tls failed "certbot renew failed" "domain=$DOMAIN"
     die "certbot renew failed for $DOMAIN (see its output above)"
   }
   if [ "$(fingerprint)" != "$before" ] && [ "$dry_run" = 0 ]; then
-    if ! run "$NGINX_TEST_CMD" >&2 || ! run "$NGINX_RELOAD_CMD" >&2; then die "certificate renewed but nginx could not be reloaded"; fi
+    if ! run_setting "$NGINX_TEST_CMD" >&2 || ! run_setting "$NGINX_RELOAD_CMD" >&2; then die "certificate renewed but nginx could not be reloaded"; fi
     audit tls ok "certificate renewed, nginx reloaded" "domain=$DOMAIN"
     log "certificate for $DOMAIN renewed; nginx reloaded"
   else
