@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MAX_EVALUATION_HOURS } from '../config/schema/data-volume';
 import { BACKUP_METRIC } from '../host-runtime/backup-metric';
+import { notifyOnAlarmAndOk } from '../private/notify';
 
 export interface BackupAgeAlarmProps {
   /** App name: the metric's namespace is `<app>/Backups`. */
@@ -63,7 +63,6 @@ export class BackupAgeAlarm extends Construct {
       datapointsToAlarm: periods,
       treatMissingData: props.hostStopsOnSchedule ? cloudwatch.TreatMissingData.MISSING : cloudwatch.TreatMissingData.BREACHING,
     });
-    this.alarm.addAlarmAction(new actions.SnsAction(props.topic));
-    this.alarm.addOkAction(new actions.SnsAction(props.topic));
+    notifyOnAlarmAndOk(props.topic, this.alarm);
   }
 }

@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { notifyOnAlarmAndOk } from '../private/notify';
 
 /** How Route53 reaches the endpoint. */
 export type HealthCheckProtocol = 'HTTP' | 'HTTPS';
@@ -69,7 +69,6 @@ export class HealthCheckAlarm extends Construct {
       // No data means Route53 stopped reporting: treat it as down rather than hide an outage.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    this.alarm.addAlarmAction(new actions.SnsAction(props.topic));
-    this.alarm.addOkAction(new actions.SnsAction(props.topic));
+    notifyOnAlarmAndOk(props.topic, this.alarm);
   }
 }

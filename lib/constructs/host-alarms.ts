@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AGENT_METRICS_INTERVAL_SECONDS, AGENT_NAMESPACE, ROOT_FSTYPE } from '../host-runtime/first-boot';
+import { notifyOnAlarmAndOk } from '../private/notify';
 
 export interface HostAlarmsProps {
   /** The instance watched. */
@@ -84,9 +84,6 @@ export class HostAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    for (const alarm of [this.cpu, this.statusCheck, this.disk]) {
-      alarm.addAlarmAction(new actions.SnsAction(props.topic));
-      alarm.addOkAction(new actions.SnsAction(props.topic));
-    }
+    notifyOnAlarmAndOk(props.topic, this.cpu, this.statusCheck, this.disk);
   }
 }
