@@ -57,10 +57,6 @@ export interface GithubDeployRoleProps {
    * @default DefaultStackSynthesizer.DEFAULT_QUALIFIER
    */
   readonly bootstrapQualifier?: string;
-  /**
-   * @default Duration.hours(1)
-   */
-  readonly maxSessionDuration?: Duration;
 }
 
 /**
@@ -87,7 +83,8 @@ export class GithubDeployRole extends Construct {
       assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
         StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: subject },
       }),
-      maxSessionDuration: props.maxSessionDuration ?? Duration.hours(1),
+      // An hour covers the longest pipeline job (a deploy waits at most 30 minutes for its document).
+      maxSessionDuration: Duration.hours(1),
     });
 
     if (props.documentArns.length > 0) {
