@@ -10,7 +10,7 @@ import { BACKUP_METRIC } from './backup-metric';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';
-import { type HostScriptName, shippedScript } from './scripts';
+import { type HostScriptName, scriptsCarriedWith, shippedScript } from './scripts';
 
 /** Options that come from other stacks, not from the config. */
 export interface HostDocumentOptions {
@@ -125,9 +125,8 @@ function secretSettings(app: AppConfig, environment: NamedEnvironment): Record<s
 
 /** What each operation runs, takes and may spend. */
 interface OperationShape {
+  /** The operation's script; the ones it sources or runs are installed beside it (`scriptsCarriedWith`). */
   readonly script: HostScriptName;
-  /** Scripts the main one sources, installed beside it. @default - none */
-  readonly extraScripts?: readonly HostScriptName[];
   readonly description: string;
   readonly parameters: Readonly<Record<string, HostDocumentParameter>>;
   /**
@@ -167,7 +166,6 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         requestedBy,
       },
       invoke: [`ALLOW_MOVED_TAG='{{ allowMovedTag }}' DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/deploy.sh" '{{ gitRef }}'`],
-      extraScripts: ['switch.sh', 'smoke.sh'],
       timeoutSeconds: 1800,
       verifies: true,
     },
@@ -176,7 +174,6 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       description: `Put the previous good release of the ${environment.name} host back, by commit, without git fetch.`,
       parameters: { requestedBy },
       invoke: [`DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/rollback.sh"`],
-      extraScripts: ['switch.sh', 'smoke.sh'],
       timeoutSeconds: 1200,
       verifies: true,
     },
@@ -184,8 +181,6 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'status.sh',
       description: `Current and previous releases, health and containers of the ${environment.name} host.`,
       parameters: { format: { description: 'text or json.', default: 'text', allowedPattern: '^(text|json)$' } },
-      // switch.sh: under blue/green the health and containers reported are the serving colour's.
-      extraScripts: ['switch.sh'],
       invoke: [`bash "$dir/status.sh" '--{{ format }}'`],
       timeoutSeconds: 60,
     },
@@ -193,7 +188,6 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'backup.sh',
       description: `Refresh the backup timer (OnCalendar ${environment.backups.schedule}) and back up Postgres and Redis of the ${environment.name} host to S3 now.`,
       parameters: {},
-      extraScripts: ['backup-metric.sh'],
       invoke: ['bash "$dir/backup.sh" install-timer', 'bash "$dir/backup.sh" run'],
       timeoutSeconds: 3600,
     },
@@ -205,8 +199,6 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         confirm: { description: `Must be the environment name (${environment.name}): a restore replaces live data.`, allowedPattern: '^[a-z0-9-]{1,63}$' },
         requestedBy,
       },
-      // switch.sh: under blue/green the app stopped and started again is the serving colour.
-      extraScripts: ['switch.sh'],
       invoke: [
         `if [ '{{ confirm }}' != '${environment.name}' ]; then echo 'restore refused: confirm must be ${environment.name}' >&2; exit 2; fi`,
         `DEPLOY_ACTOR='{{ requestedBy }}' bash "$dir/restore.sh" '{{ backup }}'`,
@@ -224,8 +216,6 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'tls.sh',
       description: `Serve ${environment.domain} over HTTPS when a certificate exists (issue one with certbot, webroot), HTTP until then; install the renew timer.`,
       parameters: { dryRun },
-      // switch.sh: the blue/green upstream's settings and text (the site proxies to it).
-      extraScripts: ['switch.sh'],
       invoke: [`if [ '{{ dryRun }}' = true ]; then bash "$dir/tls.sh" apply --dry-run; else bash "$dir/tls.sh" apply; fi`],
       timeoutSeconds: 600,
     },
@@ -249,8 +239,6 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
         result: { description: 'audit: how the step ended.', default: 'ok', allowedPattern: '^(ok|failed|refused|critical)$' },
         requestedBy,
       },
-      // switch.sh: under blue/green a restart restarts the serving colour.
-      extraScripts: ['switch.sh'],
       invoke: [
         `export DEPLOY_ACTOR='{{ requestedBy }}'`,
         `set -- '{{ action }}'`,
@@ -268,12 +256,22 @@ export function operationTimeoutSeconds(environment: NamedEnvironment, operation
   return operations(environment)[operation].timeoutSeconds;
 }
 
-/** Shell lines that write `text` verbatim to `path` (a quoted here-document: no expansion). */
-function writeFile(path: string, text: string): string[] {
+/** Shell lines that write `text` verbatim to the staged file `name` (a quoted here-document: no expansion). */
+function writeFile(name: string, text: string): string[] {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  if (lines.includes(HEREDOC_END)) throw new Error(`hostDocumentSpecs: ${path} contains the line ${HEREDOC_END}`);
-  return [`cat > ${path} <<'${HEREDOC_END}'`, ...lines, HEREDOC_END];
+  if (lines.includes(HEREDOC_END)) throw new Error(`hostDocumentSpecs: ${name} contains the line ${HEREDOC_END}`);
+  return [`cat > "$stage/${name}" <<'${HEREDOC_END}'`, ...lines, HEREDOC_END];
+}
+
+const STAGED_FILE = new RegExp(`^cat > "\\$stage/([^"]+)" <<'${HEREDOC_END}'$`);
+
+/** The files a document's `runCommand` stages on the host, in the order it writes them (scripts, smoke.json, host.env). */
+export function stagedFiles(runCommand: readonly unknown[]): string[] {
+  return runCommand.flatMap((line) => {
+    const match = typeof line === 'string' ? STAGED_FILE.exec(line) : null;
+    return match ? [match[1]] : [];
+  });
 }
 
 /**
@@ -282,14 +280,6 @@ function writeFile(path: string, text: string): string[] {
  * one drops its stage) or finds the complete directory. An existing directory is checked against
  * its name before use, so a copy edited on the host is refused, never run.
  */
-/**
- * The scripts a document carries beside lib.sh and its own: the shape's extra ones, and secrets.sh,
- * which deploy and rollback source to render the env file (carried by every document alike).
- */
-function extraScriptsOf(shape: { readonly script: HostScriptName; readonly extraScripts?: readonly HostScriptName[] }): HostScriptName[] {
-  return [...(shape.extraScripts ?? []), ...(shape.script === 'secrets.sh' ? [] : (['secrets.sh'] as const))];
-}
-
 const INSTALL_STAGED = [
   'chmod 0755 "$stage" "$stage"/*.sh',
   'sum=$(cd "$stage" && cat $files | sha256sum | cut -d" " -f1)',
@@ -300,7 +290,8 @@ const INSTALL_STAGED = [
 
 /**
  * One SSM Command document spec per host operation. Each document stages the reviewed scripts
- * (`lib.sh`, the operation's script) and the environment's settings (`host.env`) in a fresh
+ * (the operation's script and those it sources or runs, `scriptsCarriedWith`), the smoke plan
+ * where it verifies a release, and the environment's settings (`host.env`) in a fresh
  * directory, renames it to `/usr/local/lib/<app>-host/<operation>/<sha256>/` and runs the script
  * there, so what runs is exactly the merged text, no invocation rewrites another's files, and an
  * operator can run the same file by hand. `HOST_LIB_DIR` moves the directory.
@@ -322,12 +313,10 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       `base="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
       'install -d -m 0755 "$base"',
       'stage=$(mktemp -d "$base/.stage.XXXXXX")',
-      ...writeFile('"$stage/lib.sh"', shippedScript('lib.sh')),
-      ...writeFile(`"$stage/${shape.script}"`, shippedScript(shape.script)),
-      ...extraScriptsOf(shape).flatMap((name) => writeFile(`"$stage/${name}"`, shippedScript(name))),
-      ...(shape.verifies ? writeFile('"$stage/smoke.json"', plan) : []),
-      ...writeFile('"$stage/host.env"', env),
-      `files='${['lib.sh', shape.script, ...extraScriptsOf(shape), ...(shape.verifies ? ['smoke.json'] : []), 'host.env'].join(' ')}'`,
+      ...scriptsCarriedWith(shape.script).flatMap((name) => writeFile(name, shippedScript(name))),
+      ...(shape.verifies ? writeFile('smoke.json', plan) : []),
+      ...writeFile('host.env', env),
+      `files='${[...scriptsCarriedWith(shape.script), ...(shape.verifies ? ['smoke.json'] : []), 'host.env'].join(' ')}'`,
       ...INSTALL_STAGED,
       ...shape.invoke,
     ],

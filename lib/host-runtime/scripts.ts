@@ -1,22 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The reviewed shell programs in `scripts/host/` that SSM documents carry to the instance. */
-export type HostScriptName =
-  | 'lib.sh'
-  | 'deploy.sh'
-  | 'rollback.sh'
-  | 'status.sh'
-  | 'backup.sh'
-  | 'restore-drill.sh'
-  | 'tls.sh'
-  | 'firewall.sh'
-  | 'secrets.sh'
-  | 'data-volume.sh'
-  | 'backup-metric.sh'
-  | 'restore.sh'
-  | 'smoke.sh'
-  | 'switch.sh';
+/** The reviewed shell programs in `scripts/host/` that SSM documents and the first boot carry to the instance. */
+export const HOST_SCRIPT_NAMES = [
+  'lib.sh',
+  'release.sh',
+  'backup-lib.sh',
+  'deploy.sh',
+  'rollback.sh',
+  'status.sh',
+  'backup.sh',
+  'restore-drill.sh',
+  'tls.sh',
+  'firewall.sh',
+  'secrets.sh',
+  'data-volume.sh',
+  'backup-metric.sh',
+  'restore.sh',
+  'smoke.sh',
+  'switch.sh',
+] as const;
+
+export type HostScriptName = (typeof HOST_SCRIPT_NAMES)[number];
 
 const texts = new Map<HostScriptName, string>();
 
@@ -36,7 +41,7 @@ export function hostScript(name: HostScriptName): string {
 /**
  * The text a document ships of a host script: the reviewed file without its comment-only lines
  * (the shebang and shellcheck directives stay; here-documents are kept whole, as data). SSM takes
- * at most 64 KB per document, and deploy carries lib.sh, secrets.sh, smoke.sh and switch.sh; the
+ * at most 64 KB per document, and deploy carries lib.sh, release.sh, switch.sh, secrets.sh and smoke.sh; the
  * comments are for reviewers of scripts/host/, who read the files themselves. Code lines are
  * unchanged, so a line that fails names the same command (its number differs from the file's).
  */
@@ -54,4 +59,38 @@ export function shippedScript(name: HostScriptName): string {
     heredocEnd = /<<-?\s*'?([A-Za-z_][A-Za-z0-9_]*)'?(?:\s|$)/.exec(line.replace(/<<</g, ''))?.[1];
   }
   return out.join('\n');
+}
+
+/**
+ * A code line's use of another script beside it: sourced (`. "$HOST_SCRIPT_DIR/x.sh"`, or lib.sh
+ * through `$(dirname "${BASH_SOURCE[0]}")`) or run (`bash "$HOST_SCRIPT_DIR/x.sh"`).
+ */
+const SCRIPT_USE = /(?:^|[\s;&|(])(?:\.|source|bash)\s+"(?:\$HOST_SCRIPT_DIR|\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\))\/([^"]+)"/g;
+
+const isHostScriptName = (name: string): name is HostScriptName => (HOST_SCRIPT_NAMES as readonly string[]).includes(name);
+
+/** The scripts one script sources or runs from its own directory, as its code lines say. */
+export function scriptsUsedBy(name: HostScriptName): HostScriptName[] {
+  const used: HostScriptName[] = [];
+  for (const [, other] of shippedScript(name).matchAll(SCRIPT_USE)) {
+    if (!isHostScriptName(other)) throw new Error(`scripts/host/${name} uses ${other}, which is not a host script (HOST_SCRIPT_NAMES)`);
+    if (!used.includes(other)) used.push(other);
+  }
+  return used;
+}
+
+/**
+ * What must be installed beside `main` for it to run: `main` first, then every script it sources
+ * or runs, and theirs in turn. Read from the scripts themselves, so a new `. "$HOST_SCRIPT_DIR/x.sh"`
+ * line ships `x.sh` with every document that needs it, and no document carries one it never uses.
+ */
+export function scriptsCarriedWith(main: HostScriptName): HostScriptName[] {
+  const carried: HostScriptName[] = [];
+  const visit = (name: HostScriptName) => {
+    if (carried.includes(name)) return;
+    carried.push(name);
+    for (const other of scriptsUsedBy(name)) visit(other);
+  };
+  visit(main);
+  return carried;
 }

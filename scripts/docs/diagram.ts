@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { stagedFiles } from '../../lib/host-runtime/documents';
 
 /** A CloudFormation template, as far as the picture reads it. */
 export interface TemplateJson {
@@ -47,8 +48,6 @@ const PLUMBING = new Set([
   'AWS::SSM::Document', // drawn one by one, with their scripts
 ]);
 
-const SCRIPT_WRITE = /cat > "\$dir\/([\w.-]+\.sh)" <</g;
-
 /** A DOT string; lines of a multi-line label are left-justified (`\l`). */
 function quote(text: string): string {
   const escaped = text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
@@ -73,10 +72,8 @@ function collect(node: unknown, key: string, into: unknown[] = []): unknown[] {
 
 /** The scripts an SSM document writes on the host before running its operation. */
 export function scriptsCarried(content: unknown): string[] {
-  const lines = collect(content, 'runCommand')
-    .flatMap((c) => (Array.isArray(c) ? c : []))
-    .filter((l): l is string => typeof l === 'string');
-  return sorted(new Set(lines.flatMap((line) => [...line.matchAll(SCRIPT_WRITE)].map((m) => m[1]))));
+  const lines = collect(content, 'runCommand').flatMap((c) => (Array.isArray(c) ? c : []));
+  return sorted(new Set(stagedFiles(lines).filter((file) => file.endsWith('.sh'))));
 }
 
 /** Stacks whose outputs a template reads (`Fn::GetStackOutput` weak references, `Fn::ImportValue` exports). */

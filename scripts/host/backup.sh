@@ -12,6 +12,8 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/backup-lib.sh
+. "$HOST_SCRIPT_DIR/backup-lib.sh"
 
 BACKUP_SCHEDULE=${BACKUP_SCHEDULE:-*-*-* 03:00:00}
 REDIS_AOF_PATH=${REDIS_AOF_PATH:-}

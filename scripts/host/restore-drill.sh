@@ -22,6 +22,8 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/backup-lib.sh
+. "$HOST_SCRIPT_DIR/backup-lib.sh"
 
 [ "$#" -eq 0 ] || die -c 2 "usage: restore-drill.sh   (no arguments)"
 require_backup_settings

@@ -22,6 +22,8 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/backup-lib.sh
+. "$HOST_SCRIPT_DIR/backup-lib.sh"
 # shellcheck source=scripts/host/switch.sh
 . "$HOST_SCRIPT_DIR/switch.sh" # on_serving: under blue/green the app runs as the serving colour
 

@@ -14,6 +14,8 @@
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/host/release.sh
+. "$HOST_SCRIPT_DIR/release.sh"
 # shellcheck source=scripts/host/switch.sh
 . "$HOST_SCRIPT_DIR/switch.sh" # release_change: blue/green or in place (BLUE_GREEN)
 

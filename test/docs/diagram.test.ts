@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { HEREDOC_END } from '../../lib/host-runtime/documents';
 import {
   architectureDot,
   DIAGRAM_DOT,
@@ -10,6 +11,9 @@ import {
   scriptsCarried,
 } from '../../scripts/docs/diagram';
 import { sharedCdkOut, sharedDist } from '../helpers/paths';
+
+/** A document line that stages `file`, as hostDocumentSpecs writes it. */
+const stages = (file: string) => `cat > "$stage/${file}" <<'${HEREDOC_END}'`;
 
 const model = (): SynthOutputModel => ({
   templates: {
@@ -27,9 +31,7 @@ const model = (): SynthOutputModel => ({
           Properties: {
             Name: 'app-dev-deploy',
             Content: {
-              mainSteps: [
-                { inputs: { runCommand: ['cat > "$dir/lib.sh" <<\'EOF\'', 'EOF', 'cat > "$dir/deploy.sh" <<\'EOF\'', 'cat > "$dir/host.env" <<\'EOF\''] } },
-              ],
+              mainSteps: [{ inputs: { runCommand: [stages('deploy.sh'), HEREDOC_END, stages('lib.sh'), HEREDOC_END, stages('host.env'), HEREDOC_END] } }],
             },
           },
         },
@@ -71,15 +73,25 @@ describe('architectureDot', () => {
   });
 
   test('reads the scripts written by a document and the stacks a template reads outputs of', () => {
-    expect(scriptsCarried({ mainSteps: [{ inputs: { runCommand: ['cat > "$dir/b.sh" <<\'X\'', 'cat > "$dir/a.sh" <<\'X\'', 'echo "$dir/c.sh"'] } }] })).toEqual(
-      ['a.sh', 'b.sh'],
-    );
+    expect(
+      scriptsCarried({
+        mainSteps: [{ inputs: { runCommand: [stages('b.sh'), stages('a.sh'), stages('smoke.json'), 'echo "$stage/c.sh"', { 'Fn::Join': [] }] } }],
+      }),
+    ).toEqual(['a.sh', 'b.sh']);
     expect(referencedStacks(model().templates['app-dev-host'])).toEqual(['app-dev-data']);
     expect(referencedStacks(model().templates['app-dev-data'])).toEqual([]);
   });
 });
 
 describe('docs/architecture', () => {
+  test('the shipped picture joins each document to the scripts it really carries', () => {
+    const dot = architectureDot(readSynthOutput(sharedCdkOut, sharedDist));
+    const edges = (doc: string) => [...dot.matchAll(new RegExp(`"doc:${doc}" -> "script:([^"]+)"`, 'g'))].map((m) => m[1]).sort();
+    expect(edges('auraxis-prod-deploy')).toEqual(['deploy.sh', 'lib.sh', 'release.sh', 'secrets.sh', 'smoke.sh', 'switch.sh']);
+    expect(edges('auraxis-prod-firewall')).toEqual(['firewall.sh', 'lib.sh']);
+    expect(edges('auraxis-dev-backup')).toEqual(['backup-lib.sh', 'backup-metric.sh', 'backup.sh', 'lib.sh']);
+  });
+
   test('docs/architecture.dot is drawn from the current synth output (if not: npm run docs:diagram)', () => {
     const current = architectureDot(readSynthOutput(sharedCdkOut, sharedDist));
     expect(readFileSync(DIAGRAM_DOT, 'utf8')).toBe(current);

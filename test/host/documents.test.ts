@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
-import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs, nginxUpstreamName } from '../../lib/host-runtime/documents';
+import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs, nginxUpstreamName, stagedFiles } from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
 import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
@@ -27,14 +27,21 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
   restore: 'restore.sh',
 };
 
-/** Scripts a document installs beside its main one, because the main one sources them. */
-// switch.sh: tls writes the blue/green upstream; status, restore and a secrets restart act on the serving colour.
-const EXTRA_SCRIPTS: Partial<Record<HostOperation, string[]>> = {
-  backup: ['backup-metric.sh'],
-  tls: ['switch.sh'],
-  status: ['switch.sh'],
-  restore: ['switch.sh'],
-  secrets: ['switch.sh'],
+/**
+ * What each document installs beside its script: every script that one sources or runs, and theirs
+ * (release.sh changes releases, smoke.sh verifies them, secrets.sh renders the env file; switch.sh
+ * for the serving colour; backup-lib.sh for backups and restores), and nothing else.
+ */
+const CARRIED: Record<HostOperation, string[]> = {
+  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'secrets.sh', 'smoke.json'],
+  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'secrets.sh', 'smoke.json'],
+  status: ['lib.sh', 'switch.sh'],
+  backup: ['lib.sh', 'backup-lib.sh', 'backup-metric.sh'],
+  'restore-drill': ['lib.sh', 'backup-lib.sh'],
+  tls: ['lib.sh', 'switch.sh'],
+  firewall: ['lib.sh'],
+  secrets: ['lib.sh', 'switch.sh'],
+  restore: ['lib.sh', 'backup-lib.sh', 'switch.sh'],
 };
 
 const config = shippedConfig();
@@ -61,12 +68,23 @@ const rendered = renderedDocument;
 test('one document per host operation, each running its own reviewed script', () => {
   expect(specs.map((s) => s.operation).sort()).toEqual(Object.keys(ALL_OPERATIONS).sort());
   for (const s of specs) {
-    const verifies = s.operation === 'deploy' || s.operation === 'rollback' ? ['switch.sh', 'smoke.sh', 'smoke.json'] : [];
-    expect(Object.keys(embedded(s)).sort()).toEqual(
-      [...new Set([ALL_OPERATIONS[s.operation], ...(EXTRA_SCRIPTS[s.operation] ?? []), 'host.env', 'lib.sh', 'secrets.sh', ...verifies])].sort(),
-    );
+    expect(Object.keys(embedded(s)).sort()).toEqual([ALL_OPERATIONS[s.operation], ...CARRIED[s.operation], 'host.env'].sort());
+    // What the picture and the checksum list read is what is written.
+    expect(stagedFiles(s.runCommand)).toEqual(Object.keys(embedded(s)));
+    expect(s.runCommand).toContain(`files='${stagedFiles(s.runCommand).join(' ')}'`);
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
+  }
+});
+
+test('every script a carried script sources or runs by $HOST_SCRIPT_DIR is carried with it', () => {
+  for (const s of specs) {
+    const files = embedded(s);
+    for (const [name, text] of Object.entries(files)) {
+      // systemd units name the operation's own script (ExecStart=$HOST_SCRIPT_DIR/backup.sh run).
+      const named = [...text.matchAll(/\$HOST_SCRIPT_DIR\/([\w.-]+\.sh)/g)].map((m) => m[1]);
+      for (const other of named) expect({ document: s.operation, script: name, uses: other, carried: other in files }).toMatchObject({ carried: true });
+    }
   }
 });
 
@@ -159,16 +177,16 @@ test('a bucket name token from another stack passes through unresolved', () => {
   const stack = new Stack();
   const token = Lazy.string({ produce: () => 'resolved-bucket' });
   const withToken = hostDocumentSpecs(config.app, prod, { backupBucketName: token });
-  // host.env is written last; lib.sh has a BACKUP_BUCKET= line of its own.
+  // host.env is written last (backup-lib.sh, in the documents that carry it, has a BACKUP_BUCKET= line of its own).
   const line = withToken[0].runCommand.filter((l) => l.startsWith('BACKUP_BUCKET=')).at(-1);
   expect(stack.resolve(line)).toBe('BACKUP_BUCKET=resolved-bucket');
 });
 
 test('the shipped copy of a script drops comment lines but keeps here-documents whole, the shebang and shellcheck directives', () => {
-  const lib = shippedScript('lib.sh');
-  expect(lib.startsWith('#!/usr/bin/env bash\n')).toBe(true);
-  expect(lib).toContain('# shellcheck disable=SC2034');
-  expect(lib).not.toContain('# Shared helpers of the host scripts');
+  const release = shippedScript('release.sh');
+  expect(release.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+  expect(release).toContain('# shellcheck disable=SC2034');
+  expect(release).not.toContain('# How deploy and rollback change the serving release');
   // A comment inside a here-document is data (python here): it stays.
   const secrets = hostScriptText('secrets.sh');
   const heredocComment = /<<'PY'[\s\S]*?\n(\s*#[^\n]*)\n[\s\S]*?\nPY\n/.exec(secrets)?.[1];
@@ -184,7 +202,7 @@ describe('the rendered documents run', () => {
   const root = mkdtempSync('/tmp/hostrt-docs-');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  test('status: installs lib.sh, status.sh and host.env, and reports from them (the environment overriding host.env)', async () => {
+  test('status: installs status.sh, lib.sh, switch.sh and host.env, and reports from them (the environment overriding host.env)', async () => {
     // GIVEN a checkout and a state file where the test puts them
     const fixture = new GitFixture(join(root, 'git'));
     const commit = fixture.commit({ 'README.md': 'app\n' }, 'first', 'v1');
@@ -208,7 +226,7 @@ describe('the rendered documents run', () => {
     const [sum] = readdirSync(join(root, 'lib/status'));
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
-    expect(execFileSync('sh', ['-c', 'cat lib.sh status.sh switch.sh secrets.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
+    expect(execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
     expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(shippedScript('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
     // The last stdout line is the outcome marker ops reads from CloudWatch Logs; before it, the JSON.
