@@ -188,18 +188,29 @@ export function onCalendarProblem(expression: string): string | undefined {
 }
 
 /**
- * The longest time, in seconds, between two consecutive runs of a systemd OnCalendar expression,
- * over a week; undefined when it is not one, or does not repeat every week the same way: a date
+ * The moments of a week a systemd OnCalendar expression fires at, in seconds from Monday 00:00,
+ * ascending; undefined when it is not one, or does not repeat every week the same way: a date
  * other than `*-*-*`, or a time zone (whose daylight-saving shifts move runs). A backup schedule
  * repeats at least weekly (`*:0/15`, `Mon..Fri *-*-* 03:00:00`, `hourly`, `daily`).
  */
-export function onCalendarGapSeconds(expression: string): number | undefined {
+function weeklyRunSeconds(expression: string): number[] | undefined {
   const parsed = parseOnCalendar(expression);
   if (!parsed.ok || !parsed.event.everyDate || parsed.event.timeZone !== undefined) return undefined;
   const { weekdays, hours, minutes, seconds } = parsed.event;
-  const runs = weekdays.flatMap((day) => hours.flatMap((h) => minutes.flatMap((m) => seconds.map((s) => ((day * 24 + h) * 60 + m) * 60 + s))));
+  return weekdays.flatMap((day) => hours.flatMap((h) => minutes.flatMap((m) => seconds.map((s) => ((day * 24 + h) * 60 + m) * 60 + s))));
+}
+
+/** The longest time, in seconds, between two consecutive runs of an OnCalendar expression, over a week (see `weeklyRunSeconds`). */
+export function onCalendarGapSeconds(expression: string): number | undefined {
+  const runs = weeklyRunSeconds(expression);
+  if (runs === undefined) return undefined;
   const week = 7 * 24 * 3600;
   let gap = runs[0] + week - (runs.at(-1) as number);
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
   return gap;
+}
+
+/** How many times an OnCalendar expression fires in a week (see `weeklyRunSeconds`): `*:0/15` 672, `hourly` 168, `daily` 7. */
+export function onCalendarRunsPerWeek(expression: string): number | undefined {
+  return weeklyRunSeconds(expression)?.length;
 }

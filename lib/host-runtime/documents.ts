@@ -275,6 +275,23 @@ export function stagedFiles(runCommand: readonly unknown[]): string[] {
 }
 
 /**
+ * The settings a document's `runCommand` writes to `host.env`, read back from its lines (in a
+ * synthesized template a line holding another stack's token is an object: it is left out).
+ */
+export function stagedSettings(runCommand: readonly unknown[]): Record<string, string> {
+  const start = runCommand.findIndex((line) => typeof line === 'string' && STAGED_FILE.exec(line)?.[1] === 'host.env');
+  const settings: Record<string, string> = {};
+  if (start < 0) return settings;
+  for (const line of runCommand.slice(start + 1)) {
+    if (line === HEREDOC_END) break;
+    if (typeof line !== 'string') continue;
+    const eq = line.indexOf('=');
+    if (eq > 0) settings[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return settings;
+}
+
+/**
  * Shell lines that put the staged files (`$stage`) in place as `$dir`, named by their sha256.
  * The rename is atomic: a concurrent invocation of the same content either renamed first (this
  * one drops its stage) or finds the complete directory. An existing directory is checked against

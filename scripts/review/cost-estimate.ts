@@ -5,6 +5,8 @@
  * (`npm run review`) compares two of them. Prices and assumptions: scripts/review/prices.ts.
  */
 import { parseArgs } from 'node:util';
+import { onCalendarRunsPerWeek } from '../../lib/config/on-calendar';
+import { stagedFiles, stagedSettings } from '../../lib/host-runtime/documents';
 import { ASSUMPTIONS, FREE_TYPES, PRICES } from './prices';
 import { weeklyRunningHours } from './schedule-hours';
 import { type CfnResource, ReviewUsageError, readSynthOutput, type SynthOutput, type SynthStack } from './synth-output';
@@ -57,13 +59,48 @@ function runningHours(stack: SynthStack): { hours: number; scheduled: boolean; n
   return { hours: (weekly.hours * ASSUMPTIONS.hoursPerMonth) / 168, scheduled: true };
 }
 
+/** How often an environment's host uploads a backup, from what deploys: its backup document's timer schedule. */
+interface BackupRate {
+  /** Uploads a day on average, the hours the host is stopped counted out (the timer fires only while it runs). */
+  readonly perDay: number;
+  /** The schedule as the document carries it, or why it could not be read. */
+  readonly basis: string;
+}
+
+/** The OnCalendar schedule the environment's backup document installs (BACKUP_SCHEDULE in its host.env), if any. */
+function backupSchedule(stacks: readonly SynthStack[], environment: string): string | undefined {
+  for (const stack of stacks.filter((s) => s.environment === environment)) {
+    for (const r of Object.values(stack.template.Resources ?? {})) {
+      if (r.Type !== 'AWS::SSM::Document') continue;
+      const steps = ((propsOf(r).Content as Props | undefined)?.mainSteps as Props[] | undefined) ?? [];
+      for (const step of steps) {
+        const runCommand = ((step.inputs as Props | undefined)?.runCommand as unknown[] | undefined) ?? [];
+        if (stagedFiles(runCommand).includes('backup.sh')) return stagedSettings(runCommand).BACKUP_SCHEDULE;
+      }
+    }
+  }
+  return undefined;
+}
+
+function backupRate(stacks: readonly SynthStack[], environment: string, hostHours: number): BackupRate {
+  const schedule = backupSchedule(stacks, environment);
+  const perWeek = schedule === undefined ? undefined : onCalendarRunsPerWeek(schedule);
+  if (perWeek === undefined) {
+    const why = schedule === undefined ? 'no backup document found' : `schedule "${schedule}" not read`;
+    return { perDay: ASSUMPTIONS.backupsPerDayUnknown, basis: `${why}: priced as ${ASSUMPTIONS.backupsPerDayUnknown} a day` };
+  }
+  const running = hostHours / ASSUMPTIONS.hoursPerMonth;
+  const perDay = (perWeek / 7) * running;
+  return { perDay, basis: `OnCalendar ${schedule}${running < 1 ? `, ${Math.round(running * 100)} % of the time running` : ''}` };
+}
+
 interface EnvironmentUsage {
   alarms: number;
   customMetrics: Set<string>;
   logGb: number;
 }
 
-function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsage, notEstimated: NotEstimated[]): CostLine[] {
+function stackLines(stack: SynthStack, hostHours: number, backups: BackupRate, usage: EnvironmentUsage, notEstimated: NotEstimated[]): CostLine[] {
   const env = stack.environment;
   const lines: CostLine[] = [];
   const line = (id: string, item: string, basis: string, usd: number) =>
@@ -166,13 +203,16 @@ function stackLines(stack: SynthStack, hostHours: number, usage: EnvironmentUsag
         const days = Number(expiring.ExpirationInDays);
         const ia = ((expiring.Transitions as Props[] | undefined) ?? []).find((t) => t.StorageClass === 'STANDARD_IA');
         const iaDays = ia ? Math.min(days, Number(ia.TransitionInDays)) : days;
-        const standardGb = ASSUMPTIONS.backupGb * iaDays;
-        const infrequentGb = ASSUMPTIONS.backupGb * (days - iaDays);
+        // Steady state: every upload of the last `days` days is kept, the older part in Standard-IA.
+        const standardGb = backups.perDay * ASSUMPTIONS.backupGb * iaDays;
+        const infrequentGb = backups.perDay * ASSUMPTIONS.backupGb * (days - iaDays);
+        const uploads = (backups.perDay * ASSUMPTIONS.hoursPerMonth) / 24;
+        const requests = uploads * (PRICES.s3PutPer1000 + (ia && iaDays < days ? PRICES.s3TransitionIaPer1000 : 0));
         line(
           id,
-          `S3 backups (${days} daily dumps)`,
-          `${standardGb.toFixed(2)} GB Standard${infrequentGb > 0 ? ` + ${infrequentGb.toFixed(2)} GB Standard-IA` : ''}`,
-          standardGb * PRICES.s3GbMonth.STANDARD + infrequentGb * PRICES.s3GbMonth.STANDARD_IA,
+          `S3 backups (${backups.perDay.toFixed(1)} a day, kept ${days} d)`,
+          `${backups.basis}: ${standardGb.toFixed(2)} GB Standard${infrequentGb > 0 ? ` + ${infrequentGb.toFixed(2)} GB Standard-IA` : ''} + ${Math.round(uploads)} uploads`,
+          standardGb * PRICES.s3GbMonth.STANDARD + infrequentGb * PRICES.s3GbMonth.STANDARD_IA + requests / 1000,
         );
         break;
       }
@@ -208,6 +248,8 @@ function hostHoursByEnvironment(stacks: readonly SynthStack[]): Map<string, numb
 export function estimateMonthlyCost(output: Pick<SynthOutput, 'stacks'>): CostEstimate {
   const stacks = [...output.stacks.values()];
   const hostHours = hostHoursByEnvironment(stacks);
+  const hoursOf = (environment: string) => hostHours.get(environment) ?? ASSUMPTIONS.hoursPerMonth;
+  const backupRates = new Map([...new Set(stacks.map((s) => s.environment))].map((env) => [env, backupRate(stacks, env, hoursOf(env))]));
   const usage = new Map<string, EnvironmentUsage>();
   const notEstimated: NotEstimated[] = [];
   const lines: CostLine[] = [];
@@ -222,7 +264,7 @@ export function estimateMonthlyCost(output: Pick<SynthOutput, 'stacks'>): CostEs
       accounts.set(stack.account, list);
     }
     // Logs are written while the host runs, though the log groups live in the data stack.
-    lines.push(...stackLines(stack, hostHours.get(stack.environment) ?? ASSUMPTIONS.hoursPerMonth, envUsage, notEstimated));
+    lines.push(...stackLines(stack, hoursOf(stack.environment), backupRates.get(stack.environment) as BackupRate, envUsage, notEstimated));
     for (const r of Object.values(stack.template.Resources ?? {})) {
       const amount = (((propsOf(r).Budget as Props | undefined)?.BudgetLimit as Props | undefined)?.Amount as unknown) ?? undefined;
       if (r.Type === 'AWS::Budgets::Budget' && typeof amount === 'number') budgets.set(stack.account, amount);

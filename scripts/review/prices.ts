@@ -49,6 +49,10 @@ export const PRICES = {
   logsStoredGbMonth: 0.03,
   /** S3 storage per GB-month, by storage class. */
   s3GbMonth: { STANDARD: 0.023, STANDARD_IA: 0.0125 } as Readonly<Record<string, number>>,
+  /** S3 Standard PUT requests, per 1,000 (one per backup uploaded). */
+  s3PutPer1000: 0.005,
+  /** S3 lifecycle transitions to Standard-IA, per 1,000 objects. */
+  s3TransitionIaPer1000: 0.01,
   /**
    * CloudWatch's always-free tier, per account and month (not the 12-month new-account tier):
    * 10 alarms, 10 custom metrics, 5 GB of log data.
@@ -96,6 +100,12 @@ export const ASSUMPTIONS = {
   hoursPerMonth: 730,
   /** Container and system logs shipped by a host that runs all month, in GB (pro rata for a scheduled host). */
   logGbPerFullMonth: 0.5,
-  /** Size of one compressed daily Postgres backup, in GB (one dump a day, kept until the bucket's expiration). */
-  backupGb: 0.05,
+  /**
+   * Size of one compressed backup (Postgres dump and Redis AOF), in GB: 8.7 MB was measured for a
+   * 36 MB database of 100,000 users and their tokens (docs/cost.md); a larger database scales it.
+   * Each run of the backup timer uploads one, kept until the bucket's expiration.
+   */
+  backupGb: 0.009,
+  /** Backups a day when the backup document's schedule cannot be read (`daily`). */
+  backupsPerDayUnknown: 1,
 } as const;

@@ -1,4 +1,4 @@
-import { onCalendarGapSeconds, onCalendarProblem, parseOnCalendar } from '../../lib/config/on-calendar';
+import { onCalendarGapSeconds, onCalendarProblem, onCalendarRunsPerWeek, parseOnCalendar } from '../../lib/config/on-calendar';
 
 /*
  * One OnCalendar parser serves the schema's check (onCalendarProblem, compared with systemd-analyze
@@ -48,5 +48,21 @@ describe('onCalendarGapSeconds reads what onCalendarProblem accepts', () => {
   test.each(['every day', '*:61', '*-*-* 03:00:00:00', 'Mon..Funday 03:00'])('%j is refused by both', (expression) => {
     expect(onCalendarProblem(expression)).toBeDefined();
     expect(onCalendarGapSeconds(expression)).toBeUndefined();
+  });
+});
+
+describe('onCalendarRunsPerWeek counts the runs the cost estimate prices (one backup each)', () => {
+  test.each<[string, number | undefined]>([
+    ['*:0/15', 7 * 24 * 4],
+    ['hourly', 7 * 24],
+    ['daily', 7],
+    ['Mon..Fri *-*-* 03:00:00', 5],
+    ['Mon,Wed 08,20:00', 4],
+    ['*-*-* 00/6:30', 7 * 4],
+    ['Mon *-*-* 03:00:00 UTC', undefined],
+    ['monthly', undefined],
+    ['not a calendar', undefined],
+  ])('%j: %s runs a week', (expression, runs) => {
+    expect(onCalendarRunsPerWeek(expression)).toBe(runs);
   });
 });

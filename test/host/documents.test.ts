@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
-import { GIT_REF_PATTERN, HEREDOC_END, hostDocumentSpecs, nginxUpstreamName, stagedFiles } from '../../lib/host-runtime/documents';
+import {
+  GIT_REF_PATTERN,
+  HEREDOC_END,
+  hostDocumentSpecs,
+  hostSettings,
+  nginxUpstreamName,
+  stagedFiles,
+  stagedSettings,
+} from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
 import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
@@ -72,6 +80,7 @@ test('one document per host operation, each running its own reviewed script', ()
     // What the picture and the checksum list read is what is written.
     expect(stagedFiles(s.runCommand)).toEqual(Object.keys(embedded(s)));
     expect(s.runCommand).toContain(`files='${stagedFiles(s.runCommand).join(' ')}'`);
+    expect(stagedSettings(s.runCommand)).toEqual(hostSettings(config.app, prod, { backupBucketName: 'auraxis-prod-backups' }));
     expect(s.runCommand.at(-1)).toContain(`"$dir/${ALL_OPERATIONS[s.operation]}"`);
     expect(s.timeoutSeconds).toBeGreaterThan(0);
   }

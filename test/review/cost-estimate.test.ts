@@ -59,14 +59,26 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'prod', 'CloudWatch Logs').item).toBe(`CloudWatch Logs (${prodDays} d retention)`);
   });
 
-  test("backups: one dump a day kept the bucket's expiration, Standard-IA after the transition", () => {
-    const { retentionDays, transitionToInfrequentAccessDays } = config.environments.prod.backups;
+  test("backups: every run of the deployed backup timer kept the bucket's expiration, Standard-IA after the transition, and their uploads", () => {
+    // prod backs up every 15 minutes all month; dev hourly, only while it runs.
+    const { schedule, retentionDays, transitionToInfrequentAccessDays } = config.environments.prod.backups;
+    expect(schedule).toBe('*:0/15');
+    const prodPerDay = 24 * 4;
     const ia = transitionToInfrequentAccessDays as number;
-    const expected = ASSUMPTIONS.backupGb * ia * PRICES.s3GbMonth.STANDARD + ASSUMPTIONS.backupGb * (retentionDays - ia) * PRICES.s3GbMonth.STANDARD_IA;
-    expect(lineOf(estimate, 'prod', 'S3 backups').usd).toBe(cents(expected));
-    expect(lineOf(estimate, 'dev', 'S3 backups').usd).toBe(
-      cents(ASSUMPTIONS.backupGb * config.environments.dev.backups.retentionDays * PRICES.s3GbMonth.STANDARD),
-    );
+    const prodUploads = (prodPerDay * H) / 24;
+    const prodExpected =
+      prodPerDay * ASSUMPTIONS.backupGb * (ia * PRICES.s3GbMonth.STANDARD + (retentionDays - ia) * PRICES.s3GbMonth.STANDARD_IA) +
+      (prodUploads * (PRICES.s3PutPer1000 + PRICES.s3TransitionIaPer1000)) / 1000;
+    expect(lineOf(estimate, 'prod', 'S3 backups')).toMatchObject({ item: 'S3 backups (96.0 a day, kept 90 d)', usd: cents(prodExpected) });
+    expect(lineOf(estimate, 'prod', 'S3 backups').basis).toMatch(/^OnCalendar \*:0\/15: /);
+
+    expect(config.environments.dev.backups.schedule).toBe('hourly');
+    const devPerDay = 24 * (devHours / H);
+    const devExpected =
+      devPerDay * ASSUMPTIONS.backupGb * config.environments.dev.backups.retentionDays * PRICES.s3GbMonth.STANDARD +
+      (((devPerDay * H) / 24) * PRICES.s3PutPer1000) / 1000;
+    expect(lineOf(estimate, 'dev', 'S3 backups').usd).toBe(cents(devExpected));
+    expect(lineOf(estimate, 'dev', 'S3 backups').basis).toMatch(/^OnCalendar hourly, 36 % of the time running: /);
   });
 
   test("the always-free CloudWatch tier: 10 of the pair's 12 alarms, its 4 custom metrics and its logs", () => {
@@ -123,6 +135,27 @@ describe('estimateMonthlyCost on changed templates', () => {
       }
     });
     expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'dev', 'EC2').usd).toBe(cents(devHours * PRICES.ec2Hourly['t4g.micro']));
+  });
+
+  test("the backup line follows the backup document's schedule; without one it says so and prices one a day", () => {
+    const s = scenario();
+    s.template('auraxis-prod-host', (t) => {
+      for (const doc of Object.values(t.Resources).filter((r) => r.Type === 'AWS::SSM::Document')) {
+        const inputs = doc.Properties.Content.mainSteps[0].inputs;
+        inputs.runCommand = inputs.runCommand.map((l: unknown) => (l === 'BACKUP_SCHEDULE=*:0/15' ? 'BACKUP_SCHEDULE=daily' : l));
+      }
+    });
+    const daily = lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'prod', 'S3 backups');
+    expect(daily.item).toBe('S3 backups (1.0 a day, kept 90 d)');
+    expect(daily.usd).toBeLessThan(lineOf(shipped(), 'prod', 'S3 backups').usd);
+
+    const none = scenario();
+    none.template('auraxis-prod-host', (t) => {
+      for (const [id, r] of Object.entries(t.Resources)) if (r.Type === 'AWS::SSM::Document') delete t.Resources[id];
+    });
+    const unknown = lineOf(estimateMonthlyCost(readSynthOutput(none.dir, 'head')), 'prod', 'S3 backups');
+    expect(unknown.item).toBe('S3 backups (1.0 a day, kept 90 d)');
+    expect(unknown.basis).toMatch(/^no backup document found: priced as 1 a day: /);
   });
 
   test('a data volume is priced from its size and type', () => {

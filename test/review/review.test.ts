@@ -113,7 +113,8 @@ describe("the reviewer's branch", () => {
   test('the backup retention change reads as 90 → 120, the replica and HPA changes as YAML lines, under everything else', () => {
     const rest = section(out, 4);
     expect(rest).toMatch(/\[~\] AWS::S3::Bucket BackupsBucket[0-9A-F]+\n[\s\S]*\[-\] "ExpirationInDays": 90,\n *\[\+\] "ExpirationInDays": 120,/);
-    expect(section(out, 3)).toContain('| prod | S3 backups (90 daily dumps)');
+    expect(section(out, 3)).toContain('| prod | S3 backups (96.0 a day, kept 90 d) (OnCalendar *:0/15: ');
+    expect(section(out, 3)).toContain('| S3 backups (96.0 a day, kept 120 d) (OnCalendar *:0/15: ');
     expect(rest).toMatch(/<summary>dist\/dev: 1 object change<\/summary>[\s\S]*- {2}replicas: 1\n\+ {2}replicas: 2/);
     expect(rest).toMatch(/- {2}maxReplicas: 6\n\+ {2}maxReplicas: 10/);
   });
