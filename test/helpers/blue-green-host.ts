@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { GitFixture } from './git-fixture';
-import { freePort, runHostScript, type ScriptResult } from './host-scripts';
+import { freePort, httpBody, runHostScript, type ScriptResult } from './host-scripts';
 import { type Nginx, startNginx } from './nginx';
 import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from './podman';
 import { busyboxRelease } from './release-host';
@@ -26,6 +26,15 @@ export const RELEASES: Readonly<Record<string, { readonly body: string; readonly
   v3: { body: 'release v3' },
 };
 
+export type Colour = 'blue' | 'green';
+
+/** A release serving on one colour, as a test's GIVEN names it. */
+export interface ServingRelease {
+  /** A tag of RELEASES. */
+  readonly ref: string;
+  readonly colour: Colour;
+}
+
 export interface BlueGreenHost {
   readonly root: string;
   readonly env: Record<string, string>;
@@ -36,9 +45,16 @@ export interface BlueGreenHost {
   /** The MemAvailable the scripts read (a file standing in for /proc/meminfo). */
   setMemoryMb(mb: number): void;
   deploy(ref: string, extra?: Record<string, string>): Promise<ScriptResult>;
+  /**
+   * Brings the host to the state a test starts from, whatever ran before it: nothing deployed
+   * (`null`: no containers, no state, nginx on the pre-blue/green upstream), or `serving` running
+   * alone on its colour behind nginx, recorded as current with `previous` (a tag) as the rollback
+   * target. Deploys only when what serves differs.
+   */
+  given(serving: ServingRelease | null, previous?: string): Promise<void>;
   rollback(extra?: Record<string, string>): Promise<ScriptResult>;
   /** Container ids running in one colour's Compose project (`''` when none). */
-  running(colour: 'blue' | 'green'): string;
+  running(colour: Colour): string;
   /** Stops nginx, removes every container, image and file of this host. */
   remove(): void;
 }
@@ -67,7 +83,8 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
   const fixture = new GitFixture(join(root, 'git'));
   const podman = podmanEnv(join(root, 'podman'));
   buildBusyboxImage(baseImage, root, podman);
-  for (const [tag, release] of Object.entries(RELEASES)) fixture.commit(releaseFiles(baseImage, release.body, release), tag, tag);
+  const commits: Record<string, string> = {};
+  for (const [tag, release] of Object.entries(RELEASES)) commits[tag] = fixture.commit(releaseFiles(baseImage, release.body, release), tag, tag);
   fixture.cloneTo();
   writeFileSync(join(fixture.checkout, '.env.production'), 'SECRET=1\n', { mode: 0o600 });
   const [bluePort, greenPort, nginxPort, legacyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -127,20 +144,74 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
     COLOUR_MEMORY_NEED_MB: '512',
   };
   const podmanOptions = { env: { ...process.env, ...podman } };
+  const stateFile = join(stateDir, 'deploy_state.json');
+  const deploy = (ref: string, extra: Record<string, string> = {}) => runHostScript('deploy.sh', [ref], { ...env, ...extra });
+  const running = (colour: Colour) =>
+    execFileSync('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}-${colour}`], podmanOptions)
+      .toString()
+      .trim();
+  const initialUpstream = readFileSync(nginx.env.NGINX_UPSTREAM_FILE, 'utf8');
+  const other = (colour: Colour): Colour => (colour === 'blue' ? 'green' : 'blue');
+
+  /** Nothing deployed: both colours and the in-place project stopped, no state, nginx on its first upstream. */
+  function reset(): void {
+    for (const p of [`${project}-blue`, `${project}-green`, project]) removePodmanProject(p, [], podman);
+    for (const name of existsSync(stateDir) ? readdirSync(stateDir) : []) rmSync(join(stateDir, name), { recursive: true, force: true });
+    writeFileSync(nginx.env.NGINX_UPSTREAM_FILE, initialUpstream);
+    execFileSync('sh', ['-c', nginx.env.NGINX_RELOAD_CMD], { stdio: 'pipe' });
+  }
+
+  async function serves({ ref, colour }: ServingRelease): Promise<boolean> {
+    if (!existsSync(stateFile)) return false;
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    const head = execFileSync('git', ['-C', fixture.checkout, 'rev-parse', 'HEAD']).toString().trim();
+    return (
+      state.servingColour === colour &&
+      state.current?.commit === commits[ref] &&
+      head === commits[ref] &&
+      running(colour) !== '' &&
+      running(other(colour)) === '' &&
+      (await httpBody(`${nginx.url}/healthz`)) === `200 ${RELEASES[ref].body}`
+    );
+  }
+
+  async function given(serving: ServingRelease | null, previous?: string): Promise<void> {
+    setMemoryMb(4000);
+    if (serving === null) return reset();
+    if (!(await serves(serving))) {
+      reset();
+      // The first deploy starts blue; deploying the same commit again starts the other colour.
+      for (const _ of serving.colour === 'blue' ? [1] : [1, 2]) {
+        const result = await deploy(serving.ref);
+        if (result.code !== 0) throw new Error(`setup: deploying ${serving.ref} failed (exit ${result.code}): ${result.stderr}`);
+      }
+      if (!(await serves(serving))) throw new Error(`setup: ${serving.ref} does not serve on ${serving.colour} after deploying it`);
+    }
+    const entry = (ref: string) => ({ ref, commit: commits[ref], deployedAt: '2026-01-01T00:00:00Z', deployedBy: 'jest', action: 'deploy' });
+    const state = {
+      schemaVersion: 1,
+      app: 'hostrt',
+      environment: 'test',
+      current: entry(serving.ref),
+      previous: previous === undefined ? null : entry(previous),
+      updatedAt: '2026-01-01T00:00:00Z',
+      servingColour: serving.colour,
+    };
+    writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  }
+
   return {
     root,
     env,
     nginx,
     project,
-    stateFile: join(stateDir, 'deploy_state.json'),
+    stateFile,
     auditLog: join(stateDir, 'audit.log'),
     setMemoryMb,
-    deploy: (ref, extra = {}) => runHostScript('deploy.sh', [ref], { ...env, ...extra }),
+    deploy,
+    given,
     rollback: (extra = {}) => runHostScript('rollback.sh', [], { ...env, ...extra }),
-    running: (colour) =>
-      execFileSync('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}-${colour}`], podmanOptions)
-        .toString()
-        .trim(),
+    running,
     remove() {
       nginx.stop();
       for (const colour of ['blue', 'green']) removePodmanProject(`${project}-${colour}`, [], podman);

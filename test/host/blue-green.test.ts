@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type BlueGreenHost, setUpBlueGreenHost } from '../helpers/blue-green-host';
+import { type BlueGreenHost, type ServingRelease, setUpBlueGreenHost } from '../helpers/blue-green-host';
 import { httpBody, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
 import { type LoadResult, startLoadLoop } from '../helpers/load-loop';
 
@@ -7,8 +7,9 @@ import { type LoadResult, startLoadLoop } from '../helpers/load-loop';
  * Blue/green on one host for real (scripts/host/switch.sh): releases of a busybox httpd app run
  * by podman-compose as two Compose projects on two loopback ports, Debian's nginx in front of them
  * on its own prefix, switched by rewriting its upstream include file and a graceful reload. A
- * bounded request loop through nginx counts failed requests during each switch. The tests run in
- * order and share one host (test/helpers/blue-green-host.ts), as releases on a real host do.
+ * bounded request loop through nginx counts failed requests during each switch. The tests share
+ * one host (test/helpers/blue-green-host.ts), and each starts from the state its GIVEN names
+ * (`host.given`), so any one of them runs alone or in any order.
  */
 
 let host: BlueGreenHost;
@@ -19,6 +20,7 @@ const state = () => JSON.parse(readFileSync(host.stateFile, 'utf8'));
 const auditLines = () => readFileSync(host.auditLog, 'utf8').trim().split('\n');
 const lastAudit = () => auditLines().at(-1) ?? '';
 const running = (colour: 'blue' | 'green') => host.running(colour);
+const given = (serving: ServingRelease | null, previous?: string) => host.given(serving, previous);
 
 /** Runs `action` while a bounded request loop sends requests through nginx; returns both outcomes. */
 async function underLoad<T>(action: () => Promise<T>): Promise<{ outcome: T; load: LoadResult }> {
@@ -42,6 +44,7 @@ afterAll(() => {
 });
 
 test('first deploy: the release starts as blue, nginx switches to it, the state file records the colour', async () => {
+  await given(null);
   const result = await deploy('v1');
   expect(result.stderr).toContain('nginx switched to blue');
   expect(result.code).toBe(0);
@@ -52,6 +55,7 @@ test('first deploy: the release starts as blue, nginx switches to it, the state 
 });
 
 test('a deploy under a request loop: green starts beside blue, nginx switches, blue stops; no request fails', async () => {
+  await given({ ref: 'v1', colour: 'blue' });
   const { outcome, load } = await underLoad(() => deploy('v2'));
   expect(outcome.stderr).toContain('starting v2');
   expect(outcome.code).toBe(0);
@@ -66,7 +70,7 @@ test('a deploy under a request loop: green starts beside blue, nginx switches, b
 });
 
 test('status reports the serving colour: its health on its own port and its containers (the in-place port answers nothing)', async () => {
-  // Follows the deploy above: green serves.
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
   const status = JSON.parse((await runHostScript('status.sh', ['--json'], host.env)).stdout);
   expect(status.health).toMatchObject({ ok: true, httpStatus: 200 });
   expect(status.health.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.env.GREEN_PORT}/healthz$`));
@@ -78,6 +82,7 @@ test('status reports the serving colour: its health on its own port and its cont
 });
 
 test('a release that fails its smoke through nginx: nginx switches back to the old colour, still running, and the new one stops; no request fails', async () => {
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
   const before = readFileSync(host.stateFile, 'utf8');
   const { outcome, load } = await underLoad(() => deploy('public-fails'));
   expect(outcome.stderr).toContain('FAIL public-check');
@@ -95,6 +100,7 @@ test('a release that fails its smoke through nginx: nginx switches back to the o
 });
 
 test('a release that never gets healthy on its own port is stopped before nginx switches; the old colour never stopped serving', async () => {
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
   const before = readFileSync(host.stateFile, 'utf8');
   const upstream = readFileSync(host.env.NGINX_UPSTREAM_FILE, 'utf8');
   const result = await deploy('no-answer', { HEALTH_TIMEOUT: '3' });
@@ -107,6 +113,7 @@ test('a release that never gets healthy on its own port is stopped before nginx 
 });
 
 test('too little free memory for a second colour: the serving colour restarts in place, with a warning in the output and the audit log', async () => {
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
   host.setMemoryMb(300);
   try {
     const result = await deploy('v3');
@@ -123,6 +130,7 @@ test('too little free memory for a second colour: the serving colour restarts in
 });
 
 test('rollback uses the same switch: the previous release starts as the other colour, under load without a failed request', async () => {
+  await given({ ref: 'v3', colour: 'green' }, 'v2');
   const { outcome, load } = await underLoad(() => rollback());
   expect(outcome.code).toBe(0);
   expect(load.failed).toBe(0);
