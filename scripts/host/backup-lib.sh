@@ -37,8 +37,37 @@ require_backup_settings() {
 }
 
 # Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz. The name is not trusted for
-# recency: restore-drill.sh picks the newest by the time S3 recorded (LastModified).
+# recency: newest_backup picks by the time S3 recorded (LastModified).
 backup_key_pattern() { printf '^%s%s-%s-[0-9]{8}T[0-9]{6}Z\\.tar\\.gz$' "$BACKUP_PREFIX" "$APP_NAME" "$ENV_NAME"; }
+
+# newest_backup WORK_DIR: the newest backup under the prefix by LastModified (ties: the later name)
+# as "key<TAB>time<TAB>age seconds<TAB>bytes", or nothing when there is none. Exit 1 with the
+# reason on stderr when the bucket cannot be listed. The restore drill and `restore latest` both
+# pick with it: a key crafted with a far-future timestamp in its name does not win.
+newest_backup() {
+  local work=$1
+  if ! aws_s3 s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX" --query 'Contents[].[Key,LastModified,Size]' --output json >"$work/list.json" 2>"$work/list.err"; then
+    printf 'could not list s3://%s/%s: %s\n' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$(cat "$work/list.err")" >&2
+    return 1
+  fi
+  python3 - "$work/list.json" "$(backup_key_pattern)" <<'PY' 2>"$work/newest.err" ||
+import json, re, sys
+from datetime import datetime, timezone
+listed = json.load(open(sys.argv[1])) or []
+pattern = re.compile(sys.argv[2])
+def when(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+backups = [(when(modified), name, size) for name, modified, size in listed if pattern.search(name)]
+if backups:
+    modified, name, size = max(backups)
+    age = int((datetime.now(timezone.utc) - modified).total_seconds())
+    print("%s\t%s\t%d\t%d" % (name, modified.strftime("%Y-%m-%dT%H:%M:%SZ"), max(age, 0), size))
+PY
+    {
+      printf 'could not read the listing of s3://%s/%s: %s\n' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$(cat "$work/newest.err")" >&2
+      return 1
+    }
+}
 
 # table_counts_sql: the query that counts the rows of every base table as
 # "schema.table<TAB>rows" (psql's \gexec runs one exact count per table).

@@ -91,24 +91,8 @@ seconds_since() { awk -v a="$1" -v b="$(millis)" 'BEGIN { printf "%.1f", (b - a)
 mkdir -p "$BACKUP_WORK_DIR"
 work=$(mktemp -d "$BACKUP_WORK_DIR/$APP_NAME-drill.XXXXXX")
 
-# The newest backup by LastModified (ties: the later name), with its age in seconds (the RPO).
-if ! aws_s3 s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX" --query 'Contents[].[Key,LastModified,Size]' --output json >"$work/list.json" 2>"$work/list.err"; then
-  fail "could not list s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/list.err")"
-fi
-newest=$(python3 - "$work/list.json" "$(backup_key_pattern)" <<'PY' 2>"$work/newest.err"
-import json, re, sys
-from datetime import datetime, timezone
-listed = json.load(open(sys.argv[1])) or []
-pattern = re.compile(sys.argv[2])
-def when(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-backups = [(when(modified), name, size) for name, modified, size in listed if pattern.search(name)]
-if backups:
-    modified, name, size = max(backups)
-    age = int((datetime.now(timezone.utc) - modified).total_seconds())
-    print("%s\t%s\t%d\t%d" % (name, modified.strftime("%Y-%m-%dT%H:%M:%SZ"), max(age, 0), size))
-PY
-) || fail "could not read the listing of s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/newest.err")"
+# The newest backup by the time S3 recorded it, with its age in seconds (the RPO).
+newest=$(newest_backup "$work" 2>"$work/newest.err") || fail "$(cat "$work/newest.err")"
 [ -n "$newest" ] || fail "no backup found under s3://$BACKUP_BUCKET/$BACKUP_PREFIX (expected keys like $APP_NAME-$ENV_NAME-YYYYMMDDTHHMMSSZ.tar.gz)"
 IFS=$'\t' read -r key backup_time rpo _ <<<"$newest"
 audit restore-drill started "drill of the latest backup" "key=$key" "backupTime=$backup_time"

@@ -2,8 +2,9 @@
 # restore.sh KEY|latest: put a backup back into the LIVE database, measuring RTO and RPO.
 #
 #   1. lock (no deploy, rollback or second restore meanwhile); audit the request
-#   2. find the backup (latest: the newest <app>-<env>-<stamp>.tar.gz under BACKUP_PREFIX), download
-#      it, check it against its manifest                                   (nothing changed yet)
+#   2. find the backup (latest: the newest <app>-<env>-<stamp>.tar.gz under BACKUP_PREFIX by the
+#      time S3 recorded it, as the drill picks), download it, check it against its manifest
+#                                                                          (nothing changed yet)
 #   3. safety backup: pg_dump of the live database to
 #      s3://BACKUP_BUCKET/BACKUP_PREFIXsafety/<app>-<env>-<stamp>-before-restore.dump
 #   4. stop the app's services (every Compose service except DB_SERVICE and REDIS_SERVICE)
@@ -55,9 +56,8 @@ fail() {
 
 # 2. The backup
 if [ "$requested" = latest ]; then
-  keys=$(aws_s3 s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX" --query 'Contents[].Key' --output text 2>"$work/list.err") ||
-    fail 1 "could not list s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/list.err")"
-  key=$(tr '\t' '\n' <<<"$keys" | grep -E "$(backup_key_pattern)" | LC_ALL=C sort | tail -n 1 || true)
+  newest=$(newest_backup "$work" 2>"$work/newest.err") || fail 1 "$(cat "$work/newest.err")"
+  key=${newest%%$'\t'*}
   [ -n "$key" ] || fail 1 "no backup found under s3://$BACKUP_BUCKET/$BACKUP_PREFIX"
 else
   key=$requested

@@ -8,7 +8,9 @@ import { S3Server } from '../helpers/s3';
 /*
  * backup.sh and restore-drill.sh for real: a PostgreSQL cluster from Debian's packages with seeded
  * rows, s3rver on loopback reached by the AWS CLI with --endpoint-url, a Redis append-only
- * directory on disk. The tests run in order: backup first, then drills of what it uploaded.
+ * directory on disk. Each test states the bucket it starts from (givenNewestBackup, its own
+ * uploads) and removes what it crafted, so any order works: between tests every object under the
+ * prefix is a backup of the seeded database.
  */
 
 // A drill starts its own cluster (initdb, server start) and runs the AWS CLI two or three times; on
@@ -19,7 +21,6 @@ jest.setTimeout(180000);
 const root = mkdtempSync('/tmp/hostrt-backup-');
 // The drill's throwaway cluster runs as the postgres user: its directory must be reachable by it.
 const drillDataDir = join(mkdtempSync('/tmp/hostrt-drill-'), 'clusters');
-let firstKey = '';
 const bucket = 'hostrt-backups';
 let postgres: PostgresCluster;
 let s3: S3Server;
@@ -43,6 +44,15 @@ const keys = async (): Promise<string[]> => {
   return listed.stdout.trim() === 'None' ? [] : listed.stdout.trim().split(/\s+/);
 };
 const auditLines = () => readFileSync(join(root, 'state/audit.log'), 'utf8').trim().split('\n');
+/** S3 records LastModified to the second: waiting past the next second orders two uploads. */
+const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
+/** GIVEN the newest object under the prefix is a fresh backup of the seeded database: its key. */
+async function givenNewestBackup(): Promise<string> {
+  await nextSecond();
+  const backup = await runHostScript('backup.sh', ['run'], env);
+  expect(backup.code).toBe(0);
+  return backup.stdout.trim().replace(`s3://${bucket}/`, '');
+}
 
 beforeAll(async () => {
   const [pgPort, s3Port] = [await freePort(), await freePort()];
@@ -84,14 +94,15 @@ afterAll(async () => {
 });
 
 test('backup: pg_dump (custom format) and the Redis AOF, compressed, under the environment prefix with a timestamped key', async () => {
+  const before = await keys();
+  await nextSecond(); // a backup in the same second would have the same key
   const result = await runHostScript('backup.sh', [], env);
   expect(result.stderr).toContain('backup uploaded');
   expect(result.code).toBe(0);
   const uploaded = result.stdout.trim();
   expect(uploaded).toMatch(/^s3:\/\/hostrt-backups\/test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz$/);
   const key = uploaded.replace(`s3://${bucket}/`, '');
-  firstKey = key;
-  expect(await keys()).toEqual([key]);
+  expect(await keys()).toEqual([...before, key].sort());
 
   // The object is a gzip'd tar holding the custom-format dump, the AOF and a manifest that matches them.
   const local = join(root, 'downloaded.tar.gz');
@@ -123,17 +134,16 @@ const drillRow = (table: string, recorded: number, restored: number, result: str
   new RegExp(`^${table.replace('.', '\\.')}\\s+${recorded}\\s+${restored}\\s+${result}$`, 'm');
 const upload = (file: string, key: string) => aws('s3', 'cp', '--only-show-errors', file, `s3://${bucket}/${key}`);
 const removeKey = (key: string) => aws('s3', 'rm', '--only-show-errors', `s3://${bucket}/${key}`);
-/** S3 records LastModified to the second: waiting past the next second orders two uploads. */
-const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
 
 /**
  * A backup archive whose dump lost every row of `orders` while its manifest still records the 250
  * rows counted at backup time (a dump cut short, a broken pg_dump): built from a real backup.
  */
 async function lossyBackup(): Promise<string> {
+  const real = await givenNewestBackup();
   const dir = join(root, `lossy-${Date.now()}`);
   mkdirSync(dir);
-  expect((await aws('s3', 'cp', '--only-show-errors', `s3://${bucket}/${firstKey}`, join(dir, 'real.tar.gz'))).code).toBe(0);
+  expect((await aws('s3', 'cp', '--only-show-errors', `s3://${bucket}/${real}`, join(dir, 'real.tar.gz'))).code).toBe(0);
   execFileSync('tar', ['-C', dir, '-xzf', join(dir, 'real.tar.gz')]);
   postgres.psql('CREATE DATABASE hostrt_lossy TEMPLATE hostrt');
   try {
@@ -153,15 +163,16 @@ async function lossyBackup(): Promise<string> {
 }
 
 test('restore drill: restores the newest backup into its own throwaway cluster (the live server unreachable), every recorded row; prints and audits RTO and RPO', async () => {
+  const newest = await givenNewestBackup();
   // The live server's address points where nothing listens: the drill never needs it.
   const result = await runHostScript('restore-drill.sh', [], { ...env, PGPORT: String(await freePort()) });
   expect(result.stderr).toContain('restore drill passed');
   expect(result.code).toBe(0);
   expect(result.stderr).toContain(`latest backup (by the time S3 recorded it`);
-  expect(result.stderr).toContain(`s3://${bucket}/${firstKey}`);
+  expect(result.stderr).toContain(`s3://${bucket}/${newest}`);
   for (const [table, rows] of Object.entries(seededCounts)) expect(result.stdout).toMatch(drillRow(table, rows, rows, 'ok'));
   expect(result.stdout).toContain('tables: 4 recorded, 4 restored, 0 missing or with other row counts than recorded');
-  expect(result.stderr).toContain(`restoring ${firstKey} as drill_restore (not a superuser)`);
+  expect(result.stderr).toContain(`restoring ${newest} as drill_restore (not a superuser)`);
   expect(result.stdout).toMatch(/^RTO \(download and restore\): \d+\.\d s$/m);
   expect(result.stdout).toMatch(/^RPO \(age of the backup\): \d+ s$/m);
   expect(auditLines().at(-1)).toMatch(/op=restore-drill result=ok .*tables=4 rtoSeconds=\d+\.\d rpoSeconds=\d+ backupTime=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
@@ -170,9 +181,11 @@ test('restore drill: restores the newest backup into its own throwaway cluster (
 });
 
 test('restore drill: rows written to the live database after the backup do not fail it (it compares with the counts the backup recorded)', async () => {
+  const newest = await givenNewestBackup();
   postgres.psql("INSERT INTO users (email) VALUES ('late@example.com')", 'hostrt');
   try {
     const result = await runHostScript('restore-drill.sh', [], env);
+    expect(result.stderr).toContain(`s3://${bucket}/${newest}`);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(drillRow('public.users', 3, 3, 'ok'));
   } finally {
@@ -182,8 +195,9 @@ test('restore drill: rows written to the live database after the backup do not f
 
 test('restore drill: a backup that restores fewer rows than it recorded fails, naming the table', async () => {
   const key = 'test/hostrt-test-20200101T000000Z.tar.gz';
+  const lossy = await lossyBackup();
   await nextSecond();
-  await upload(await lossyBackup(), key);
+  await upload(lossy, key);
   try {
     const result = await runHostScript('restore-drill.sh', [], env);
     expect(result.stderr).toContain(`s3://${bucket}/${key}`);
@@ -201,11 +215,8 @@ test('restore drill: a backup that restores fewer rows than it recorded fails, n
 test('restore drill: picks the newest backup by the time S3 recorded it, not by a crafted far-future key name', async () => {
   const crafted = 'test/hostrt-test-29991231T235959Z.tar.gz';
   await upload(await lossyBackup(), crafted);
-  await nextSecond();
-  const backup = await runHostScript('backup.sh', ['run'], env);
-  expect(backup.code).toBe(0);
-  const real = backup.stdout.trim().replace(`s3://${bucket}/`, '');
   try {
+    const real = await givenNewestBackup();
     const result = await runHostScript('restore-drill.sh', [], env);
     expect(result.stderr).toContain(`s3://${bucket}/${real}`);
     expect(result.output).not.toContain('29991231T235959Z');
@@ -252,6 +263,7 @@ test('restore drill: a crafted dump whose materialized view runs COPY ... TO PRO
 });
 
 test('restore drill: not enough disk space for the cluster fails before restoring anything', async () => {
+  await givenNewestBackup(); // the space needed is read from its manifest
   const result = await runHostScript('restore-drill.sh', [], { ...env, DRILL_MIN_FREE_MB: '999999999' });
   expect(result.code).toBe(1);
   expect(result.stderr).toMatch(/restore drill FAILED: not enough disk space for the drill cluster in .*: \d+ MB free, \d+ MB needed/);
@@ -366,6 +378,9 @@ describe('backup timer', () => {
   };
 
   test('install-timer writes the service and timer with the configured OnCalendar, then enables it; a rerun changes nothing', async () => {
+    // GIVEN no timer installed and no systemctl call yet
+    rmSync(systemdDir, { recursive: true, force: true });
+    rmSync(calls, { force: true });
     const first = await runHostScript('backup.sh', ['install-timer'], timerEnv());
     expect(first.code).toBe(0);
     expect(readFileSync(join(systemdDir, 'hostrt-backup.timer'), 'utf8')).toContain('OnCalendar=Mon..Fri *-*-* 03:30:00\nPersistent=true');

@@ -9,6 +9,8 @@ import { S3Server } from '../helpers/s3';
  * restore.sh and the backup-age metric for real: PostgreSQL from Debian's packages with a database
  * owned by an ordinary role, s3rver for the bucket, a CloudWatch stub endpoint that records what
  * the real AWS CLI sends, a Compose stub that records calls, and a health endpoint on loopback.
+ * Each test states what it starts from (the seeded users, a fresh backup of them) and removes what
+ * it crafted, so any order works.
  */
 
 const root = mkdtempSync('/tmp/hostrt-restore-');
@@ -24,6 +26,27 @@ const composeCalls = join(root, 'compose.calls');
 const aws = (...args: string[]) => runCommand('aws', ['--endpoint-url', s3.endpoint, ...args], s3.awsEnv);
 const auditLines = () => readFileSync(join(root, 'state/audit.log'), 'utf8').trim().split('\n');
 const users = () => postgres.psql("SELECT string_agg(email, ',' ORDER BY id) FROM users", 'hostrt');
+const seededUsers = 'user1@example.com,user2@example.com,user3@example.com';
+/** S3 records LastModified to the second: waiting past the next second orders two uploads. */
+const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
+
+/** GIVEN the live database holds exactly the three seeded users (as its owner made them). */
+function givenSeededUsers(): void {
+  postgres.psql(
+    `SET ROLE hostrt_owner;
+     TRUNCATE users RESTART IDENTITY;
+     INSERT INTO users (email) SELECT 'user' || n || '@example.com' FROM generate_series(1, 3) n;`,
+    'hostrt',
+  );
+}
+
+/** GIVEN the newest object under the prefix is a fresh backup of the live database: its run. */
+async function givenNewestBackup() {
+  await nextSecond(); // orders it after every earlier upload, and gives it a key of its own
+  const result = await runHostScript('backup.sh', ['run'], { ...env, REDIS_SERVICE: '' });
+  expect(result.code).toBe(0);
+  return { ...result, key: result.stdout.trim().replace(`s3://${bucket}/`, '') };
+}
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
@@ -35,12 +58,7 @@ beforeAll(async () => {
   await s3.start();
   postgres.start();
   postgres.psql('CREATE ROLE hostrt_owner LOGIN; CREATE DATABASE hostrt OWNER hostrt_owner;');
-  postgres.psql(
-    `SET ROLE hostrt_owner;
-     CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);
-     INSERT INTO users (email) SELECT 'user' || n || '@example.com' FROM generate_series(1, 3) n;`,
-    'hostrt',
-  );
+  postgres.psql('SET ROLE hostrt_owner; CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);', 'hostrt');
 
   cloudwatch = createServer((req, res) => {
     let body = '';
@@ -96,12 +114,10 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-let backupKey = '';
-
 test('backup: publishes the newest backup age to CloudWatch (real AWS CLI, stub endpoint) and records it for status', async () => {
-  const result = await runHostScript('backup.sh', ['run'], { ...env, REDIS_SERVICE: '' });
-  expect(result.code).toBe(0);
-  backupKey = result.stdout.trim().replace(`s3://${bucket}/`, '');
+  metricRequests.length = 0;
+  const result = await givenNewestBackup();
+  const backupKey = result.key;
   expect(backupKey).toMatch(/^test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz$/);
   expect(metricRequests).toHaveLength(1);
   expect(metricRequests[0].target).toBe('GraniteServiceVersion20100801.PutMetricData');
@@ -117,6 +133,7 @@ test('backup: publishes the newest backup age to CloudWatch (real AWS CLI, stub 
 });
 
 test('status shows the newest backup and its age', async () => {
+  const { key: backupKey } = await givenNewestBackup();
   const json = await runHostScript('status.sh', ['--json'], { ...env, CONTAINER_CMD: 'true' });
   expect(json.code).toBe(0);
   const report = JSON.parse(json.stdout);
@@ -152,13 +169,15 @@ test('restore: refuses a key of another environment before touching anything', a
 });
 
 test('restore: rows written after the backup are gone from the live database and kept in the safety backup; RTO and RPO are printed and audited', async () => {
+  givenSeededUsers();
+  const { key: backupKey } = await givenNewestBackup();
   postgres.psql("INSERT INTO users (email) VALUES ('late@example.com')", 'hostrt');
   writeFileSync(composeCalls, '');
   const result = await runHostScript('restore.sh', [backupKey], env);
   expect(result.stderr).toContain('restore complete');
   expect(result.code).toBe(0);
 
-  expect(users()).toBe('user1@example.com,user2@example.com,user3@example.com');
+  expect(users()).toBe(seededUsers);
   // Restored as the owner, not the superuser.
   expect(postgres.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'users'", 'hostrt')).toBe('hostrt_owner');
   // Only the app's services were stopped; the release was started again.
@@ -176,12 +195,36 @@ test('restore: rows written after the backup are gone from the live database and
   const local = join(root, 'safety.dump');
   expect((await aws('s3', 'cp', '--only-show-errors', `s3://${bucket}/${safety}`, local)).code).toBe(0);
   postgres.psql('CREATE DATABASE safety_check');
-  const restored = await runCommand('pg_restore', ['-d', 'safety_check', '--no-owner', local], postgres.env);
-  expect(restored.code).toBe(0);
-  expect(postgres.psql("SELECT count(*) FROM users WHERE email = 'late@example.com'", 'safety_check')).toBe('1');
+  try {
+    const restored = await runCommand('pg_restore', ['-d', 'safety_check', '--no-owner', local], postgres.env);
+    expect(restored.code).toBe(0);
+    expect(postgres.psql("SELECT count(*) FROM users WHERE email = 'late@example.com'", 'safety_check')).toBe('1');
+  } finally {
+    postgres.psql('DROP DATABASE safety_check');
+  }
+});
+
+test('restore latest: picks the newest backup by the time S3 recorded it, not by a crafted far-future key name', async () => {
+  givenSeededUsers();
+  const crafted = 'test/hostrt-test-29991231T235959Z.tar.gz';
+  const garbage = join(root, 'garbage');
+  writeFileSync(garbage, 'this is not a backup');
+  await aws('s3', 'cp', '--only-show-errors', garbage, `s3://${bucket}/${crafted}`);
+  try {
+    const { key: real } = await givenNewestBackup();
+    postgres.psql("INSERT INTO users (email) VALUES ('late@example.com')", 'hostrt');
+    const result = await runHostScript('restore.sh', ['latest'], env);
+    expect(result.stderr).toContain(`restoring s3://${bucket}/${real} into the live database hostrt`);
+    expect(result.output).not.toContain('29991231T235959Z');
+    expect(result.code).toBe(0);
+    expect(users()).toBe(seededUsers);
+  } finally {
+    await aws('s3', 'rm', '--only-show-errors', `s3://${bucket}/${crafted}`);
+  }
 });
 
 test('restore: a dump that does not restore leaves the live database as it was (one transaction) and starts the app again', async () => {
+  givenSeededUsers();
   postgres.psql("INSERT INTO users (email) VALUES ('kept@example.com')", 'hostrt');
   const dir = join(root, 'broken');
   mkdirSync(dir);
@@ -189,14 +232,18 @@ test('restore: a dump that does not restore leaves the live database as it was (
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ createdAt: '2026-01-01T00:00:00Z', files: { 'postgres.dump': null } }));
   const tarball = join(root, 'broken.tar.gz');
   await runCommand('tar', ['-C', dir, '-czf', tarball, 'manifest.json', 'postgres.dump']);
-  await aws('s3', 'cp', '--only-show-errors', tarball, `s3://${bucket}/test/hostrt-test-29991231T235959Z.tar.gz`);
-  writeFileSync(composeCalls, '');
-  const result = await runHostScript('restore.sh', ['latest'], env);
-  expect(result.code).toBe(3);
-  expect(result.stderr).toContain(
-    'restore FAILED: pg_restore of test/hostrt-test-29991231T235959Z.tar.gz failed (the transaction rolled back: the live database is unchanged)',
-  );
-  expect(users()).toContain('kept@example.com');
-  expect(readFileSync(composeCalls, 'utf8')).toBe('config --services\nstop api worker\nup -d --remove-orphans\n');
-  expect(auditLines().at(-1)).toMatch(/op=restore result=failed .*exit=3/);
+  const broken = 'test/hostrt-test-29991231T235959Z.tar.gz';
+  await nextSecond(); // the newest upload, so `latest` is this one
+  await aws('s3', 'cp', '--only-show-errors', tarball, `s3://${bucket}/${broken}`);
+  try {
+    writeFileSync(composeCalls, '');
+    const result = await runHostScript('restore.sh', ['latest'], env);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`restore FAILED: pg_restore of ${broken} failed (the transaction rolled back: the live database is unchanged)`);
+    expect(users()).toBe(`${seededUsers},kept@example.com`);
+    expect(readFileSync(composeCalls, 'utf8')).toBe('config --services\nstop api worker\nup -d --remove-orphans\n');
+    expect(auditLines().at(-1)).toMatch(/op=restore result=failed .*exit=3/);
+  } finally {
+    await aws('s3', 'rm', '--only-show-errors', `s3://${bucket}/${broken}`);
+  }
 });
