@@ -55,6 +55,8 @@ export interface BlueGreenHost {
   rollback(extra?: Record<string, string>): Promise<ScriptResult>;
   /** Container ids running in one colour's Compose project (`''` when none). */
   running(colour: Colour): string;
+  /** Container ids running in the in-place Compose project, which blue/green never starts (`''` when none). */
+  runningInPlace(): string;
   /** Stops nginx, removes every container, image and file of this host. */
   remove(): void;
 }
@@ -146,10 +148,11 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
   const podmanOptions = { env: { ...process.env, ...podman } };
   const stateFile = join(stateDir, 'deploy_state.json');
   const deploy = (ref: string, extra: Record<string, string> = {}) => runHostScript('deploy.sh', [ref], { ...env, ...extra });
-  const running = (colour: Colour) =>
-    execFileSync('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}-${colour}`], podmanOptions)
+  const runningIn = (composeProject: string) =>
+    execFileSync('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${composeProject}`], podmanOptions)
       .toString()
       .trim();
+  const running = (colour: Colour) => runningIn(`${project}-${colour}`);
   const initialUpstream = readFileSync(nginx.env.NGINX_UPSTREAM_FILE, 'utf8');
   const other = (colour: Colour): Colour => (colour === 'blue' ? 'green' : 'blue');
 
@@ -171,6 +174,7 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
       head === commits[ref] &&
       running(colour) !== '' &&
       running(other(colour)) === '' &&
+      runningIn(project) === '' &&
       (await httpBody(`${nginx.url}/healthz`)) === `200 ${RELEASES[ref].body}`
     );
   }
@@ -212,6 +216,7 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
     given,
     rollback: (extra = {}) => runHostScript('rollback.sh', [], { ...env, ...extra }),
     running,
+    runningInPlace: () => runningIn(project),
     remove() {
       nginx.stop();
       for (const colour of ['blue', 'green']) removePodmanProject(`${project}-${colour}`, [], podman);

@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type BlueGreenHost, type ServingRelease, setUpBlueGreenHost } from '../helpers/blue-green-host';
-import { httpBody, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
+import { freePort, httpBody, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
 import { type LoadResult, startLoadLoop } from '../helpers/load-loop';
+import { PostgresCluster } from '../helpers/postgres';
+import { S3Server } from '../helpers/s3';
+import { SsmServer } from '../helpers/ssm-server';
 
 /*
  * Blue/green on one host for real (scripts/host/switch.sh): releases of a busybox httpd app run
@@ -138,4 +143,100 @@ test('rollback uses the same switch: the previous release starts as the other co
   expect(state()).toMatchObject({ current: { ref: 'v2' }, previous: { ref: 'v3' }, servingColour: 'blue' });
   expect(lastAudit()).toMatch(/op=rollback result=ok .*colour=blue previousColour=green switchMs=\d+/);
   expect(running('green')).toBe('');
+});
+
+test('a secret rotation restart recreates the serving colour on the new value, health-gated on its own port; the other colour and the in-place project stay stopped', async () => {
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
+  const ssm = new SsmServer(host.root);
+  await ssm.start();
+  const envFile = join(host.env.APP_DIR, '.env.production');
+  const handWritten = readFileSync(envFile, 'utf8');
+  try {
+    ssm.put('/hostrt/test/ROTATED_KEY', 'rotated-value-2');
+    const before = running('green');
+    const result = await runHostScript('secrets.sh', ['restart', 'ROTATED_KEY'], {
+      ...host.env,
+      ...ssm.awsEnv,
+      SECRETS_PATH: '/hostrt/test/',
+      SECRETS_REQUIRED: 'ROTATED_KEY',
+      AWS_SSM_ENDPOINT_ARGS: `--endpoint-url ${ssm.endpoint}`,
+    });
+    expect(result.stderr).toContain('restarted with the new value of ROTATED_KEY (version 1); healthy');
+    expect(result.code).toBe(0);
+    const after = running('green');
+    expect(after).not.toBe('');
+    expect(after).not.toBe(before); // recreated, so it read the new env file
+    const podman = (...args: string[]) =>
+      execFileSync('podman', args, { env: { ...process.env, ...host.env } })
+        .toString()
+        .trim();
+    const containerEnv = podman('inspect', '--format', '{{range .Config.Env}}{{println .}}{{end}}', after.split('\n')[0]).split('\n');
+    expect(containerEnv).toContain('ROTATED_KEY=rotated-value-2');
+    expect(running('blue')).toBe('');
+    expect(host.runningInPlace()).toBe('');
+    expect(await throughNginx()).toBe('200 release v2');
+    expect(lastAudit()).toMatch(/op=security\.key_rotation\.restart result=ok .*secret=ROTATED_KEY version=1/);
+  } finally {
+    writeFileSync(envFile, handWritten, { mode: 0o600 });
+    await ssm.stop();
+  }
+});
+
+test('a restore on a switched host stops the serving colour while pg_restore runs, then starts it again behind nginx; the in-place project never starts', async () => {
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
+  const dir = mkdtempSync(join(host.root, 'restore-'));
+  const bucket = 'hostrt-bluegreen';
+  const postgres = new PostgresCluster(await freePort());
+  const s3 = new S3Server(join(dir, 's3'), await freePort(), bucket);
+  await s3.start();
+  postgres.start();
+  try {
+    postgres.psql('CREATE DATABASE hostrt');
+    postgres.psql("CREATE TABLE users (email text); INSERT INTO users VALUES ('kept')", 'hostrt');
+    // What the serving colour answered while pg_restore ran: a pg_restore ahead on PATH asks it first.
+    const probe = join(dir, 'colour-during-restore');
+    mkdirSync(join(dir, 'bin'));
+    const realPgRestore = execFileSync('sh', ['-c', 'command -v pg_restore']).toString().trim();
+    writeFileSync(
+      join(dir, 'bin/pg_restore'),
+      `#!/bin/sh\ncurl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${host.env.GREEN_PORT}/healthz >'${probe}'\nexec '${realPgRestore}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    // podman-compose 1.0 has no `config`: the one service of the test app, as `docker compose config --services` lists it.
+    const compose = join(dir, 'compose');
+    writeFileSync(compose, `#!/bin/sh\ncase " $* " in *" config --services "*) echo web; exit 0 ;; esac\nexec '${host.env.COMPOSE_CMD}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const env = {
+      ...host.env,
+      ...s3.awsEnv,
+      ...postgres.env,
+      PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+      COMPOSE_CMD: compose,
+      PG_TOOLS_VIA: 'local',
+      PGDATABASE: 'hostrt',
+      BACKUP_BUCKET: bucket,
+      BACKUP_PREFIX: 'test/',
+      AWS_S3_ENDPOINT_ARGS: `--endpoint-url ${s3.endpoint}`,
+      BACKUP_WORK_DIR: join(dir, 'work'),
+      REDIS_SERVICE: '',
+    };
+    const backup = await runHostScript('backup.sh', ['run'], env);
+    expect(backup.code).toBe(0);
+    postgres.psql("INSERT INTO users VALUES ('late')", 'hostrt');
+
+    const result = await runHostScript('restore.sh', ['latest'], env);
+    expect(result.stderr).toContain('stopping the serving colour green');
+    expect(result.code).toBe(0);
+    expect(readFileSync(probe, 'utf8')).toBe('000'); // nothing answered on green's port: no writes during the restore
+    expect(postgres.psql("SELECT string_agg(email, ',') FROM users", 'hostrt')).toBe('kept');
+    expect(running('green')).not.toBe('');
+    expect(running('blue')).toBe('');
+    expect(host.runningInPlace()).toBe('');
+    expect(await throughNginx()).toBe('200 release v2');
+    expect(lastAudit()).toMatch(/op=restore result=ok .*key=test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz/);
+  } finally {
+    postgres.stop();
+    await s3.stop();
+  }
 });
