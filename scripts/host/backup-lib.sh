@@ -50,7 +50,7 @@ newest_backup() {
     printf 'could not list s3://%s/%s: %s\n' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$(cat "$work/list.err")" >&2
     return 1
   fi
-  python3 - "$work/list.json" "$(backup_key_pattern)" <<'PY' 2>"$work/newest.err" ||
+  python3 - "$work/list.json" "$(backup_key_pattern)" <<'PY' 2>"$work/listing.err" ||
 import json, re, sys
 from datetime import datetime, timezone
 listed = json.load(open(sys.argv[1])) or []
@@ -64,7 +64,7 @@ if backups:
     print("%s\t%s\t%d\t%d" % (name, modified.strftime("%Y-%m-%dT%H:%M:%SZ"), max(age, 0), size))
 PY
     {
-      printf 'could not read the listing of s3://%s/%s: %s\n' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$(cat "$work/newest.err")" >&2
+      printf 'could not read the listing of s3://%s/%s: %s\n' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$(cat "$work/listing.err")" >&2
       return 1
     }
 }
