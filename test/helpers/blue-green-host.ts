@@ -191,16 +191,10 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
       }
       if (!(await serves(serving))) throw new Error(`setup: ${serving.ref} does not serve on ${serving.colour} after deploying it`);
     }
-    const entry = (ref: string) => ({ ref, commit: commits[ref], deployedAt: '2026-01-01T00:00:00Z', deployedBy: 'jest', action: 'deploy' });
-    const state = {
-      schemaVersion: 1,
-      app: 'hostrt',
-      environment: 'test',
-      current: entry(serving.ref),
-      previous: previous === undefined ? null : entry(previous),
-      updatedAt: '2026-01-01T00:00:00Z',
-      servingColour: serving.colour,
-    };
+    // The state deploy.sh wrote, with the rollback target the GIVEN names (a repeated deploy of
+    // the same commit records itself as previous).
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    state.previous = previous === undefined ? null : { ...state.current, ref: previous, commit: commits[previous] };
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 

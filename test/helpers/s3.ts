@@ -5,6 +5,12 @@ import { waitForPort } from './host-scripts';
 import { projectRoot } from './paths';
 
 /**
+ * Waits past the next second: S3 records LastModified to the second, and backup keys carry a
+ * timestamp to the second, so two uploads separated by this are ordered and named apart.
+ */
+export const nextSecond = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1100));
+
+/**
  * A real S3-compatible server (`s3rver`, from devDependencies) on 127.0.0.1:`port` with one bucket,
  * reached by the AWS CLI through `--endpoint-url`. Runs as a child process; `stop()` kills it.
  */

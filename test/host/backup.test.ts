@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import { freePort, hostScriptsDir, recorderScript, runCommand, runHostScript, startCommand, waitForFile } from '../helpers/host-scripts';
 import { PostgresCluster } from '../helpers/postgres';
-import { S3Server } from '../helpers/s3';
+import { nextSecond, S3Server } from '../helpers/s3';
 
 /*
  * backup.sh and restore-drill.sh for real: a PostgreSQL cluster from Debian's packages with seeded
@@ -44,8 +44,6 @@ const keys = async (): Promise<string[]> => {
   return listed.stdout.trim() === 'None' ? [] : listed.stdout.trim().split(/\s+/);
 };
 const auditLines = () => readFileSync(join(root, 'state/audit.log'), 'utf8').trim().split('\n');
-/** S3 records LastModified to the second: waiting past the next second orders two uploads. */
-const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
 /** GIVEN the newest object under the prefix is a fresh backup of the seeded database: its key. */
 async function givenNewestBackup(): Promise<string> {
   await nextSecond();

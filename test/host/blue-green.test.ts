@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BlueGreenHost, type ServingRelease, setUpBlueGreenHost } from '../helpers/blue-green-host';
+import { type BlueGreenHost, type Colour, type ServingRelease, setUpBlueGreenHost } from '../helpers/blue-green-host';
 import { freePort, httpBody, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
 import { type LoadResult, startLoadLoop } from '../helpers/load-loop';
 import { PostgresCluster } from '../helpers/postgres';
@@ -24,7 +24,7 @@ const throughNginx = () => httpBody(`${host.nginx.url}/healthz`);
 const state = () => JSON.parse(readFileSync(host.stateFile, 'utf8'));
 const auditLines = () => readFileSync(host.auditLog, 'utf8').trim().split('\n');
 const lastAudit = () => auditLines().at(-1) ?? '';
-const running = (colour: 'blue' | 'green') => host.running(colour);
+const running = (colour: Colour) => host.running(colour);
 const given = (serving: ServingRelease | null, previous?: string) => host.given(serving, previous);
 
 /** Runs `action` while a bounded request loop sends requests through nginx; returns both outcomes. */

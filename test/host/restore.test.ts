@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { freePort, runCommand, runHostScript } from '../helpers/host-scripts';
 import { PostgresCluster } from '../helpers/postgres';
-import { S3Server } from '../helpers/s3';
+import { nextSecond, S3Server } from '../helpers/s3';
 
 /*
  * restore.sh and the backup-age metric for real: PostgreSQL from Debian's packages with a database
@@ -27,8 +27,6 @@ const aws = (...args: string[]) => runCommand('aws', ['--endpoint-url', s3.endpo
 const auditLines = () => readFileSync(join(root, 'state/audit.log'), 'utf8').trim().split('\n');
 const users = () => postgres.psql("SELECT string_agg(email, ',' ORDER BY id) FROM users", 'hostrt');
 const seededUsers = 'user1@example.com,user2@example.com,user3@example.com';
-/** S3 records LastModified to the second: waiting past the next second orders two uploads. */
-const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
 
 /** GIVEN the live database holds exactly the three seeded users (as its owner made them). */
 function givenSeededUsers(): void {
