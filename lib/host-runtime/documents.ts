@@ -8,6 +8,7 @@ import { backupPrefix } from '../names';
 import { publicBaseUrl, smokePlan } from '../smoke/plan';
 import { BACKUP_METRIC } from './backup-metric';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
+import { nginxUpstreamFile, nginxUpstreamName } from './nginx';
 import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';
 import { type HostScriptName, scriptsCarriedWith, shippedScript } from './scripts';
@@ -98,6 +99,8 @@ function upstreamSettings(app: AppConfig, environment: NamedEnvironment): Record
   return {
     APP_UPSTREAM: `http://${upstream}`,
     NGINX_UPSTREAM_NAME: upstream,
+    // The same file nginx's pre-start step derives from the state file (./nginx.ts).
+    NGINX_UPSTREAM_FILE: nginxUpstreamFile(app.name),
     BLUE_GREEN: 'true',
     BLUE_PORT: String(blueGreen.ports.blue),
     GREEN_PORT: String(blueGreen.ports.green),
@@ -111,8 +114,7 @@ function upstreamSettings(app: AppConfig, environment: NamedEnvironment): Record
   };
 }
 
-/** nginx upstream name of the app's colours (letters, digits, `_`): passed to the host as NGINX_UPSTREAM_NAME. */
-export const nginxUpstreamName = (appName: string) => `${appName.replace(/-/g, '_')}_app`;
+export { nginxUpstreamName };
 
 function secretSettings(app: AppConfig, environment: NamedEnvironment): Record<string, string> {
   if (declaredSecretNames(app.secrets).length === 0) return {};

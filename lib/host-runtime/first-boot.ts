@@ -1,3 +1,6 @@
+import { type NginxStartSettings, nginxStartCommands, nginxUpstreamFile, nginxUpstreamName, nginxUpstreamScriptPath } from './nginx';
+import { shippedScript } from './scripts';
+
 /*
  * Pure builders for what the EC2 compose host runs at first boot: the CloudWatch agent's
  * configuration, the user-data shell, and the host's directory layout the SSM documents
@@ -161,12 +164,28 @@ export const checkoutDir = (appName: string) => `/opt/${appName}`;
 /** The host scripts' state directory (state file, audit log, lock): the data volume's mount point. */
 export const stateDir = (appName: string) => `/var/lib/${appName}`;
 
+/** The state file in it (lib.sh's STATE_FILE default): the one record of what serves. */
+export const stateFile = (appName: string) => `${stateDir(appName)}/deploy_state.json`;
+
+/** What nginx's pre-start step is given on the host (./nginx.ts). */
+export function nginxStartSettings(appName: string): NginxStartSettings {
+  return {
+    appName,
+    stateFile: stateFile(appName),
+    stateDir: stateDir(appName),
+    upstreamFile: nginxUpstreamFile(appName),
+    upstreamName: nginxUpstreamName(appName),
+    scriptPath: nginxUpstreamScriptPath(appName),
+  };
+}
+
 /**
  * First-boot shell (run by cloud-init as root): Docker, the Compose plugin, the CloudWatch agent
  * with its configuration, the PostgreSQL server binaries of the restore drill, rsyslog (Amazon Linux 2023 logs to the journal only), nginx, nftables
  * and the app checkout on the configured ref. Steps are idempotent.
  * nginx starts with its packaged default page: `ops tls` (scripts/host/tls.sh) writes the app's
- * site into /etc/nginx/conf.d and reloads it; deploys check health on the app port directly, so
+ * site into /etc/nginx/conf.d and reloads it; before nginx is first started, its pre-start step
+ * (./nginx.ts) is installed, which derives the blue/green upstream include from the state file; deploys check health on the app port directly, so
  * nothing needs the site before then. nftables is only installed: `ops firewall --apply`
  * (scripts/host/firewall.sh) loads the host rules, keeps them for boot and enables the service. The env file with secrets is not placed
  * here: an operator puts it in the checkout (see docs/aws.md).
@@ -179,6 +198,7 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     ...swapCommands(options.swapGiB ?? 0),
     'dnf install -y docker git rsyslog amazon-cloudwatch-agent nginx nftables',
     'systemctl enable --now rsyslog',
+    ...nginxStartCommands(nginxStartSettings(options.appName), shippedScript('nginx-upstream.sh')),
     'systemctl enable --now nginx',
     '# PostgreSQL server binaries for the restore drill, which starts a throwaway cluster of its own: the service stays off',
     `dnf install -y ${DRILL_POSTGRES_PACKAGE}`,

@@ -19,6 +19,7 @@ export const HOST_SCRIPT_NAMES = [
   'restore.sh',
   'smoke.sh',
   'switch.sh',
+  'nginx-upstream.sh',
 ] as const;
 
 export type HostScriptName = (typeof HOST_SCRIPT_NAMES)[number];

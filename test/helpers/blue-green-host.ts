@@ -5,6 +5,7 @@ import { GIT_REF_PATTERN } from '../../lib/config/git-ref';
 import { GitFixture } from './git-fixture';
 import { freePort, httpBody, runHostScript, type ScriptResult } from './host-scripts';
 import { type Nginx, startNginx } from './nginx';
+import { type PreStart, startAsSystemd, testPreStart } from './nginx-boot';
 import { buildBusyboxImage, podmanEnv, removePodmanProject, strictPodmanCompose } from './podman';
 import { busyboxRelease } from './release-host';
 
@@ -42,6 +43,14 @@ export interface BlueGreenHost {
   readonly project: string;
   readonly stateFile: string;
   readonly auditLog: string;
+  /** The commit of each release of RELEASES, by tag. */
+  readonly commits: Readonly<Record<string, string>>;
+  /** The tag of RELEASES whose commit the state file records as current (undefined: none recorded). */
+  recordedTag(): string | undefined;
+  /** nginx's pre-start step on the host (the first boot's drop-in), for this host's paths. */
+  readonly preStart: PreStart;
+  /** Starts nginx as systemd does on the host: the drop-in's pre-start step, then nginx. */
+  startNginxAsSystemd(): Promise<void>;
   /** The MemAvailable the scripts read (a file standing in for /proc/meminfo). */
   setMemoryMb(mb: number): void;
   deploy(ref: string, extra?: Record<string, string>): Promise<ScriptResult>;
@@ -64,7 +73,13 @@ export interface BlueGreenHost {
 /** A release of the test app with the pages its smoke plan checks (/public.html only through nginx). */
 function releaseFiles(baseImage: string, body: string, options: { publicPage?: boolean; listenPort?: number }): Record<string, string | null> {
   return busyboxRelease(baseImage, `${body}\n`, {
-    listenPort: options.listenPort,
+    // The app refuses to serve with a ROTATED_KEY starting "rejected" (a bad secret value): it only sleeps.
+    entrypoint: [
+      '/bin/busybox',
+      'sh',
+      '-c',
+      `case "$ROTATED_KEY" in rejected*) exec /bin/busybox sleep 3600 ;; esac; exec /bin/busybox httpd -f -p ${options.listenPort ?? 8080} -h /www`,
+    ],
     // On a colour's own port /public-check is this file; through nginx it is /public.html.
     files: { 'www/public-check': 'ok\n', 'www/public.html': options.publicPage === false ? null : 'ok\n' },
   });
@@ -165,7 +180,7 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
   }
 
   async function serves({ ref, colour }: ServingRelease): Promise<boolean> {
-    if (!existsSync(stateFile)) return false;
+    if (!existsSync(stateFile) || existsSync(join(stateDir, 'in_progress'))) return false;
     const state = JSON.parse(readFileSync(stateFile, 'utf8'));
     const head = execFileSync('git', ['-C', fixture.checkout, 'rev-parse', 'HEAD']).toString().trim();
     return (
@@ -181,6 +196,8 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
 
   async function given(serving: ServingRelease | null, previous?: string): Promise<void> {
     setMemoryMb(4000);
+    // An earlier test may have left nginx dead (a fault it injected).
+    if (!nginx.running()) nginx.start();
     if (serving === null) return reset();
     if (!(await serves(serving))) {
       reset();
@@ -198,6 +215,13 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 
+  const preStart = testPreStart({
+    appName: 'hostrt',
+    stateFile,
+    stateDir,
+    upstreamFile: nginx.env.NGINX_UPSTREAM_FILE,
+    upstreamName: nginx.env.NGINX_UPSTREAM_NAME,
+  });
   return {
     root,
     env,
@@ -205,6 +229,17 @@ export async function setUpBlueGreenHost(options: { inPlace?: boolean; name?: st
     project,
     stateFile,
     auditLog: join(stateDir, 'audit.log'),
+    commits,
+    recordedTag() {
+      if (!existsSync(stateFile)) return undefined;
+      const commit = JSON.parse(readFileSync(stateFile, 'utf8')).current?.commit;
+      return Object.keys(commits).find((tag) => commits[tag] === commit);
+    },
+    preStart,
+    async startNginxAsSystemd() {
+      const step = await startAsSystemd(nginx, preStart);
+      if (step.code !== 0) throw new Error(`nginx's pre-start step failed (exit ${step.code}): ${step.stderr}`);
+    },
     setMemoryMb,
     deploy,
     given,

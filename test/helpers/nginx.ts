@@ -24,7 +24,17 @@ export interface Nginx {
   readonly url: string;
   /** The settings switch.sh needs to drive this nginx. */
   readonly env: Record<string, string>;
+  /** The shell words that start this nginx (what the unit's ExecStart runs on the host). */
+  readonly startCommand: string;
+  /** The shell line that makes this nginx die: SIGKILL to its master and the master's workers (a crash, the OOM killer). */
+  readonly killCommand: string;
   stop(): void;
+  /** nginx dies (`killCommand`); returns once the master is gone. */
+  kill(): void;
+  /** Starts nginx again, as it is (no pre-start step: see startAsSystemd in ./nginx-boot.ts). */
+  start(): void;
+  /** Whether the master recorded in the pid file is running. */
+  running(): boolean;
 }
 
 /** Starts nginx under `prefix`; `stop()` quits it (graceful) and waits for the master to go. */
@@ -58,9 +68,32 @@ export function startNginx(prefix: string, options: NginxOptions): Nginx {
   );
   const base = ['-p', prefix, '-c', conf, '-e', join(prefix, 'logs/error.log')];
   execFileSync('nginx', base, { stdio: 'pipe' });
+  const masterPid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
+  const alive = (pid: number) => {
+    if (pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // Only this nginx's own processes: the master named by its pid file and that master's children.
+  const killCommand = `master=$(cat '${pidFile}' 2>/dev/null); if [ -n "$master" ]; then pkill -9 -P "$master"; kill -9 "$master"; while kill -0 "$master" 2>/dev/null; do sleep 0.02; done; fi; true`;
   return {
     prefix,
     url: `http://127.0.0.1:${options.port}`,
+    startCommand: `nginx ${base.join(' ')}`,
+    killCommand,
+    kill() {
+      execFileSync('sh', ['-c', killCommand], { stdio: 'pipe' });
+    },
+    start() {
+      execFileSync('nginx', base, { stdio: 'pipe' });
+    },
+    running() {
+      return alive(masterPid());
+    },
     env: {
       NGINX_UPSTREAM_FILE: upstreamFile,
       NGINX_UPSTREAM_NAME: options.upstreamName,

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeBackup, uploadBackup } from '../helpers/backup-objects';
 import { freePort, hostScriptsDir, recorderScript, runCommand, runHostScript, startCommand, waitForFile } from '../helpers/host-scripts';
 import { PostgresCluster } from '../helpers/postgres';
 import { nextSecond, S3Server } from '../helpers/s3';
@@ -15,8 +16,8 @@ import { nextSecond, S3Server } from '../helpers/s3';
 
 // A drill starts its own cluster (initdb, server start) and runs the AWS CLI two or three times; on
 // this shared 2-core machine under a load of ~20 one AWS CLI call alone was seen taking over 10 s,
-// and a drill over 60 s. Bounded at 3 minutes per test.
-jest.setTimeout(180000);
+// and a drill over 60 s. The waits inside are for conditions; this only bounds a test that hangs.
+jest.setTimeout(600_000);
 
 const root = mkdtempSync('/tmp/hostrt-backup-');
 // The drill's throwaway cluster runs as the postgres user: its directory must be reachable by it.
@@ -130,8 +131,9 @@ const drillLeftovers = () => readdirSync(drillDataDir);
 /** The recorded and restored counts of one table as the drill prints them. */
 const drillRow = (table: string, recorded: number, restored: number, result: string) =>
   new RegExp(`^${table.replace('.', '\\.')}\\s+${recorded}\\s+${restored}\\s+${result}$`, 'm');
-const upload = (file: string, key: string) => aws('s3', 'cp', '--only-show-errors', file, `s3://${bucket}/${key}`);
-const removeKey = (key: string) => aws('s3', 'rm', '--only-show-errors', `s3://${bucket}/${key}`);
+/** Uploads a crafted archive as backup `key` with the manifest a backup writes beside it (so it is a candidate; its content is what is tested). */
+const upload = (file: string, key: string) => uploadBackup(s3, env, file, key);
+const removeKey = (key: string) => removeBackup(s3, key);
 
 /**
  * A backup archive whose dump lost every row of `orders` while its manifest still records the 250
@@ -222,6 +224,67 @@ test('restore drill: picks the newest backup by the time S3 recorded it, not by 
   } finally {
     await removeKey(crafted);
   }
+});
+
+test('restore drill: an overwritten newest backup is skipped, named with its reason; the newest intact one is drilled and named', async () => {
+  const intact = await givenNewestBackup();
+  const overwritten = await givenNewestBackup();
+  const lossy = await lossyBackup();
+  await nextSecond();
+  expect((await aws('s3', 'cp', '--only-show-errors', lossy, `s3://${bucket}/${overwritten}`)).code).toBe(0);
+  try {
+    const result = await runHostScript('restore-drill.sh', [], env);
+    expect(result.stderr).toMatch(new RegExp(`skipped ${overwritten}: stored after its manifest was written \\(overwritten\\?\\)`));
+    expect(result.stderr).toContain(`chose ${intact}: the newest backup whose manifest and sha256 verify`);
+    expect(result.stderr).toContain(`s3://${bucket}/${intact}`);
+    expect(result.code).toBe(0);
+    expect(auditLines().at(-1)).toMatch(new RegExp(`op=restore-drill result=ok .*key=${intact}`));
+  } finally {
+    await removeKey(overwritten);
+  }
+});
+
+test('backup: a manifest beside the archive, written after the upload: its key, size, sha256, times and database', async () => {
+  const key = await givenNewestBackup();
+  const local = join(root, 'manifested.tar.gz');
+  expect((await aws('s3', 'cp', '--only-show-errors', `s3://${bucket}/${key}`, local)).code).toBe(0);
+  const manifestKey = key.replace(/\.tar\.gz$/, '.manifest.json');
+  const manifestFile = join(root, 'manifest-object.json');
+  expect((await aws('s3', 'cp', '--only-show-errors', `s3://${bucket}/${manifestKey}`, manifestFile)).code).toBe(0);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  const sha = execFileSync('sha256sum', [local]).toString().split(' ')[0];
+  expect(manifest).toEqual({
+    schemaVersion: 1,
+    key,
+    bytes: readFileSync(local).length,
+    sha256: sha,
+    createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+    uploadedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+    app: 'hostrt',
+    environment: 'test',
+    database: 'hostrt',
+  });
+  // The key's stamp is the time the backup was taken.
+  expect(key).toContain(manifest.createdAt.replace(/[-:]/g, ''));
+  // Written after the upload: S3 stored the manifest no earlier than the archive.
+  const listed = JSON.parse(
+    (
+      await aws(
+        's3api',
+        'list-objects-v2',
+        '--bucket',
+        bucket,
+        '--prefix',
+        key.replace(/\.tar\.gz$/, ''),
+        '--query',
+        'Contents[].[Key,LastModified]',
+        '--output',
+        'json',
+      )
+    ).stdout,
+  ) as [string, string][];
+  const stored = Object.fromEntries(listed);
+  expect(Date.parse(stored[manifestKey])).toBeGreaterThanOrEqual(Date.parse(stored[key]));
 });
 
 test('restore drill: a crafted dump whose materialized view runs COPY ... TO PROGRAM fails as a non-superuser, and the live server is untouched', async () => {

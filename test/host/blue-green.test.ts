@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BlueGreenHost, type Colour, type ServingRelease, setUpBlueGreenHost } from '../helpers/blue-green-host';
 import { freePort, httpBody, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
@@ -178,6 +178,41 @@ test('a secret rotation restart recreates the serving colour on the new value, h
     expect(lastAudit()).toMatch(/op=security\.key_rotation\.restart result=ok .*secret=ROTATED_KEY version=1/);
   } finally {
     writeFileSync(envFile, handWritten, { mode: 0o600 });
+    await ssm.stop();
+  }
+});
+
+test('a deploy that fails on a bad new secret value: the serving colour keeps its values, and the env file and the version record still describe it', async () => {
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
+  const ssm = new SsmServer(host.root);
+  await ssm.start();
+  const envFile = join(host.env.APP_DIR, '.env.production');
+  const handWritten = readFileSync(envFile, 'utf8');
+  const secretsEnv = {
+    ...ssm.awsEnv,
+    SECRETS_PATH: '/hostrt/test/',
+    SECRETS_REQUIRED: 'ROTATED_KEY',
+    AWS_SSM_ENDPOINT_ARGS: `--endpoint-url ${ssm.endpoint}`,
+    HEALTH_TIMEOUT: '5',
+  };
+  try {
+    // GIVEN v3 serves on blue, started with ROTATED_KEY version 1
+    ssm.put('/hostrt/test/ROTATED_KEY', 'good-value-1');
+    expect((await deploy('v3', secretsEnv)).code).toBe(0);
+    const recordedVersions = () => JSON.parse(readFileSync(join(host.env.STATE_DIR, 'secrets.json'), 'utf8')).versions;
+    expect(recordedVersions()).toEqual({ ROTATED_KEY: 1 });
+    // WHEN version 2 is a value the app refuses, and v2 is deployed with it
+    ssm.put('/hostrt/test/ROTATED_KEY', 'rejected-value-2');
+    const result = await deploy('v2', secretsEnv);
+    // THEN v3 on blue still serves, on its values, and the records say so
+    expect(result.code).toBe(1);
+    expect(await throughNginx()).toBe('200 release v3');
+    expect(recordedVersions()).toEqual({ ROTATED_KEY: 1 });
+    expect(readFileSync(envFile, 'utf8')).toBe('ROTATED_KEY=good-value-1\n');
+    expect(running('green')).toBe('');
+  } finally {
+    writeFileSync(envFile, handWritten, { mode: 0o600 });
+    rmSync(join(host.env.STATE_DIR, 'secrets.json'), { force: true });
     await ssm.stop();
   }
 });

@@ -206,6 +206,25 @@ test('rotation restart with a value the app rejects: unhealthy, previous values 
   );
 });
 
+test('a deploy that fails on a bad new secret value: the last good release is back on the previous values, and the env file and the version record describe what runs (exit 1)', async () => {
+  await givenDeployed();
+  // GIVEN a new ENCRYPTION_KEY version the app refuses to start with
+  expect(ssm.put(`${PATH}ENCRYPTION_KEY`, values.rejected)).toBe(2);
+
+  // WHEN the same release is deployed again (so it renders the new value)
+  const result = await deploy('v1');
+
+  // THEN
+  expect(result.stderr).toContain('deploy of v1 failed');
+  expect(result.code).toBe(1);
+  expect(await httpBody(healthUrl)).toBe('200 release v1');
+  expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.ENCRYPTION_KEY}\n`);
+  expect(statSync(envFile()).mode & 0o777).toBe(0o600);
+  expect(recorded().versions).toEqual({ DATABASE_URL: 1, SECRET_KEY: 1, ENCRYPTION_KEY: 1, REDIS_PASSWORD: 1 });
+  expect((await secrets('versions')).stdout).toContain('"ENCRYPTION_KEY": 1');
+  expect(auditLines().at(-1)).toMatch(/op=deploy result=failed actor=jest /);
+});
+
 test('rotation restart with a good value: restarted healthy on the new version, exit 0', async () => {
   await givenDeployed();
   const version = ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
