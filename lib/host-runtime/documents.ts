@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Token } from 'aws-cdk-lib';
+import { gunzipSync, gzipSync } from 'fflate';
 import type { AppConfig, NamedEnvironment } from '../config';
 import { GIT_REF_PATTERN } from '../config/git-ref';
 import { blueGreenOf } from '../config/schema/blue-green';
@@ -11,7 +13,7 @@ import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './d
 import { nginxUpstreamFile, nginxUpstreamName } from './nginx';
 import { OUTCOME_PROLOGUE } from './outcome';
 import { RESTORE_BACKUP_PATTERN } from './restore';
-import { type HostScriptName, scriptsCarriedWith, shippedScript } from './scripts';
+import { type HostScriptName, hostScript, scriptsCarriedWith } from './scripts';
 
 /** Options that come from other stacks, not from the config. */
 export interface HostDocumentOptions {
@@ -266,14 +268,62 @@ function writeFile(name: string, text: string): string[] {
   return [`cat > "$stage/${name}" <<'${HEREDOC_END}'`, ...lines, HEREDOC_END];
 }
 
-const STAGED_FILE = new RegExp(`^cat > "\\$stage/([^"]+)" <<'${HEREDOC_END}'$`);
+/**
+ * Shell lines that write a script to the staged file `name`: its text gzip'd (fflate: the same bytes
+ * on every machine and Node version, no time in the header) and base64'd in a quoted here-document,
+ * decoded on the host (coreutils base64, gzip). SSM takes at most 64 KB per document, and deploy
+ * carries seven scripts: as text they no longer fit. The bytes written are the reviewed file's,
+ * comments included (an error's line number is the file's), and `SCRIPT_SUMS` checks each against
+ * the sha256 computed here before anything runs.
+ */
+function writeScript(name: HostScriptName): string[] {
+  const encoded = Buffer.from(gzipSync(Buffer.from(hostScript(name)), { level: 9, mtime: 0 })).toString('base64');
+  return [`base64 -d <<'${HEREDOC_END}' | gzip -dc > "$stage/${name}"`, ...(encoded.match(/.{1,76}/g) ?? []), HEREDOC_END];
+}
+
+/** The sha256 of a script's reviewed text, as `sha256sum` prints it. */
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Shell lines that check the decoded scripts against their sha256 (a bad decode never runs). */
+function scriptSums(names: readonly HostScriptName[]): string[] {
+  return [
+    `if ! (cd "$stage" && sha256sum --check --quiet --strict) <<'${HEREDOC_END}'`,
+    ...names.map((name) => `${sha256(hostScript(name))}  ${name}`),
+    HEREDOC_END,
+    'then rm -rf "$stage"; echo "the staged scripts do not match their sha256 (the document was altered, or decoding failed): nothing was run" >&2; exit 1; fi',
+  ];
+}
+
+const STAGED_FILE = new RegExp(`^(?:cat > "\\$stage/([^"]+)" <<'${HEREDOC_END}'|base64 -d <<'${HEREDOC_END}' \\| gzip -dc > "\\$stage/([^"]+)")$`);
 
 /** The files a document's `runCommand` stages on the host, in the order it writes them (scripts, smoke.json, host.env). */
 export function stagedFiles(runCommand: readonly unknown[]): string[] {
   return runCommand.flatMap((line) => {
     const match = typeof line === 'string' ? STAGED_FILE.exec(line) : null;
-    return match ? [match[1]] : [];
+    return match ? [match[1] ?? match[2]] : [];
   });
+}
+
+/**
+ * A document's shell as a person reads it: each script decoded back to its text, in a here-document
+ * as the plain files are (for the review's diff of what runs on the host). Lines that are not
+ * strings (another stack's token) are shown as JSON.
+ */
+export function readableRunCommand(runCommand: readonly unknown[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < runCommand.length; i++) {
+    const line = runCommand[i];
+    const match = typeof line === 'string' ? STAGED_FILE.exec(line) : null;
+    if (!match?.[2]) {
+      out.push(typeof line === 'string' ? line : JSON.stringify(line));
+      continue;
+    }
+    const end = runCommand.indexOf(HEREDOC_END, i + 1);
+    const text = Buffer.from(gunzipSync(Buffer.from(runCommand.slice(i + 1, end).join(''), 'base64'))).toString('utf8');
+    out.push(`cat > "$stage/${match[2]}" <<'${HEREDOC_END}'`, text.replace(/\n$/, ''), HEREDOC_END);
+    i = end;
+  }
+  return out.join('\n');
 }
 
 /**
@@ -332,7 +382,8 @@ export function hostDocumentSpecs(app: AppConfig, environment: NamedEnvironment,
       `base="\${HOST_LIB_DIR:-${hostLibDir(app.name)}}/${operation}"`,
       'install -d -m 0755 "$base"',
       'stage=$(mktemp -d "$base/.stage.XXXXXX")',
-      ...scriptsCarriedWith(shape.script).flatMap((name) => writeFile(name, shippedScript(name))),
+      ...scriptsCarriedWith(shape.script).flatMap((name) => writeScript(name)),
+      ...scriptSums(scriptsCarriedWith(shape.script)),
       ...(shape.verifies ? writeFile('smoke.json', plan) : []),
       ...writeFile('host.env', env),
       `files='${[...scriptsCarriedWith(shape.script), ...(shape.verifies ? ['smoke.json'] : []), 'host.env'].join(' ')}'`,

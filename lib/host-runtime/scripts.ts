@@ -14,6 +14,7 @@ export const HOST_SCRIPT_NAMES = [
   'tls.sh',
   'firewall.sh',
   'secrets.sh',
+  'secrets-lib.sh',
   'data-volume.sh',
   'backup-metric.sh',
   'restore.sh',

@@ -3,6 +3,7 @@
 # restore.sh and restore-drill.sh: their settings, Postgres client tools, S3 through the AWS CLI,
 # backup key names and per-table row counts.
 # Deliberately free of double opening braces: SSM reads those as document parameters.
+# shellcheck disable=SC2034 # CHOSEN_*, CHOOSE_ERROR are read by the scripts sourcing this
 
 # Backups: Postgres client tools run inside the Compose database service (PG_TOOLS_VIA=compose,
 # the default) or directly on this machine (PG_TOOLS_VIA=local, with PGHOST/PGPORT). The AWS CLI
@@ -36,37 +37,116 @@ require_backup_settings() {
   [ -n "$ENV_NAME" ] || die "ENV_NAME is not set (backup keys are named <app>-<env>-<timestamp>)"
 }
 
-# Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz. The name is not trusted for
-# recency: newest_backup picks by the time S3 recorded (LastModified).
+# Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz, and beside each the manifest the
+# backup writes after its upload: <prefix><app>-<env>-<UTC timestamp>.manifest.json. A key name is
+# only a name (anyone who can write the bucket picks it): restore and the drill choose by the
+# manifest, its sha256 and the times S3 recorded (choose_backup).
 backup_key_pattern() { printf '^%s%s-%s-[0-9]{8}T[0-9]{6}Z\\.tar\\.gz$' "$BACKUP_PREFIX" "$APP_NAME" "$ENV_NAME"; }
+backup_manifest_key() { printf '%s.manifest.json\n' "${1%.tar.gz}"; }
 
-# newest_backup WORK_DIR: the newest backup under the prefix by LastModified (ties: the later name)
-# as "key<TAB>time<TAB>age seconds<TAB>bytes", or nothing when there is none. Exit 1 with the
-# reason on stderr when the bucket cannot be listed. The restore drill and `restore latest` both
-# pick with it: a key crafted with a far-future timestamp in its name does not win.
-newest_backup() {
-  local work=$1
+# backup_manifest_json KEY FILE CREATED_AT UPLOADED_AT: the manifest of the archive FILE uploaded as
+# KEY (one JSON object: key, bytes, sha256, the times, app, environment, database).
+backup_manifest_json() {
+  python3 -c '
+import hashlib, json, os, sys
+key, path, created, uploaded, app, env, database = sys.argv[1:8]
+digest = hashlib.sha256()
+with open(path, "rb") as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        digest.update(chunk)
+print(json.dumps(dict(schemaVersion=1, key=key, bytes=os.path.getsize(path), sha256=digest.hexdigest(), createdAt=created,
+                      uploadedAt=uploaded, app=app, environment=env, database=database)))
+' "$1" "$2" "$3" "$4" "$APP_NAME" "$ENV_NAME" "$PGDATABASE"
+}
+
+# Seconds S3's clock may differ from this host's when the manifest's times are compared with it.
+BACKUP_CLOCK_SKEW_SECONDS=${BACKUP_CLOCK_SKEW_SECONDS:-300}
+
+# choose_backup WORK [KEY]: the newest backup under the prefix (or KEY) whose manifest and sha256
+# verify, downloaded to WORK/backup.tar.gz; sets CHOSEN_KEY, CHOSEN_STORED (S3's LastModified) and
+# CHOSEN_AGE (seconds since then). A candidate is skipped, and named with its reason on stderr,
+# when its manifest is missing or unreadable, names another key or size, was stored before the
+# archive (the archive was overwritten after it), its times disagree with S3's, or the archive's
+# sha256 differs. Newest by S3's LastModified, which the manifest's times must agree with: a name
+# never decides. KEY without a manifest (a backup older than manifests) is taken with a warning.
+# Returns 1 with CHOOSE_ERROR when none verifies or the bucket cannot be read.
+choose_backup() {
+  local work=$1 wanted=${2:-} key stored size mkey mstored reason
+  CHOSEN_KEY="" CHOSEN_STORED="" CHOSEN_AGE="" CHOOSE_ERROR=""
   if ! aws_s3 s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX" --query 'Contents[].[Key,LastModified,Size]' --output json >"$work/list.json" 2>"$work/list.err"; then
-    printf 'could not list s3://%s/%s: %s\n' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$(cat "$work/list.err")" >&2
+    CHOOSE_ERROR="could not list s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/list.err")"
     return 1
   fi
-  python3 - "$work/list.json" "$(backup_key_pattern)" <<'PY' 2>"$work/listing.err" ||
+  if ! python3 - "$work/list.json" "$(backup_key_pattern)" "$wanted" >"$work/candidates" 2>"$work/candidates.err" <<'PY'; then
 import json, re, sys
-from datetime import datetime, timezone
-listed = json.load(open(sys.argv[1])) or []
-pattern = re.compile(sys.argv[2])
+from datetime import datetime
+listed, pattern, wanted = json.load(open(sys.argv[1])) or [], re.compile(sys.argv[2]), sys.argv[3]
+stored = {name: modified for name, modified, size in listed}
 def when(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-backups = [(when(modified), name, size) for name, modified, size in listed if pattern.search(name)]
-if backups:
-    modified, name, size = max(backups)
-    age = int((datetime.now(timezone.utc) - modified).total_seconds())
-    print("%s\t%s\t%d\t%d" % (name, modified.strftime("%Y-%m-%dT%H:%M:%SZ"), max(age, 0), size))
+backups = sorted(((when(m), n, m, s) for n, m, s in listed if pattern.search(n) and (not wanted or n == wanted)), reverse=True)
+for _, name, modified, size in backups:
+    manifest = name[: -len(".tar.gz")] + ".manifest.json"
+    print("\t".join([name, when(modified).strftime("%Y-%m-%dT%H:%M:%SZ"), str(size), manifest, stored.get(manifest, "")]))
 PY
-    {
-      printf 'could not read the listing of s3://%s/%s: %s\n' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$(cat "$work/listing.err")" >&2
-      return 1
-    }
+    CHOOSE_ERROR="could not read the listing of s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/candidates.err")"
+    return 1
+  fi
+  while IFS=$'\t' read -r -u 3 key stored size mkey mstored; do
+    reason=""
+    if [ -z "$mstored" ] && [ -n "$wanted" ]; then
+      warn "$key has no manifest beside it ($mkey: a backup older than manifests?): restoring it because it was named, checked only against the manifest inside it"
+    elif [ -z "$mstored" ]; then
+      reason="no manifest beside it ($mkey)"
+    elif ! aws_s3 s3 cp --only-show-errors "s3://$BACKUP_BUCKET/$mkey" "$work/manifest.json" 2>"$work/manifest.err"; then
+      reason="its manifest could not be read: $(cat "$work/manifest.err")"
+    else
+      reason=$(python3 - "$work/manifest.json" "$key" "$size" "$stored" "$mstored" "$BACKUP_CLOCK_SKEW_SECONDS" <<'PY' 2>&1
+import json, sys
+from datetime import datetime
+path, key, size, stored, manifest_stored, skew = sys.argv[1:7]
+def when(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+try:
+    m = json.load(open(path))
+    created, uploaded = when(m["createdAt"]), when(m["uploadedAt"])
+    if m["key"] != key:
+        sys.exit("its manifest names another backup (%s)" % m["key"])
+    if when(manifest_stored) < when(stored):
+        sys.exit("stored after its manifest was written (overwritten?): archive stored %s, manifest %s" % (stored, manifest_stored))
+    if m["bytes"] != int(size):
+        sys.exit("%s bytes, its manifest says %s" % (size, m["bytes"]))
+    if not created - int(skew) <= when(stored) <= uploaded + int(skew):
+        sys.exit("stored at %s, outside the times its manifest gives (%s to %s)" % (stored, m["createdAt"], m["uploadedAt"]))
+    if len(m["sha256"]) != 64:
+        sys.exit("its manifest holds no sha256")
+    print(m["sha256"])
+except (ValueError, KeyError, TypeError, AttributeError) as error:
+    sys.exit("its manifest is not readable (%s: %s)" % (type(error).__name__, error))
+PY
+      ) && { printf '%s\n' "$reason" >"$work/expected.sha256"; reason=""; }
+    fi
+    if [ -z "$reason" ] && ! aws_s3 s3 cp --only-show-errors "s3://$BACKUP_BUCKET/$key" "$work/backup.tar.gz" 2>"$work/cp.err"; then
+      reason="download failed: $(cat "$work/cp.err")"
+    elif [ -z "$reason" ] && [ -n "$mstored" ] && [ "$(sha256sum "$work/backup.tar.gz" | cut -d' ' -f1)" != "$(cat "$work/expected.sha256")" ]; then
+      reason="its sha256 does not match its manifest"
+    fi
+    if [ -n "$reason" ]; then
+      log "skipped $key: $reason"
+      rm -f "$work/backup.tar.gz"
+      continue
+    fi
+    CHOSEN_KEY=$key CHOSEN_STORED=$stored
+    CHOSEN_AGE=$(($(date -u +%s) - $(date -u -d "$stored" +%s)))
+    if [ -n "$mstored" ]; then log "chose $key: the newest backup whose manifest and sha256 verify (stored $stored)"; fi
+    return 0
+  done 3<"$work/candidates"
+  if [ -n "$wanted" ]; then
+    CHOOSE_ERROR="backup $wanted is not under s3://$BACKUP_BUCKET/$BACKUP_PREFIX or does not verify (see the line above)"
+  else
+    CHOOSE_ERROR="no intact backup under s3://$BACKUP_BUCKET/$BACKUP_PREFIX (expected $APP_NAME-$ENV_NAME-YYYYMMDDTHHMMSSZ.tar.gz with its .manifest.json beside it; any skipped are named above)"
+  fi
+  return 1
 }
 
 # table_counts_sql: the query that counts the rows of every base table as

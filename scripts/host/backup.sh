@@ -2,7 +2,15 @@
 # backup.sh [run]: dump the Postgres database (pg_dump custom format) and copy Redis's
 # append-only file, pack both with a manifest (sha256 sums, the database size and the row count of
 # every table, counted in the very snapshot pg_dump dumps) into one gzip'd tar, and upload it to s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<UTC timestamp>.tar.gz.
-# Retention is the bucket's lifecycle rule, not this script.
+# Then, beside it, <...>.manifest.json: the archive's key, size, sha256, times and database,
+# which restore and the drill verify before they trust it (backup-lib.sh). Retention is the
+# bucket's lifecycle rule, not this script.
+#
+# Exit codes of run: 0 uploaded (the key on stdout); 1 failed (the snapshot, pg_dump, Redis copy,
+# a full disk, the upload or the manifest's upload; any error): its partial files removed, the
+# last-backup record and metric unchanged; 2 usage; 65 the lock file cannot be written; 75 another
+# backup holds the lock; 129/130/143 interrupted by a signal (nothing uploaded, or the archive
+# without its manifest, which restore skips).
 #
 # backup.sh install-timer: write <app>-backup.service and <app>-backup.timer to SYSTEMD_DIR with
 # OnCalendar=BACKUP_SCHEDULE, reload systemd and enable the timer. Idempotent.
@@ -32,12 +40,12 @@ dump_in_snapshot() {
     'SELECT pg_export_snapshot(), pg_database_size(current_database());' >&"${SNAPSHOT_SESSION[1]}"
   IFS='|' read -r -t 300 snapshot bytes <&"${SNAPSHOT_SESSION[0]}" || true
   if ! [[ $snapshot =~ ^[0-9A-F-]+$ && $bytes =~ ^[0-9]+$ ]]; then
-    audit backup failed "could not open a snapshot of the database" "key=$key"
+    audit backup failed "could not open a snapshot of the database" "key=$key" "exit=1"
     die "could not open a snapshot of $PGDATABASE: $(cat "$work/snapshot.err")"
   fi
   log "dumping database $PGDATABASE (custom format, snapshot $snapshot)"
   if ! pg_tool pg_dump -d "$PGDATABASE" -Fc --snapshot="$snapshot" >"$work/postgres.dump" 2>"$work/pg_dump.err"; then
-    audit backup failed "pg_dump failed" "key=$key"
+    audit backup failed "pg_dump failed" "key=$key" "exit=1"
     die "pg_dump of $PGDATABASE failed: $(cat "$work/pg_dump.err")"
   fi
   [ "$(head -c 5 "$work/postgres.dump")" = PGDMP ] || die "pg_dump of $PGDATABASE produced no custom-format archive"
@@ -99,16 +107,19 @@ WantedBy=timers.target"
 
 run_backup() {
   require_backup_settings
-  local work stamp key size
-  mkdir -p "$BACKUP_WORK_DIR"
-  work=$(mktemp -d "$BACKUP_WORK_DIR/$APP_NAME-backup.XXXXXX")
-  # shellcheck disable=SC2064 # expand now: the trap must remove this very directory
-  trap "lock_release; rm -rf '$work'" EXIT
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  local work created stamp key size
+  created=$(now_utc)
+  stamp=${created//[-:]/}
   key="$BACKUP_PREFIX$APP_NAME-$ENV_NAME-$stamp.tar.gz"
   LOCK_FILE=$BACKUP_LOCK_FILE LOCK_PURPOSE=backup
+  at_exit lock_release
   lock_acquire backup "key=$key"
   audit backup started "backup requested" "key=$key"
+  # Whatever ends the backup before its upload (a full disk, a signal): nothing uploaded.
+  OUTCOME_STATE="nothing was uploaded; the last-backup record and the backup-age metric are unchanged"
+  mkdir -p "$BACKUP_WORK_DIR"
+  work=$(mktemp -d "$BACKUP_WORK_DIR/$APP_NAME-backup.XXXXXX")
+  at_exit_remove "$work"
 
   dump_in_snapshot "$work"
 
@@ -157,13 +168,22 @@ PY
 
   log "uploading s3://$BACKUP_BUCKET/$key ($size bytes)"
   if ! aws_s3 s3 cp --only-show-errors "$work/backup.tar.gz" "s3://$BACKUP_BUCKET/$key" 9>&-; then
-    audit backup failed "upload failed" "key=$key"
+    audit backup failed "upload failed" "key=$key" "exit=1"
     die "upload of s3://$BACKUP_BUCKET/$key failed"
+  fi
+  # The manifest beside it, written once the archive is stored: restore and the drill choose only
+  # backups whose manifest and sha256 verify (backup-lib.sh's choose_backup).
+  local manifest_key
+  manifest_key=$(backup_manifest_key "$key")
+  backup_manifest_json "$key" "$work/backup.tar.gz" "$created" "$(now_utc)" >"$work/manifest-object.json"
+  if ! aws_s3 s3 cp --only-show-errors --content-type application/json "$work/manifest-object.json" "s3://$BACKUP_BUCKET/$manifest_key" 9>&-; then
+    audit backup failed "the archive was uploaded but its manifest was not: restore and the drill will skip it" "key=$key" "exit=1"
+    die "upload of the manifest s3://$BACKUP_BUCKET/$manifest_key failed: the archive $key is stored but restore and the drill skip it; run the backup again"
   fi
   audit backup ok "backup uploaded" "key=$key" "bytes=$size" "tables=$(wc -l <"$work/tables.tsv")"
   # shellcheck source=scripts/host/backup-metric.sh
   . "$HOST_SCRIPT_DIR/backup-metric.sh" && publish_backup_age "$key" "$stamp" "$size"
-  log "backup uploaded: s3://$BACKUP_BUCKET/$key ($size bytes, $(wc -l <"$work/tables.tsv") tables)"
+  log "backup uploaded: s3://$BACKUP_BUCKET/$key ($size bytes, $(wc -l <"$work/tables.tsv") tables) and its manifest $manifest_key"
   printf 's3://%s/%s\n' "$BACKUP_BUCKET" "$key"
 }
 

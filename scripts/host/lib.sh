@@ -23,8 +23,68 @@ die() {
   local code=1
   if [ "${1:-}" = "-c" ]; then code=$2; shift 2; fi
   log "error: $*"
+  DIE_MESSAGE=$*
   exit "$code"
 }
+
+# ---------------------------------------------------------------------------------------------
+# Exit paths. One EXIT trap per script, whatever ends it (exit, an error under set -e, a trapped
+# signal): it runs the hooks the script registered (at_exit: temporary files, nginx's upstream
+# put back, a stopped app started again, the lock), then, when the operation audited `started`
+# but no outcome, writes one (outcome_owed), so every operation's run ends with its outcome line.
+# TERM, INT and HUP end the script with 143, 130 and 129, as the SSM documents report them; the
+# audit line says `interrupted`. An error no path expected exits OUTCOME_FAIL_CODE, the code the
+# script documents for where it is, and OUTCOME_STATE says what that leaves. SIGKILL cannot be
+# trapped: the in-progress record (below) is what tells the next operation.
+
+EXIT_HOOKS=()
+OUTCOME_OP="" OUTCOME_DONE=0 OUTCOME_FAIL_CODE=1 OUTCOME_STATE="" EXIT_SIGNAL="" LAST_ERROR="" DIE_MESSAGE=""
+
+# at_exit COMMAND: eval COMMAND when the script exits; the last one registered runs first.
+at_exit() { EXIT_HOOKS+=("$1"); }
+# at_exit_remove PATH: remove PATH (a temporary file or directory) when the script exits.
+at_exit_remove() { at_exit "rm -rf $(printf '%q' "$1")"; }
+
+on_exit() {
+  local status=$? i
+  trap - EXIT ERR
+  trap '' TERM INT HUP
+  set +e
+  for ((i = ${#EXIT_HOOKS[@]} - 1; i >= 0; i--)); do eval "${EXIT_HOOKS[i]}"; done
+  if [ -n "$OUTCOME_OP" ] && [ "$OUTCOME_DONE" = 0 ]; then outcome_owed "$status"; fi
+  exit "$status"
+}
+
+# outcome_owed STATUS: the outcome line of a run that ended without one; sets `status` (on_exit's).
+outcome_owed() {
+  local result=failed message
+  status=$1
+  if [ -n "$EXIT_SIGNAL" ]; then
+    result=interrupted message="interrupted by SIG$EXIT_SIGNAL"
+  elif [ "$status" = 0 ]; then
+    result=ok message="done"
+  elif [ -n "$DIE_MESSAGE" ]; then
+    message=$DIE_MESSAGE
+    case $status in 65 | 75) result=refused ;; esac
+  else
+    message="unexpected error (${LAST_ERROR:-exit $status})" status=$OUTCOME_FAIL_CODE
+  fi
+  audit "$OUTCOME_OP" "$result" "$message${OUTCOME_STATE:+; $OUTCOME_STATE}" "exit=$status"
+  [ "$result" != failed ] || [ -n "$DIE_MESSAGE" ] || log "error: $message${OUTCOME_STATE:+; $OUTCOME_STATE}"
+  [ "$result" != interrupted ] || log "$message${OUTCOME_STATE:+; $OUTCOME_STATE}"
+}
+
+on_signal() {
+  EXIT_SIGNAL=$1
+  exit "$2"
+}
+
+set -o errtrace
+trap 'LAST_ERROR="line $LINENO: $BASH_COMMAND exited $?"' ERR
+trap on_exit EXIT
+trap 'on_signal TERM 143' TERM
+trap 'on_signal INT 130' INT
+trap 'on_signal HUP 129' HUP
 
 # ---------------------------------------------------------------------------------------------
 # Settings. Precedence: the process environment, then the operator's overrides file
@@ -62,6 +122,8 @@ LOCK_FILE=${LOCK_FILE:-$STATE_DIR/deploy.lock}
 # What the lock in LOCK_FILE serializes, for messages (backup.sh points LOCK_FILE at its own lock).
 LOCK_PURPOSE=${LOCK_PURPOSE:-deploy or rollback}
 PROGRESS_FILE=${PROGRESS_FILE:-$STATE_DIR/in_progress}
+# What the last pg_restore of a restore returned (restore.sh), read after an interrupted restore.
+RESTORE_RESULT_FILE=${RESTORE_RESULT_FILE:-$STATE_DIR/restore_result}
 LOCK_WAIT_SECONDS=${LOCK_WAIT_SECONDS:-0}
 # How long a lock whose recorded holder died may stay busy (its orphaned children) before refusing.
 STALE_LOCK_GRACE_SECONDS=${STALE_LOCK_GRACE_SECONDS:-15}
@@ -138,6 +200,11 @@ audit() {
   if ! { mkdir -p "$(dirname "$AUDIT_LOG")" && printf '%s\n' "$line" >>"$AUDIT_LOG"; } 2>/dev/null; then
     log "warning: could not append to the audit log $AUDIT_LOG; the line was: $line"
   fi
+  # The first `started` names the operation whose outcome is owed; its outcome line pays it (lib.sh's EXIT trap).
+  case $result in
+    started) OUTCOME_OP=${OUTCOME_OP:-$op} ;;
+    ok | failed | refused | critical | unrecorded | interrupted) [ "$op" != "$OUTCOME_OP" ] || OUTCOME_DONE=1 ;;
+  esac
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -239,14 +306,15 @@ PY
 }
 
 # state_record ACTION REF COMMIT: the release becomes current; the old current becomes previous,
-# unless it is the same commit (a redeploy must not erase the rollback target). STATE_COLOUR, when
-# set, records the serving colour (switch.sh); otherwise the recorded one is kept. Returns non-zero
-# with STATE_ERROR set when the file could not be written (the old file then stays as it was).
+# unless it is the same commit (a redeploy must not erase the rollback target). STATE_COLOUR and
+# STATE_PORT, when set, record the serving colour and its port (switch.sh; nginx's upstream include
+# is derived from them); otherwise the recorded ones are kept. Returns non-zero with STATE_ERROR
+# set when the file could not be written (the old file then stays as it was).
 state_record() {
   STATE_ERROR=""
-  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" "${STATE_COLOUR:-}" 2>&1 <<'PY'
+  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" "${STATE_COLOUR:-}" "${STATE_PORT:-}" 2>&1 <<'PY'
 import json, os, sys, tempfile
-path, app, env, action, ref, commit, actor, now, colour = sys.argv[1:10]
+path, app, env, action, ref, commit, actor, now, colour, port = sys.argv[1:11]
 try:
     state = {}
     if os.path.exists(path):
@@ -261,6 +329,9 @@ try:
     serving = colour or state.get("servingColour")
     if serving:
         new["servingColour"] = serving
+        served_on = int(port) if port else None if colour else state.get("servingPort")
+        if served_on:
+            new["servingPort"] = served_on
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".deploy_state.", dir=os.path.dirname(os.path.abspath(path)))
     try:
@@ -284,34 +355,62 @@ PY
 }
 
 # ---------------------------------------------------------------------------------------------
-# In-progress record: KEY=VALUE lines in PROGRESS_FILE, written (atomically) before a deploy or
-# rollback changes anything and removed on its outcome. A record whose process is gone means the
-# operation was interrupted (kill -9, reboot): status reports it and the next deploy or rollback
-# first brings the last good release back (recover_interrupted, release.sh).
+# In-progress record: KEY=VALUE lines in PROGRESS_FILE, written (atomically) before a deploy,
+# rollback or restore changes anything and removed on its outcome. A record whose process is gone
+# means the operation was interrupted (kill -9, reboot): status reports it, and the next deploy,
+# rollback or restore first brings the last good release back (recover_interrupted, release.sh;
+# a restore's app is started again on the database as it is: resume_restore, switch.sh).
 
-# progress_write OP REF COMMIT PHASE GOOD_REF GOOD_COMMIT: returns non-zero when it cannot write.
+# progress_write OP REF COMMIT PHASE GOOD_REF GOOD_COMMIT [KEY=VALUE...]: non-zero when it cannot write.
 progress_write() {
   local tmp="$PROGRESS_FILE.tmp.$$"
   {
     mkdir -p "$(dirname "$PROGRESS_FILE")" &&
       printf 'op=%s\nref=%s\ncommit=%s\nphase=%s\npid=%s\nstarted=%s\nactor=%s\ngoodRef=%s\ngoodCommit=%s\n' \
         "$1" "$2" "$3" "$4" "$$" "${PROGRESS_STARTED:=$(now_utc)}" "$DEPLOY_ACTOR" "$5" "$6" >"$tmp" &&
+      { [ "$#" -le 6 ] || printf '%s\n' "${@:7}" >>"$tmp"; } &&
       mv -f "$tmp" "$PROGRESS_FILE"
   } 2>/dev/null || { rm -f "$tmp" 2>/dev/null; return 1; }
 }
 
 # progress_field KEY: prints the value of KEY in the record (nothing when absent).
-progress_field() { [ -f "$PROGRESS_FILE" ] && sed -n "s/^$1=//p" "$PROGRESS_FILE" | head -n 1; }
+progress_field() { [ -f "$PROGRESS_FILE" ] && sed -n "s/^$1=//p" "$PROGRESS_FILE" | tail -n 1; }
 
-# progress_phase PHASE: update the phase of this process's record (a no-op without one).
+# progress_phase PHASE [KEY=VALUE...]: update the phase (and those keys) of this process's record
+# (a no-op without one).
 progress_phase() {
   [ "$(progress_field pid 2>/dev/null)" = "$$" ] || return 0
-  progress_write "$(progress_field op)" "$(progress_field ref)" "$(progress_field commit)" "$1" "$(progress_field goodRef)" "$(progress_field goodCommit)" ||
+  local tmp="$PROGRESS_FILE.tmp.$$" pair keys=phase
+  for pair in "${@:2}"; do keys+="|${pair%%=*}"; done
+  if ! { grep -Ev "^($keys)=" "$PROGRESS_FILE" && printf '%s\n' "phase=$1" "${@:2}"; } >"$tmp" 2>/dev/null || ! mv -f "$tmp" "$PROGRESS_FILE" 2>/dev/null; then
+    rm -f "$tmp" 2>/dev/null
     warn "could not update the phase in $PROGRESS_FILE"
+  fi
 }
 
 progress_clear() {
   rm -f "$PROGRESS_FILE" 2>/dev/null || warn "could not remove the in-progress record $PROGRESS_FILE: remove it by hand"
+}
+
+# restore_database_state: what the interrupted restore of the record left in the database, in
+# words. pg_restore runs in one transaction, and what it returned is written to RESTORE_RESULT_FILE
+# by a shell that outlives the restore script (restore.sh), so the record and that file tell.
+restore_database_state() {
+  local key result
+  key=$(progress_field ref)
+  case $(progress_field phase) in
+    restored) echo "the database holds the backup $key" ;;
+    pg-restore)
+      result=$(cat "$RESTORE_RESULT_FILE" 2>/dev/null || true)
+      case $result in
+        0) echo "the database holds the backup $key (pg_restore finished after the restore was interrupted)" ;;
+        '') echo "the database is as it was before the restore (pg_restore was stopped before it finished, and its one transaction rolled back)" ;;
+        *) echo "the database is as it was before the restore (pg_restore failed with exit $result, and its one transaction rolled back)" ;;
+      esac
+      ;;
+    rolled-back) echo "the database is as it was before the restore (pg_restore failed, and its one transaction rolled back)" ;;
+    *) echo "the database is as it was before the restore (it stopped before pg_restore)" ;;
+  esac
 }
 
 # ---------------------------------------------------------------------------------------------

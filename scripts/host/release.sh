@@ -212,9 +212,11 @@ release_switch() {
     audit "$action" refused "cannot write the in-progress record" "ref=$ref" "progressFile=$PROGRESS_FILE"
     die -c 65 "refusing to $action $ref: cannot write the in-progress record $PROGRESS_FILE (state directory full or read-only); nothing was changed: free space in or fix $(dirname "$PROGRESS_FILE") and run again"
   fi
+  OUTCOME_FAIL_CODE=3 OUTCOME_STATE="the in-progress record stays: status shows it, and the next deploy or rollback puts the last good release back first"
   log "$action: switching to $ref (${commit:0:12}); last good release: $good_ref (${good_commit:0:12})"
   if release_start "$commit" "$ref" "$pull"; then
     if state_record "$action" "$ref" "$commit"; then
+      release_recorded
       progress_clear
       audit "$action" ok "${action} done" "ref=$ref" "commit=$commit" "previous=$good_commit"
       log "$action of $ref (${commit:0:12}) done; state recorded in $STATE_FILE"
@@ -229,6 +231,7 @@ release_switch() {
   fi
   progress_write "$action" "$ref" "$commit" "restoring" "$good_ref" "$good_commit" || warn "could not update $PROGRESS_FILE"
   log "$action of $ref failed: $failure"
+  release_revert
   if release_restore "$good_commit" "$good_ref" "$RELEASE_PHASE"; then
     progress_clear
     if [ "$code" = 4 ]; then
@@ -244,8 +247,15 @@ release_switch() {
   die -c 3 "$action of $ref failed: $failure. Putting back $good_ref (${good_commit:0:12}) ALSO failed: $RESTORE_ERROR. The service may be down: run status and act now (the next deploy or rollback tries $good_ref again first)"
 }
 
+# release_recorded, release_revert: what a release change does with the release's inputs once it
+# is recorded, or when it gives it up: the env file rendered for it (secrets-lib.sh) becomes the
+# record of the versions that run, or the previous file is put back, so the file and the record
+# always describe the release that serves. Nothing to do without declared secrets.
+release_recorded() { if declare -F secrets_commit >/dev/null; then secrets_commit; fi; }
+release_revert() { if declare -F secrets_revert >/dev/null; then secrets_revert; fi; }
+
 # ---------------------------------------------------------------------------------------------
-# Recovering an interrupted deploy or rollback (its in-progress record, lib.sh, is left behind).
+# Recovering an interrupted deploy, rollback or restore (its in-progress record, lib.sh, is left behind).
 
 # recover_interrupted OP: when an earlier deploy or rollback was interrupted (its record is left
 # and, since this process holds the lock, its process is gone), put the last good release back and
@@ -254,7 +264,15 @@ release_switch() {
 recover_interrupted() {
   local op=$1 i_op i_ref i_commit i_phase i_pid i_started good_ref good_commit
   [ -f "$PROGRESS_FILE" ] || return 0
-  i_op=$(progress_field op) i_ref=$(progress_field ref) i_commit=$(progress_field commit)
+  i_op=$(progress_field op)
+  if [ "$i_op" = restore ]; then
+    # The release did not change: only the app, stopped for pg_restore, needs to run again.
+    require_checkout "$op"
+    resume_restore "$op" && return 10
+    audit "$op" critical "$RESTORE_ERROR" "interrupted=restore"
+    die -c 3 "$RESTORE_ERROR. The service may be down: act now (status shows the record $PROGRESS_FILE)"
+  fi
+  i_ref=$(progress_field ref) i_commit=$(progress_field commit)
   i_phase=$(progress_field phase) i_pid=$(progress_field pid) i_started=$(progress_field started)
   good_commit=$(state_get current.commit) good_ref=$(state_get current.ref)
   if [ -z "$good_commit" ]; then
@@ -266,6 +284,8 @@ recover_interrupted() {
   fi
   log "found an interrupted $i_op of $i_ref (${i_commit:0:12}, phase $i_phase, pid $i_pid, started $i_started): putting the last good release $good_ref (${good_commit:0:12}) back first"
   require_checkout "$op"
+  # The env file it rendered goes too: the last good release runs on the previous one.
+  release_revert
   # Containers may have changed in any phase but the first ones: rebuild and restart to be sure
   # (blue/green: nginx back on the serving colour, the other stopped; switch.sh).
   local restore=release_restore

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # restore-drill.sh: prove the latest backup restores, and measure how long that takes.
 #
-# Picks the newest s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<timestamp>.tar.gz by the time S3
-# recorded it (LastModified; the timestamp in a key name is only a name, anyone who can write the
-# bucket can pick it), checks it against its manifest, then restores the Postgres dump into a
+# Picks the newest s3://BACKUP_BUCKET/BACKUP_PREFIX<app>-<env>-<timestamp>.tar.gz whose manifest
+# (written beside it by the backup after its upload) and sha256 verify, by the time S3 recorded it
+# (LastModified; the timestamp in a key name is only a name, anyone who can write the bucket can
+# pick it), naming each one it skips and why (backup-lib.sh's choose_backup); checks its files
+# against the manifest inside it, then restores the Postgres dump into a
 # throwaway PostgreSQL cluster of its own (initdb in a temporary directory, run as DRILL_OS_USER,
 # reachable only through a Unix socket in that directory: no TCP port), as a role that is not a
 # superuser and owns the scratch database, after checking there is disk space for it. The live
@@ -16,9 +18,9 @@
 # RTO (download and restore, in seconds) and RPO (age of the backup when the drill ran, by S3's
 # LastModified). The cluster and every file are removed on every exit path.
 #
-# Exit codes: 0 the backup restored every recorded row; 1 it did not, or the backup is missing,
-# corrupt or does not restore, or there is not enough disk space (nothing was restored);
-# 2 wrong usage.
+# Exit codes: 0 the backup restored every recorded row; 1 it did not, or no backup verifies, or
+# it is corrupt or does not restore, or there is not enough disk space (nothing was restored);
+# 2 wrong usage; 129/130/143 interrupted by a signal (the cluster removed all the same).
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -53,7 +55,7 @@ DRILL_DATABASE=drill
 unset PGHOST PGHOSTADDR PGPORT PGSERVICE PGSERVICEFILE PGOPTIONS
 
 work="" cluster="" cluster_started=0 key="" rpo=""
-cleanup() {
+drill_cleanup() {
   if [ "$cluster_started" = 1 ]; then
     as_drill_user "$DRILL_PG_BIN/pg_ctl" -D "$cluster/data" -m immediate -w stop >/dev/null 2>&1 ||
       warn "could not stop the drill cluster in $cluster: stop it by hand (pg_ctl -D $cluster/data stop)"
@@ -62,7 +64,7 @@ cleanup() {
   [ -z "$work" ] || rm -rf "$work"
   if [ -n "$cluster" ]; then log "removed the drill cluster $cluster"; fi
 }
-trap cleanup EXIT
+at_exit drill_cleanup
 
 # fail MESSAGE: audit the failed drill and exit 1.
 fail() {
@@ -91,16 +93,13 @@ seconds_since() { awk -v a="$1" -v b="$(millis)" 'BEGIN { printf "%.1f", (b - a)
 mkdir -p "$BACKUP_WORK_DIR"
 work=$(mktemp -d "$BACKUP_WORK_DIR/$APP_NAME-drill.XXXXXX")
 
-# The newest backup by the time S3 recorded it, with its age in seconds (the RPO).
-newest=$(newest_backup "$work" 2>"$work/newest.err") || fail "$(cat "$work/newest.err")"
-[ -n "$newest" ] || fail "no backup found under s3://$BACKUP_BUCKET/$BACKUP_PREFIX (expected keys like $APP_NAME-$ENV_NAME-YYYYMMDDTHHMMSSZ.tar.gz)"
-IFS=$'\t' read -r key backup_time rpo _ <<<"$newest"
-audit restore-drill started "drill of the latest backup" "key=$key" "backupTime=$backup_time"
-log "latest backup (by the time S3 recorded it, $backup_time): s3://$BACKUP_BUCKET/$key"
-
+audit restore-drill started "drill of the latest backup"
+# The newest backup whose manifest and sha256 verify (by the time S3 recorded it), downloaded; its
+# age in seconds is the RPO.
 started=$(millis)
-aws_s3 s3 cp --only-show-errors "s3://$BACKUP_BUCKET/$key" "$work/backup.tar.gz" 2>"$work/cp.err" ||
-  fail "download of s3://$BACKUP_BUCKET/$key failed: $(cat "$work/cp.err")"
+choose_backup "$work" || fail "$CHOOSE_ERROR"
+key=$CHOSEN_KEY backup_time=$CHOSEN_STORED rpo=$CHOSEN_AGE
+log "latest backup (by the time S3 recorded it, $backup_time): s3://$BACKUP_BUCKET/$key"
 mkdir "$work/backup"
 tar -C "$work/backup" -xzf "$work/backup.tar.gz" 2>"$work/tar.err" ||
   fail "backup $key is corrupt (not a readable gzip'd tar): $(head -c 300 "$work/tar.err")"

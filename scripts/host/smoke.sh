@@ -22,7 +22,7 @@ SMOKE_TIMEOUT=${SMOKE_TIMEOUT:-10}
 
 work=$(mktemp -d)
 chmod 0700 "$work"
-trap 'rm -rf "$work"' EXIT
+at_exit_remove "$work"
 
 # smoke_py STEP...: the plan's logic (requests, assertions, redaction) in python3; curl does HTTP.
 smoke_py() {

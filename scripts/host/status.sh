@@ -2,7 +2,10 @@
 # status.sh [--json|--text]: the current and previous releases from the state file, what the
 # checkout is on (and whether it is clean), one probe of HEALTH_URL, and the state of every
 # container of the Compose project. Text by default; --json prints one JSON object on stdout.
-# An in-progress record (lib.sh) is reported as running, or as INTERRUPTED when its process is gone.
+# An in-progress record (lib.sh) is reported as running, or as INTERRUPTED when its process is gone
+# (a restore's with the state it left the database in). Under blue/green, any disagreement between
+# nginx's upstream include, the state file and the running containers is reported (`nginx:` line,
+# JSON `consistency`).
 # Read-only: takes no lock, changes nothing. Exits 0 whenever it could report; 65 when the state
 # file is not valid JSON; 1 (one line) when the report could not be built.
 set -euo pipefail
@@ -19,7 +22,7 @@ case "${1:-}" in
 esac
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+at_exit_remove "$work"
 
 # shellcheck disable=SC2119 # status only reports: a bad state file is not an operation to audit
 state_check
@@ -30,6 +33,8 @@ progress_running=""
 if [ -f "$PROGRESS_FILE" ]; then
   cp "$PROGRESS_FILE" "$work/progress"
   if kill -0 "$(progress_field pid)" 2>/dev/null; then progress_running=true; else progress_running=false; fi
+  # A restore's record: which state it left the database in (lib.sh).
+  if [ "$(progress_field op)" = restore ]; then restore_database_state >"$work/restore-database"; fi
 fi
 # The newest successful backup, recorded by backup.sh (backup-metric.sh).
 [ -f "${LAST_BACKUP_FILE:-$STATE_DIR/last-backup.json}" ] && cp "${LAST_BACKUP_FILE:-$STATE_DIR/last-backup.json}" "$work/last-backup.json"
@@ -51,10 +56,28 @@ if ! run_setting "$CONTAINER_CMD" ps -a --filter "label=com.docker.compose.proje
   : >"$work/containers.json"
 fi
 
-python3 - "$format" "$work" "$APP_NAME" "$ENV_NAME" "$APP_DIR" "$checkout_commit" "$checkout_clean" "$HEALTH_URL" "$health_code" "$progress_running" <<'PY' || die "could not build the status report (see the line above)"
+# Blue/green: what nginx's upstream include names, the colour and port the state file records and
+# the other colour's containers, compared below (they must agree, except while a change runs).
+serving="" serving_port="" upstream_port="" other=""
+if [ "$BLUE_GREEN" = true ]; then
+  if [ -f "$NGINX_UPSTREAM_FILE" ]; then
+    upstream_port=$(sed -n 's/^ *server 127\.0\.0\.1:\([0-9]*\);.*/\1/p' "$NGINX_UPSTREAM_FILE" | head -n 1)
+    upstream_port=${upstream_port:-unreadable}
+  fi
+  read -r serving serving_port < <(upstream_recorded 2>/dev/null || true) || true
+  if [ -n "$serving" ]; then
+    serving_port=${serving_port:-$(colour_port "$serving")}
+    other=$(colour_other "$serving")
+    run_setting "$CONTAINER_CMD" ps --filter "label=com.docker.compose.project=$BASE_COMPOSE_PROJECT-$other" --format json >"$work/other.json" 2>/dev/null || : >"$work/other.json"
+  fi
+fi
+
+python3 - "$format" "$work" "$APP_NAME" "$ENV_NAME" "$APP_DIR" "$checkout_commit" "$checkout_clean" "$HEALTH_URL" "$health_code" "$progress_running" \
+  "$BLUE_GREEN" "$NGINX_UPSTREAM_FILE" "$upstream_port" "$serving" "$serving_port" "$other" <<'PY' || die "could not build the status report (see the line above)"
 import json, os, sys
 
 fmt, work, app, env, app_dir, commit, clean, url, code, running = sys.argv[1:11]
+blue_green, upstream_file, upstream_port, serving, serving_port, other = sys.argv[11:17]
 
 # Any error is one line on stderr (then exit 1), never a traceback.
 sys.excepthook = lambda kind, error, tb: sys.stderr.write("status: %s: %s\n" % (kind.__name__, error))
@@ -66,18 +89,21 @@ if os.path.exists(os.path.join(work, "progress")):
         key, _, value = line.rstrip("\n").partition("=")
         progress[key] = value
     progress["running"] = running == "true"
+    if os.path.exists(os.path.join(work, "restore-database")):
+        progress["database"] = open(os.path.join(work, "restore-database")).read().strip()
 
 state = {}
 if os.path.exists(os.path.join(work, "state.json")):
     with open(os.path.join(work, "state.json")) as f:
         state = json.load(f)
 
-raw = open(os.path.join(work, "containers.json")).read().strip()
-entries = []
-if raw.startswith("["):
-    entries = json.loads(raw)
-elif raw:
-    entries = [json.loads(line) for line in raw.splitlines() if line.strip()]
+def container_list(name):
+    raw = open(os.path.join(work, name)).read().strip() if os.path.exists(os.path.join(work, name)) else ""
+    if raw.startswith("["):
+        return json.loads(raw)
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+entries = container_list("containers.json")
 
 def labels_of(entry):
     labels = entry.get("Labels") or {}
@@ -108,6 +134,21 @@ if os.path.exists(os.path.join(work, "last-backup.json")):
     with open(os.path.join(work, "last-backup.json")) as f:
         backup = json.load(f)
     backup["ageSeconds"] = int(time.time()) - calendar.timegm(time.strptime(backup["takenAt"], "%Y-%m-%dT%H:%M:%SZ"))
+# Blue/green: the include, the state file and the containers describe one state, or status says where they disagree.
+consistency = None
+if blue_green == "true" and serving:
+    problems = []
+    if upstream_port == "":
+        problems.append("nginx's upstream include %s is missing; the state file records %s (port %s) serving" % (upstream_file, serving, serving_port))
+    elif upstream_port != serving_port:
+        problems.append("nginx's upstream include %s names port %s, but the state file records %s on port %s" % (upstream_file, upstream_port, serving, serving_port))
+    if not any(c["state"] == "running" for c in containers):
+        problems.append("the state file records %s serving, but none of its containers runs" % serving)
+    changing = progress is not None and progress["running"]
+    if not changing and any((e.get("State") or "") == "running" for e in container_list("other.json")):
+        problems.append("%s runs beside the serving %s, and no deploy or rollback is running (left by an interrupted one?)" % (other, serving))
+    consistency = dict(ok=not problems, upstreamPort=upstream_port or None, servingColour=serving, servingPort=int(serving_port), problems=problems)
+
 current = state.get("current")
 report = dict(
     app=app,
@@ -122,6 +163,7 @@ report = dict(
     secrets=json.load(open(os.path.join(work, "secrets.json"))) if os.path.exists(os.path.join(work, "secrets.json")) else None,
     inProgress=progress,
     backup=backup,
+    consistency=consistency,
 )
 
 if fmt == "json":
@@ -152,9 +194,15 @@ if progress:
         progress.get("pid"), progress.get("started"), progress.get("actor"))
     if progress["running"]:
         lines.append("running:    " + what)
+    elif progress.get("op") == "restore":
+        lines.append("INTERRUPTED: %s of %s, phase %s, pid %s, started %s by %s; its process is gone and the app may be stopped; %s. Run ops restore --resume --env %s (or the next deploy) to start the app again on the database as it is" % (
+            progress.get("op"), progress.get("ref"), progress.get("phase"), progress.get("pid"), progress.get("started"), progress.get("actor"),
+            progress.get("database"), env or "<env>"))
     else:
         lines.append("INTERRUPTED: " + what + "; its process is gone. Run rollback (or deploy) to bring back the last good release %s (%s)" % (
             progress.get("goodRef"), (progress.get("goodCommit") or "?")[:12]))
+if consistency is not None:
+    lines.append("nginx:      %s" % ("upstream on %s (port %s), as the state file records" % (serving, serving_port) if consistency["ok"] else "DISAGREEMENT: " + "; ".join(consistency["problems"])))
 for c in containers:
     lines.append("  %-30s %-12s %-10s %s" % (c["name"], c["service"] or "-", c["state"] or "-", c["status"] or ""))
 print("\n".join(lines))

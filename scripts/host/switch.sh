@@ -12,14 +12,19 @@
 #   2. builds, migrates once, starts the other colour, waits for health and smoke on its own port
 #      (any failure: that colour is stopped, the serving one never stopped serving: exit 1);
 #   3. points nginx at it: the upstream include file written atomically, `nginx -t`, graceful
-#      reload (old workers finish their requests);
+#      reload (old workers finish their requests); from here every way out (failure, signal, an
+#      unexpected error) leaves the include naming what the state file records (upstream_settle),
+#      and nginx's pre-start step on the host derives it from the state file too
+#      (nginx-upstream.sh), so a restarted nginx never serves an unrecorded release;
 #   4. smokes through nginx (PUBLIC_SMOKE_URL); a failure switches nginx back to the old colour,
 #      which is still running, and stops the new one (exit 1, or 3 when switching back fails);
-#   5. records the release and its colour in the state file (servingColour), then lets the old
-#      colour drain (DRAIN_SECONDS) and stops it.
+#   5. records the release, its colour and port in the state file (servingColour, servingPort),
+#      then lets the old colour drain (DRAIN_SECONDS) and stops it.
 # With BLUE_GREEN=false this is release_switch (lib.sh): the in-place restart.
 # The audit line of each outcome carries switchMs / switchBackMs, the time nginx took to switch.
 # shellcheck disable=SC2034 # RELEASE_ERROR is read by lib.sh
+# shellcheck source=scripts/host/nginx-upstream.sh
+. "$HOST_SCRIPT_DIR/nginx-upstream.sh" # upstream_text, upstream_recorded, upstream_write: the include, from the state file
 
 BLUE_GREEN=${BLUE_GREEN:-false}
 BLUE_PORT=${BLUE_PORT:-3001}
@@ -93,27 +98,39 @@ colour_stop() {
 
 # nginx_upstream TEXT: write TEXT as the upstream include file (temporary file in the same
 # directory, then rename), check nginx's configuration and reload gracefully. When the check
-# fails the old file is put back. Sets NGINX_ERROR on failure.
+# fails the old file is put back. Sets NGINX_ERROR on failure; UPSTREAM_TOUCHED once it wrote.
 nginx_upstream() {
-  local text=$1 old="" had=0 tmp out
+  local text=$1 old="" had=0 out
   NGINX_ERROR=""
   if [ -f "$NGINX_UPSTREAM_FILE" ]; then old=$(cat "$NGINX_UPSTREAM_FILE") && had=1; fi
-  tmp="$NGINX_UPSTREAM_FILE.tmp.$$"
-  if ! { printf '%s\n' "$text" >"$tmp" && mv -f "$tmp" "$NGINX_UPSTREAM_FILE"; } 2>/dev/null; then
-    rm -f "$tmp" 2>/dev/null
+  if ! upstream_write "$text"; then
     NGINX_ERROR="cannot write $NGINX_UPSTREAM_FILE"
     return 1
   fi
+  UPSTREAM_TOUCHED=1
   if ! out=$(run_setting "$NGINX_TEST_CMD" 2>&1); then
-    if [ "$had" = 1 ]; then printf '%s\n' "$old" >"$tmp" && mv -f "$tmp" "$NGINX_UPSTREAM_FILE"; else rm -f "$NGINX_UPSTREAM_FILE"; fi
+    if [ "$had" = 1 ]; then upstream_write "$old"; else rm -f "$NGINX_UPSTREAM_FILE"; fi
     NGINX_ERROR="'$NGINX_TEST_CMD' refused the new upstream ($(tail -n 1 <<<"$out")); the old file is back"
     return 1
   fi
-  local master before
+  nginx_reload || return 1
+  # nginx restarted meanwhile, and its pre-start step wrote back what the state file records: again.
+  if [ "$(cat "$NGINX_UPSTREAM_FILE" 2>/dev/null)" != "$text" ]; then
+    warn "$NGINX_UPSTREAM_FILE changed while nginx reloaded (nginx restarted?): writing it again"
+    if ! upstream_write "$text" || ! run_setting "$NGINX_TEST_CMD" >/dev/null 2>&1 || ! nginx_reload; then
+      NGINX_ERROR=${NGINX_ERROR:-"$NGINX_UPSTREAM_FILE could not be written and checked again"}
+      return 1
+    fi
+  fi
+}
+
+# nginx_reload: the graceful reload, then wait for a new worker. Sets NGINX_ERROR on failure.
+nginx_reload() {
+  local master before out
   master=$(cat "$NGINX_PID_FILE" 2>/dev/null || true)
   before=$(pgrep -P "${master:-0}" | sort || true)
   if ! out=$(run_setting "$NGINX_RELOAD_CMD" 2>&1); then
-    NGINX_ERROR="'$NGINX_RELOAD_CMD' failed: $(tail -n 1 <<<"$out")"
+    NGINX_ERROR="'$NGINX_RELOAD_CMD' failed (is nginx running?): $(tail -n 1 <<<"$out")"
     return 1
   fi
   nginx_reloaded "$master" "$before"
@@ -132,10 +149,43 @@ nginx_reloaded() {
   warn "nginx (pid $master) started no new worker within 5 s of the reload"
 }
 
-# upstream_text COLOUR [PORT]: the include file aiming nginx at COLOUR (PORT: the in-place release, tls.sh).
-upstream_text() {
-  printf '# Written by scripts/host/switch.sh: the colour serving %s (%s). Local edits are overwritten.\nupstream %s {\n    server 127.0.0.1:%s;\n}' \
-    "$APP_NAME" "$1" "$NGINX_UPSTREAM_NAME" "${2:-$(colour_port "$1")}"
+# colour_upstream COLOUR: the include aiming nginx at COLOUR's port.
+colour_upstream() { upstream_text "$1" "$(colour_port "$1")"; }
+
+# upstream_settle: make the include name what the state file records (before the first blue/green
+# change recorded a colour: what it named when this run started) and reload nginx when that
+# changed it. Sets SETTLE_ERROR when nginx could not be reloaded (not running: it serves what the
+# include names once it starts).
+upstream_settle() {
+  local recorded colour port text
+  SETTLE_ERROR=""
+  recorded=$(upstream_recorded 2>/dev/null) || recorded=""
+  read -r colour port <<<"$recorded"
+  if [ -n "$colour" ]; then
+    text=$(upstream_text "$colour" "${port:-$(colour_port "$colour")}")
+  elif [ -n "$LEGACY_UPSTREAM_TEXT" ]; then
+    text=$LEGACY_UPSTREAM_TEXT
+  else
+    return 0
+  fi
+  if ! upstream_write "$text"; then
+    SETTLE_ERROR="cannot write $NGINX_UPSTREAM_FILE"
+    return 1
+  fi
+  [ "$UPSTREAM_CHANGED" = 1 ] || return 0
+  log "$NGINX_UPSTREAM_FILE names ${colour:-the in-place release} again, as $STATE_FILE records"
+  nginx_reload || { SETTLE_ERROR=$NGINX_ERROR; return 1; }
+}
+
+# switch_on_exit: every way out of a change that touched the include (lib.sh's EXIT trap) leaves it
+# naming what the state file records.
+switch_on_exit() {
+  [ "${UPSTREAM_TOUCHED:-0}" = 1 ] || return 0
+  if upstream_settle; then
+    OUTCOME_STATE+="; nginx serves ${old:-the old release}, as the state file records"
+  else
+    OUTCOME_STATE+="; nginx could not be reloaded ($SETTLE_ERROR): $NGINX_UPSTREAM_FILE names what the state file records, which nginx serves when it starts"
+  fi
 }
 
 # memory_available_mb: MemAvailable of MEMINFO_FILE in MB (nothing when it cannot be read).
@@ -151,7 +201,7 @@ release_change() {
     local why="only ${available:-an unknown number of} MB available ($MEMINFO_FILE MemAvailable), a second colour needs $COLOUR_MEMORY_NEED_MB MB (COLOUR_MEMORY_NEED_MB)"
     warn "$why: restarting ${old:-the release} in place instead of blue/green; requests may fail during the restart"
     audit "$action" fallback-in-place "$why; in-place restart" "ref=$ref" "colour=${old:-none}" "memAvailableMB=${available:-unknown}" "needMB=$COLOUR_MEMORY_NEED_MB"
-    if [ -n "$old" ]; then with_colour "$old" release_switch "$@"; fi
+    if [ -n "$old" ]; then STATE_COLOUR=$old STATE_PORT=$(colour_port "$old") with_colour "$old" release_switch "$@"; fi
     release_switch "$@"
   fi
   new=$(colour_other "$old")
@@ -159,6 +209,8 @@ release_change() {
     audit "$action" refused "cannot write the in-progress record" "ref=$ref" "progressFile=$PROGRESS_FILE"
     die -c 65 "refusing to $action $ref: cannot write the in-progress record $PROGRESS_FILE (state directory full or read-only); nothing was changed: free space in or fix $(dirname "$PROGRESS_FILE") and run again"
   fi
+  OUTCOME_FAIL_CODE=3 OUTCOME_STATE="the in-progress record stays: status shows it, and the next deploy or rollback puts the last good release back first"
+  at_exit switch_on_exit
   log "$action: starting $ref (${commit:0:12}) as $new beside ${old:-the running release}; last good release: $good_ref (${good_commit:0:12})"
   if [ -n "$SHARED_SERVICES" ]; then
     local -a shared
@@ -171,7 +223,7 @@ release_change() {
   local t0 switch_ms back_ms
   progress_phase switching
   t0=$(now_ms)
-  if ! nginx_upstream "$(upstream_text "$new")"; then
+  if ! nginx_upstream "$(colour_upstream "$new")"; then
     colour_failed "nginx did not switch to $new: $NGINX_ERROR; ${old:-the running release} kept serving"
   fi
   switch_ms=$(($(now_ms) - t0))
@@ -180,11 +232,14 @@ release_change() {
   local failure=""
   if ! release_smoke "$PUBLIC_SMOKE_URL"; then
     failure="$ref failed its smoke checks through nginx at $PUBLIC_SMOKE_URL ($SMOKE_SUMMARY); see why with: npm run ops -- logs --env ${ENV_NAME:-<env>} --since 15m"
-  elif ! STATE_COLOUR=$new state_record "$action" "$ref" "$commit"; then
+  elif ! STATE_COLOUR=$new STATE_PORT=$(colour_port "$new") state_record "$action" "$ref" "$commit"; then
     failure="$ref (${commit:0:12}) passed through nginx but could not be recorded in $STATE_FILE: $STATE_ERROR"
   fi
   if [ -z "$failure" ]; then
+    release_recorded
     progress_clear
+    # A restart of nginx since the reload put the old colour back in the include: the recorded one again.
+    upstream_settle || warn "nginx could not be reloaded on $new ($SETTLE_ERROR); $NGINX_UPSTREAM_FILE names $new, which nginx serves when it starts"
     audit "$action" ok "${action} done: $new serving" "ref=$ref" "commit=$commit" "previous=$good_commit" "colour=$new" "previousColour=${old:-none}" "switchMs=$switch_ms"
     log "$action of $ref (${commit:0:12}) done: $new serves; ${old:-the old release} drains for ${DRAIN_SECONDS}s, then stops"
     sleep "$DRAIN_SECONDS" 9>&-
@@ -197,7 +252,8 @@ release_change() {
   [ "$failure" = "${failure#*could not be recorded}" ] || code=4
   log "$action of $ref failed after the switch: $failure; switching nginx back"
   t0=$(now_ms)
-  if [ -n "$old" ]; then old_text=$(upstream_text "$old"); else old_text=$LEGACY_UPSTREAM_TEXT; fi
+  release_revert
+  if [ -n "$old" ]; then old_text=$(colour_upstream "$old"); else old_text=$LEGACY_UPSTREAM_TEXT; fi
   if [ -z "$old_text" ] || ! nginx_upstream "$old_text"; then
     progress_phase switch-back-failed
     audit "$action" critical "$failure; switching nginx back to ${old:-the old release} failed: ${NGINX_ERROR:-no old upstream known}" "ref=$ref" "commit=$commit" "colour=$new"
@@ -220,7 +276,14 @@ release_change() {
 colour_failed() {
   log "$action of $ref failed before the switch: $1"
   with_colour "$new" colour_stop
+  release_revert
   app_git -c advice.detachedHead=false checkout --quiet --detach "$good_commit" >&2 || warn "could not check $good_ref out again in $APP_DIR"
+  # nginx may have been pointed at the new colour (a reload that failed): back to the recorded one.
+  if [ "${UPSTREAM_TOUCHED:-0}" = 1 ] && ! upstream_settle; then
+    progress_phase switch-back-failed
+    audit "$action" critical "$1; nginx could not be reloaded on ${old:-the old release}: $SETTLE_ERROR" "ref=$ref" "commit=$commit" "colour=${old:-none}"
+    die -c 3 "$action of $ref failed: $1. nginx could not be reloaded on ${old:-the old release} ($SETTLE_ERROR): $NGINX_UPSTREAM_FILE names it again, so nginx serves it once nginx runs; nothing may serve now: run status and start nginx (systemctl start nginx)"
+  fi
   progress_clear
   audit "$action" failed "$1" "ref=$ref" "commit=$commit" "colour=${old:-none}"
   die -c 1 "$action of $ref failed: $1; the state file is unchanged"
@@ -253,8 +316,8 @@ colour_recover() {
     release_restore "$good_commit" "$good_ref" up
     return
   fi
-  if ! nginx_upstream "$(upstream_text "$serving")"; then
-    RESTORE_ERROR="nginx could not be pointed back at $serving: $NGINX_ERROR"
+  if ! upstream_settle; then
+    RESTORE_ERROR="nginx could not be pointed back at $serving: $SETTLE_ERROR"
     return 1
   fi
   with_colour "$(colour_other "$serving")" colour_stop
@@ -262,8 +325,31 @@ colour_recover() {
     RESTORE_ERROR="git checkout of $good_ref failed"
     return 1
   fi
-  if ! with_colour "$serving" health_wait; then
-    RESTORE_ERROR="$serving ($good_ref) is not healthy: $HEALTH_ERROR"
+  # Stopped (an interrupted restore stops it): started again; running: `up` changes nothing.
+  if ! with_colour "$serving" app_up_healthy; then
+    RESTORE_ERROR="$serving ($good_ref) is not healthy: ${HEALTH_ERROR:-compose $COMPOSE_UP_ARGS failed}"
     return 1
   fi
+}
+
+# app_up_healthy: the release as it is (COMPOSE_UP_ARGS, no build), then its health gate.
+app_up_healthy() { compose_with "$COMPOSE_UP_ARGS" && health_wait; }
+
+# resume_restore OP: after an interrupted restore (its in-progress record left, its process gone):
+# start the app again (the serving colour under blue/green) on the database as it is, say which
+# state that is, audit it and remove the record. Returns 0 when healthy; 1 (RESTORE_ERROR) when not,
+# the record kept.
+resume_restore() {
+  local op=$1 key database
+  key=$(progress_field ref)
+  database=$(restore_database_state)
+  log "found an interrupted restore of $key (phase $(progress_field phase), pid $(progress_field pid), started $(progress_field started)): $database; starting the app again"
+  if ! on_serving app_up_healthy; then
+    RESTORE_ERROR="the app is not healthy after the interrupted restore of $key: ${HEALTH_ERROR:-compose $COMPOSE_UP_ARGS failed}; $database"
+    return 1
+  fi
+  audit "$op" recovered "app started again on the database as it is: $database" "interrupted=restore" "interruptedRef=$key" "phase=$(progress_field phase)"
+  progress_clear
+  rm -f "$RESTORE_RESULT_FILE" 2>/dev/null || true
+  log "the app is healthy again after the interrupted restore of $key: $database"
 }

@@ -108,10 +108,11 @@ EOF
 # the first switch. An existing file is never touched: switch.sh owns it.
 ensure_upstream() {
   [ "$BLUE_GREEN" = true ] && [ ! -f "$NGINX_UPSTREAM_FILE" ] || return 0
-  local serving text hostport
-  serving=$(state_get servingColour)
+  local serving port text hostport recorded
+  recorded=$(upstream_recorded 2>/dev/null) || recorded=""
+  read -r serving port <<<"$recorded"
   if [ -n "$serving" ]; then
-    text=$(upstream_text "$serving")
+    text=$(upstream_text "$serving" "${port:-$(colour_port "$serving")}")
   else
     hostport=${HEALTH_URL#*://}
     hostport=${hostport%%/*}

@@ -7,6 +7,7 @@
  */
 import { Formatter, fullDiff, type ResourceDifference, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
 import { createTwoFilesPatch } from 'diff';
+import { readableRunCommand } from '../../lib/host-runtime/documents';
 import type { CfnResource, CfnTemplate, SynthOutput } from './synth-output';
 
 /**
@@ -106,7 +107,8 @@ export function documentScript(content: unknown): string {
   return steps
     .map((step) => {
       const run = step.inputs?.runCommand;
-      return `# step ${step.name ?? ''}\n${Array.isArray(run) ? run.join('\n') : (run ?? '')}\n`;
+      // Scripts are staged gzip'd and base64'd (lib/host-runtime/documents.ts): shown as their text.
+      return `# step ${step.name ?? ''}\n${Array.isArray(run) ? readableRunCommand(run) : (run ?? '')}\n`;
     })
     .join('\n');
 }

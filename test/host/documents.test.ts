@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lazy, Stack } from 'aws-cdk-lib';
+import { gunzipSync, gzipSync } from 'fflate';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec, HostOperation } from '../../lib/host-runtime/document-spec';
 import {
@@ -10,11 +11,12 @@ import {
   hostDocumentSpecs,
   hostSettings,
   nginxUpstreamName,
+  readableRunCommand,
   stagedFiles,
   stagedSettings,
 } from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
-import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
+import { hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
 import { configWith } from '../helpers/config-fixtures';
 import { renderedDocument } from '../helpers/documents';
@@ -37,19 +39,20 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
 
 /**
  * What each document installs beside its script: every script that one sources or runs, and theirs
- * (release.sh changes releases, smoke.sh verifies them, secrets.sh renders the env file; switch.sh
- * for the serving colour; backup-lib.sh for backups and restores), and nothing else.
+ * (release.sh changes releases, smoke.sh verifies them, secrets-lib.sh renders the env file; switch.sh
+ * for the serving colour, with nginx-upstream.sh for its upstream include; backup-lib.sh for backups
+ * and restores), and nothing else.
  */
 const CARRIED: Record<HostOperation, string[]> = {
-  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'secrets.sh', 'smoke.json'],
-  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'secrets.sh', 'smoke.json'],
-  status: ['lib.sh', 'switch.sh'],
+  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
+  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
+  status: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
   backup: ['lib.sh', 'backup-lib.sh', 'backup-metric.sh'],
   'restore-drill': ['lib.sh', 'backup-lib.sh'],
-  tls: ['lib.sh', 'switch.sh'],
+  tls: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
   firewall: ['lib.sh'],
-  secrets: ['lib.sh', 'switch.sh'],
-  restore: ['lib.sh', 'backup-lib.sh', 'switch.sh'],
+  secrets: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh'],
+  restore: ['lib.sh', 'backup-lib.sh', 'switch.sh', 'nginx-upstream.sh'],
 };
 
 const config = shippedConfig();
@@ -57,15 +60,18 @@ const prod = environmentsOf(config).find((e) => e.name === 'prod') as NamedEnvir
 const specs = hostDocumentSpecs(config.app, prod, { backupBucketName: 'auraxis-prod-backups' });
 const spec = (operation: HostOperation) => specs.find((s) => s.operation === operation) as HostDocumentSpec;
 
-/** The here-documents of a runCommand, by target path. */
+/** The files a runCommand stages, by target path: here-documents, scripts decoded (gzip'd, base64'd). */
 function embedded(s: HostDocumentSpec): Record<string, string> {
   const files: Record<string, string> = {};
   const lines = s.runCommand;
   for (let i = 0; i < lines.length; i++) {
-    const match = /^cat > "\$stage\/(.+)" <<'(.+)'$/.exec(lines[i]);
-    if (!match) continue;
-    const end = lines.indexOf(match[2], i + 1);
-    files[match[1]] = `${lines.slice(i + 1, end).join('\n')}\n`;
+    const plain = /^cat > "\$stage\/(.+)" <<'(.+)'$/.exec(lines[i]);
+    const packed = /^base64 -d <<'(.+)' \| gzip -dc > "\$stage\/(.+)"$/.exec(lines[i]);
+    if (!plain && !packed) continue;
+    const end = lines.indexOf(plain ? plain[2] : (packed as RegExpExecArray)[1], i + 1);
+    const body = lines.slice(i + 1, end);
+    if (plain) files[plain[1]] = `${body.join('\n')}\n`;
+    else files[(packed as RegExpExecArray)[2]] = Buffer.from(gunzipSync(Buffer.from(body.join(''), 'base64'))).toString('utf8');
     i = end;
   }
   return files;
@@ -97,20 +103,26 @@ test('every script a carried script sources or runs by $HOST_SCRIPT_DIR is carri
   }
 });
 
-/** The lines of a script that are not comments: what must reach the host unchanged. */
-const codeLines = (text: string) => text.split('\n').filter((line) => !/^\s*#/.test(line));
-
-test('scripts are embedded with every code line verbatim (comment lines dropped), and no script line could end a here-document or read as an SSM parameter', () => {
+test("scripts are staged byte for byte as reviewed (gzip'd and base64'd, each checked against its sha256 before anything runs); nothing staged could end a here-document, and no line reads as an SSM parameter but the parameters", () => {
   for (const s of specs) {
-    for (const [name, text] of Object.entries(embedded(s))) {
+    const files = embedded(s);
+    for (const [name, text] of Object.entries(files)) {
       if (name === 'host.env' || name === 'smoke.json') continue;
-      const reviewed = readFileSync(join(hostScriptsDir, name), 'utf8');
-      expect(codeLines(text)).toEqual(codeLines(reviewed));
-      expect(text).toBe(shippedScript(name as HostScriptName));
-      expect(text.split('\n')).not.toContain(HEREDOC_END);
-      expect(text).not.toContain('{{');
+      expect(text).toBe(readFileSync(join(hostScriptsDir, name), 'utf8'));
+      const sum = execFileSync('sha256sum', [join(hostScriptsDir, name)])
+        .toString()
+        .split(' ')[0];
+      expect(s.runCommand).toContain(`${sum}  ${name}`);
     }
+    for (const name of ['host.env', 'smoke.json']) if (files[name]) expect(files[name].split('\n')).not.toContain(HEREDOC_END);
+    expect(s.runCommand.filter((line) => line.includes('{{') && !/\{\{ \w+ \}\}/.test(line))).toEqual([]);
   }
+});
+
+test('the review reads a document as text: readableRunCommand shows each staged script as its reviewed text', () => {
+  const text = readableRunCommand(spec('deploy').runCommand);
+  expect(text).toContain(`cat > "$stage/deploy.sh" <<'${HEREDOC_END}'\n${hostScriptText('deploy.sh').trimEnd()}\n${HEREDOC_END}`);
+  expect(text).not.toMatch(/base64 -d <<'/);
 });
 
 test('every parameter the script references is declared with a default and an allowedPattern, and vice versa', () => {
@@ -197,10 +209,10 @@ test('the shipped copy of a script drops comment lines but keeps here-documents 
   expect(release).toContain('# shellcheck disable=SC2034');
   expect(release).not.toContain('# How deploy and rollback change the serving release');
   // A comment inside a here-document is data (python here): it stays.
-  const secrets = hostScriptText('secrets.sh');
+  const secrets = hostScriptText('secrets-lib.sh');
   const heredocComment = /<<'PY'[\s\S]*?\n(\s*#[^\n]*)\n[\s\S]*?\nPY\n/.exec(secrets)?.[1];
   expect(heredocComment).toBeDefined();
-  expect(shippedScript('secrets.sh')).toContain(heredocComment as string);
+  expect(shippedScript('secrets-lib.sh')).toContain(heredocComment as string);
 });
 
 test('each document stays under the SSM limit of 64 KB of content', () => {
@@ -235,8 +247,10 @@ describe('the rendered documents run', () => {
     const [sum] = readdirSync(join(root, 'lib/status'));
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
-    expect(execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0]).toBe(sum);
-    expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(shippedScript('status.sh'));
+    expect(
+      execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh nginx-upstream.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0],
+    ).toBe(sum);
+    expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(hostScriptText('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
     // The last stdout line is the outcome marker ops reads from CloudWatch Logs; before it, the JSON.
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`${OUTCOME_MARKER} 0`);
@@ -295,6 +309,31 @@ describe('the rendered documents run', () => {
 });
 
 describe('the outcome marker', () => {
+  test('a staged script whose bytes are not the reviewed ones (the document altered) is refused before anything runs (exit 1)', async () => {
+    // GIVEN the status document with lib.sh swapped for another gzip'd, base64'd text that decodes fine
+    const lines = [...spec('status').runCommand];
+    const start = lines.indexOf(`base64 -d <<'${HEREDOC_END}' | gzip -dc > "$stage/lib.sh"`);
+    const end = lines.indexOf(HEREDOC_END, start + 1);
+    const forged = Buffer.from(gzipSync(Buffer.from('echo forged >&2\n'))).toString('base64');
+    lines.splice(start + 1, end - start - 1, forged);
+    const root = mkdtempSync('/tmp/hostrt-forged-');
+    const marker = join(root, 'forged-ran');
+    // WHEN SSM would run it
+    const result = await runCommand('sh', ['-c', rendered({ ...spec('status'), runCommand: lines }, { format: 'json' })], {
+      HOST_LIB_DIR: join(root, 'forged-lib'),
+      STATE_DIR: join(root, 'forged-state'),
+      CONTAINER_CMD: `touch ${marker}`,
+    });
+    // THEN
+    expect(result.stderr).toContain('the staged scripts do not match their sha256');
+    expect(result.code).toBe(1);
+    expect(parseOutcome(result.stdout).exitCode).toBe(1);
+    expect(result.stderr).not.toContain('forged');
+    expect(readdirSync(join(root, 'forged-lib/status')).filter((d) => !d.startsWith('.'))).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
+    rmSync(root, { recursive: true, force: true });
+  });
+
   test('every document starts with the prologue, and its own shell never execs (the trap must outlive the script)', () => {
     for (const s of specs) {
       expect(s.runCommand.slice(0, OUTCOME_PROLOGUE.length)).toEqual(OUTCOME_PROLOGUE);
