@@ -12,7 +12,7 @@ import { BACKUP_METRIC } from './backup-metric';
 import type { HostDocumentParameter, HostDocumentSpec, HostOperation } from './document-spec';
 import { nginxUpstreamFile, nginxUpstreamName } from './nginx';
 import { OUTCOME_PROLOGUE } from './outcome';
-import { RESTORE_BACKUP_PATTERN } from './restore';
+import { RESTORE_DOCUMENT_BACKUP_PATTERN } from './restore';
 import { type HostScriptName, hostScript, scriptsCarriedWith } from './scripts';
 
 /** Options that come from other stacks, not from the config. */
@@ -199,7 +199,11 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
       script: 'restore.sh',
       description: `Restore a backup into the LIVE ${environment.name} database: safety backup first, app stopped, pg_restore as the database owner in one transaction, release started, health gate; prints RTO and RPO.`,
       parameters: {
-        backup: { description: 'A backup key under the environment prefix, or latest.', allowedPattern: RESTORE_BACKUP_PATTERN },
+        backup: {
+          description:
+            'A backup key under the environment prefix, or latest; or resume: start the app again after an interrupted restore, on the database as it is.',
+          allowedPattern: RESTORE_DOCUMENT_BACKUP_PATTERN,
+        },
         confirm: { description: `Must be the environment name (${environment.name}): a restore replaces live data.`, allowedPattern: '^[a-z0-9-]{1,63}$' },
         requestedBy,
       },

@@ -47,6 +47,8 @@ done
 case $TLS_ENABLED in true | false) ;; *) die -c 2 "TLS_ENABLED must be true or false, got '$TLS_ENABLED'" ;; esac
 
 cert_dir=$LETSENCRYPT_DIR/live/$DOMAIN
+# A real apply changes nginx: its outcome line is owed whatever ends it (lib.sh's EXIT trap).
+if [ "$action" = apply ] && [ "$dry_run" = 0 ]; then audit tls started "apply requested" "domain=$DOMAIN"; fi
 
 have_certificate() { [ -s "$cert_dir/fullchain.pem" ] && [ -s "$cert_dir/privkey.pem" ]; }
 
@@ -158,7 +160,10 @@ ensure_site() {
     die "nginx rejected the generated ${mode^^} configuration ('$NGINX_TEST_CMD' failed); the previous configuration is back in place"
   fi
   rm -f "$backup"
-  run_setting "$NGINX_RELOAD_CMD" >&2 || die "'$NGINX_RELOAD_CMD' failed after writing $NGINX_SITE_FILE"
+  run_setting "$NGINX_RELOAD_CMD" >&2 || {
+    audit tls failed "nginx could not be reloaded after writing the ${mode^^} configuration" "domain=$DOMAIN"
+    die "'$NGINX_RELOAD_CMD' failed after writing $NGINX_SITE_FILE"
+  }
   audit tls ok "nginx switched to ${mode^^}" "domain=$DOMAIN"
   log "nginx now serves $DOMAIN over ${mode^^}"
 }
@@ -229,7 +234,10 @@ if [ "$action" = renew ]; then
     die "certbot renew failed for $DOMAIN (see its output above)"
   }
   if [ "$(fingerprint)" != "$before" ] && [ "$dry_run" = 0 ]; then
-    if ! run_setting "$NGINX_TEST_CMD" >&2 || ! run_setting "$NGINX_RELOAD_CMD" >&2; then die "certificate renewed but nginx could not be reloaded"; fi
+    if ! run_setting "$NGINX_TEST_CMD" >&2 || ! run_setting "$NGINX_RELOAD_CMD" >&2; then
+      audit tls failed "certificate renewed but nginx could not be reloaded" "domain=$DOMAIN"
+      die "certificate renewed but nginx could not be reloaded"
+    fi
     audit tls ok "certificate renewed, nginx reloaded" "domain=$DOMAIN"
     log "certificate for $DOMAIN renewed; nginx reloaded"
   else

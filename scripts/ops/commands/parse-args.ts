@@ -66,6 +66,10 @@ export const COMMANDS = {
         help: 'a key such as <env>/<app>-<env>-20261125T150000Z.tar.gz, or latest (ops status shows the newest)',
       },
       confirm: { type: 'string', valueName: 'env', help: 'the environment name again: without it nothing is sent to AWS' },
+      resume: {
+        type: 'boolean',
+        help: 'after an interrupted restore (ops status says so): start the app again on the database as it is, and say which state that is; restores nothing',
+      },
     },
   },
   firewall: {
@@ -120,6 +124,8 @@ export interface OpsArgs {
   readonly backup?: string;
   /** `restore --confirm <env>`: must equal the environment. */
   readonly confirm?: string;
+  /** `restore --resume`: start the app again after an interrupted restore (no backup, no confirmation needed). */
+  readonly resume?: boolean;
   /** `smoke`'s own options (commands/smoke.ts). */
   readonly smoke?: SmokeArgs;
   /** `logs`'s own options (commands/logs.ts). */
@@ -228,9 +234,14 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
 
   const backup = values.backup as string | undefined;
   const confirm = values.confirm as string | undefined;
-  if (command === 'restore') {
+  const resume = values.resume === true;
+  if (command === 'restore' && resume) {
+    // Nothing is restored: the app is started again on the database as it is.
+    if (backup !== undefined) throw new UsageError(`${name}: --resume restores nothing: give it without --backup`);
+  } else if (command === 'restore') {
     const [target] = envs;
-    if (backup === undefined) throw new UsageError(`${name}: needs --backup <key|latest> (ops status shows the newest backup)`);
+    if (backup === undefined)
+      throw new UsageError(`${name}: needs --backup <key|latest> (ops status shows the newest backup), or --resume after an interrupted restore`);
     if (!new RegExp(RESTORE_BACKUP_PATTERN).test(backup))
       throw new UsageError(`${name}: --backup "${backup}" is neither latest nor a backup key such as ${target}/<app>-${target}-20261125T150000Z.tar.gz`);
     // The live database is replaced: the environment's name typed twice, checked before any AWS call.
@@ -262,6 +273,7 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
     json: values.json === true,
     backup,
     confirm,
+    ...(resume ? { resume } : {}),
     ...(smoke ? { smoke } : {}),
     ...(logs ? { logs } : {}),
   };
