@@ -25,7 +25,7 @@ pg_tool() {
   case $PG_TOOLS_VIA in
     local) "$tool" -U "$PGUSER" "$@" ;;
     compose) compose exec -T "$DB_SERVICE" "$tool" -U "$PGUSER" "$@" ;;
-    *) die "PG_TOOLS_VIA must be compose or local, got '$PG_TOOLS_VIA'" ;;
+    *) die -c 2 "PG_TOOLS_VIA must be compose or local, got '$PG_TOOLS_VIA'" ;;
   esac
 }
 
@@ -33,8 +33,8 @@ pg_tool() {
 aws_s3() { run_setting "$AWS_CMD $AWS_S3_ENDPOINT_ARGS" "$@"; }
 
 require_backup_settings() {
-  [ -n "$BACKUP_BUCKET" ] || die "BACKUP_BUCKET is not set (the SSM document sets it from the data stack's bucket)"
-  [ -n "$ENV_NAME" ] || die "ENV_NAME is not set (backup keys are named <app>-<env>-<timestamp>)"
+  [ -n "$BACKUP_BUCKET" ] || die -c 2 "BACKUP_BUCKET is not set (the SSM document sets it from the data stack's bucket)"
+  [ -n "$ENV_NAME" ] || die -c 2 "ENV_NAME is not set (backup keys are named <app>-<env>-<timestamp>)"
 }
 
 # Backup object keys: <prefix><app>-<env>-<UTC timestamp>.tar.gz, and beside each the manifest the

@@ -98,7 +98,7 @@ load_settings() {
     case $line in '' | '#'*) continue ;; esac
     key=${line%%=*}
     value=${line#*=}
-    if ! [[ $key =~ ^[A-Z][A-Z0-9_]*$ ]] || [ "$key" = "$line" ]; then die "$file: not a KEY=VALUE line: $line"; fi
+    if ! [[ $key =~ ^[A-Z][A-Z0-9_]*$ ]] || [ "$key" = "$line" ]; then die -c 2 "$file: not a KEY=VALUE line: $line"; fi
     if [ -z "${!key+set}" ]; then export "$key=$value"; fi
   done <"$file"
 }
@@ -111,8 +111,8 @@ if [ -f "$HOST_ENV_FILE" ]; then
   unset overrides
 fi
 
-: "${APP_NAME:?APP_NAME is not set: run the script through its SSM document (which writes host.env) or export APP_NAME}"
-[[ $APP_NAME =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "APP_NAME '$APP_NAME' is not a DNS label"
+[ -n "${APP_NAME:-}" ] || die -c 2 "APP_NAME is not set: run the script through its SSM document (which writes host.env) or export APP_NAME"
+[[ $APP_NAME =~ ^[a-z0-9][a-z0-9-]*$ ]] || die -c 2 "APP_NAME '$APP_NAME' is not a DNS label"
 ENV_NAME=${ENV_NAME:-}
 APP_DIR=${APP_DIR:-/opt/$APP_NAME}
 STATE_DIR=${STATE_DIR:-/var/lib/$APP_NAME}
@@ -159,9 +159,9 @@ MIGRATE_SERVICE=${MIGRATE_SERVICE:-}
 MIGRATE_COMMAND=${MIGRATE_COMMAND:-}
 
 for setting in LOCK_WAIT_SECONDS STALE_LOCK_GRACE_SECONDS HEALTH_TIMEOUT MIN_FREE_MB; do
-  [[ ${!setting} =~ ^[0-9]+$ ]] || die "$setting must be a whole number, got '${!setting}'"
+  [[ ${!setting} =~ ^[0-9]+$ ]] || die -c 2 "$setting must be a whole number, got '${!setting}'"
 done
-[[ $HEALTH_INTERVAL =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "HEALTH_INTERVAL must be a number of seconds, got '$HEALTH_INTERVAL'"
+[[ $HEALTH_INTERVAL =~ ^[0-9]+(\.[0-9]+)?$ ]] || die -c 2 "HEALTH_INTERVAL must be a number of seconds, got '$HEALTH_INTERVAL'"
 unset setting
 
 # ---------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ DRILL_OS_USER=${DRILL_OS_USER:-postgres}
 DRILL_DATA_DIR=${DRILL_DATA_DIR:-$BACKUP_WORK_DIR}
 # Free space kept on top of the restored database and the downloaded archive.
 DRILL_MIN_FREE_MB=${DRILL_MIN_FREE_MB:-256}
-[[ $DRILL_MIN_FREE_MB =~ ^[0-9]+$ ]] || die "DRILL_MIN_FREE_MB must be a whole number, got '$DRILL_MIN_FREE_MB'"
+[[ $DRILL_MIN_FREE_MB =~ ^[0-9]+$ ]] || die -c 2 "DRILL_MIN_FREE_MB must be a whole number, got '$DRILL_MIN_FREE_MB'"
 # The non-superuser that restores and owns the scratch database, and its database.
 DRILL_ROLE=drill_restore
 DRILL_DATABASE=drill

@@ -23,9 +23,9 @@ SECRETS_STATE_FILE=${SECRETS_STATE_FILE:-$STATE_DIR/secrets.json}
 # The env file the serving release was started with, while a new one is tried (mode 0600).
 SECRETS_PREVIOUS_FILE=${SECRETS_PREVIOUS_FILE:-$STATE_DIR/env.previous}
 AWS_SSM_ENDPOINT_ARGS=${AWS_SSM_ENDPOINT_ARGS:-}
-[ -z "$SECRETS_PATH" ] || [[ $SECRETS_PATH =~ ^(/[A-Za-z0-9_.-]+)+/$ ]] || die "SECRETS_PATH '$SECRETS_PATH' is not a Parameter Store path ending in /"
+[ -z "$SECRETS_PATH" ] || [[ $SECRETS_PATH =~ ^(/[A-Za-z0-9_.-]+)+/$ ]] || die -c 2 "SECRETS_PATH '$SECRETS_PATH' is not a Parameter Store path ending in /"
 for secret_name in $SECRETS_REQUIRED $SECRETS_OPTIONAL; do
-  [[ $secret_name =~ ^[A-Z][A-Z0-9_]*$ ]] || die "'$secret_name' in SECRETS_REQUIRED/SECRETS_OPTIONAL is not a secret name"
+  [[ $secret_name =~ ^[A-Z][A-Z0-9_]*$ ]] || die -c 2 "'$secret_name' in SECRETS_REQUIRED/SECRETS_OPTIONAL is not a secret name"
 done
 unset secret_name
 

@@ -46,13 +46,13 @@ MEMINFO_FILE=${MEMINFO_FILE:-/proc/meminfo}
 COLOUR_MEMORY_NEED_MB=${COLOUR_MEMORY_NEED_MB:-512}
 BASE_COMPOSE_PROJECT=$COMPOSE_PROJECT
 
-case $BLUE_GREEN in true | false) ;; *) die -c 65 "BLUE_GREEN must be true or false, got '$BLUE_GREEN'" ;; esac
+case $BLUE_GREEN in true | false) ;; *) die -c 2 "BLUE_GREEN must be true or false, got '$BLUE_GREEN'" ;; esac
 for setting in BLUE_PORT GREEN_PORT COLOUR_MEMORY_NEED_MB; do
-  [[ ${!setting} =~ ^[0-9]+$ ]] || die -c 65 "$setting must be a whole number, got '${!setting}'"
+  [[ ${!setting} =~ ^[0-9]+$ ]] || die -c 2 "$setting must be a whole number, got '${!setting}'"
 done
-[[ $DRAIN_SECONDS =~ ^[0-9]+(\.[0-9]+)?$ ]] || die -c 65 "DRAIN_SECONDS must be a number of seconds, got '$DRAIN_SECONDS'"
-[[ $COLOUR_PORT_VAR =~ ^[A-Z][A-Z0-9_]*$ ]] || die -c 65 "COLOUR_PORT_VAR must be a variable name, got '$COLOUR_PORT_VAR'"
-[[ $NGINX_UPSTREAM_NAME =~ ^[A-Za-z0-9_]+$ ]] || die -c 65 "NGINX_UPSTREAM_NAME must be letters, digits and '_', got '$NGINX_UPSTREAM_NAME'"
+[[ $DRAIN_SECONDS =~ ^[0-9]+(\.[0-9]+)?$ ]] || die -c 2 "DRAIN_SECONDS must be a number of seconds, got '$DRAIN_SECONDS'"
+[[ $COLOUR_PORT_VAR =~ ^[A-Z][A-Z0-9_]*$ ]] || die -c 2 "COLOUR_PORT_VAR must be a variable name, got '$COLOUR_PORT_VAR'"
+[[ $NGINX_UPSTREAM_NAME =~ ^[A-Za-z0-9_]+$ ]] || die -c 2 "NGINX_UPSTREAM_NAME must be letters, digits and '_', got '$NGINX_UPSTREAM_NAME'"
 unset setting
 
 colour_port() { if [ "$1" = green ]; then echo "$GREEN_PORT"; else echo "$BLUE_PORT"; fi; }

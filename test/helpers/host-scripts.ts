@@ -9,6 +9,8 @@ export const hostScriptsDir = resolve(projectRoot, 'scripts/host');
 /** Outcome of one script run. */
 export interface ScriptResult {
   readonly code: number | null;
+  /** The process id of the command (a host script's own `pid=` in its audit lines). */
+  readonly pid?: number;
   readonly stdout: string;
   readonly stderr: string;
   /** stdout and stderr, for asserting on messages wherever they were printed. */
@@ -31,7 +33,7 @@ export function runCommand(command: string, args: readonly string[], env: Readon
       stderr += chunk;
     });
     child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr, output: `${stdout}\n${stderr}` }));
+    child.on('close', (code) => resolvePromise({ code, pid: child.pid, stdout, stderr, output: `${stdout}\n${stderr}` }));
   });
 }
 
@@ -136,6 +138,7 @@ export function startCommand(command: string, args: readonly string[], env: Read
     child.on('error', reject);
     const result = (code: number | null, signal: NodeJS.Signals | null) => ({
       code: code ?? (signal ? -1 : null),
+      pid: child.pid,
       stdout,
       stderr,
       output: `${stdout}\n${stderr}`,

@@ -69,17 +69,28 @@ export function startNginx(prefix: string, options: NginxOptions): Nginx {
   const base = ['-p', prefix, '-c', conf, '-e', join(prefix, 'logs/error.log')];
   execFileSync('nginx', base, { stdio: 'pipe' });
   const masterPid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
+  // Running, not a zombie: the container's PID 1 may never reap a killed master.
   const alive = (pid: number) => {
-    if (pid <= 0) return false;
     try {
-      process.kill(pid, 0);
-      return true;
+      return pid > 0 && readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] !== 'Z';
     } catch {
       return false;
     }
   };
-  // Only this nginx's own processes: the master named by its pid file and that master's children.
-  const killCommand = `master=$(cat '${pidFile}' 2>/dev/null); if [ -n "$master" ]; then pkill -9 -P "$master"; kill -9 "$master"; while kill -0 "$master" 2>/dev/null; do sleep 0.02; done; fi; true`;
+  // Only this nginx's own processes: the master named by its pid file and that master's workers,
+  // listed first and killed after it (a master that sees a worker die starts another one).
+  const killCommand = [
+    `master=$(cat '${pidFile}' 2>/dev/null)`,
+    'if [ -n "$master" ]; then',
+    '  workers=$(pgrep -P "$master")',
+    '  kill -9 "$master" 2>/dev/null',
+    '  [ -z "$workers" ] || kill -9 $workers 2>/dev/null',
+    '  for pid in $master $workers; do while [ -e "/proc/$pid" ] && [ "$(sed \'s/^.*) //; s/ .*//\' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do sleep 0.02; done; done',
+    'fi',
+    'true',
+  ]
+    .join('; ')
+    .replace('then;', 'then');
   return {
     prefix,
     url: `http://127.0.0.1:${options.port}`,

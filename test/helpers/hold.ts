@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostScriptsDir, type ScriptResult, startCommand, waitForFile } from './host-scripts';
+
+/*
+ * A step of a host script held open, so a test can act on the script while it is there (signal it,
+ * kill it): a command the script runs (python3, aws, curl...) shadowed on PATH by a wrapper that,
+ * while the hold is armed, touches `reached` and waits until it is released, then runs the real one.
+ */
+
+export interface HeldCommand {
+  /** PATH with the wrapper ahead (add it to the script's env). */
+  readonly env: Record<string, string>;
+  /** Touched when the script reaches the held command. */
+  readonly reached: string;
+  /** Arms the hold: the next call of the command waits. */
+  hold(): void;
+  /** Lets a waiting call go on, and later ones run at once. */
+  release(): void;
+}
+
+/** Shadows `name` with a wrapper in `dir/bin`. */
+export function heldCommand(dir: string, name: string): HeldCommand {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const real = execFileSync('sh', ['-c', `command -v ${name}`]).toString().trim();
+  const armed = join(dir, `${name}.hold`);
+  const reached = join(dir, `${name}.reached`);
+  writeFileSync(
+    join(bin, name),
+    `#!/bin/sh\nif [ -e '${armed}' ]; then touch '${reached}'; while [ -e '${armed}' ]; do sleep 0.05; done; fi\nexec '${real}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return {
+    env: { PATH: `${bin}:${process.env.PATH}` },
+    reached,
+    hold() {
+      rmSync(reached, { force: true });
+      writeFileSync(armed, '');
+    },
+    release() {
+      rmSync(armed, { force: true });
+    },
+  };
+}
+
+/**
+ * Runs scripts/host/`script` until it reaches the held command, sends it SIGTERM there, lets the
+ * command go on (bash runs its trap once the command it waits for ends), and returns the run.
+ */
+export async function terminatedAt(held: HeldCommand, script: string, args: readonly string[], env: Record<string, string>): Promise<ScriptResult> {
+  held.hold();
+  const started = startCommand('bash', [join(hostScriptsDir, script), ...args], { ...env, ...held.env });
+  try {
+    await Promise.race([waitForFile(held.reached, 600_000), started.done]);
+    if (!existsSync(held.reached)) throw new Error(`${script} ended before it reached the held command: ${(await started.done).stderr}`);
+    process.kill(started.pid, 'SIGTERM');
+  } finally {
+    held.release();
+  }
+  return started.done;
+}
