@@ -19,6 +19,10 @@
 #   ufw is disabled again (nftables: our table is put back as it was, or removed) and the script
 #   fails.
 #   status: the active backend and the rules it enforces.
+#
+# Exit codes: 0 applied (status, dry run: printed); 1 a rule command failed, nft rejected the rules
+# or the outbound check failed (the previous rules are back); 2 usage or settings; 129/130/143
+# interrupted by a signal. A real apply audits started and its outcome.
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

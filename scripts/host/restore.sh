@@ -31,7 +31,8 @@
 # interrupted deploy or rollback is recorded); 2 usage; 3 failed after the app was stopped: the
 # app was started again and is healthy on the database as it is (the message and the audit line
 # say which state: unchanged, or the backup); 4 the app is not healthy after the restore (or after
-# --resume): the in-progress record stays, act now; 75 another operation holds the lock;
+# --resume): the in-progress record stays, act now; 65 the lock file cannot be opened or written;
+# 75 another operation holds the lock;
 # 129/130/143 interrupted by a signal (the app started again, as for 3).
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh

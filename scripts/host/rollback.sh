@@ -9,7 +9,7 @@
 #    rollback undoes the first. If it does not come up healthy, the current one is put back.
 #
 # Exit codes (docs/host-runtime.md): 0 rolled back (or interrupted operation undone); 1 failed,
-# current release restored; 3 failed and the current release could not be restored; 4 healthy but
+# current release restored; 2 usage; 3 failed and the current release could not be restored; 4 healthy but
 # not recorded, current release put back; 65 refused (no previous release, no state file, drift,
 # disk, env file, state file, unwritable state); 75 another deploy or rollback holds the lock;
 # 129/130/143 interrupted by a signal.

@@ -11,7 +11,7 @@
 # Setting: SECRETS_RESTART_ARGS (compose arguments of the restart).
 #
 # Exit codes of restart: 0 restarted healthy on the new values; 1 unhealthy, previous values back
-# and healthy; 3 unhealthy and the previous values did not come back healthy, or an interrupted
+# and healthy; 2 usage; 3 unhealthy and the previous values did not come back healthy, or an interrupted
 # restore's app did not come back (act now); 65 refused before any change (missing required
 # secret, store unreadable, state file, an interrupted deploy or rollback); 75 lock held;
 # 129/130/143 interrupted by a signal.

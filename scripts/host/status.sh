@@ -6,8 +6,8 @@
 # (a restore's with the state it left the database in). Under blue/green, any disagreement between
 # nginx's upstream include, the state file and the running containers is reported (`nginx:` line,
 # JSON `consistency`).
-# Read-only: takes no lock, changes nothing. Exits 0 whenever it could report; 65 when the state
-# file is not valid JSON; 1 (one line) when the report could not be built.
+# Read-only: takes no lock, changes nothing, audits nothing. Exits 0 whenever it could report; 65
+# when the state file is not valid JSON; 1 (one line) when the report could not be built; 2 usage.
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

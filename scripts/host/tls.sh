@@ -11,6 +11,10 @@
 #   --dry-run: certbot --dry-run (Let's Encrypt staging, nothing saved); prints what it would
 #   write and run, and changes nothing on this machine.
 # tls.sh renew [--dry-run]: certbot renew; reloads nginx when a certificate changed.
+#
+# Exit codes: 0 nginx serves the site as configured (renew: renewed and reloaded, or not due);
+# 1 nginx rejected the site (the previous one is back), a reload failed, or certbot failed; 2 usage
+# or settings; 129/130/143 interrupted by a signal. A real apply audits started and its outcome.
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -20,16 +20,28 @@ export interface HeldCommand {
   release(): void;
 }
 
-/** Shadows `name` with a wrapper in `dir/bin`. */
-export function heldCommand(dir: string, name: string): HeldCommand {
+/**
+ * Shadows `name` with a wrapper in `dir/bin` that runs `real` (default: the `name` found on PATH
+ * now); with `when` (a shell pattern), only a call whose arguments match it is held.
+ */
+export function heldCommand(dir: string, name: string, real?: string, when = '*'): HeldCommand {
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
-  const real = execFileSync('sh', ['-c', `command -v ${name}`]).toString().trim();
+  const target =
+    real ??
+    execFileSync('sh', ['-c', `command -v ${name}`])
+      .toString()
+      .trim();
   const armed = join(dir, `${name}.hold`);
   const reached = join(dir, `${name}.reached`);
   writeFileSync(
     join(bin, name),
-    `#!/bin/sh\nif [ -e '${armed}' ]; then touch '${reached}'; while [ -e '${armed}' ]; do sleep 0.05; done; fi\nexec '${real}' "$@"\n`,
+    [
+      '#!/bin/sh',
+      `if [ -e '${armed}' ]; then case "$*" in ${when}) touch '${reached}'; while [ -e '${armed}' ]; do sleep 0.05; done ;; esac; fi`,
+      `exec '${target}' "$@"`,
+      '',
+    ].join('\n'),
     { mode: 0o755 },
   );
   return {

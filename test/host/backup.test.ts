@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeBackup, uploadBackup } from '../helpers/backup-objects';
+import { heldCommand, terminatedAt } from '../helpers/hold';
 import { freePort, hostScriptsDir, recorderScript, runCommand, runHostScript, startCommand, waitForFile } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 import { PostgresCluster } from '../helpers/postgres';
 import { nextSecond, S3Server } from '../helpers/s3';
 
@@ -44,7 +46,8 @@ const keys = async (): Promise<string[]> => {
   const listed = await aws('s3api', 'list-objects-v2', '--bucket', bucket, '--query', 'Contents[].Key', '--output', 'text');
   return listed.stdout.trim() === 'None' ? [] : listed.stdout.trim().split(/\s+/);
 };
-const auditLines = () => readFileSync(join(root, 'state/audit.log'), 'utf8').trim().split('\n');
+const auditLog = join(root, 'state/audit.log');
+const auditLines = () => readFileSync(auditLog, 'utf8').trim().split('\n');
 /** GIVEN the newest object under the prefix is a fresh backup of the seeded database: its key. */
 async function givenNewestBackup(): Promise<string> {
   await nextSecond();
@@ -97,6 +100,7 @@ test('backup: pg_dump (custom format) and the Redis AOF, compressed, under the e
   await nextSecond(); // a backup in the same second would have the same key
   const result = await runHostScript('backup.sh', [], env);
   expect(result.stderr).toContain('backup uploaded');
+  expectOutcome('backup', 0, result, auditLog);
   expect(result.code).toBe(0);
   const uploaded = result.stdout.trim();
   expect(uploaded).toMatch(/^s3:\/\/hostrt-backups\/test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz$/);
@@ -167,6 +171,7 @@ test('restore drill: restores the newest backup into its own throwaway cluster (
   const newest = await givenNewestBackup();
   // The live server's address points where nothing listens: the drill never needs it.
   const result = await runHostScript('restore-drill.sh', [], { ...env, PGPORT: String(await freePort()) });
+  expectOutcome('restore-drill', 0, result, auditLog);
   expect(result.stderr).toContain('restore drill passed');
   expect(result.code).toBe(0);
   expect(result.stderr).toContain(`latest backup (by the time S3 recorded it`);
@@ -202,7 +207,7 @@ test('restore drill: a backup that restores fewer rows than it recorded fails, n
   try {
     const result = await runHostScript('restore-drill.sh', [], env);
     expect(result.stderr).toContain(`s3://${bucket}/${key}`);
-    expect(result.code).toBe(1);
+    expectOutcome('restore-drill', 1, result, auditLog);
     expect(result.stdout).toMatch(drillRow('public.orders', 250, 0, 'LOST 250'));
     expect(result.stdout).toMatch(drillRow('public.users', 3, 3, 'ok'));
     expect(result.stderr).toContain('restore drill FAILED: the restore does not hold the rows the backup recorded');
@@ -413,6 +418,7 @@ test('backup: a second backup while one runs (the timer and `ops backup`) exits 
   try {
     await waitForFile(reached);
     const second = await runHostScript('backup.sh', ['run'], { ...env, DEPLOY_ACTOR: 'ops' });
+    expectOutcome('backup', 75, second, auditLog);
     expect(second.code).toBe(75);
     expect(second.stderr).toMatch(
       /another backup is running \(lock .*backup\.lock held by: pid=\d+ op=backup key=test\/hostrt-test-\d{8}T\d{6}Z\.tar\.gz started=\S+ actor=timer\)/,
@@ -428,6 +434,43 @@ test('backup: a second backup while one runs (the timer and `ops backup`) exits 
   const next = await runHostScript('backup.sh', ['run'], env);
   expect(next.code).toBe(0);
   expect(next.stderr).not.toContain('stale lock');
+});
+
+describe('every way a backup and a drill end is documented (lib/host-runtime/outcomes.ts)', () => {
+  test('bad usage (exit 2), nothing audited', async () => {
+    expectOutcome('backup', 2, await runHostScript('backup.sh', ['now'], env), auditLog);
+    expectOutcome('restore-drill', 2, await runHostScript('restore-drill.sh', ['latest'], env), auditLog);
+  });
+
+  test('a backup lock that cannot be opened is refused before anything (exit 65), audited', async () => {
+    const before = await keys();
+    const result = await runHostScript('backup.sh', ['run'], { ...env, BACKUP_LOCK_FILE: '/proc/hostrt-no-such-dir/backup.lock' });
+    expectOutcome('backup', 65, result, auditLog);
+    expect(result.stderr).toContain('refusing to backup: cannot open the lock file /proc/hostrt-no-such-dir/backup.lock');
+    expect(await keys()).toEqual(before);
+  });
+
+  test('SIGTERM to a backup while it writes its manifest: exit 143, audited as interrupted; its files removed, nothing uploaded', async () => {
+    const before = await keys();
+    await nextSecond();
+    const held = heldCommand(join(root, 'held-backup'), 'python3');
+    const result = await terminatedAt(held, 'backup.sh', ['run'], env);
+    expectOutcome('backup', 143, result, auditLog);
+    expect(auditLines().at(-1)).toMatch(
+      /op=backup result=interrupted .*exit=143 message="interrupted by SIGTERM; nothing was uploaded; the last-backup record and the backup-age metric are unchanged"/,
+    );
+    expect(readdirSync(env.BACKUP_WORK_DIR)).toEqual([]);
+    expect(await keys()).toEqual(before);
+  });
+
+  test('SIGTERM to a drill while it chooses the backup: exit 143, audited as interrupted; nothing left behind', async () => {
+    await givenNewestBackup();
+    const held = heldCommand(join(root, 'held-drill'), 'aws');
+    const result = await terminatedAt(held, 'restore-drill.sh', [], env);
+    expectOutcome('restore-drill', 143, result, auditLog);
+    expect(drillLeftovers()).toEqual([]);
+    expect(readdirSync(env.BACKUP_WORK_DIR)).toEqual([]);
+  });
 });
 
 describe('backup timer', () => {

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../helpers/git-fixture';
-import { httpBody, runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
+import { heldCommand, terminatedAt } from '../helpers/hold';
+import { httpBody, runHostScript, type ScriptResult, startCommand, stopStrayCommands } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 import { ReleaseHost, type ReleaseOptions } from '../helpers/release-host';
 
 /*
@@ -92,7 +94,7 @@ test('first deploy: takes over a stale lock, serves the release and records it',
 
   // THEN
   expect(result.stderr).toContain(`stale lock found in ${join(stateDir, 'deploy.lock')} (holder 'pid=${dead.pid} op=deploy ref=v0`);
-  expect(result.code).toBe(0);
+  expectOutcome('deploy', 0, result, host.auditLog);
   expect(await served()).toBe('200 release v1');
   expect(state()).toMatchObject({
     schemaVersion: 1,
@@ -115,6 +117,7 @@ test('two deploys at once: one switches to the new release, the other fails clea
   const codes = results.map((r) => r.code).sort();
   expect(codes).toEqual([0, 75]);
   const loser = results.find((r) => r.code === 75)!;
+  expectOutcome('deploy', 75, loser, host.auditLog);
   expect(loser.stderr).toMatch(/another deploy or rollback is running \(lock .*deploy\.lock held by: pid=\d+ op=deploy ref=main started=/);
   expect(await served()).toBe('200 release v2');
   expect(state()).toMatchObject({ current: { ref: 'main', commit: commits.v2 }, previous: { ref: 'v1', commit: commits.v1 } });
@@ -124,7 +127,7 @@ test('two deploys at once: one switches to the new release, the other fails clea
 test('status: current and previous releases, health and containers, as JSON and as text', async () => {
   await host.given(main(), v1());
   const json = await runHostScript('status.sh', ['--json'], env);
-  expect(json.code).toBe(0);
+  expectOutcome('status', 0, json, host.auditLog);
   const report = JSON.parse(json.stdout);
   expect(report).toMatchObject({
     app: 'hostrt',
@@ -147,6 +150,7 @@ test('a release whose health URL never answers is replaced by the previous one, 
   await host.given(main(), v1());
   const before = readFileSync(stateFile, 'utf8');
   const result = await deploy('no-answer');
+  expectOutcome('deploy', 1, result, host.auditLog);
   await expectUntouched(
     result,
     1,
@@ -202,7 +206,9 @@ describe('bad input is refused with a clear message, the release serving and the
   test('an unknown ref', async () => {
     await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
-    await expectUntouched(await deploy('release-that-does-not-exist'), 2, "unknown ref 'release-that-does-not-exist'", before);
+    const result = await deploy('release-that-does-not-exist');
+    await expectUntouched(result, 2, "unknown ref 'release-that-does-not-exist'", before);
+    expectOutcome('deploy', 2, result, host.auditLog);
   });
 
   test('a ref with shell or revision syntax', async () => {
@@ -218,7 +224,9 @@ describe('bad input is refused with a clear message, the release serving and the
     const envFile = join(fixture.checkout, '.env.production');
     renameSync(envFile, `${envFile}.away`);
     try {
-      await expectUntouched(await deploy('v1'), 65, `refusing to deploy: env file ${envFile} is missing`, before);
+      const result = await deploy('v1');
+      expectOutcome('deploy', 65, result, host.auditLog);
+      await expectUntouched(result, 65, `refusing to deploy: env file ${envFile} is missing`, before);
     } finally {
       renameSync(`${envFile}.away`, envFile);
     }
@@ -277,7 +285,7 @@ describe('with the git remote unreachable', () => {
     await withoutOrigin(async () => {
       const result = await rollback();
       expect(result.stderr).not.toContain('fetch');
-      expect(result.code).toBe(0);
+      expectOutcome('rollback', 0, result, host.auditLog);
       expect(await served()).toBe('200 release v1');
       expect(state()).toMatchObject({ current: { ref: 'v1', commit: commits.v1, action: 'rollback' }, previous: { ref: 'main', commit: commits.v2 } });
       expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(commits.v1);
@@ -292,5 +300,60 @@ describe('with the git remote unreachable', () => {
       await expectUntouched(await deploy('v2'), 65, 'refusing to deploy v2: git fetch from origin failed', before, '200 release v1');
       expect(existsSync(fixture.origin)).toBe(false);
     });
+  });
+});
+
+describe('every way rollback and status end is documented (lib/host-runtime/outcomes.ts)', () => {
+  test('rollback to a previous release that is not healthy: the current one is put back (exit 1)', async () => {
+    await host.given(main(), { ref: 'no-answer', commit: commits.noAnswer, body: 'never served' });
+    const before = readFileSync(stateFile, 'utf8');
+    const result = await rollback();
+    expectOutcome('rollback', 1, result, host.auditLog);
+    await expectUntouched(result, 1, /rollback of no-answer failed: no-answer is unhealthy/, before);
+  });
+
+  test('rollback takes no arguments (exit 2); status takes --json or --text (exit 2); nothing changes', async () => {
+    await host.given(main(), v1());
+    const before = readFileSync(stateFile, 'utf8');
+    const result = await runHostScript('rollback.sh', ['v1'], env);
+    expectOutcome('rollback', 2, result, host.auditLog);
+    await expectUntouched(result, 2, 'usage: rollback.sh', before);
+    const status = await runHostScript('status.sh', ['--yaml'], env);
+    expectOutcome('status', 2, status, host.auditLog);
+    expect(status.stderr).toContain('usage: status.sh [--json|--text]');
+  });
+
+  test('a status report that cannot be built is one line and exit 1 (no traceback)', async () => {
+    await host.given(main(), v1());
+    const result = await runHostScript('status.sh', ['--json'], { ...env, CONTAINER_CMD: 'printf {not-json' });
+    expectOutcome('status', 1, result, host.auditLog);
+    expect(result.stderr).toMatch(/^.*status: JSONDecodeError: .*\n.*error: could not build the status report/m);
+    expect(result.stderr).not.toContain('Traceback');
+  });
+
+  test('rollback while another operation holds the lock is refused (75), naming the holder', async () => {
+    await host.given(main(), v1());
+    const before = readFileSync(stateFile, 'utf8');
+    const lock = join(stateDir, 'deploy.lock');
+    const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ op=restore backup=latest started=now actor=ops" > '${lock}'; sleep 60`]);
+    try {
+      for (let i = 0; i < 200 && !readFileSync(lock, 'utf8').includes('op=restore'); i++) await new Promise((r) => setTimeout(r, 50));
+      const result = await rollback();
+      expectOutcome('rollback', 75, result, host.auditLog);
+      await expectUntouched(result, 75, /another deploy or rollback is running \(lock .* held by: pid=\d+ op=restore/, before);
+    } finally {
+      process.kill(holder.pid, 'SIGKILL');
+      await holder.done;
+    }
+  });
+
+  test('SIGTERM to a rollback: exit 143, audited as interrupted, nothing changed yet', async () => {
+    await host.given(main(), v1());
+    const before = readFileSync(stateFile, 'utf8');
+    const held = heldCommand(join(host.root, 'held-rollback'), 'python3');
+    const result = await terminatedAt(held, 'rollback.sh', [], env);
+    expectOutcome('rollback', 143, result, host.auditLog);
+    expect(auditLines().at(-1)).toMatch(/op=rollback result=interrupted .*exit=143 message="interrupted by SIGTERM; nothing was changed"/);
+    await expectUntouched(result, 143, 'interrupted by SIGTERM', before);
   });
 });

@@ -23,6 +23,7 @@ import { renderedDocument } from '../helpers/documents';
 import { GitFixture } from '../helpers/git-fixture';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 import { shippedConfig } from '../helpers/synth';
 
 const ALL_OPERATIONS: Record<HostOperation, string> = {
@@ -297,6 +298,7 @@ describe('the rendered documents run', () => {
         CONTAINER_CMD: 'false',
       });
       expect({ shell, code: result.code, outcome: parseOutcome(result.stdout).exitCode }).toEqual({ shell, code: 65, outcome: 65 });
+      expectOutcome('status', 65, result, join(stateDir, 'audit.log'));
       expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`${OUTCOME_MARKER} 65`);
     }
   });

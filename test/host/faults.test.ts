@@ -8,6 +8,7 @@ import { renderedDocument } from '../helpers/documents';
 import { faultCompose } from '../helpers/fault-compose';
 import { git } from '../helpers/git-fixture';
 import { runHostScript, startCommand, stopStrayCommands, waitForFile } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 import { ReleaseHost } from '../helpers/release-host';
 import { shippedConfig } from '../helpers/synth';
 
@@ -110,7 +111,7 @@ test('rollback with no previous release is refused (65) and audited; the first r
   const result = await rollback();
   expect(result.stderr).toContain('refusing to roll back: ');
   expect(result.stderr).toContain('records no previous release');
-  expect(result.code).toBe(65);
+  expectOutcome('rollback', 65, result, auditLog);
   expect(lastAudit()).toMatch(/op=rollback result=refused /);
   expect(readFileSync(stateFile, 'utf8')).toBe(before);
   expect(await served()).toBe('200 release v1');
@@ -290,11 +291,32 @@ describe('unwritable state', () => {
     );
     expect(result.stderr).toContain(`The last good release refs/tags/v1 (${commits.v1.slice(0, 12)}) is back and healthy, as the state file says`);
     expect(result.stderr).not.toContain('Traceback');
-    expect(result.code).toBe(4);
+    expectOutcome('deploy', 4, result, auditLog);
     expect(`${auditText()}\n${result.stderr}`).toMatch(/op=deploy result=unrecorded /);
     expect(readFileSync(stateFile, 'utf8')).toBe(before);
     expect(await served()).toBe('200 release v1');
     expect((await status()).checkout.matchesCurrent).toBe(true);
+  });
+
+  test('the same for a rollback: exit 4, the current release put back, as the state file says', async () => {
+    await given('v1', 'v3');
+    const before = readFileSync(stateFile, 'utf8');
+    fault('hold-after-up');
+    const started = startCommand('bash', [join(__dirname, '../../scripts/host/rollback.sh')], host.env);
+    await waitForFile(join(faults, 'held'));
+    const filler = join(stateDir, 'filler');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'pipe' });
+    } catch {
+      // dd stops with ENOSPC: the file system is full
+    }
+    clearFaults();
+    const result = await started.done;
+    rmSync(filler);
+    expect(result.stderr).toMatch(/rollback of refs\/tags\/v3: refs\/tags\/v3 \(\w{12}\) came up healthy but could not be recorded/);
+    expectOutcome('rollback', 4, result, auditLog);
+    expect(readFileSync(stateFile, 'utf8')).toBe(before);
+    expect(await served()).toBe('200 release v1');
   });
 
   test('a state file that is not JSON is refused (65) by deploy and rollback', async () => {
@@ -338,7 +360,7 @@ describe('when putting the last good release back fails too (exit 3)', () => {
     expect(result.stderr).toMatch(
       /deploy of refs\/tags\/v3 failed: compose up -d --force-recreate failed for refs\/tags\/v3\. Putting back refs\/tags\/v1 \(\w{12}\) ALSO failed/,
     );
-    expect(result.code).toBe(3);
+    expectOutcome('deploy', 3, result, auditLog);
     expect(lastAudit()).toMatch(/op=deploy result=critical /);
     expect((await status()).inProgress).toMatchObject({ op: 'deploy', phase: 'restore-failed', running: false });
     clearFaults();
@@ -356,7 +378,7 @@ describe('when putting the last good release back fails too (exit 3)', () => {
     expect(result.stderr).toMatch(
       /rollback of refs\/tags\/v3 failed: compose up -d --force-recreate failed for refs\/tags\/v3\. Putting back refs\/tags\/v1 \(\w{12}\) ALSO failed/,
     );
-    expect(result.code).toBe(3);
+    expectOutcome('rollback', 3, result, auditLog);
     expect(lastAudit()).toMatch(/op=rollback result=critical /);
     clearFaults();
     const recovered = await rollback();

@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nginxStartSettings } from '../../lib/host-runtime/first-boot';
-import { preStartOf, testPreStart } from '../helpers/nginx-boot';
-import { runCommand, type ScriptResult } from '../helpers/host-scripts';
-import { expectOutcome } from '../helpers/outcomes';
 import { nginxDropIn } from '../../lib/host-runtime/nginx';
+import { runCommand, type ScriptResult } from '../helpers/host-scripts';
+import { preStartOf, testPreStart } from '../helpers/nginx-boot';
+import { expectOutcome } from '../helpers/outcomes';
 
 /*
  * scripts/host/nginx-upstream.sh as nginx's pre-start step runs it on the host: with only the
@@ -51,7 +51,7 @@ test('no colour recorded (in place, or nothing deployed), or a state file that c
     [{ current: { ref: 'v1' } }, 'records no serving colour'],
     [undefined, 'records no serving colour'],
     ['{not json', 'warning: cannot read the serving colour'],
-    [{ servingColour: 'purple', servingPort: 1 }, "warning: cannot read the serving colour from"],
+    [{ servingColour: 'purple', servingPort: 1 }, 'warning: cannot read the serving colour from'],
     [{ servingColour: 'green' }, 'records green without its port (servingPort) and GREEN_PORT is not set'],
   ] as const) {
     given(state, 'upstream hostrt_app {\n    server 127.0.0.1:9999;\n}\n');

@@ -26,19 +26,19 @@ function exercised(): Set<string> {
   const dir = join(projectRoot, 'test/host');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.ts'))) {
     const source = readFileSync(join(dir, file), 'utf8');
-    for (const [, operation, code] of source.matchAll(/expectOutcome\(\s*'([^']+)',\s*(\d+)\s*,/g)) found.add(`${operation} ${code}`);
+    for (const [, operation, code] of source.matchAll(/expectOutcome\(\s*'([^']+)',\s*(\d+)\s*,/g)) found.add(`${operation}|${code}`);
   }
   return found;
 }
 
 test.each(operations)('every documented outcome of %s is exercised by a host test that runs the script', (operation) => {
   const seen = exercised();
-  const missing = HOST_OUTCOMES[operation].rows.filter((row) => !row.codes.some((code) => seen.has(`${operation} ${code}`))).map((row) => row.codes.join('/'));
+  const missing = HOST_OUTCOMES[operation].rows.filter((row) => !row.codes.some((code) => seen.has(`${operation}|${code}`))).map((row) => row.codes.join('/'));
   expect({ operation, missing }).toEqual({ operation, missing: [] });
 });
 
 test('the host tests assert only documented outcomes (a code outside the table fails expectOutcome itself; here: operation names)', () => {
-  for (const pair of exercised()) expect(operations).toContain(pair.split(' ')[0]);
+  for (const pair of exercised()) expect(operations).toContain(pair.split('|')[0]);
 });
 
 /** Each script's leading comment block: where it documents its exit codes for a reader of the file. */

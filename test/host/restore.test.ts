@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { manifestKeyOf, removeBackup, uploadBackup } from '../helpers/backup-objects';
 import { freePort, hostScriptsDir, runCommand, runHostScript, startCommand, waitForFile } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 import { projectRoot } from '../helpers/paths';
 import { PostgresCluster } from '../helpers/postgres';
 import { nextSecond, S3Server } from '../helpers/s3';
@@ -32,7 +33,8 @@ let env: Record<string, string>;
 const composeCalls = join(root, 'compose.calls');
 
 const aws = (...args: string[]) => runCommand('aws', ['--endpoint-url', s3.endpoint, ...args], s3.awsEnv);
-const auditLines = () => readFileSync(join(root, 'state/audit.log'), 'utf8').trim().split('\n');
+const auditLog = join(root, 'state/audit.log');
+const auditLines = () => readFileSync(auditLog, 'utf8').trim().split('\n');
 const users = () => postgres.psql("SELECT string_agg(email, ',' ORDER BY id) FROM users", 'hostrt');
 const seededUsers = 'user1@example.com,user2@example.com,user3@example.com';
 
@@ -192,7 +194,7 @@ test('the metric command is exactly this argv (builder in backup-metric.sh)', as
 
 test('restore: refuses a key of another environment before touching anything', async () => {
   const result = await runHostScript('restore.sh', ['prod/hostrt-prod-20260101T000000Z.tar.gz'], env);
-  expect(result.code).toBe(2);
+  expectOutcome('restore', 2, result, auditLog);
   expect(result.stderr).toContain('is not a backup key of this environment');
 });
 
@@ -203,7 +205,7 @@ test('restore: rows written after the backup are gone from the live database and
   writeFileSync(composeCalls, '');
   const result = await runHostScript('restore.sh', [backupKey], env);
   expect(result.stderr).toContain('restore complete');
-  expect(result.code).toBe(0);
+  expectOutcome('restore', 0, result, auditLog);
 
   expect(users()).toBe(seededUsers);
   // Restored as the owner, not the superuser.
@@ -267,7 +269,7 @@ test('restore: a dump that does not restore leaves the live database as it was (
   try {
     writeFileSync(composeCalls, '');
     const result = await runHostScript('restore.sh', ['latest'], env);
-    expect(result.code).toBe(3);
+    expectOutcome('restore', 3, result, auditLog);
     expect(result.stderr).toContain(`restore FAILED: pg_restore of ${broken} failed (the transaction rolled back: the live database is unchanged)`);
     expect(users()).toBe(`${seededUsers},kept@example.com`);
     expect(readFileSync(composeCalls, 'utf8')).toBe('config --services\nstop api worker\nup -d --remove-orphans\n');
@@ -340,7 +342,7 @@ test('restore latest: when no backup verifies, nothing is restored (exit 1) and 
     const result = await runHostScript('restore.sh', ['latest'], { ...env, ENV_NAME: 'lone', BACKUP_PREFIX: 'lone/' });
     expect(result.stderr).toContain(`skipped ${only}: its sha256 does not match its manifest`);
     expect(result.stderr).toContain('restore FAILED: no intact backup under s3://');
-    expect(result.code).toBe(1);
+    expectOutcome('restore', 1, result, auditLog);
     expect(users()).toBe(seededUsers);
   } finally {
     await removeBackup(s3, only);
@@ -364,7 +366,7 @@ test('backup on a full disk: a failed backup (exit 1) with its outcome audited; 
     const result = await runHostScript('backup.sh', ['run'], { ...env, PGDATABASE: 'hostrt_big', REDIS_SERVICE: '', BACKUP_WORK_DIR: work });
 
     expect(result.stderr).toContain('No space left on device');
-    expect(result.code).toBe(1);
+    expectOutcome('backup', 1, result, auditLog);
     expect(auditLines().at(-1)).toMatch(/op=backup result=failed actor=jest .*exit=1 /);
     expect(readdirSync(work)).toEqual([]);
     expect((await aws('s3api', 'list-objects-v2', '--bucket', bucket, '--query', 'Contents[].Key', '--output', 'text')).stdout).toBe(keysBefore);
@@ -458,8 +460,52 @@ test('SIGTERM during a restore, while the app is stopped: the app is started aga
     writeFileSync(release, '');
   }
   const result = await started.done;
-  expect(result.code).toBe(143);
+  expectOutcome('restore', 143, result, auditLog);
   expect(readFileSync(composeCalls, 'utf8')).toBe('config --services\nstop api worker\nup -d --remove-orphans\n');
   expect(auditLines().at(-1)).toMatch(/op=restore result=interrupted .*exit=143 .*message="interrupted by SIGTERM.*the database holds the backup/);
   expect(existsSync(join(root, 'state/in_progress'))).toBe(false);
+});
+
+describe('every way a restore ends is documented (lib/host-runtime/outcomes.ts)', () => {
+  test('restored, but the app does not come back healthy: exit 4, the in-progress record stays; restore --resume once it is healthy', async () => {
+    givenSeededUsers();
+    const { key } = await givenNewestBackup();
+    const result = await runHostScript('restore.sh', [key], { ...env, HEALTH_URL: `http://127.0.0.1:${await freePort()}/healthz`, HEALTH_TIMEOUT: '2' });
+    expectOutcome('restore', 4, result, auditLog);
+    expect(result.stderr).toContain(`restore FAILED: ${key} was restored but the app is not healthy`);
+    expect(JSON.parse((await runHostScript('status.sh', ['--json'], { ...env, CONTAINER_CMD: 'true' })).stdout).inProgress).toMatchObject({
+      op: 'restore',
+      ref: key,
+      phase: 'restored',
+      database: `the database holds the backup ${key}`,
+    });
+    const resumed = await runHostScript('restore.sh', ['--resume'], env);
+    expectOutcome('restore', 0, resumed, auditLog);
+    expect(resumed.stderr).toContain(`the database holds the backup ${key}`);
+    expect(existsSync(join(root, 'state/in_progress'))).toBe(false);
+  });
+
+  test('a lock file that cannot be opened is refused (exit 65), nothing touched', async () => {
+    givenSeededUsers();
+    const result = await runHostScript('restore.sh', ['latest'], { ...env, LOCK_FILE: '/proc/hostrt-no-such-dir/deploy.lock' });
+    expectOutcome('restore', 65, result, auditLog);
+    expect(users()).toBe(seededUsers);
+  });
+
+  test('another operation holding the lock: refused (exit 75), naming it', async () => {
+    givenSeededUsers();
+    const lock = join(root, 'state/deploy.lock');
+    mkdirSync(join(root, 'state'), { recursive: true });
+    const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ op=deploy ref=v9 started=now actor=ci" > '${lock}'; sleep 60`]);
+    try {
+      for (let i = 0; i < 200 && !readFileSync(lock, 'utf8').includes('op=deploy'); i++) await new Promise((r) => setTimeout(r, 50));
+      const result = await runHostScript('restore.sh', ['latest'], env);
+      expectOutcome('restore', 75, result, auditLog);
+      expect(result.stderr).toMatch(/held by: pid=\d+ op=deploy ref=v9/);
+      expect(users()).toBe(seededUsers);
+    } finally {
+      process.kill(holder.pid, 'SIGKILL');
+      await holder.done;
+    }
+  });
 });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { parseOutcome } from '../../lib/host-runtime/outcome';
-import { httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
+import { heldCommand, terminatedAt } from '../helpers/hold';
+import { httpBody, runCommand, runHostScript, type ScriptResult, startCommand } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 import { removePodmanProject } from '../helpers/podman';
 import { ReleaseHost } from '../helpers/release-host';
 import { SsmServer } from '../helpers/ssm-server';
@@ -196,7 +198,7 @@ test('rotation restart with a value the app rejects: unhealthy, previous values 
   // THEN
   expect(result.stderr).toContain('the release was unhealthy with the new value of ENCRYPTION_KEY');
   expect(result.stderr).toContain('The previous values are back and the release is healthy');
-  expect(result.code).toBe(1);
+  expectOutcome('secrets restart', 1, result, auditLog);
   expect(await httpBody(healthUrl)).toBe('200 release v1');
   expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.ENCRYPTION_KEY}\n`);
   expect(statSync(envFile()).mode & 0o777).toBe(0o600);
@@ -229,7 +231,7 @@ test('rotation restart with a good value: restarted healthy on the new version, 
   await givenDeployed();
   const version = ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
   const result = await secrets('restart', 'ENCRYPTION_KEY');
-  expect(result.code).toBe(0);
+  expectOutcome('secrets restart', 0, result, auditLog);
   expect(await httpBody(healthUrl)).toBe('200 release v1');
   expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.rotated}\n`);
   expect(version).toBe(2);
@@ -265,6 +267,61 @@ test('the secrets document, rendered as SSM runs it, installs the scripts and re
   const hostEnv = readFileSync(join(root, 'lib/secrets', installed, 'host.env'), 'utf8');
   expect(hostEnv).toContain('SECRETS_PATH=/auraxis/prod/\n');
   expect(hostEnv).toContain('SECRETS_REQUIRED=DATABASE_URL SECRET_KEY ENCRYPTION_KEY POSTGRES_PASSWORD REDIS_PASSWORD\n');
+});
+
+describe('every way a rotation restart ends is documented (lib/host-runtime/outcomes.ts)', () => {
+  test('a name that is not a secret name is bad usage (exit 2)', async () => {
+    expectOutcome('secrets restart', 2, await secrets('restart', 'encryption_key'), auditLog);
+  });
+
+  test('a required secret missing from the store is refused before any change (exit 65)', async () => {
+    await givenDeployed();
+    ssm.delete(`${PATH}SECRET_KEY`);
+    try {
+      const result = await secrets('restart', 'ENCRYPTION_KEY');
+      expectOutcome('secrets restart', 65, result, auditLog);
+      expect(recorded().versions.SECRET_KEY).toBe(1);
+    } finally {
+      ssm.put(`${PATH}SECRET_KEY`, values.SECRET_KEY);
+    }
+  });
+
+  test('unhealthy on the new value and on the previous one too: exit 3, audited critical (act now)', async () => {
+    await givenDeployed();
+    ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
+    // The health URL answers nothing, whatever the values.
+    const result = await run(
+      runHostScript('secrets.sh', ['restart', 'ENCRYPTION_KEY'], { ...env, HEALTH_URL: 'http://127.0.0.1:9/healthz', HEALTH_TIMEOUT: '2' }),
+    );
+    expectOutcome('secrets restart', 3, result, auditLog);
+    expect(result.stderr).toContain('With the previous values back it is STILL unhealthy');
+    expect(readFileSync(envFile(), 'utf8')).toContain(`ENCRYPTION_KEY=${values.ENCRYPTION_KEY}\n`);
+    expect(recorded().versions.ENCRYPTION_KEY).toBe(1);
+  });
+
+  test('another operation holding the lock: refused (exit 75)', async () => {
+    await givenDeployed();
+    const lock = join(stateDir, 'deploy.lock');
+    const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ op=restore backup=latest started=now actor=ops" > '${lock}'; sleep 60`]);
+    try {
+      for (let i = 0; i < 200 && !readFileSync(lock, 'utf8').includes('op=restore'); i++) await new Promise((r) => setTimeout(r, 50));
+      expectOutcome('secrets restart', 75, await secrets('restart', 'ENCRYPTION_KEY'), auditLog);
+    } finally {
+      process.kill(holder.pid, 'SIGKILL');
+      await holder.done;
+    }
+  });
+
+  test('SIGTERM to a rotation restart: exit 143, audited as interrupted; the env file and the record as they were', async () => {
+    await givenDeployed();
+    ssm.put(`${PATH}ENCRYPTION_KEY`, values.rotated);
+    const before = readFileSync(envFile(), 'utf8');
+    const held = heldCommand(join(root, 'held-rotation'), 'python3');
+    const result = await run(terminatedAt(held, 'secrets.sh', ['restart', 'ENCRYPTION_KEY'], env));
+    expectOutcome('secrets restart', 143, result, auditLog);
+    expect(readFileSync(envFile(), 'utf8')).toBe(before);
+    expect(recorded().versions.ENCRYPTION_KEY).toBe(1);
+  });
 });
 
 test('leak test: no value appears on stdout, stderr or in the audit log of any run', async () => {

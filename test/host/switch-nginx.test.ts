@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BlueGreenHost, RELEASES, setUpBlueGreenHost } from '../helpers/blue-green-host';
 import { httpBody, startCommand, stopStrayCommands, waitForFile } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 import { SWITCH_STEPS, type SwitchFaults, switchFaults } from '../helpers/switch-faults';
 
 /*
@@ -120,7 +121,7 @@ test('SIGTERM to the deploy between writing the include and the reload: the incl
   faults.release('include-written');
   const result = await started.done;
 
-  expect(result.code).toBe(143);
+  expectOutcome('deploy', 143, result, host.auditLog);
   expect(include()).toContain(`server 127.0.0.1:${port(state().servingColour)};`);
   expect(host.nginx.running()).toBe(true);
   expect(await throughNginx()).toBe(`200 ${RELEASES[from].body}`);

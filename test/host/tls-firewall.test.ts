@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { heldCommand, terminatedAt } from '../helpers/hold';
 import { hostScriptsDir, recorderScript, runHostScript } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 
 /*
  * tls.sh and firewall.sh decide what to change; certbot, nginx, systemctl and ufw would change this
@@ -47,7 +49,9 @@ case " $* " in *" --dry-run "*) ;; *" certonly "*) mkdir -p '${live}'; echo cert
   };
   return {
     env,
+    dir,
     live,
+    auditLog: join(env.STATE_DIR, 'audit.log'),
     site: () => readFileSync(env.NGINX_SITE_FILE, 'utf8'),
     calls: () =>
       existsSync(calls)
@@ -64,7 +68,7 @@ describe('tls.sh', () => {
   test('TLS off (dev): HTTP only, no certbot, no renew timer', async () => {
     const host = tlsHost({ TLS_ENABLED: 'false' });
     const result = await host.tls([]);
-    expect(result.code).toBe(0);
+    expectOutcome('tls', 0, result, host.auditLog);
     expect(host.site()).toContain('listen 80;');
     expect(host.site()).not.toContain('listen 443');
     expect(host.site()).toContain('proxy_pass http://127.0.0.1:3000;');
@@ -126,7 +130,7 @@ describe('tls.sh', () => {
     await host.tls([]);
     const http = host.site();
     const result = await host.tls([], { TLS_ENABLED: 'true', NGINX_BROKEN: '1' });
-    expect(result.code).toBe(1);
+    expectOutcome('tls', 1, result, host.auditLog);
     expect(result.stderr).toContain('nginx rejected the generated HTTPS configuration');
     expect(host.site()).toBe(http);
     expect(readdirSync(join(host.env.NGINX_SITE_FILE, '..'))).toEqual(['hostrt.conf']);
@@ -163,6 +167,10 @@ function ufwHost(status: string, added: string[], extra: Record<string, string> 
   );
   const env = { APP_NAME: 'hostrt', STATE_DIR: join(dir, 'state'), UFW_CMD: ufw, FIREWALL_CHECK_URL: '', ...extra };
   return {
+    env,
+    dir,
+    ufw,
+    auditLog: join(env.STATE_DIR, 'audit.log'),
     run: (args: string[]) => runHostScript('firewall.sh', args, env),
     /** The ufw invocations that change something (reads filtered out). */
     changes: () =>
@@ -180,7 +188,7 @@ describe('firewall.sh', () => {
   test('apply on a fresh host: outbound allowed before anything is enabled, inbound 80 and 443 only', async () => {
     const host = ufwHost(inactive, []);
     const result = await host.run(['apply']);
-    expect(result.code).toBe(0);
+    expectOutcome('firewall', 0, result, host.auditLog);
     expect(host.changes()).toEqual([
       'ufw default allow outgoing',
       'ufw default deny incoming',
@@ -224,7 +232,7 @@ describe('firewall.sh', () => {
   test('when the SSM endpoint stops answering after apply, ufw is disabled again and the script fails', async () => {
     const host = ufwHost(inactive, [], { FIREWALL_CHECK_URL: 'http://127.0.0.1:9/' });
     const result = await host.run(['apply']);
-    expect(result.code).toBe(1);
+    expectOutcome('firewall', 1, result, host.auditLog);
     expect(result.stderr).toContain('after applying the rules http://127.0.0.1:9/ no longer answers (the SSM agent needs it); ufw has been disabled again');
     expect(host.changes().at(-1)).toBe('ufw --force disable');
   });
@@ -235,6 +243,30 @@ describe('firewall.sh', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Default: deny (incoming), allow (outgoing), deny (routed)');
     expect(result.stdout).toContain('ufw allow 443/tcp');
+    expect(host.changes()).toEqual([]);
+  });
+});
+
+describe('every way tls.sh and firewall.sh end is documented (lib/host-runtime/outcomes.ts)', () => {
+  test('bad usage (exit 2), nothing audited', async () => {
+    const tls = tlsHost();
+    expectOutcome('tls', 2, await tls.tls(['issue']), tls.auditLog);
+    const firewall = ufwHost(inactive, []);
+    expectOutcome('firewall', 2, await firewall.run(['open']), firewall.auditLog);
+  });
+
+  test('SIGTERM to tls apply while nginx checks the site: exit 143, audited as interrupted', async () => {
+    const host = tlsHost({ TLS_ENABLED: 'false' });
+    const held = heldCommand(join(host.dir, 'held'), 'nginx-t', host.env.NGINX_TEST_CMD);
+    const result = await terminatedAt(held, 'tls.sh', ['apply'], { ...host.env, NGINX_TEST_CMD: 'nginx-t' });
+    expectOutcome('tls', 143, result, host.auditLog);
+  });
+
+  test('SIGTERM to firewall apply while it reads ufw: exit 143, audited as interrupted, no rule changed', async () => {
+    const host = ufwHost(inactive, []);
+    const held = heldCommand(join(host.dir, 'held'), 'ufw', host.ufw, "'status verbose'");
+    const result = await terminatedAt(held, 'firewall.sh', ['apply'], { ...host.env, UFW_CMD: 'ufw' });
+    expectOutcome('firewall', 143, result, host.auditLog);
     expect(host.changes()).toEqual([]);
   });
 });
