@@ -281,7 +281,11 @@ function writeFile(name: string, text: string): string[] {
  * the sha256 computed here before anything runs.
  */
 function writeScript(name: HostScriptName): string[] {
-  const encoded = Buffer.from(gzipSync(Buffer.from(hostScript(name)), { level: 9, mtime: 0 })).toString('base64');
+  return encodedScript(name, hostScript(name));
+}
+
+function encodedScript(name: string, text: string): string[] {
+  const encoded = Buffer.from(gzipSync(Buffer.from(text), { level: 9, mtime: 0 })).toString('base64');
   return [`base64 -d <<'${HEREDOC_END}' | gzip -dc > "$stage/${name}"`, ...(encoded.match(/.{1,76}/g) ?? []), HEREDOC_END];
 }
 
@@ -306,6 +310,19 @@ export function stagedFiles(runCommand: readonly unknown[]): string[] {
     const match = typeof line === 'string' ? STAGED_FILE.exec(line) : null;
     return match ? [match[1] ?? match[2]] : [];
   });
+}
+
+/**
+ * A document's `runCommand` with the staged script `name` edited by `edit` (decoded, edited, staged
+ * again): for tests and review scenarios that change what a document runs. Throws when the
+ * document does not stage `name`.
+ */
+export function withStagedScript(runCommand: readonly unknown[], name: string, edit: (text: string) => string): unknown[] {
+  const start = runCommand.findIndex((line) => typeof line === 'string' && STAGED_FILE.exec(line)?.[2] === name);
+  if (start < 0) throw new Error(`withStagedScript: the document stages no ${name}`);
+  const end = runCommand.indexOf(HEREDOC_END, start + 1);
+  const text = Buffer.from(gunzipSync(Buffer.from(runCommand.slice(start + 1, end).join(''), 'base64'))).toString('utf8');
+  return [...runCommand.slice(0, start), ...encodedScript(name, edit(text)), ...runCommand.slice(end + 1)];
 }
 
 /**

@@ -87,7 +87,7 @@ describe('docs/architecture', () => {
   test('the shipped picture joins each document to the scripts it really carries', () => {
     const dot = architectureDot(readSynthOutput(sharedCdkOut, sharedDist));
     const edges = (doc: string) => [...dot.matchAll(new RegExp(`"doc:${doc}" -> "script:([^"]+)"`, 'g'))].map((m) => m[1]).sort();
-    expect(edges('auraxis-prod-deploy')).toEqual(['deploy.sh', 'lib.sh', 'release.sh', 'secrets.sh', 'smoke.sh', 'switch.sh']);
+    expect(edges('auraxis-prod-deploy')).toEqual(['deploy.sh', 'lib.sh', 'nginx-upstream.sh', 'release.sh', 'secrets-lib.sh', 'smoke.sh', 'switch.sh']);
     expect(edges('auraxis-prod-firewall')).toEqual(['firewall.sh', 'lib.sh']);
     expect(edges('auraxis-dev-backup')).toEqual(['backup-lib.sh', 'backup-metric.sh', 'backup.sh', 'lib.sh']);
   });

@@ -103,6 +103,7 @@ describe('host bootstrap builders', () => {
     expect(settings.upstreamName).toBe(nginxUpstreamName('shop-api'));
     expect(settings.upstreamFile).toBe(nginxUpstreamFile('shop-api'));
     expect(settings.stateFile).toBe(`${stateDir('shop-api')}/deploy_state.json`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell default in lib.sh
     expect(readFileSync(join(projectRoot, 'scripts/host/lib.sh'), 'utf8')).toContain('STATE_FILE=${STATE_FILE:-$STATE_DIR/deploy_state.json}');
     expect(() => nginxDropIn({ ...settings, stateFile: '/var/lib/x y' })).toThrow('nginxDropIn: STATE_FILE ("/var/lib/x y") must be letters, digits and _./-');
   });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withStagedScript } from '../../lib/host-runtime/documents';
 import { runReview } from '../../scripts/review/cli';
 import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, MAX_COMMENT_CHARS, REVIEW_MARKER } from '../../scripts/review/comment';
 import { cents } from '../../scripts/review/cost-estimate';
@@ -56,9 +57,9 @@ describe("the reviewer's branch", () => {
     const policy = Object.values(t.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('InstanceRole'));
     policy?.Properties.PolicyDocument.Statement.push({ Action: 's3:GetObject', Effect: 'Allow', Resource: '*' });
     const firewall = Object.values(t.Resources).find((r) => r.Type === 'AWS::SSM::Document' && r.Properties.Name === 'auraxis-prod-firewall');
-    const commands: string[] = firewall?.Properties.Content.mainSteps[0].inputs.runCommand;
-    const at = commands.findIndex((l) => l.startsWith('FIREWALL_ALLOW=') || l.includes('FIREWALL_ALLOW:-'));
-    commands[at] = commands[at].replace('443/tcp', '443/tcp 8443/tcp');
+    // firewall.sh is staged gzip'd and base64'd (lib/host-runtime/documents.ts): edited through its text.
+    const inputs = firewall?.Properties.Content.mainSteps[0].inputs;
+    inputs.runCommand = withStagedScript(inputs.runCommand, 'firewall.sh', (text) => text.replace(':-80/tcp 443/tcp}', ':-80/tcp 443/tcp 8443/tcp}'));
   });
   s.template(PROD_DATA, (t) => {
     t.Resources[bucket].Properties.LifecycleConfiguration.Rules[0].ExpirationInDays = 120;
