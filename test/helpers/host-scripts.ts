@@ -84,7 +84,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port, or rejects after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs = 10000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
   const { connect } = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -105,7 +105,7 @@ export async function waitForPort(port: number, timeoutMs = 10000): Promise<void
 /** The body of an HTTP GET, or the error's message (so a test can assert what is served). */
 export async function httpBody(url: string): Promise<string> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
     return `${response.status} ${(await response.text()).trim()}`;
   } catch (error) {
     return `error ${(error as Error).message}`;
@@ -154,7 +154,7 @@ export function startCommand(command: string, args: readonly string[], env: Read
 }
 
 /** Resolves once `path` exists, or rejects after `timeoutMs` (for a step of a script to be reached). */
-export async function waitForFile(path: string, timeoutMs = 180000): Promise<void> {
+export async function waitForFile(path: string, timeoutMs = 600_000): Promise<void> {
   const { existsSync } = await import('node:fs');
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(path)) {

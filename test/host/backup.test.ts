@@ -86,7 +86,7 @@ beforeAll(async () => {
   };
   chmodSync(join(drillDataDir, '..'), 0o711);
   mkdirSync(drillDataDir, { mode: 0o711 });
-}, 60000);
+}, 300_000);
 
 afterAll(async () => {
   postgres?.stop();

@@ -36,9 +36,9 @@ async function underLoad<T>(action: () => Promise<T>): Promise<{ outcome: T; loa
 
 beforeAll(async () => {
   host = await setUpBlueGreenHost();
-}, 120000);
+}, 300_000);
 
-jest.setTimeout(300000);
+jest.setTimeout(900_000);
 
 afterEach(async () => {
   await stopStrayCommands();

@@ -68,11 +68,11 @@ beforeAll(async () => {
     }),
   );
   Object.assign(env, { SMOKE_PLAN: join(host.root, 'smoke.json'), SMOKE_BASE_URL: new URL(host.healthUrl).origin });
-}, 60000);
+}, 300_000);
 
 // Bounded per test: a test runs up to three deploy cycles (fetch, podman build, Compose up, health
 // wait); on this shared 2-core machine at a load of ~30 one health-failure test exceeded 60 s.
-jest.setTimeout(240000);
+jest.setTimeout(600_000);
 
 // A test that failed or timed out must not leave its deploy holding the lock into the next test.
 afterEach(async () => {
@@ -200,7 +200,7 @@ test('the one-shot migration runs after the build, before the release serves; it
   expect(lines.findIndex((l, i) => i > migrated && / op=deploy result=ok .*ref=main /.test(l))).toBeGreaterThan(migrated);
   expect(await served()).toBe('200 release v2');
   // Two deploys in one test.
-}, 180000);
+}, 900_000);
 
 describe('bad input is refused with a clear message, the release serving and the state file intact', () => {
   test('an unknown ref', async () => {

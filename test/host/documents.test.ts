@@ -26,6 +26,9 @@ import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 import { shippedConfig } from '../helpers/synth';
 
+// Real scripts and processes on a shared 2-core machine: a generous bound for a test that hangs, never a speed check.
+jest.setTimeout(300_000);
+
 const ALL_OPERATIONS: Record<HostOperation, string> = {
   deploy: 'deploy.sh',
   rollback: 'rollback.sh',

@@ -22,7 +22,7 @@ import { shippedConfig } from '../helpers/synth';
 // Bounded per test. A test runs up to four deploy/rollback cycles (git fetch, podman build, a
 // Compose up, a health wait) plus its setup; on this shared 2-core machine at a load of 25-30 one
 // cycle was seen taking 60-120 s, and a kill -9 test with two cycles and two status runs exceeded 240 s.
-jest.setTimeout(420000);
+jest.setTimeout(900_000);
 
 const host = new ReleaseHost('hostrtfault');
 const { fixture, stateDir, stateFile, auditLog } = host;
@@ -56,7 +56,7 @@ beforeAll(async () => {
   commits.v3 = fixture.commit(host.release('release v3\n'), 'v3', 'v3');
   fixture.cloneTo();
   writeFileSync(join(fixture.checkout, '.env.production'), 'SECRET=1\n', { mode: 0o600 });
-}, 120000);
+}, 300_000);
 
 /** A release of `tag`, deployed as refs/tags/<tag>. */
 const tagged = (tag: Tag | null) => tag && { ref: `refs/tags/${tag}`, commit: commits[tag], body: `release ${tag}` };

@@ -112,7 +112,7 @@ beforeAll(async () => {
     HEALTH_TIMEOUT: '10',
     DEPLOY_ACTOR: 'jest',
   };
-}, 60000);
+}, 300_000);
 
 afterAll(async () => {
   postgres?.stop();

@@ -20,7 +20,7 @@ import { shippedConfig } from '../helpers/synth';
  */
 
 // Real builds and containers on a shared 2-core machine: generous per-test limits (never speed assertions).
-jest.setTimeout(240_000);
+jest.setTimeout(600_000);
 
 const suffix = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
 const host = new ReleaseHost('hostsec');
@@ -109,7 +109,7 @@ beforeAll(async () => {
   fixture.commit(release('release v1\n'), 'v1', 'v1');
   fixture.cloneTo();
   execFileSync('mkdir', ['-p', env.TMPDIR]);
-}, 60000);
+}, 300_000);
 
 afterAll(async () => {
   await ssm.stop();
