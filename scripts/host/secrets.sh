@@ -30,7 +30,7 @@ SECRETS_RESTART_ARGS=${SECRETS_RESTART_ARGS:-up -d --force-recreate}
 secrets_restart() {
   local name=$1 failure
   at_exit lock_release
-  lock_acquire rotate "secret=$name"
+  lock_acquire security.key_rotation.restart "secret=$name"
   audit security.key_rotation.restart started "restart with the new value of $name requested" "secret=$name"
   OUTCOME_FAIL_CODE=65 OUTCOME_STATE="nothing was changed"
   state_check security.key_rotation.restart

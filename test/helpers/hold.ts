@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostScriptsDir, type ScriptResult, startCommand, waitForFile } from './host-scripts';
 
@@ -72,4 +72,23 @@ export async function terminatedAt(held: HeldCommand, script: string, args: read
     held.release();
   }
   return started.done;
+}
+
+/**
+ * The lock `lock` held (flock, as the host scripts take it) by a live process whose record is
+ * `record` (`op=... key=...`, after its pid); resolves once the record is there. `release` ends it.
+ */
+export async function lockHeldBy(lock: string, record: string): Promise<{ release(): Promise<void> }> {
+  const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ ${record}" > '${lock}'; sleep 600`]);
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(lock) && readFileSync(lock, 'utf8').includes(record))) {
+    if (Date.now() > deadline) throw new Error(`flock did not take ${lock} within 60 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    async release() {
+      process.kill(holder.pid, 'SIGKILL');
+      await holder.done;
+    },
+  };
 }

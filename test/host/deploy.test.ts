@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../helpers/git-fixture';
-import { heldCommand, terminatedAt } from '../helpers/hold';
-import { httpBody, runHostScript, type ScriptResult, startCommand, stopStrayCommands } from '../helpers/host-scripts';
+import { heldCommand, lockHeldBy, terminatedAt } from '../helpers/hold';
+import { httpBody, runHostScript, type ScriptResult, stopStrayCommands } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 import { ReleaseHost, type ReleaseOptions } from '../helpers/release-host';
 
@@ -335,15 +335,13 @@ describe('every way rollback and status end is documented (lib/host-runtime/outc
     await host.given(main(), v1());
     const before = readFileSync(stateFile, 'utf8');
     const lock = join(stateDir, 'deploy.lock');
-    const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ op=restore backup=latest started=now actor=ops" > '${lock}'; sleep 60`]);
+    const held = await lockHeldBy(lock, 'op=restore backup=latest started=now actor=ops');
     try {
-      for (let i = 0; i < 200 && !readFileSync(lock, 'utf8').includes('op=restore'); i++) await new Promise((r) => setTimeout(r, 50));
       const result = await rollback();
       expectOutcome('rollback', 75, result, host.auditLog);
       await expectUntouched(result, 75, /another deploy or rollback is running \(lock .* held by: pid=\d+ op=restore/, before);
     } finally {
-      process.kill(holder.pid, 'SIGKILL');
-      await holder.done;
+      await held.release();
     }
   });
 

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { manifestKeyOf, removeBackup, uploadBackup } from '../helpers/backup-objects';
+import { lockHeldBy } from '../helpers/hold';
 import { freePort, hostScriptsDir, runCommand, runHostScript, startCommand, waitForFile } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 import { projectRoot } from '../helpers/paths';
@@ -496,16 +497,14 @@ describe('every way a restore ends is documented (lib/host-runtime/outcomes.ts)'
     givenSeededUsers();
     const lock = join(root, 'state/deploy.lock');
     mkdirSync(join(root, 'state'), { recursive: true });
-    const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ op=deploy ref=v9 started=now actor=ci" > '${lock}'; sleep 60`]);
+    const held = await lockHeldBy(lock, 'op=deploy ref=v9 started=now actor=ci');
     try {
-      for (let i = 0; i < 200 && !readFileSync(lock, 'utf8').includes('op=deploy'); i++) await new Promise((r) => setTimeout(r, 50));
       const result = await runHostScript('restore.sh', ['latest'], env);
       expectOutcome('restore', 75, result, auditLog);
       expect(result.stderr).toMatch(/held by: pid=\d+ op=deploy ref=v9/);
       expect(users()).toBe(seededUsers);
     } finally {
-      process.kill(holder.pid, 'SIGKILL');
-      await holder.done;
+      await held.release();
     }
   });
 });

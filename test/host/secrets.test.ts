@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { parseOutcome } from '../../lib/host-runtime/outcome';
-import { heldCommand, terminatedAt } from '../helpers/hold';
-import { httpBody, runCommand, runHostScript, type ScriptResult, startCommand } from '../helpers/host-scripts';
+import { heldCommand, lockHeldBy, terminatedAt } from '../helpers/hold';
+import { httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 import { removePodmanProject } from '../helpers/podman';
 import { ReleaseHost } from '../helpers/release-host';
@@ -302,13 +302,11 @@ describe('every way a rotation restart ends is documented (lib/host-runtime/outc
   test('another operation holding the lock: refused (exit 75)', async () => {
     await givenDeployed();
     const lock = join(stateDir, 'deploy.lock');
-    const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ op=restore backup=latest started=now actor=ops" > '${lock}'; sleep 60`]);
+    const held = await lockHeldBy(lock, 'op=restore backup=latest started=now actor=ops');
     try {
-      for (let i = 0; i < 200 && !readFileSync(lock, 'utf8').includes('op=restore'); i++) await new Promise((r) => setTimeout(r, 50));
       expectOutcome('secrets restart', 75, await secrets('restart', 'ENCRYPTION_KEY'), auditLog);
     } finally {
-      process.kill(holder.pid, 'SIGKILL');
-      await holder.done;
+      await held.release();
     }
   });
 
