@@ -86,6 +86,59 @@ test('status reports the serving colour: its health on its own port and its cont
   expect(inPlace.health.ok).toBe(false);
 });
 
+test("status reports any disagreement between nginx's upstream include, the state file and the running containers", async () => {
+  await given({ ref: 'v2', colour: 'green' }, 'v1');
+  const status = async () => JSON.parse((await runHostScript('status.sh', ['--json'], host.env)).stdout);
+  const text = async () => (await runHostScript('status.sh', [], host.env)).stdout;
+  expect((await status()).consistency).toEqual({
+    ok: true,
+    upstreamPort: host.env.GREEN_PORT,
+    servingColour: 'green',
+    servingPort: Number(host.env.GREEN_PORT),
+    problems: [],
+  });
+  expect(await text()).toContain(`nginx:      upstream on green (port ${host.env.GREEN_PORT}), as the state file records`);
+  const include = readFileSync(host.env.NGINX_UPSTREAM_FILE, 'utf8');
+  try {
+    // The include names blue's port (a hand edit, a kill between writing it and recording)
+    writeFileSync(host.env.NGINX_UPSTREAM_FILE, include.replace(`:${host.env.GREEN_PORT};`, `:${host.env.BLUE_PORT};`));
+    const report = await status();
+    expect(report.consistency.ok).toBe(false);
+    expect(report.consistency.problems).toEqual([
+      `nginx's upstream include ${host.env.NGINX_UPSTREAM_FILE} names port ${host.env.BLUE_PORT}, but the state file records green on port ${host.env.GREEN_PORT}`,
+    ]);
+    expect(await text()).toContain(`nginx:      DISAGREEMENT: nginx's upstream include ${host.env.NGINX_UPSTREAM_FILE} names port ${host.env.BLUE_PORT}`);
+  } finally {
+    writeFileSync(host.env.NGINX_UPSTREAM_FILE, include);
+  }
+  // The serving colour's containers stopped, and the other colour running beside it
+  const podman = (...args: string[]) => execFileSync('podman', args, { env: { ...process.env, ...host.env }, stdio: 'pipe' });
+  const green = running('green').split('\n');
+  podman('stop', '-t', '0', ...green);
+  podman(
+    'run',
+    '-d',
+    '--rm',
+    '--label',
+    `com.docker.compose.project=${host.project}-blue`,
+    '--name',
+    `${host.project}-stray-blue`,
+    `localhost/${host.project}-busybox`,
+    '/bin/busybox',
+    'sleep',
+    '600',
+  );
+  try {
+    expect((await status()).consistency.problems).toEqual([
+      'the state file records green serving, but none of its containers runs',
+      'blue runs beside the serving green, and no deploy or rollback is running (left by an interrupted one?)',
+    ]);
+  } finally {
+    podman('rm', '-f', `${host.project}-stray-blue`);
+    podman('start', ...green);
+  }
+});
+
 test('a release that fails its smoke through nginx: nginx switches back to the old colour, still running, and the new one stops; no request fails', async () => {
   await given({ ref: 'v2', colour: 'green' }, 'v1');
   const before = readFileSync(host.stateFile, 'utf8');
