@@ -86,6 +86,10 @@ export function startNginx(prefix: string, options: NginxOptions): Nginx {
     '  kill -9 "$master" 2>/dev/null',
     '  [ -z "$workers" ] || kill -9 $workers 2>/dev/null',
     '  for pid in $master $workers; do while [ -e "/proc/$pid" ] && [ "$(sed \'s/^.*) //; s/ .*//\' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do sleep 0.02; done; done',
+    // The dead master stays a zombie here (this container's PID 1 reaps nothing), and a signal to a
+    // zombie succeeds: `nginx -s reload` would take it for a live nginx. On a host systemd reaps it
+    // and the reload fails; without the pid file it fails here too.
+    `  rm -f '${pidFile}'`,
     'fi',
     'true',
   ]
