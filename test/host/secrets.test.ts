@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { parseOutcome } from '../../lib/host-runtime/outcome';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
 import { removePodmanProject } from '../helpers/podman';
 import { ReleaseHost } from '../helpers/release-host';
 import { SsmServer } from '../helpers/ssm-server';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * scripts/host/secrets.sh for real: the AWS CLI (as on the instance) reads a local SSM endpoint

@@ -9,7 +9,7 @@ import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/sec
 import { runSecretCommand } from '../../scripts/ops/secrets-cli';
 import { runRotate, runSecrets, type SecretsIo } from '../../scripts/ops/secrets-ops';
 import { answerCommand, answerEveryCommand, fastWait } from '../helpers/command-output';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
 
 /*
  * ops secrets and ops rotate with the AWS SDK mocked at the network edge (aws-sdk-client-mock),
