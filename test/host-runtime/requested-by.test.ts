@@ -83,10 +83,10 @@ test.each(withRequestedBy.map((s) => [s.operation, s]))('%s: the worst accepted 
 });
 
 test('positive control: a value with a quote (refused by the pattern) would break out of the quoting', () => {
-  const escape = 'ana\'; touch "$dir/injected"; : \'';
-  expect(pattern.test(escape)).toBe(false);
+  const breakout = 'ana\'; touch "$dir/injected"; : \'';
+  expect(pattern.test(breakout)).toBe(false);
   const rollback = withRequestedBy.find((s) => s.operation === 'rollback')!;
-  const result = runInvoke(rollback, { requestedBy: escape });
+  const result = runInvoke(rollback, { requestedBy: breakout });
   expect(result.files).toContain('injected');
-  expect(result.actor).not.toBe(escape);
+  expect(result.actor).not.toBe(breakout);
 });
