@@ -5,7 +5,7 @@ import { cents } from '../../lib/cost/estimate';
 import { PRICES } from '../../lib/cost/prices';
 import { runReview } from '../../scripts/review/cli';
 import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, MAX_COMMENT_CHARS, REVIEW_MARKER } from '../../scripts/review/comment';
-import { sharedSynthDir } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { type Scenario, scenario } from './scenario';
 
 /*
