@@ -6,9 +6,9 @@ import { AppChart } from '../../charts/app-chart';
 import { ARGOCD_DIR, GitopsApplicationChart, IN_CLUSTER, namespacedKindsOf } from '../../charts/gitops-application';
 import { POD_SECURITY } from '../../charts/namespace';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
-import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
-import { sharedDist } from '../helpers/paths';
-import { findOne, type K8sObject, readManifestDir, shippedConfig, shippedManifests } from '../helpers/synth';
+import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
+import { findOne, type K8sObject, readManifestDir } from '../helpers/manifests';
+import { sharedDist, shippedManifests } from '../helpers/synth';
 
 /*
  * Each synced environment's Argo CD bootstrap (dist/argocd/<env>.k8s.yaml): its Namespace with the

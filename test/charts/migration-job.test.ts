@@ -3,7 +3,7 @@ import { AppChart } from '../../charts/app-chart';
 import { PRESYNC_HOOK } from '../../charts/migration-job';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
-import { findOne, type K8sObject } from '../helpers/synth';
+import { findOne, type K8sObject } from '../helpers/manifests';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw YAML data, mutated freely by tests
 type Any = any;

@@ -3,9 +3,9 @@ import { Testing } from 'cdk8s';
 import { AppChart } from '../../charts/app-chart';
 import { environmentsOf } from '../../lib/config';
 import { configWith } from '../helpers/config-fixtures';
-import { sharedDist } from '../helpers/paths';
+import { findOne, type K8sObject, readManifestDir } from '../helpers/manifests';
 import { restrictedViolations } from '../helpers/pod-security';
-import { findOne, type K8sObject, readManifestDir, shippedManifests } from '../helpers/synth';
+import { sharedDist, shippedManifests } from '../helpers/synth';
 
 /*
  * The namespaces enforce the restricted Pod Security Standard: every pod the charts render must be
