@@ -350,16 +350,13 @@ describe('ops rotate never sends keys or tokens over plain HTTP', () => {
   });
 
   test('positive controls: with TLS on the same rotation calls the app (over https), and a secret without a re-encryption call rotates in the TLS-off dev', async () => {
-    const { code } = await stderrOf(() => runSecretCommand(devWithTls, ['rotate', 'ENCRYPTION_KEY', '--env', 'dev'], io(fetchImpl)));
-    expect(code).toBe(0);
+    const tls = await runRotate({ ...ctx, config: devWithTls }, parseRotateArgs(['ENCRYPTION_KEY', '--env', 'dev'], devWithTls), io(fetchImpl));
+    expect(tls.ok).toBe(true);
     expect(app.requests).toEqual(['POST /ops/security/reencrypt-exchange-secrets', 'POST /ops/security/reencrypt-exchange-secrets', 'GET /healthz']);
     app.requests.splice(0);
-    ssm.reset();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: OLD, Version: 4 } });
-    ssm.on(PutParameterCommand).resolves({ Version: 5 });
     hostAnswers([0]);
-    const { code: plain } = await stderrOf(() => runSecretCommand(config, ['rotate', 'POSTGRES_PASSWORD', '--env', 'dev'], io(fetchImpl)));
-    expect(plain).toBe(0);
+    const plain = await runRotate(ctx, parseRotateArgs(['POSTGRES_PASSWORD', '--env', 'dev'], config), io(fetchImpl));
+    expect(plain.ok).toBe(true);
     expect(app.requests).toEqual(['GET /healthz']);
   });
 });
