@@ -34,7 +34,8 @@ function startApp(answers: Readonly<Record<string, CannedAnswer>>): Promise<{ ur
       const answer = answers[key];
       const send = (status: number, body: string | object = '') => {
         const text = typeof body === 'string' ? body : JSON.stringify(body);
-        res.writeHead(status, typeof body === 'string' ? { 'Content-Type': 'text/plain' } : { 'Content-Type': 'application/json', Location: '/new' });
+        // A 3xx names a Location (answered 404), so a runner that followed redirects would report 404.
+        res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json', ...(status >= 300 && status < 400 ? { Location: '/new' } : {}) });
         res.end(text);
       };
       if (!answer) return send(404, { error: 'not found' });
