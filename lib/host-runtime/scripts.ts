@@ -42,7 +42,7 @@ export function hostScript(name: HostScriptName): string {
 /**
  * The text a document ships of a host script: the reviewed file without its comment-only lines
  * (the shebang and shellcheck directives stay; here-documents are kept whole, as data). SSM takes
- * at most 64 KB per document, and deploy carries lib.sh, release.sh, switch.sh, secrets.sh and smoke.sh; the
+ * at most 64 KB per document, and deploy carries lib.sh, release.sh, switch.sh, secrets.sh, smoke.sh and smoke.py; the
  * comments are for reviewers of scripts/host/, who read the files themselves. Code lines are
  * unchanged, so a line that fails names the same command (its number differs from the file's).
  */

@@ -14,6 +14,8 @@
 #
 # Prints one line per step and a summary on stdout. Exit codes: 0 every check passed; 1 a check
 # failed; 2 bad usage or an unreadable plan (one line on stderr).
+#
+# Comments, not docstrings: comment-only lines are left out of the SSM documents (64 KB at most).
 import errno
 import http.client
 import json
@@ -24,8 +26,8 @@ import urllib.parse
 MISSING = object()
 
 
+# KEY=value lines (quotes around a value dropped); an unreadable file has no secrets.
 def read_secrets(path):
-    """KEY=value lines (quotes around a value dropped); an unreadable file has no secrets."""
     values = {}
     try:
         with open(path, encoding="utf-8") as f:
@@ -43,15 +45,15 @@ def read_secrets(path):
     return values
 
 
+# True when status matches 200 or a class like 4xx (statusMatches in run.ts).
 def status_matches(expected, status):
-    """True when status matches 200 or a class like 4xx (statusMatches in run.ts)."""
     if len(expected) == 3 and expected[0] in "12345" and expected.endswith("xx"):
         return status // 100 == int(expected[0])
     return expected.isdigit() and int(expected) == status
 
 
+# The value at a dotted path (errors.0.code), or MISSING when any step is missing.
 def value_at(node, path):
-    """The value at a dotted path (errors.0.code), or MISSING when any step is missing."""
     for part in path.split("."):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
@@ -62,15 +64,15 @@ def value_at(node, path):
     return node
 
 
+# JSON.stringify's text of a value: integers without .0, no spaces, non-ASCII kept.
 def dumps(value):
-    """JSON.stringify's text of a value: integers without .0, no spaces, non-ASCII kept."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+# Why an answer fails the assertions, or None when it passes (assertionProblem in run.ts).
 def assertion_problem(body, assertions):
-    """Why an answer fails the assertions, or None when it passes (assertionProblem in run.ts)."""
     if not assertions:
         return None
     try:
@@ -91,9 +93,9 @@ def assertion_problem(body, assertions):
     return None
 
 
+# The word run.ts prints for a request that got no answer (Node's error code or name).
+# A timeout is socket.timeout, which is TimeoutError (an OSError without errno) since 3.10: its name.
 def failure_reason(error):
-    """The word run.ts prints for a request that got no answer (Node's error code or name)."""
-    # A timeout is socket.timeout, which is TimeoutError (an OSError without errno) since 3.10: its name.
     if isinstance(error, socket.gaierror):
         return "ENOTFOUND"
     if isinstance(error, OSError) and error.errno in errno.errorcode:
@@ -123,8 +125,8 @@ class Runner:
         self.failed += 1
         self.say("FAIL " + line)
 
+    # (status, text) of the answer, or the reason there was none.
     def send(self, method, path, headers, body):
-        """(status, text) of the answer, or the reason there was none."""
         connection_class = http.client.HTTPSConnection if self.url.scheme == "https" else http.client.HTTPConnection
         connection = connection_class(self.url.hostname, self.url.port, timeout=self.timeout)
         try:
@@ -137,8 +139,8 @@ class Runner:
         finally:
             connection.close()
 
+    # Runs the login step; returns the captured token, or None when it failed.
     def login(self):
-        """Runs the login step; returns the captured token, or None when it failed."""
         login = self.plan["login"]
         missing = [name for name in login["credentials"].values() if not self.secrets.get(name)]
         if missing:

@@ -93,7 +93,11 @@ export const SMOKE_CASES: readonly SmokeCase[] = [
     plan: { login: loginJson, checks: [me] },
     secrets: ENV,
     answers: { 'POST /auth/login': { ...loginAnswer, body: { data: { access_token: '' }, password: SECRETS.password } } },
-    lines: ['FAIL login: POST /auth/login -> 200: no token at data.access_token', 'FAIL me: GET /me -> skipped: the login step failed', 'smoke: 0 passed, 2 failed (BASE)'],
+    lines: [
+      'FAIL login: POST /auth/login -> 200: no token at data.access_token',
+      'FAIL me: GET /me -> skipped: the login step failed',
+      'smoke: 0 passed, 2 failed (BASE)',
+    ],
   },
   {
     name: 'secrets missing from the env file are named, the request is not sent',
@@ -107,7 +111,12 @@ export const SMOKE_CASES: readonly SmokeCase[] = [
     plan: { checks: [get('missing', '/missing', '4xx'), get('crash', '/crash', '4xx'), get('exact', '/healthz', '200')] },
     secrets: {},
     answers: { 'GET /crash': { status: 500, body: 'boom' }, 'GET /healthz': { status: 201 } },
-    lines: ['ok   missing: GET /missing -> 404', 'FAIL crash: GET /crash -> 500: expected 4xx', 'FAIL exact: GET /healthz -> 201: expected 200', 'smoke: 1 passed, 2 failed (BASE)'],
+    lines: [
+      'ok   missing: GET /missing -> 404',
+      'FAIL crash: GET /crash -> 500: expected 4xx',
+      'FAIL exact: GET /healthz -> 201: expected 200',
+      'smoke: 1 passed, 2 failed (BASE)',
+    ],
   },
   {
     name: 'JSON assertions that pass: equals (string, number, boolean, null), notEquals, exists true and false, array index',
@@ -199,7 +208,11 @@ export const SMOKE_CASES: readonly SmokeCase[] = [
     },
     secrets: {},
     answers: {
-      'POST /graphql': { status: 200, body: { data: { ok: true } }, when: { headers: { 'x-smoke': 'yes', 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' } },
+      'POST /graphql': {
+        status: 200,
+        body: { data: { ok: true } },
+        when: { headers: { 'x-smoke': 'yes', 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' },
+      },
       'HEAD /healthz': { status: 200 },
     },
     lines: ['ok   graphql: POST /graphql -> 200', 'ok   head: HEAD /healthz -> 200', 'smoke: 2 passed, 0 failed (BASE)'],

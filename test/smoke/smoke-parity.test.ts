@@ -35,7 +35,10 @@ function startApp(answers: Readonly<Record<string, CannedAnswer>>): Promise<{ ur
       const send = (status: number, body: string | object = '') => {
         const text = typeof body === 'string' ? body : JSON.stringify(body);
         // A 3xx names a Location (answered 404), so a runner that followed redirects would report 404.
-        res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json', ...(status >= 300 && status < 400 ? { Location: '/new' } : {}) });
+        res.writeHead(status, {
+          'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json',
+          ...(status >= 300 && status < 400 ? { Location: '/new' } : {}),
+        });
         res.end(text);
       };
       if (!answer) return send(404, { error: 'not found' });
@@ -83,7 +86,12 @@ async function runBoth(c: SmokeCase, index: number) {
     const planFile = join(root, `plan-${index}.json`);
     const envFile = join(root, `env-${index}`);
     writeFileSync(planFile, JSON.stringify(c.plan));
-    writeFileSync(envFile, `# the host's env file\n${Object.entries(c.secrets).map(([k, v]) => `${k}=${v}\n`).join('')}`);
+    writeFileSync(
+      envFile,
+      `# the host's env file\n${Object.entries(c.secrets)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join('')}`,
+    );
     chmodSync(envFile, 0o600);
     const ts = await runSmoke(c.plan, `${url}/`, (name) => c.secrets[name], { timeoutMs: TIMEOUT_MS });
     const py = await runCommand('python3', [SMOKE_PY, planFile, envFile, String(TIMEOUT_MS / 1000), `${url}/`]);
@@ -111,7 +119,19 @@ describe.each(SMOKE_CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, 
 
 test('the table covers what the runners must agree on', () => {
   const all = JSON.stringify(SMOKE_CASES);
-  for (const needle of ['(token captured)', 'skipped: the login step failed', 'is not set', 'expected 4xx', 'which it must not be', 'expected absent', 'is absent', 'body is not JSON', '[redacted]', 'TimeoutError', 'ECONNREFUSED']) {
+  for (const needle of [
+    '(token captured)',
+    'skipped: the login step failed',
+    'is not set',
+    'expected 4xx',
+    'which it must not be',
+    'expected absent',
+    'is absent',
+    'body is not JSON',
+    '[redacted]',
+    'TimeoutError',
+    'ECONNREFUSED',
+  ]) {
     expect(all).toContain(needle);
   }
   expect(SMOKE_CASES.some((c) => c.plan.login?.encoding === 'form')).toBe(true);
@@ -127,7 +147,11 @@ describe('smoke.py refuses bad input in one line on stderr, exit 2, no traceback
   test.each([
     ['no arguments', [], 'usage: smoke.py <plan.json> <secrets-file> <timeout-seconds> <base-url>'],
     ['a plan that is not JSON', [bad, '/nonexistent', '1', 'http://127.0.0.1:1'], `smoke plan ${bad} is unreadable or not a plan:`],
-    ['a missing plan', [join(root, 'missing.json'), '/nonexistent', '1', 'http://127.0.0.1:1'], `smoke plan ${join(root, 'missing.json')} is unreadable or not a plan:`],
+    [
+      'a missing plan',
+      [join(root, 'missing.json'), '/nonexistent', '1', 'http://127.0.0.1:1'],
+      `smoke plan ${join(root, 'missing.json')} is unreadable or not a plan:`,
+    ],
     ['a timeout that is not a number', [good, '/nonexistent', 'soon', 'http://127.0.0.1:1'], "smoke: timeout 'soon' is not a positive number of seconds"],
     ['a base URL without a scheme', [good, '/nonexistent', '1', '127.0.0.1:1'], "smoke: base URL '127.0.0.1:1' is not http:// or https://"],
   ])('%s', async (_what, args, message) => {
