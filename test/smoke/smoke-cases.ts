@@ -7,7 +7,13 @@ import type { SmokePlan } from '../../lib/smoke/plan';
  * a change to either runner's semantics or wording fails the case it touches.
  */
 
-export const SECRETS = { email: 'smoke-user@example.test', password: 'pw-5f1b9c2e-never-printed', token: 'tok-8d2f7a41-never-printed' } as const;
+export const SECRETS = {
+  email: 'smoke-user@example.test',
+  password: 'pw-5f1b9c2e-never-printed',
+  token: 'tok-8d2f7a41-never-printed',
+  /** Characters the two encoders could write differently: non-ASCII, space, and form and JSON syntax. */
+  odd: 'pä ss*~-_.!\'()&=+%"\\/€-never-printed',
+} as const;
 
 /** What the app answers to `METHOD /path`; anything not listed answers 404. */
 export interface CannedAnswer {
@@ -75,6 +81,25 @@ export const SMOKE_CASES: readonly SmokeCase[] = [
       'GET /me': meAnswer,
     },
     lines: ['ok   login: POST /auth/login -> 200 (token captured)', 'ok   me: GET /me -> 200', 'smoke: 2 passed, 0 failed (BASE)'],
+  },
+  {
+    name: 'a password with non-ASCII and syntax characters is sent byte for byte as the other runner sends it, JSON and form',
+    plan: { login: { ...loginJson, credentials: { password: 'ODD' }, fields: {} }, checks: [{ ...me, name: 'me-json' }] },
+    secrets: { ODD: SECRETS.odd },
+    answers: {
+      'POST /auth/login': { ...loginAnswer, when: { body: JSON.stringify({ password: SECRETS.odd }) } },
+      'GET /me': meAnswer,
+    },
+    lines: ['ok   login: POST /auth/login -> 200 (token captured)', 'ok   me-json: GET /me -> 200', 'smoke: 2 passed, 0 failed (BASE)'],
+  },
+  {
+    name: 'the same password, form-encoded as URLSearchParams encodes it',
+    plan: { login: { ...loginJson, encoding: 'form', credentials: { password: 'ODD' }, fields: { user: 'a b' } }, checks: [] },
+    secrets: { ODD: SECRETS.odd },
+    answers: {
+      'POST /auth/login': { ...loginAnswer, when: { body: new URLSearchParams({ user: 'a b', password: SECRETS.odd }).toString() } },
+    },
+    lines: ['ok   login: POST /auth/login -> 200 (token captured)', 'smoke: 1 passed, 0 failed (BASE)'],
   },
   {
     name: 'a refused login fails and the authenticated check is skipped, not sent',
