@@ -211,8 +211,12 @@ export function kubernetesFindings(unit: string, environment: string, base: read
     for (const peer of openPeers(now)) if (!old.has(peer)) add(key, was ? '~ changed' : '+ added', 'warn', `allows ${peer}`);
   }
   const oldBudgets = blockingBudgets(base);
-  for (const [key, reason] of blockingBudgets(head))
-    if (!oldBudgets.has(key)) add(key, after.has(key) && before.has(key) ? '~ changed' : '+ added', 'warn', reason);
+  for (const [key, reason] of blockingBudgets(head)) {
+    if (oldBudgets.has(key)) continue;
+    const was = before.get(key);
+    const change = !was ? '+ added' : JSON.stringify(was) !== JSON.stringify(after.get(key)) ? '~ changed' : '= unchanged (the replicas it protects changed)';
+    add(key, change, 'warn', reason);
+  }
   for (const [key, now] of after) {
     if (now.kind !== 'Role' && now.kind !== 'ClusterRole') continue;
     const wild = (o: K8sObject | undefined) =>
