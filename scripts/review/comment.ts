@@ -55,10 +55,16 @@ const row = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
 const headerRows = (cells: readonly string[]) => `${row(cells)}\n| ${cells.map(() => '---').join(' | ')} |`;
 /** A unified diff without its three header lines (`===`, `---`, `+++`). */
 const patchBody = (patch: string) => patch.split('\n').slice(3).join('\n');
-const bounded = (text: string) =>
-  text.length <= MAX_ITEM_CHARS
-    ? text
-    : `${text.slice(0, MAX_ITEM_CHARS)}\n… (${(text.length - MAX_ITEM_CHARS).toLocaleString('en-US')} more characters in the full report)\n`;
+/**
+ * An entry cut to MAX_ITEM_CHARS for the comment (`limit` set), its code fence and details closed;
+ * the full report keeps it whole.
+ */
+const boundedTo = (limit: number | undefined) => (text: string) => {
+  if (limit === undefined || text.length <= MAX_ITEM_CHARS) return text;
+  const cut = text.slice(0, MAX_ITEM_CHARS);
+  const fenceOpen = (cut.match(/```/g) ?? []).length % 2 === 1;
+  return `${cut}\n… (${(text.length - MAX_ITEM_CHARS).toLocaleString('en-US')} more characters in the full report)${fenceOpen ? '\n```' : ''}${text.startsWith('<details>') ? '\n</details>' : ''}`;
+};
 
 /**
  * Text with one environment's name replaced by `<env>` where the project derives names from it
@@ -82,7 +88,14 @@ interface Grouped<T> {
   readonly environments: readonly string[];
 }
 
-/** Items equal but for their environment, once, with every environment named (first-seen order). */
+/** Environments in config order (the head's, then those only the base has), for naming groups. */
+let environmentOrder: readonly string[] = [];
+const byConfigOrder = (a: string, b: string) => {
+  const rank = (e: string) => (environmentOrder.includes(e) ? environmentOrder.indexOf(e) : environmentOrder.length);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+};
+
+/** Items equal but for their environment, once, with every environment named (in config order). */
 function grouped<T extends { readonly environment: string }>(items: readonly T[], app: string, text: (item: T) => string): Grouped<T>[] {
   const groups = new Map<string, { item: T; environments: string[] }>();
   for (const item of items) {
@@ -92,7 +105,7 @@ function grouped<T extends { readonly environment: string }>(items: readonly T[]
       if (!group.environments.includes(item.environment)) group.environments.push(item.environment);
     } else groups.set(key, { item, environments: [item.environment] });
   }
-  return [...groups.values()];
+  return [...groups.values()].map((g) => ({ item: g.item, environments: [...g.environments].sort(byConfigOrder) }));
 }
 
 /** The unit (stack or manifest directory) of a group: its own name, or with `<env>` when several environments share it. */
@@ -215,7 +228,7 @@ const CATEGORY_TITLES: Readonly<Record<SecurityCategory, string>> = {
   Acknowledgements: 'cdk-nag and template-validation acknowledgements (with their reasons)',
 };
 
-function securityParts(r: Review, app: string): Part[] {
+function securityParts(r: Review, app: string, bounded: (text: string) => string): Part[] {
   const parts: Part[] = [];
   const severityOrder = (s?: Severity) => (s === 'block' ? 0 : s === 'warn' ? 1 : s === 'info' ? 2 : 3);
   for (const category of ['IAM', 'Network', 'Kubernetes', 'Acknowledgements'] as const) {
@@ -339,7 +352,7 @@ function costParts(r: Review): Part[] {
   return parts;
 }
 
-function otherParts(r: Review, app: string): Part[] {
+function otherParts(r: Review, app: string, bounded: (text: string) => string): Part[] {
   const entries: { environment: string; unit: string; title: string; body: string }[] = [];
   for (const s of r.stacks.filter((x) => x.other.length > 0)) {
     entries.push({
@@ -385,9 +398,11 @@ export function renderComment(
   options: { readonly acknowledgement?: Acknowledgement; readonly labels?: ReviewLabels; readonly maxChars?: number } = {},
 ): string {
   const app = r.head.app;
+  environmentOrder = [...r.head.environments, ...r.base.environments.filter((e) => !r.head.environments.includes(e))];
   const ack = options.acknowledgement ?? { acknowledged: false };
   const top = summary(r, options.labels ?? {});
-  const parts = [statePart(r, app, ack), ...securityParts(r, app), ...costParts(r), ...otherParts(r, app)];
+  const bounded = boundedTo(options.maxChars);
+  const parts = [statePart(r, app, ack), ...securityParts(r, app, bounded), ...costParts(r), ...otherParts(r, app, bounded)];
   const all = parts.map((p) => p.items.length);
   const limit = options.maxChars;
   const note = (shown: readonly number[]) => {

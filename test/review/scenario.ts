@@ -39,6 +39,8 @@ export interface Scenario {
   removeStack(name: string): void;
   /** Sets the environments the completion record names (as the config of the pull request would). */
   environments(names: readonly string[]): void;
+  /** Runs many changes and writes the completion record once, at the end. */
+  batch(changes: () => void): void;
   /** Removes a file or directory after the completion record was written: a partial output. */
   damage(relativePath: string): void;
 }
@@ -53,7 +55,10 @@ export function scenario(from: string = sharedSynthDir): Scenario {
   const record = () => JSON.parse(readFileSync(join(cdkOut, COMPLETION_FILE), 'utf8')) as SynthCompletion;
   let environments = [...record().environments];
   const app = record().app;
-  const resign = () => writeSynthCompletion({ cdkOut, dist: join(dir, 'dist') }, app, environments);
+  let batching = false;
+  const resign = () => {
+    if (!batching) writeSynthCompletion({ cdkOut, dist: join(dir, 'dist') }, app, environments);
+  };
   const manifestPath = join(cdkOut, 'manifest.json');
   const editManifest = (edit: (manifest: { artifacts: Record<string, { properties: { templateFile: string } }> }) => void) => {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -138,6 +143,15 @@ export function scenario(from: string = sharedSynthDir): Scenario {
     },
     environments(names) {
       environments = [...names];
+      resign();
+    },
+    batch(changes) {
+      batching = true;
+      try {
+        changes();
+      } finally {
+        batching = false;
+      }
       resign();
     },
     damage(relativePath) {
