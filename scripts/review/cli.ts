@@ -14,12 +14,13 @@ import { parseArgs } from 'node:util';
 import { AssemblyError, assemblyHash } from './assembly-hash';
 import { MAX_COMMENT_CHARS, type ReviewLabels, renderComment } from './comment';
 import { failureComment } from './failure';
+import { embedResult } from './publish';
 import { review } from './review';
 import { ReviewUsageError, readSynthOutput } from './synth-output';
 
 const USAGE = `usage: npm run review -- <base-synth-dir> <head-synth-dir> [--full FILE] [--result FILE] [--acknowledged]
-                        [--base-ref REF] [--head-ref REF] [--max-chars N]
-       npm run review -- --failed <stage> --next <command> [--log FILE] [--head-ref REF] [--run-url URL]
+                        [--base-ref REF] [--head-ref REF] [--pr N] [--max-chars N]
+       npm run review -- --failed <stage> --next <command> [--log FILE] [--head-ref REF] [--pr N] [--run-url URL]
 
   Prints the pull-request review comment (at most ${MAX_COMMENT_CHARS} characters, every section kept) for
   two outputs of \`npm run synth -- --out DIR\`; an incomplete output is refused, not compared.
@@ -29,6 +30,8 @@ const USAGE = `usage: npm run review -- <base-synth-dir> <head-synth-dir> [--ful
                    acknowledge-state-change label given for the head commit)
   --base-ref REF, --head-ref REF   the commits, as the comment names them
   --max-chars N    the size bound (default ${MAX_COMMENT_CHARS})
+  --pr N           the pull request: with a 40-hex --head-ref, the comment carries the result the
+                   publisher (npm run review:publish) and the gate read
   --failed STAGE   print the comment that says the review could not be made (with --next, the
                    command to run next, and --log, the failing step's output)
 Exit codes: 0 ok; 3 a ⛔ finding without --acknowledged (comment still printed); 2 usage or an
@@ -50,6 +53,7 @@ const OPTIONS = {
   next: { type: 'string' },
   log: { type: 'string' },
   'run-url': { type: 'string' },
+  pr: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,6 +66,14 @@ export function runReview(argv: readonly string[], io: CliIo = { out: (t) => pro
     return 2;
   }
   const { values, positionals } = parsed;
+  const pr = values.pr === undefined ? undefined : Number(values.pr);
+  if (pr !== undefined && (!Number.isInteger(pr) || pr < 1 || !/^[0-9a-f]{40}$/.test(values['head-ref'] ?? ''))) {
+    io.err('--pr needs a pull request number and --head-ref the 40-hex head commit (see npm run review -- --help)\n');
+    return 2;
+  }
+  /** The comment with its result for the publisher, when the pull request and head are given. */
+  const withResult = (body: string, status: 'reviewed' | 'failed', gated: boolean) =>
+    pr === undefined ? body : embedResult(body, { pr, head: values['head-ref'] as string, status, gated });
   if (values.help) {
     io.out(`${USAGE}\n`);
     return 0;
@@ -72,7 +84,7 @@ export function runReview(argv: readonly string[], io: CliIo = { out: (t) => pro
       return 2;
     }
     const log = values.log && existsSync(values.log) ? readFileSync(values.log, 'utf8') : undefined;
-    io.out(failureComment({ stage: values.failed, next: values.next, log, runUrl: values['run-url'], head: values['head-ref'] }));
+    io.out(withResult(failureComment({ stage: values.failed, next: values.next, log, runUrl: values['run-url'], head: values['head-ref'] }), 'failed', true));
     return 0;
   }
   if (positionals.length !== 2) {
@@ -97,7 +109,7 @@ export function runReview(argv: readonly string[], io: CliIo = { out: (t) => pro
         values.result,
         `${JSON.stringify({ gated: result.gated, exitCode, headRef: values['head-ref'] ?? null, assemblyHash: labels.assemblyHash }, null, 1)}\n`,
       );
-    io.out(renderComment(result, { acknowledgement, labels, maxChars }));
+    io.out(withResult(renderComment(result, { acknowledgement, labels, maxChars }), 'reviewed', result.gated));
     return exitCode;
   } catch (error) {
     if (error instanceof ReviewUsageError || error instanceof AssemblyError) {

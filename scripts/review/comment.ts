@@ -208,7 +208,7 @@ export function gateParagraph(gated: boolean, ack: Acknowledgement): string {
   else if (ack.acknowledged)
     text = `**Acknowledged**${ack.by ? ` by @${ack.by}` : ''} with the \`${ACKNOWLEDGE_LABEL}\` label for this head commit: the check passes.`;
   else
-    text = `⛔ **The check fails** until the pull request carries the \`${ACKNOWLEDGE_LABEL}\` label, added for this head commit (add it once you have a backup or a migration plan; a new push needs it added again)${ack.staleFor ? `. The label was added for commit \`${ack.staleFor}\`, not this head: remove it and add it again` : ''}.`;
+    text = `⛔ **The check fails** until the pull request carries the \`${ACKNOWLEDGE_LABEL}\` label, added for this head commit (add it once you have a backup or a migration plan; a new push needs it added again)${ack.staleFor ? `. The label was added for ${ack.staleFor}, not this head: remove it and add it again` : ''}.`;
   return `${GATE_START}\n${text ? `${text}\n` : ''}${GATE_END}\n`;
 }
 
