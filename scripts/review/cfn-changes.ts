@@ -11,7 +11,7 @@
  * - a stateful resource removed and one of its type added in the same environment is a rename:
  *   the data stays with the old one and the new one starts empty (scripts/review/environments.ts).
  */
-import { Formatter, fullDiff, type ResourceDifference, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
+import { type DescribeChangeSetOutput, Formatter, fullDiff, type ResourceDifference, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
 import { createTwoFilesPatch } from 'diff';
 import { dataVolumeShrinks } from './data-volume-resize';
 import { dataOf, deletionPolicyOf, fateOf, holdsData, renderValue, updateReplacePolicyOf } from './resource-semantics';
@@ -337,8 +337,17 @@ function autoScalingChange(
   };
 }
 
-/** One stack's review; either side may be absent (a new stack, or one that leaves the app). */
-export function reviewStack(stack: string, environment: string, base: CfnTemplate | undefined, head: CfnTemplate | undefined): StackReview {
+/**
+ * One stack's review; either side may be absent (a new stack, or one that leaves the app). With a
+ * change set (`ops plan`), its verdicts on replacement override the resource specification's.
+ */
+export function reviewStack(
+  stack: string,
+  environment: string,
+  base: CfnTemplate | undefined,
+  head: CfnTemplate | undefined,
+  changeSet?: DescribeChangeSetOutput,
+): StackReview {
   const empty = { security: [], scripts: [], other: [], state: [] as StateChange[], removedStateful: [], addedStateful: [] };
   if (base && !head) {
     // The CDK CLI never deletes a stack that left the app: it stays deployed, unmanaged, until destroyed.
@@ -365,7 +374,7 @@ export function reviewStack(stack: string, environment: string, base: CfnTemplat
   const nh0 = normalized(head);
   const noise = countNoise(base, head, nb, nh0);
   const { template: nh, propagated } = withPropagatedChanges(nb, nh0);
-  const diff: TemplateDiff = fullDiff(nb, nh);
+  const diff: TemplateDiff = fullDiff(nb, nh, changeSet);
   if (diff.isEmpty) return { ...empty, stack, environment, status: 'unchanged', noise };
 
   const state: StateChange[] = [];

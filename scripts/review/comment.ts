@@ -36,6 +36,10 @@ export interface ReviewLabels {
   readonly head?: string;
   /** SHA-256 of the head's cloud assembly (scripts/review/assembly-hash.ts). @default - not shown */
   readonly assemblyHash?: string;
+  /** Another heading, without the review marker (`ops plan`). @default the review's heading and marker */
+  readonly title?: string;
+  /** What was compared, in words. @default two commits' synth output, not the account */
+  readonly compared?: string;
 }
 
 /** The state of the acknowledgement of a head commit. */
@@ -190,7 +194,9 @@ function summary(r: Review, labels: ReviewLabels): string {
     `**Cost: ${signed(change)} USD a month**`,
     `${count('changed')} stacks changed, ${count('added')} new, ${count('no longer managed')} no longer managed; ${objects} Kubernetes object changes${r.gated ? ' · ⛔ gate' : ''}`,
   ].join(' · ');
-  const compared = `Compared the synth output of two commits, base \`${labels.base ?? r.base.dir}\` and head \`${labels.head ?? r.head.dir}\`, not what is deployed: \`npm run ops -- plan --env <env>\` creates change sets against the account (the deploy workflow runs it before its approval).`;
+  const compared =
+    labels.compared ??
+    `Compared the synth output of two commits, base \`${labels.base ?? r.base.dir}\` and head \`${labels.head ?? r.head.dir}\`, not what is deployed: \`npm run ops -- plan --env <env>\` creates change sets against the account (the deploy workflow runs it before its approval).`;
   const assembly = labels.assemblyHash
     ? `\nHead cloud assembly: \`${labels.assemblyHash}\` (the deploy workflow deploys an assembly only with the hash of its own synth, shown in its run).`
     : '';
@@ -198,7 +204,8 @@ function summary(r: Review, labels: ReviewLabels): string {
   const removed = r.removedEnvironments.length
     ? `\nEnvironments no longer in the config: ${r.removedEnvironments.join(', ')} (no longer deployed by this pipeline; their stacks stay until destroyed).`
     : '';
-  return `${REVIEW_MARKER}\n## What this pull request does to each environment\n\n${line}\n\n${compared}${assembly}${added}${removed}\n`;
+  const heading = labels.title ?? `${REVIEW_MARKER}\n## What this pull request does to each environment`;
+  return `${heading}\n\n${line}\n\n${compared}${assembly}${added}${removed}\n`;
 }
 
 /** The gate paragraph of the data-at-risk section, between the markers the publisher replaces. */
