@@ -5,13 +5,18 @@
  * not: the deploy jobs run it on the downloaded artifact before `cdk deploy --app <dir>`, so they
  * deploy the assembly the pipeline synthesized (and showed) and refuse any other.
  */
+import { join } from 'node:path';
+import { checkSynthCompletion } from '../../lib/synth-output/completion';
 import { AssemblyError, assemblyHash } from './assembly-hash';
 
 export const ASSEMBLY_USAGE = `usage: npm run assembly -- hash <assembly-dir>
        npm run assembly -- verify <assembly-dir> <sha256:hex>
+       npm run assembly -- verify-output <synth-dir> <sha256:hex>
 
-  hash     prints the SHA-256 of every file of a cloud assembly (cdk.out), as one value
-  verify   exits 0 when the directory has exactly that hash, 1 (one line) when it differs
+  hash            prints the SHA-256 of every file of a cloud assembly (cdk.out), as one value
+  verify          exits 0 when the directory has exactly that hash, 1 (one line) when it differs
+  verify-output   verify of <synth-dir>/cdk.out, and every manifest of <synth-dir>/dist as synth wrote
+                  it (the completion record inside the verified assembly names each with its hash)
 Exit codes: 0 ok; 1 a different or unreadable assembly; 2 usage.`;
 
 export interface AssemblyIo {
@@ -25,19 +30,20 @@ export function runAssembly(argv: readonly string[], io: AssemblyIo = { out: (t)
     io.out(`${ASSEMBLY_USAGE}\n`);
     return 0;
   }
-  const wanted = command === 'hash' ? 1 : command === 'verify' ? 2 : -1;
+  const wanted = command === 'hash' ? 1 : command === 'verify' || command === 'verify-output' ? 2 : -1;
   const given = [dir, expected, ...rest].filter((a) => a !== undefined).length;
   if (wanted < 0 || given !== wanted) {
-    io.err(`assembly: expected \`hash <dir>\` or \`verify <dir> <sha256:hex>\` (npm run assembly -- --help)\n`);
+    io.err(`assembly: expected \`hash <dir>\`, \`verify <dir> <sha256:hex>\` or \`verify-output <dir> <sha256:hex>\` (npm run assembly -- --help)\n`);
     return 2;
   }
-  if (command === 'verify' && !/^sha256:[0-9a-f]{64}$/.test(expected)) {
+  if (command !== 'hash' && !/^sha256:[0-9a-f]{64}$/.test(expected)) {
     io.err(`assembly: "${expected}" is not a hash of the form sha256:<64 hex digits>\n`);
     return 2;
   }
+  const assembly = command === 'verify-output' ? join(dir, 'cdk.out') : dir;
   let actual: string;
   try {
-    actual = assemblyHash(dir);
+    actual = assemblyHash(assembly);
   } catch (error) {
     if (!(error instanceof AssemblyError) && (error as NodeJS.ErrnoException).code === undefined) throw error;
     io.err(`assembly: ${(error as Error).message}; download the pipeline's cloud-assembly artifact again\n`);
@@ -49,11 +55,20 @@ export function runAssembly(argv: readonly string[], io: AssemblyIo = { out: (t)
   }
   if (actual !== expected) {
     io.err(
-      `assembly: ${dir} is not the assembly this pipeline synthesized (${actual}, expected ${expected}): refusing to deploy it; re-run the workflow from its synth job\n`,
+      `assembly: ${assembly} is not the assembly this pipeline synthesized (${actual}, expected ${expected}): refusing to deploy it; re-run the workflow from its synth job\n`,
     );
     return 1;
   }
-  io.out(`${dir}: ${actual}, the assembly this pipeline synthesized\n`);
+  if (command === 'verify-output') {
+    const completion = checkSynthCompletion(dir);
+    if ('problems' in completion) {
+      io.err(
+        `assembly: ${dir} is not the output this pipeline synthesized (${completion.problems.join(', ')}): refusing to use it; re-run the workflow from its synth job\n`,
+      );
+      return 1;
+    }
+  }
+  io.out(`${dir}: ${actual}, the ${command === 'verify-output' ? 'output' : 'assembly'} this pipeline synthesized\n`);
   return 0;
 }
 

@@ -75,3 +75,16 @@ test('a directory that is not an assembly, and usage mistakes', () => {
   expect(run(['frobnicate']).code).toBe(2);
   expect(run(['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('usage: npm run assembly -- hash <assembly-dir>') });
 });
+
+test('verify-output: the assembly, then every manifest against the record inside it; a changed manifest is refused', () => {
+  const root = mkdtempSync(join(tmpdir(), 'synth-output-'));
+  cpSync(join(sharedCdkOut, '..'), root, { recursive: true });
+  expect(run(['verify-output', root, expected])).toEqual({ code: 0, out: `${root}: ${expected}, the output this pipeline synthesized\n`, err: '' });
+  const manifest = join(root, 'dist', 'prod', 'auraxis.k8s.yaml');
+  writeFileSync(manifest, `${readFileSync(manifest, 'utf8')}---\nkind: ConfigMap\n`);
+  expect(run(['verify-output', root, expected])).toEqual({
+    code: 1,
+    out: '',
+    err: `assembly: ${root} is not the output this pipeline synthesized (dist/prod/auraxis.k8s.yaml differs from what synth wrote): refusing to use it; re-run the workflow from its synth job\n`,
+  });
+});
