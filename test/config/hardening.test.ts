@@ -8,9 +8,8 @@ import { RESERVED_ENVIRONMENT_NAMES } from '../../lib/config/schema';
 import { estimateMonthlyCost, totalUsd } from '../../lib/cost/estimate';
 import { PRICES } from '../../lib/cost/prices';
 import { readSynthOutput } from '../../scripts/review/synth-output';
-import { problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
-import { sharedSynthDir } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
+import { sharedSynthDir } from '../helpers/synth';
 
 /*
  * The config a new user could write that used to be accepted (or crash synth): each is rejected

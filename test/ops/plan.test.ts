@@ -13,8 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { parseArgs } from '../../scripts/ops/commands/parse-args';
 import { changeSetName, PLAN_TEMPLATE_PREFIX, TEMPLATE_BODY_LIMIT } from '../../scripts/ops/commands/plan';
 import { runOps } from '../../scripts/ops/ops';
-import { sharedCdkOut } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { sharedCdkOut, shippedConfig } from '../helpers/synth';
 
 /*
  * `ops plan` with the AWS SDK mocked at the network edge (aws-sdk-client-mock): per stack, the

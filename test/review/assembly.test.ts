@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemblyHash } from '../../scripts/review/assembly-hash';
 import { runAssembly } from '../../scripts/review/verify-assembly';
-import { sharedCdkOut } from '../helpers/paths';
+import { sharedCdkOut } from '../helpers/synth';
 
 /*
  * What was reviewed is what deploys: the deploy jobs verify the downloaded assembly against the

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { cents, estimateMonthlyCost, formatMarkdown, PRICES_HEADING, totalUsd } from '../../lib/cost/estimate';
 import { ASSUMPTIONS, PRICES } from '../../lib/cost/prices';
 import { readSynthOutput } from '../../scripts/review/synth-output';
-import { projectRoot, sharedSynthDir } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
+import { projectRoot } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { scenario } from './scenario';
 
 /*

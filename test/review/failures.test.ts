@@ -7,7 +7,8 @@ import { COMPLETION_FILE, checkSynthCompletion, type SynthCompletion } from '../
 import { GATE_END, GATE_START, REVIEW_MARKER } from '../../scripts/review/comment';
 import { logTail } from '../../scripts/review/failure';
 import { shippedConfigInput } from '../helpers/config-fixtures';
-import { projectRoot, sharedSynthDir } from '../helpers/paths';
+import { projectRoot } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { PROD_HOST, run } from './helpers';
 import { scenario } from './scenario';
 

@@ -1,5 +1,5 @@
 import { runReview } from '../../scripts/review/cli';
-import { sharedSynthDir } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import type { Scenario } from './scenario';
 
 /** The review command as the workflow runs it, its output captured. */

@@ -5,7 +5,7 @@ import { ACKNOWLEDGE_LABEL, GATE_END, GATE_START, REVIEW_MARKER } from '../../sc
 import { githubApi } from '../../scripts/review/github';
 import { ACKNOWLEDGEMENT_CONTEXT, COMMENT_AUTHOR, type CommitStatus, GATE_CONTEXT, type GithubApi, resultOf } from '../../scripts/review/publish';
 import { runPublish } from '../../scripts/review/publish-cli';
-import { sharedSynthDir } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { run } from './helpers';
 import { scenario } from './scenario';
 

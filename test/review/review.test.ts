@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cents } from '../../lib/cost/estimate';
 import { PRICES } from '../../lib/cost/prices';
 import { ACKNOWLEDGE_LABEL, REVIEW_MARKER } from '../../scripts/review/comment';
-import { sharedSynthDir } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { PROD_DATA, PROD_HOST, reviewOf, rows, run, section } from './helpers';
 import { scenario } from './scenario';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { COMPLETION_FILE, type SynthCompletion, writeSynthCompletion } from '../../lib/synth-output/completion';
 import type { CfnTemplate, K8sObject } from '../../scripts/review/synth-output';
-import { sharedSynthDir } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 
 /*
  * Scenario fixtures: a copy of the shipped synth output (written once by the global setup),

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REVIEW_MARKER } from '../../scripts/review/comment';
 import { GATE_CONTEXT } from '../../scripts/review/publish';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { TIERS } from '../tiers';
 
 /*
  * The pipelines, parsed and checked against the rest of the repository and against the rules they
@@ -36,6 +37,7 @@ interface Job {
   needs?: string | string[];
   with?: Record<string, string>;
   strategy?: { matrix: Record<string, unknown>; 'fail-fast'?: boolean };
+  name?: string;
   outputs?: Record<string, string>;
 }
 interface Workflow {
@@ -84,10 +86,12 @@ describe('pull requests', () => {
     expect(pr.on).toEqual({ pull_request: { types: ['opened', 'synchronize', 'reopened'] } });
   });
 
-  test('no job holds a write token or AWS credentials; the test job is the CI entry point', () => {
+  test('no job holds a write token or AWS credentials; the test jobs are the CI entry point, one per tier', () => {
     expect(pr.permissions).toEqual({ contents: 'read' });
     for (const job of Object.values(pr.jobs)) expect(WRITE(job.permissions ?? {})).toEqual([]);
-    expect(runs(pr.jobs.test)).toBe('bash .ci/run');
+    // One job per jest tier, in parallel (jest.config.ts; .ci/run TIER).
+    expect(runs(pr.jobs.test)).toBe('bash .ci/run ${{ matrix.tier }}');
+    expect(pr.jobs.test.strategy?.matrix.tier).toEqual([...TIERS]);
     expect(text('pull-request.yml')).not.toMatch(/id-token|configure-aws-credentials|AWS_ACCESS_KEY|secrets\./);
   });
 
