@@ -56,6 +56,12 @@ describe('cdk-nag and CloudFormation validation', () => {
           `host/Host/EnvironmentSecretsPolicy AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:765480282720:parameter/auraxis/${env}/*]`,
           'host/Host/SecurityGroup/Resource AwsSolutions-EC23',
           'host/Vpc AwsSolutions-VPC7',
+          // The plan role (lib/constructs/github-plan-role.ts): its change sets, its stacks, its bucket prefix.
+          'host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:changeSet/ops-plan-*/*]',
+          ...['data', 'health', 'host'].map(
+            (k) => `host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:stack/auraxis-${env}-${k}/*]`,
+          ),
+          `host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-${env === 'dev' ? 'auraxisdev' : 'auraxiprod'}-assets-765480282720-us-east-1/ops-plan/*]`,
         ].sort(),
       );
       for (const ack of acks) {

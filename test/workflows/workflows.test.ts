@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { planEnvironmentName } from '../../lib/constructs/github-plan-role';
 import { REVIEW_MARKER } from '../../scripts/review/comment';
 import { GATE_CONTEXT } from '../../scripts/review/publish';
 import { shippedConfig } from '../helpers/config-fixtures';
@@ -223,7 +224,7 @@ describe('deploys', () => {
 
   test('one approval per deploy, after the plan: the plan runs in <env>-plan, only the deploy job in the environment', () => {
     const plan = perEnvironment.jobs.plan;
-    expect(plan.environment).toBe('${{ inputs.environment }}-plan');
+    expect(plan.environment).toBe(planEnvironmentName('${{ inputs.environment }}'));
     expect(runs(plan)).toContain('npm run -s ops -- plan --env "${{ inputs.environment }}" --assembly "$RUNNER_TEMP/synth/cdk.out" > "$RUNNER_TEMP/plan.md"');
     expect(runs(plan)).toContain('cat "$RUNNER_TEMP/plan.md" >> "$GITHUB_STEP_SUMMARY"');
     expect(stepIndex(plan, (s) => s.run?.startsWith('npm run -s assembly -- verify') === true)).toBeLessThan(

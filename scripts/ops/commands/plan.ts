@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Change, CreateChangeSetCommandInput, DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
+import { PLAN_CHANGE_SET_PREFIX, PLAN_TEMPLATE_PREFIX } from '../../../lib/constructs/github-plan-role';
 import { estimateMonthlyCost } from '../../../lib/cost/estimate';
 import { synthStack } from '../../../lib/synth-output/stacks';
 import { reviewStack } from '../../review/cfn-changes';
@@ -16,9 +17,6 @@ import type { CfnTemplate } from '../../review/synth-output';
 
 /** CloudFormation's limit on a template passed inline (`TemplateBody`); larger ones go through S3. */
 export const TEMPLATE_BODY_LIMIT = 51_200;
-
-/** Key prefix of plan templates in the environment's CDK staging bucket: apart from the assets a deploy uses. */
-export const PLAN_TEMPLATE_PREFIX = 'ops-plan/';
 
 /** One stack to plan, read from the cloud assembly. */
 export interface PlanTarget {
@@ -91,9 +89,11 @@ export function templateLocation(
   return { upload: { bucket: target.bucket, key }, TemplateURL: `https://${target.bucket}.s3.${target.region}.amazonaws.com/${key}` };
 }
 
-/** A change set name unique to this run: `ops-plan-<UTC time>`. */
+export { PLAN_TEMPLATE_PREFIX };
+
+/** A change set name unique to this run: `ops-plan-<UTC time>` (the plan role may touch only these). */
 export function changeSetName(now: number): string {
-  return `ops-plan-${new Date(now)
+  return `${PLAN_CHANGE_SET_PREFIX}${new Date(now)
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}`;
