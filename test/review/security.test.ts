@@ -274,6 +274,13 @@ describe('judgments (tables of inputs)', () => {
     expect(judgeIngress(rule)?.severity).toBe(severity);
   });
 
+  test('IAM action names are compared as IAM compares them, case-insensitively: SSM:* is ssm:*', () => {
+    expect(judgeStatement({ effect: 'Allow', actions: ['SSM:*'], resources: ['*'], principals: [] })).toEqual({
+      severity: 'block',
+      reason: 'every ssm action on every resource (`ssm:*` on `*`)',
+    });
+  });
+
   test('a range split in halves is each half of the internet', () => {
     expect(internetRange('0.0.0.0/1')).toBe('open to 0.0.0.0/1, 2,147,483,648 internet addresses');
   });
