@@ -23,6 +23,8 @@ describe("a reviewer's branch: port 22 to the world, s3:GetObject on *, a Networ
   const s = scenario();
   const group = s.logicalId(PROD_HOST, 'AWS::EC2::SecurityGroup');
   s.template(PROD_HOST, (t) => {
+    // The web rules are ingress resources of their own: the group has no inline list until this one.
+    t.Resources[group].Properties.SecurityGroupIngress = t.Resources[group].Properties.SecurityGroupIngress ?? [];
     t.Resources[group].Properties.SecurityGroupIngress.push({ CidrIp: '0.0.0.0/0', Description: 'ssh', FromPort: 22, IpProtocol: 'tcp', ToPort: 22 });
     Object.values(t.Resources).find(INSTANCE_ROLE_POLICY)?.Properties.PolicyDocument.Statement.push({ Action: 's3:GetObject', Effect: 'Allow', Resource: '*' });
     const firewall = Object.values(t.Resources).find((r) => r.Type === 'AWS::SSM::Document' && r.Properties.Name === 'auraxis-prod-firewall');

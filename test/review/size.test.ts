@@ -30,6 +30,7 @@ head.batch(() => {
   ENVS.forEach((env, i) => {
     head.template(`auraxis-${env}-host`, (t) => {
       const group = Object.values(t.Resources).find((r) => r.Type === 'AWS::EC2::SecurityGroup');
+      if (group) group.Properties.SecurityGroupIngress = group.Properties.SecurityGroupIngress ?? [];
       group?.Properties.SecurityGroupIngress.push({ CidrIp: '0.0.0.0/0', FromPort: 8001 + i, IpProtocol: 'tcp', ToPort: 8001 + i });
       Object.values(t.Resources)
         .find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('InstanceRole'))
