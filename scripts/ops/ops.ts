@@ -31,6 +31,7 @@ import {
   healthUrl,
 } from './commands/validate';
 import { type GithubAccess, readGithubSettings } from './github/settings';
+import { type PlanClients, planEnvironment } from './plan-environment';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
@@ -60,6 +61,10 @@ export interface OpsContext {
   readonly progress?: (message: string) => void;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** AWS clients of `plan` (tests pass mocked ones). @default - new clients per region */
+  readonly planClients?: PlanClients;
+  /** Pause between reads of a change set being created. @default 3000 ms */
+  readonly planDelayMs?: number;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -211,6 +216,19 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const lines = findings.map((f) => `FAIL  ${f.role}: ${f.problem}`);
     const text = [...lines, ...(findings.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
     return { ok: findings.length === 0, text, json: findings };
+  }
+
+  if (args.command === 'plan') {
+    const env = envs[0];
+    const outcome = await planEnvironment(ctx.config, env, {
+      assembly: args.assembly ?? 'cdk.out',
+      stackNames: environmentStackNames(ctx.config.app.name, env.name),
+      now: ctx.now,
+      clients: ctx.planClients,
+      wait: ctx.planDelayMs === undefined ? undefined : { delayMs: ctx.planDelayMs },
+      progress: ctx.progress ?? ((line: string) => console.error(line)),
+    });
+    return { ok: outcome.ok, text: outcome.text, json: { env: env.name, gated: outcome.gated, plans: outcome.plans } };
   }
 
   if (args.command === 'stacks') {
