@@ -133,7 +133,7 @@ export function unitTierProblems(file: string, layout: TierLayout = defaultLayou
     if (reached === synthHelper(layout)) problems.push(`${name} imports the synth helper${via}: it belongs to the synth tier`);
     const source = read(reached);
     const definesThem = [synthHelper(layout), join(layout.testRoot, 'helpers', 'paths.ts'), join(layout.testRoot, 'helpers', 'global-setup.ts')];
-    if (/\bshared(CdkOut|Dist|SynthDir)\b/.test(source) && !definesThem.includes(reached)) {
+    if (/\bshared(CdkOut|Dist|SynthDir|ValidationRuns)\b/.test(source) && !definesThem.includes(reached)) {
       problems.push(`${name} reads the global synth's output directory${via}: import it through test/helpers/synth.ts`);
     }
     if (reached !== file && startsPrograms(reached, layout, read)) problems.push(`${name} uses a helper that starts programs${via}: host tier`);
