@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../lib/config/config-file';
 import { assemblyBudgetShortfalls } from './budget-check';
 import { parseCommandLine, runMain } from './command-line';
-import { synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
+import { isValidationFailure, synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
 
 export const SYNTH_USAGE = `usage: npm run synth -- [--out DIR]
 
@@ -30,7 +30,8 @@ export function main(argv: readonly string[]): number {
   const config = readConfig(configPath());
   const context = cdkJsonContext();
 
-  // synthesizeAll removes stale output first; nothing is written before this point.
+  // synthesizeAll writes beside cdk.out/ and dist/ and renames into place only when all of it
+  // synthesized: a failure leaves the previous output as it was.
   const assembly = synthesizeAll(
     config,
     { cdkOut: join(outRoot, 'cdk.out'), dist: join(outRoot, 'dist'), templateValidationCache: TEMPLATE_VALIDATION_CACHE },
@@ -43,4 +44,8 @@ export function main(argv: readonly string[]): number {
   return 0;
 }
 
-if (require.main === module) runMain(() => main(process.argv.slice(2)), isConfigProblem);
+if (require.main === module)
+  runMain(
+    () => main(process.argv.slice(2)),
+    (error) => isConfigProblem(error) || isValidationFailure(error),
+  );
