@@ -16,6 +16,15 @@ import { SECRETS_USAGE } from './commands/secrets';
 import { runOps } from './ops';
 import { runSecretCommand } from './secrets-cli';
 
+/*
+ * On Node 20 the AWS SDK writes a nine-line NodeVersionSupportWarning (its releases after January
+ * 2027 need Node 22) before the first client's first message, so every ops error became a screen.
+ * This project supports Node 20 and 22 (package.json engines; the README says when 20 ends); the
+ * SDK's own switch turns that one warning off, any other warning still prints. Set
+ * AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false to see it.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** The whole CLI but the exit: returns the exit code; usage and config errors are thrown for runMain. */
 export async function main(argv: readonly string[]): Promise<number> {
   // secrets and rotate parse their own options (scripts/ops/commands/secrets.ts, rotate.ts).
