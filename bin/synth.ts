@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../lib/config/config-file';
 import { assemblyBudgetShortfalls } from './budget-check';
-import { parseCommandLine, runMain } from './command-line';
+import { parseCommandLine, runMain } from '../lib/cli/command-line';
 import { isValidationFailure, synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
 
 export const SYNTH_USAGE = `usage: npm run synth -- [--out DIR]

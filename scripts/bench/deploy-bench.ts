@@ -21,7 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseCommandLine } from '../../bin/command-line';
+import { parseCommandLine } from '../../lib/cli/command-line';
 import { type BlueGreenHost, setUpBlueGreenHost } from '../../test/helpers/blue-green-host';
 import type { ScriptResult } from '../../test/helpers/host-scripts';
 import { type LoadResult, startLoadLoop } from '../../test/helpers/load-loop';

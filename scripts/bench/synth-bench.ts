@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { parseCommandLine, runMain, UsageError } from '../../bin/command-line';
+import { parseCommandLine, runMain, UsageError } from '../../lib/cli/command-line';
 import { synthesizeAll } from '../../bin/synth-all';
 import type { ProjectConfig } from '../../lib/config';
 import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';

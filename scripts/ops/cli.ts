@@ -8,7 +8,7 @@
  * exists (clients are created inside runOps), so a mistake never reaches AWS.
  */
 import { userInfo } from 'node:os';
-import { runMain } from '../../bin/command-line';
+import { runMain } from '../../lib/cli/command-line';
 import { configPath, isConfigProblem, readConfig } from '../../lib/config/config-file';
 import { helpRequested, parseArgs } from './commands/parse-args';
 import { ROTATE_USAGE } from './commands/rotate';

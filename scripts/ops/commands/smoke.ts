@@ -1,4 +1,4 @@
-import { UsageError } from '../../../bin/command-line';
+import { UsageError } from '../../../lib/cli/command-line';
 
 /*
  * `ops smoke --env E [--url URL]`: the environment's smoke plan (lib/smoke/plan.ts) run from here
