@@ -4,9 +4,9 @@
  * offline, from the shipped config. Runs under ts-node with swc: no type-checking at run time.
  */
 import { join, resolve } from 'node:path';
+import { parseCommandLine, runMain } from '../lib/cli/command-line';
 import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../lib/config/config-file';
 import { assemblyBudgetShortfalls } from './budget-check';
-import { parseCommandLine, runMain } from '../lib/cli/command-line';
 import { isValidationFailure, synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
 
 export const SYNTH_USAGE = `usage: npm run synth -- [--out DIR]
