@@ -7,7 +7,8 @@ import { needsGlobalSynth, TIERS, testTiers } from './test/tiers';
  *
  * Three projects (tiers), derived from what each test file imports (test/tiers.ts):
  *   unit   `npm run test:unit`, what a developer runs while editing: no synth, no system packages
- *   synth  `npm run test:synth`: reads the shipped config's output, synthesized once by the global setup
+ *   synth  `npm run test:synth`: reads the shipped config's output, synthesized once by the global
+ *          setup, or synthesizes the whole app itself
  *   host   `npm run test:host`: real git, podman, nginx, PostgreSQL, s3rver, nft, shellcheck...
  * `npm test` runs all three. Jest runs a project's globalSetup only when that project has tests
  * selected, and the same module once however many projects name it: `test:unit` never synthesizes.

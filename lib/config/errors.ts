@@ -11,6 +11,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** The config file is missing or not a file: one line naming the path and where it came from. */
+export class ConfigFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigFileError';
+  }
+}
+
+/** True for the errors whose message is written for the user (no stack trace needed). */
+export function isConfigProblem(error: unknown): error is ConfigError | ConfigFileError {
+  return error instanceof ConfigError || error instanceof ConfigFileError;
+}
+
 type PathKey = PropertyKey;
 
 /** `environments.prod.account`, with `[0]` for list indexes. */
