@@ -28,12 +28,11 @@ const config: Config = {
     testMatch: tiers[tier].length > 0 ? tiers[tier] : ['<rootDir>/test/no-tests-in-this-tier'],
     transform,
     globalSetup: needsGlobalSynth(tiers[tier]) ? '<rootDir>/test/helpers/global-setup.ts' : undefined,
-    setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
-    // A ceiling, not an expected duration: host tests wait for conditions (a port answering, a
-    // container healthy, a restore done) and on a loaded two-core machine a PostgreSQL restore
-    // alone takes well over a minute.
-    testTimeout: tier === 'host' ? 600_000 : 60_000,
+    // The host tier's longer ceiling is set by a setup file: jest ignores testTimeout in a project.
+    setupFilesAfterEnv: ['aws-sdk-client-mock-jest', ...(tier === 'host' ? ['<rootDir>/test/helpers/host-timeout.ts'] : [])],
   })),
+  // For every project (jest reads it only here): a ceiling for tests that set none of their own.
+  testTimeout: 60_000,
   // Two workers even on two cores: the host-runtime tests mostly wait on podman, PostgreSQL and git,
   // so they overlap well with the CPU-bound synth tests.
   maxWorkers: 2,

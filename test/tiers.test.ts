@@ -39,6 +39,18 @@ test('only the synth tier (and host files reading the shipped output) need the g
   expect(needsGlobalSynth(tiers.synth, layout)).toBe(true);
 });
 
+test('test timeouts: 60 s for every project (set where jest reads it), a 600 s ceiling for the host tier', () => {
+  // jest-circus reads testTimeout from the global config only; in a project it would be ignored (5 s default).
+  expect(config.testTimeout).toBe(60_000);
+  const projects = (config.projects ?? []) as { displayName: string; testTimeout?: number; setupFilesAfterEnv?: string[] }[];
+  expect(projects.filter((p) => p.testTimeout !== undefined)).toEqual([]);
+  expect(projects.map((p) => [p.displayName, p.setupFilesAfterEnv?.includes('<rootDir>/test/helpers/host-timeout.ts')])).toEqual([
+    ['unit', false],
+    ['synth', false],
+    ['host', true],
+  ]);
+});
+
 test('jest.config.ts builds its projects from this derivation, the global setup only where it is needed', () => {
   const projects = (config.projects ?? []) as { displayName: string; testMatch: string[]; globalSetup?: string }[];
   expect(config.globalSetup).toBeUndefined(); // at the top level it would run for every project
