@@ -15,12 +15,20 @@ import { needsGlobalSynth, TIERS, testTiers } from './test/tiers';
  */
 
 const tiers = testTiers();
+
+/**
+ * `TEST_TIER=unit|synth|host` keeps one project (`npm run test:<tier>`); unset, all three. An
+ * environment variable, not `--selectProjects`: that option takes every word after it, so
+ * `npm run test:unit -- test/config` would select a project named test/config and run them all.
+ */
+const only = process.env.TEST_TIER;
+if (only !== undefined && !(TIERS as readonly string[]).includes(only)) throw new Error(`TEST_TIER="${only}" is not a test tier (${TIERS.join(', ')})`);
 const transform: Config['transform'] = {
   '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
 };
 
 const config: Config = {
-  projects: TIERS.map((tier) => ({
+  projects: TIERS.filter((tier) => only === undefined || tier === only).map((tier) => ({
     displayName: tier,
     testEnvironment: 'node',
     roots: ['<rootDir>/test'],
