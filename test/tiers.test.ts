@@ -45,7 +45,7 @@ test('test timeouts: 60 s for every project (set where jest reads it), a 600 s c
   const projects = (config.projects ?? []) as { displayName: string; testTimeout?: number; setupFilesAfterEnv?: string[] }[];
   expect(projects.filter((p) => p.testTimeout !== undefined)).toEqual([]);
   const only = process.env.TEST_TIER;
-  expect(projects.map((p) => [p.displayName, p.setupFilesAfterEnv?.includes('<rootDir>/test/helpers/host-timeout.ts')])).toEqual(
+  expect(projects.map((p) => [p.displayName, p.setupFilesAfterEnv?.includes('<rootDir>/test/helpers/host-tier-timeout.ts')])).toEqual(
     [
       ['unit', false],
       ['synth', false],

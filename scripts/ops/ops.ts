@@ -3,6 +3,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { USAGE_EXIT_CODE } from '../../lib/cli/command-line';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
@@ -19,7 +20,7 @@ import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
 import { auditRole, type Finding } from './commands/iam-audit';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
-import { publicBaseUrl } from './commands/smoke';
+import { plainHttpRefusal, publicBaseUrl } from './commands/smoke';
 import {
   alarmsOfEnvironment,
   type CheckResult,
@@ -30,6 +31,7 @@ import {
   healthUrl,
 } from './commands/validate';
 import { type GithubAccess, readGithubSettings } from './github/settings';
+import { type PlanClients, planEnvironment } from './plan-environment';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
@@ -59,6 +61,10 @@ export interface OpsContext {
   readonly progress?: (message: string) => void;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** AWS clients of `plan` (tests pass mocked ones). @default - new clients per region */
+  readonly planClients?: PlanClients;
+  /** Pause between reads of a change set being created. @default 3000 ms */
+  readonly planDelayMs?: number;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -165,10 +171,13 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
   }
 
   if (args.command === 'smoke') {
+    const runs = envs.map((env) => ({ env, plan: smokePlan(ctx.config.app, env), base: args.smoke?.url ?? publicBaseUrl(env) }));
+    // Credentials and tokens never over plain HTTP: refused for every environment before any request.
+    const refusals = runs.flatMap(({ env, plan, base }) => plainHttpRefusal(env.name, plan, base) ?? []);
+    if (refusals.length > 0) return { ok: false, exitCode: USAGE_EXIT_CODE, text: refusals.join('\n'), json: { refused: refusals } };
     const reports = [];
-    for (const env of envs) {
-      const base = args.smoke?.url ?? publicBaseUrl(env);
-      const report = await runSmoke(smokePlan(ctx.config.app, env), base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
+    for (const { env, plan, base } of runs) {
+      const report = await runSmoke(plan, base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
       const hint = report.ok ? [] : [`smoke of ${env.name} FAILED; see why with: npm run ops -- logs --env ${env.name} --since 15m`];
       reports.push({ env: env.name, ok: report.ok, lines: [`[${env.name}] smoke against ${base}`, ...report.lines, ...hint] });
     }
@@ -207,6 +216,19 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const lines = findings.map((f) => `FAIL  ${f.role}: ${f.problem}`);
     const text = [...lines, ...(findings.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
     return { ok: findings.length === 0, text, json: findings };
+  }
+
+  if (args.command === 'plan') {
+    const env = envs[0];
+    const outcome = await planEnvironment(ctx.config, env, {
+      assembly: args.assembly ?? 'cdk.out',
+      stackNames: environmentStackNames(ctx.config.app.name, env.name),
+      now: ctx.now,
+      clients: ctx.planClients,
+      wait: ctx.planDelayMs === undefined ? undefined : { delayMs: ctx.planDelayMs },
+      progress: ctx.progress ?? ((line: string) => console.error(line)),
+    });
+    return { ok: outcome.ok, text: outcome.text, json: { env: env.name, gated: outcome.gated, plans: outcome.plans } };
   }
 
   if (args.command === 'stacks') {

@@ -69,8 +69,16 @@ describe('cdk-nag and CloudFormation validation', () => {
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::*]',
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:765480282720:instance/*]',
           `host/Host/EnvironmentSecretsPolicy AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:765480282720:parameter/auraxis/${env}/*]`,
-          'host/Host/SecurityGroup/Resource AwsSolutions-EC23',
+          // One acknowledgement per web rule open to the internet, never on the security group.
+          'host/Host/SecurityGroup/FromInternetTcp80 AwsSolutions-EC23',
+          ...(env === 'prod' ? ['host/Host/SecurityGroup/FromInternetTcp443 AwsSolutions-EC23'] : []),
           'host/Vpc AwsSolutions-VPC7',
+          // The plan role (lib/constructs/github-plan-role.ts): its change sets, its stacks, its bucket prefix.
+          'host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:changeSet/ops-plan-*/*]',
+          ...['data', 'health', 'host'].map(
+            (k) => `host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:stack/auraxis-${env}-${k}/*]`,
+          ),
+          `host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-${env === 'dev' ? 'auraxisdev' : 'auraxiprod'}-assets-765480282720-us-east-1/ops-plan/*]`,
         ].sort(),
       );
       for (const ack of acks) {
