@@ -95,9 +95,7 @@ export function synthesizeAll(config: ProjectConfig, out: SynthOutput, context: 
   }
   swapInto(staged.cdkOut, cdkOut);
   swapInto(staged.dist, dist);
-  // Last, once both are in place: the record the review checks before it compares
-  // (lib/synth-output/completion.ts). A synth that stops before it leaves an output without one,
-  // which the review refuses instead of reading a half-swapped pair.
+  // Last, in place: the record the review checks before it compares (lib/synth-output/completion.ts).
   writeSynthCompletion(
     { cdkOut, dist },
     config.app.name,

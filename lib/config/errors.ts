@@ -41,9 +41,17 @@ export function formatValue(value: unknown): string {
 
 /**
  * Keys whose values may be secrets: a value under them is never repeated in an error (CI logs keep
- * errors). `secrets` itself is not one: the config's `secrets` sections hold names and paths.
+ * errors). Names of things that hold secrets (`externalSecret`, `existingSecret`, `tlsSecretName`)
+ * are not such keys, nor is a `secrets` section, which holds names and paths.
  */
-const SECRET_KEY = /(secret|passw|pwd|token|credential|private|api[-_]?key|auth|cookie|session|signature|dsn|database[-_]?url|connection)/i;
+const SECRET_KEY =
+  /(passw|pwd|token|credential|private[-_]?key|api[-_]?key|access[-_]?key|secret[-_]?key|client[-_]?secret|cookie|session[-_]?key|signature|dsn|database[-_]?url|connection[-_]?string|^secret$|[-_]secret$|^auth(orization)?$)/i;
+
+/** Every key of a mapping, nested ones included. */
+function keysOf(value: unknown): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => [...(Array.isArray(value) ? [] : [key]), ...keysOf(inner)]);
+}
 
 /** Shapes of credentials, wherever they appear: never repeated in an error either. */
 const CREDENTIAL_SHAPES: readonly RegExp[] = [
@@ -75,7 +83,7 @@ export function mayEcho(path: readonly PathKey[], value: unknown): boolean {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (text === undefined || CREDENTIAL_SHAPES.some((shape) => shape.test(text)) || looksLikeToken(text)) return false;
   // A mapping or list is echoed only when none of its own keys is secret-ish ({"Authorization": ...}).
-  return typeof value === 'string' || !SECRET_KEY.test(text);
+  return !keysOf(value).some((key) => SECRET_KEY.test(key));
 }
 
 function valueAt(root: unknown, path: readonly PathKey[]): unknown {

@@ -288,6 +288,10 @@ describe('errors never repeat a value that may be a secret', () => {
     ['a JWT', ['x', 'note'], 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig', false],
     ['a long mixed token', ['x', 'note'], 'Q7fkR2pLmX9vB4nT8sW1yZ3cD6hJ0aE5uK2i', false],
     ['a mapping with a secret-ish key', ['x', 'headers'], { Authorization: 'Bearer abc' }, false],
+    ['a nested secret-ish key', ['x', 'login'], { credentials: { password: 'x' } }, false],
+    ['the name of a Kubernetes Secret', ['environments', 'prod', 'kubernetes', 'existingSecret'], 'Auraxis Env', true],
+    ['an external secret key (a parameter name)', ['environments', 'prod', 'kubernetes', 'externalSecret', 'remoteKey'], '/auraxis/dev/x', true],
+    ['an env-file-style secret setting', ['x', 'settings', 'JWT_SECRET'], 'abc', false],
     ['a long plain label (a hostname)', ['x', 'domain'], `${'a'.repeat(64)}.example.com`, true],
   ])('mayEcho: %s → %s', (_, path, value, echo) => {
     expect(mayEcho(path, value)).toBe(echo);
