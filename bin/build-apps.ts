@@ -135,14 +135,7 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
   if (options.templateValidationCache) {
     cdk.Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: options.templateValidationCache }));
   }
-  const qualifiers = new Map<string, string>();
-  for (const environment of environmentsOf(config)) {
-    const q = bootstrapNames.qualifier(config.app.name, environment.name);
-    const other = qualifiers.get(q);
-    if (other) throw new Error(`environments '${other}' and '${environment.name}' would share the CDK bootstrap qualifier '${q}': rename one of them`);
-    qualifiers.set(q, environment.name);
-  }
-
+  // Distinct bootstrap qualifiers and account sharing are checked by the config schema (lib/config/schema/accounts.ts).
   const hosts: HostStack[] = [];
   for (const environment of environmentsOf(config)) {
     hosts.push(addEnvironmentStacks(app, config, environment).host);

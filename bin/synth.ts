@@ -5,6 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { cdkJsonContext, configPath, isConfigProblem, projectRoot, readConfig } from '../lib/config/config-file';
+import { sharedAccountNotes } from '../lib/config/schema/accounts';
 import { assemblyBudgetShortfalls } from './budget-check';
 import { parseCommandLine, runMain } from './command-line';
 import { synthesizeAll, TEMPLATE_VALIDATION_CACHE } from './synth-all';
@@ -38,6 +39,7 @@ export function main(argv: readonly string[]): number {
   );
   // A warning, not an error: the owners may mean to cut costs down to the budget.
   for (const shortfall of assemblyBudgetShortfalls(assembly)) console.error(`warning: ${shortfall.message}`);
+  for (const note of sharedAccountNotes(config.environments)) console.error(`warning: ${note}`);
   const envs = Object.keys(config.environments).join(', ');
   console.log(`Synthesized ${envs} into ${outRoot === projectRoot ? '' : `${outRoot}/`}cdk.out/ and dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;

@@ -23,7 +23,7 @@ describe('bootstrapPlan', () => {
       .map((s) => s.argv)
       .filter((a) => a[2] === 'bootstrap')
       .map((a) => a[3]);
-    expect(targets).toEqual(['aws://765480282720/eu-west-1', 'aws://765480282720/us-east-1']);
+    expect(targets).toEqual(['aws://444455556666/eu-west-1', 'aws://444455556666/us-east-1']);
   });
 
   test('the commands of dev and prod share no qualifier, toolkit stack, policy or boundary', () => {

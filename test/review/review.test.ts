@@ -39,7 +39,7 @@ describe('npm run review on identical output', () => {
     expect(section(out, 1)).toContain('Nothing that holds state is replaced, deleted or left unmanaged.');
     expect(section(out, 2)).toContain('No IAM, security-group, Kubernetes security or host-script changes.');
     expect(section(out, 3)).toMatch(/\| \*\*total\*\* \| \*\*(\d+\.\d\d)\*\* \| \*\*\1\*\* \| \*\*±0\.00\*\* \|/);
-    expect(out).toContain('7 stacks unchanged. Filtered out: 0 changes that deploy nothing');
+    expect(out).toContain('8 stacks unchanged. Filtered out: 0 changes that deploy nothing');
   });
 });
 
@@ -202,6 +202,7 @@ describe('state', () => {
       'auraxis-prod-host',
       'auraxis-prod-health',
       'auraxis-account-765480282720',
+      'auraxis-account-444455556666',
     ]) {
       s.renameStack(stack, stack.replace('auraxis', 'orbis'));
     }
@@ -211,9 +212,9 @@ describe('state', () => {
     expect(data).toContain(
       "| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head's app: it stays deployed with its 5 stateful resources until `cdk destroy auraxis-prod-data` |",
     );
-    expect(data.match(/no longer managed \|/g)).toHaveLength(7);
+    expect(data.match(/no longer managed \|/g)).toHaveLength(8);
     expect(data).not.toContain('| deleted |');
-    expect(out).toContain('0 stacks changed, 7 new, 7 no longer managed');
+    expect(out).toContain('0 stacks changed, 8 new, 8 no longer managed');
   });
 });
 
@@ -231,7 +232,7 @@ describe('noise', () => {
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
-    expect(out).toContain('7 stacks unchanged. Filtered out: 3 changes that deploy nothing (CDK metadata, asset hashes).');
+    expect(out).toContain('8 stacks unchanged. Filtered out: 3 changes that deploy nothing (CDK metadata, asset hashes).');
     expect(section(out, 4)).not.toContain('<details>');
   });
 });

@@ -5,7 +5,8 @@ import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fi
 import { environmentStacks } from '../helpers/environment-stacks';
 import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
-const ACCOUNT = '765480282720';
+/** The account of an environment of the shipped config: dev and prod have their own. */
+const ACCOUNT_OF = (env: string) => shippedConfig().environments[env].account;
 const REGION = 'us-east-1';
 const host = (env: string) => shippedTemplate(stackNames.host('auraxis', env));
 const INSTANCE = 'HostInstance2C59A3BE';
@@ -103,7 +104,7 @@ describe('HostStack (shipped config): the instance', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } },
     ]);
-    expect(role.Properties.PermissionsBoundary).toBe(`arn:aws:iam::${ACCOUNT}:policy/auraxis-${env}-permissions-boundary`);
+    expect(role.Properties.PermissionsBoundary).toBe(`arn:aws:iam::${ACCOUNT_OF(env)}:policy/auraxis-${env}-permissions-boundary`);
     expect(role.Properties.ManagedPolicyArns).toEqual([
       { 'Fn::GetStackOutput': expect.objectContaining({ StackName: stackNames.data('auraxis', env), OutputName: expect.stringMatching(/HostBackupsPolicy/) }) },
     ]);
@@ -115,7 +116,7 @@ describe('HostStack (shipped config): the instance', () => {
     expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['SsmAgentMessaging', 'SsmAgentRegistration', 'AgentMetrics']);
     expect(statements[1]).toMatchObject({
       Action: ['ssm:ListInstanceAssociations', 'ssm:UpdateInstanceAssociationStatus', 'ssm:UpdateInstanceInformation'],
-      Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`,
+      Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
     });
     expect(statements[2]).toEqual({
       Sid: 'AgentMetrics',
@@ -267,7 +268,7 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
       {
         Action: 'sts:AssumeRoleWithWebIdentity',
         Effect: 'Allow',
-        Principal: { Federated: githubOidcProviderArn(ACCOUNT) },
+        Principal: { Federated: githubOidcProviderArn(ACCOUNT_OF(env)) },
         Condition: {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
@@ -293,7 +294,9 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     ['prod', 'auraxiprod'],
   ])('%s may assume exactly the CDK bootstrap roles of its own qualifier (%s) in its region and us-east-1', (env, qualifier) => {
     expect(assumable(env)).toEqual(
-      ['deploy-role', 'file-publishing-role', 'lookup-role'].map((r) => `arn:aws:iam::${ACCOUNT}:role/cdk-${qualifier}-${r}-${ACCOUNT}-${REGION}`),
+      ['deploy-role', 'file-publishing-role', 'lookup-role'].map(
+        (r) => `arn:aws:iam::${ACCOUNT_OF(env)}:role/cdk-${qualifier}-${r}-${ACCOUNT_OF(env)}-${REGION}`,
+      ),
     );
   });
 
@@ -312,7 +315,7 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleDefaultPolicy'))!;
     const statements = policy.Properties.PolicyDocument.Statement;
     expect(statements.find((s: { Sid?: string }) => s.Sid === 'ReadEnvironmentStacks').Resource).toEqual(
-      ['data', 'health', 'host'].map((kind) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/auraxis-${env}-${kind}/*`),
+      ['data', 'health', 'host'].map((kind) => `arn:aws:cloudformation:${REGION}:${ACCOUNT_OF(env)}:stack/auraxis-${env}-${kind}/*`),
     );
     const send = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().includes('ssm:SendCommand'));
     expect(send).toEqual([
@@ -322,9 +325,9 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Action: 'ssm:SendCommand',
         Resource: [
           ...['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map(
-            (op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`,
+            (op) => `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-${op}`,
           ),
-          { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+          { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/`, { Ref: INSTANCE }]] },
         ],
       },
     ]);
@@ -359,7 +362,7 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
       {
         Effect: 'Allow',
         Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
-        Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}`, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}/*`],
+        Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:parameter/auraxis/${env}`, `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:parameter/auraxis/${env}/*`],
         Sid: 'ReadEnvironmentSecrets',
       },
     ]);
@@ -376,7 +379,7 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
       'dev',
     );
     const statements = statementsOf(stacks.hostTemplate);
-    expect(JSON.stringify(statements)).toContain(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/team-a/auraxis-dev/*`);
+    expect(JSON.stringify(statements)).toContain(`arn:aws:ssm:${REGION}:${ACCOUNT_OF('dev')}:parameter/team-a/auraxis-dev/*`);
     expect(JSON.stringify(statements)).not.toContain('parameter/auraxis/dev');
   });
 });
@@ -401,7 +404,7 @@ describe('HostStack (shipped config): schedule, outputs, composition', () => {
           {
             Action: ['ec2:StartInstances', 'ec2:StopInstances'],
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+            Resource: { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT_OF('dev')}:instance/`, { Ref: INSTANCE }]] },
           },
         ],
       },
@@ -419,9 +422,9 @@ describe('HostStack (shipped config): schedule, outputs, composition', () => {
 
   test('the host stack references nothing of the account stack; the composition orders it after the account and data stacks', () => {
     for (const env of ['dev', 'prod']) {
-      expect(JSON.stringify(host(env).toJSON())).not.toContain(stackNames.account('auraxis', ACCOUNT));
+      expect(JSON.stringify(host(env).toJSON())).not.toContain(stackNames.account('auraxis', ACCOUNT_OF(env)));
       expect(shippedAssemblyManifest().artifacts[stackNames.host('auraxis', env)].dependencies).toEqual(
-        expect.arrayContaining([stackNames.account('auraxis', ACCOUNT), stackNames.data('auraxis', env)]),
+        expect.arrayContaining([stackNames.account('auraxis', ACCOUNT_OF(env)), stackNames.data('auraxis', env)]),
       );
     }
   });
@@ -520,9 +523,9 @@ describe('HostStack variants', () => {
             Action: 'ssm:SendCommand',
             Effect: 'Allow',
             Resource: [
-              `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-prod-deploy`,
-              `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-prod-status`,
-              { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+              `arn:aws:ssm:${REGION}:${ACCOUNT_OF('prod')}:document/auraxis-prod-deploy`,
+              `arn:aws:ssm:${REGION}:${ACCOUNT_OF('prod')}:document/auraxis-prod-status`,
+              { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT_OF('prod')}:instance/`, { Ref: INSTANCE }]] },
             ],
           },
         ]),
