@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
-import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, logGroupNames, outputNames, stackNames } from '../../lib/names';
+import { bootstrapNames, environmentStackNames, HEALTH_STACK_REGION, hostDocumentName, logGroupNames, outputNames, stackNames } from '../../lib/names';
 import { smokePlan } from '../../lib/smoke/plan';
 import { runSmoke, type SecretLookup } from '../../lib/smoke/run';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
@@ -61,10 +61,7 @@ export interface OpsContext {
   readonly now?: () => number;
 }
 
-/** The stacks one environment's pipeline deploys, in dependency order. */
-export function environmentStackNames(app: string, env: string): string[] {
-  return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
-}
+export { environmentStackNames };
 
 export async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
   const stack = stackNames.host(config.app.name, env.name);
