@@ -36,8 +36,9 @@ export interface EvaluatedRequest {
 export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
 /** Keys every signed request of a role session carries; the evaluator does not add them itself. */
-function globalContext(principal: EvaluatedPrincipal): Record<string, string> {
+function globalContext(principal: EvaluatedPrincipal, request: EvaluatedRequest): Record<string, string> {
   return {
+    'aws:ResourceAccount': request.resourceAccount,
     'aws:PrincipalArn': principal.arn,
     'aws:PrincipalAccount': principal.account,
     'aws:PrincipalType': 'AssumedRole',
@@ -55,7 +56,7 @@ export async function decide(principal: EvaluatedPrincipal, request: EvaluatedRe
       principal: principal.arn,
       action: request.action,
       resource: { resource: request.resource, accountId: request.resourceAccount },
-      contextVariables: { ...globalContext(principal), ...(request.context as Record<string, string | string[]> | undefined) },
+      contextVariables: { ...globalContext(principal, request), ...(request.context as Record<string, string | string[]> | undefined) },
     },
     identityPolicies: principal.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
     serviceControlPolicies: [],

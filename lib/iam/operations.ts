@@ -17,7 +17,7 @@ export interface EnvironmentResources {
   readonly instanceArn: string;
   /** The data volume (Postgres, Redis, state). */
   readonly dataVolumeArn: string;
-  /** A snapshot of the data volume (Data Lifecycle Manager copies the volume's tags onto it). */
+  /** A snapshot of the data volume (Data Lifecycle Manager copies the volume's tags onto it); its ARN names no account. */
   readonly snapshotArn: string;
   /** The host's security group. */
   readonly securityGroupArn: string;
@@ -126,8 +126,13 @@ export function crossEnvironmentOperations(from: string, to: EnvironmentResource
     op('read a log stream', 'logs:GetLogEvents', to.commandLogGroupArn),
     op('subscribe to the logs', 'logs:PutSubscriptionFilter', to.commandLogGroupArn),
     op('delete the logs', 'logs:DeleteLogGroup', to.commandLogGroupArn),
-    op('create a volume from a snapshot', 'ec2:CreateVolume', to.snapshotArn, { context: { ...tagged(env), [`aws:RequestTag/${ENVIRONMENT_TAG}`]: from } }),
-    op('share a snapshot', 'ec2:ModifySnapshotAttribute', to.snapshotArn, { context: tagged(env) }),
+    op('create a volume from a snapshot', 'ec2:CreateVolume', to.snapshotArn, {
+      context: { ...tagged(env), 'ec2:Owner': acct, [`aws:RequestTag/${ENVIRONMENT_TAG}`]: from },
+    }),
+    op('create a volume from an untagged snapshot', 'ec2:CreateVolume', to.snapshotArn, {
+      context: { 'ec2:Owner': acct, [`aws:RequestTag/${ENVIRONMENT_TAG}`]: from },
+    }),
+    op('share a snapshot', 'ec2:ModifySnapshotAttribute', to.snapshotArn, { context: { ...tagged(env), 'ec2:Owner': acct } }),
     op('snapshot the data volume', 'ec2:CreateSnapshot', to.dataVolumeArn, { context: { ...tagged(env), [`aws:RequestTag/${ENVIRONMENT_TAG}`]: from } }),
     op('attach the data volume', 'ec2:AttachVolume', to.dataVolumeArn, { context: tagged(env) }),
     op('change the instance (user data)', 'ec2:ModifyInstanceAttribute', to.instanceArn, { context: tagged(env) }),

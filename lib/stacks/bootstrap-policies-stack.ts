@@ -316,12 +316,16 @@ export class BootstrapPoliciesStack extends Stack {
           resources: ['*'],
           conditions: { StringNotEquals: ownTag, Null: { [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: 'false' } },
         }),
+        // The account's snapshots that are not tagged for this environment, untagged ones included
+        // (CloudFormation's snapshot of a deleted volume carries no tags): never read, copied,
+        // shared or restored. Snapshot ARNs name no account; `ec2:Owner` tells the account's own
+        // from AWS's public ones, which a launch from a public image reads.
         new iam.PolicyStatement({
           sid: 'NoSnapshotsButOwn',
           effect: iam.Effect.DENY,
           notActions: ['ec2:CreateSnapshot', 'ec2:CreateSnapshots', 'ec2:CreateTags', 'ec2:Describe*'],
-          resources: [arn('ec2', 'snapshot/*')],
-          conditions: { StringNotEquals: ownTag },
+          resources: [`arn:${partition}:ec2:*::snapshot/*`],
+          conditions: { StringNotEquals: ownTag, StringEquals: { 'ec2:Owner': account } },
         }),
         new iam.PolicyStatement({
           sid: 'EnvironmentTagOnlyToOwnName',
