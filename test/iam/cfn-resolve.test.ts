@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Fn::Sub strings are CloudFormation templates, not JavaScript ones
 import { ResolvedStacks } from './cfn-resolve';
 
 /* The resolver the IAM matrix reads the synthesized templates with: each intrinsic, and its errors. */

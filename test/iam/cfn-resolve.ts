@@ -190,6 +190,7 @@ export class ResolvedStacks {
   }
 
   /** Every intrinsic of a value, resolved in the context of one stack; `AWS::NoValue` removed. */
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
   resolve(stackName: string, value: unknown): any {
     const resolved = this.resolveValue(stackName, value);
     return resolved === NO_VALUE ? undefined : resolved;

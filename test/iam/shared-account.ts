@@ -99,6 +99,7 @@ function principalsAndResources(config: ProjectConfig, stacks: ResolvedStacks) {
   // Every managed policy, bucket policy and role of every stack, by ARN or name.
   const managed = new Map<string, IamPolicyDocument>();
   const bucketPolicies = new Map<string, IamPolicyDocument>();
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
   const roles = new Map<string, { stackName: string; logicalId: string; name: string; arn: string; properties: any }>();
   const inlinePolicies: { roles: string[]; document: IamPolicyDocument; name: string }[] = [];
   for (const stackName of stacks.stackNames()) {
