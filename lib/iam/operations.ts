@@ -21,6 +21,12 @@ export interface EnvironmentResources {
   readonly snapshotArn: string;
   /** The host's security group. */
   readonly securityGroupArn: string;
+  /** The host's network interface, which EC2 creates untagged. */
+  readonly networkInterfaceArn: string;
+  /** The environment's alarm topic. */
+  readonly alarmTopicArn: string;
+  /** One of the environment's EventBridge Scheduler schedules (generated names start `<app>-<env>-`). */
+  readonly scheduleArn: string;
   /** Name of the backups bucket. */
   readonly backupsBucket: string;
   /** Key prefix of the environment's backups in that bucket (`backupPrefix(env)`). */
@@ -80,7 +86,8 @@ const s3 = (partition: string, bucket: string, key?: string) => `arn:${partition
  * use its snapshots or volumes, change its instance, firewall or tags, change or pass or assume its
  * roles, write its staging bucket, silence its alarms.
  */
-export function crossEnvironmentOperations(from: string, to: EnvironmentResources): Operation[] {
+export function crossEnvironmentOperations(fromResources: EnvironmentResources, to: EnvironmentResources): Operation[] {
+  const from = fromResources.name;
   const env = to.name;
   const acct = to.account;
   const backup = `${to.backupsPrefix}2026-01-01T00-00-00Z.dump`;
@@ -142,6 +149,20 @@ export function crossEnvironmentOperations(from: string, to: EnvironmentResource
       context: { ...tagged(env), [`aws:RequestTag/${ENVIRONMENT_TAG}`]: from, 'aws:TagKeys': [ENVIRONMENT_TAG] },
     }),
     op('remove the environment tag', 'ec2:DeleteTags', to.instanceArn, { context: { ...tagged(env), 'aws:TagKeys': [ENVIRONMENT_TAG] } }),
+    op('change its network interface', 'ec2:ModifyNetworkInterfaceAttribute', to.networkInterfaceArn),
+    op('claim its untagged network interface', 'ec2:CreateTags', to.networkInterfaceArn, {
+      context: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: from, 'aws:TagKeys': [ENVIRONMENT_TAG] },
+    }),
+    // An instance of `from` tagged as `to`'s would receive `to`'s commands, volume and secrets.
+    {
+      id: `plant an instance tagged as ${env}'s`,
+      action: 'ec2:CreateTags',
+      resource: fromResources.instanceArn,
+      resourceAccount: fromResources.account,
+      context: { ...tagged(from), [`aws:RequestTag/${ENVIRONMENT_TAG}`]: env, 'aws:TagKeys': [ENVIRONMENT_TAG] },
+    },
+    op('subscribe to the alarm topic', 'sns:Subscribe', to.alarmTopicArn),
+    op('delete a schedule', 'scheduler:DeleteSchedule', to.scheduleArn),
     op('silence an alarm', 'cloudwatch:DisableAlarmActions', to.alarmArn),
     op('delete an alarm', 'cloudwatch:DeleteAlarms', to.alarmArn),
     ...roles.flatMap((role) => [
@@ -162,9 +183,13 @@ export function crossEnvironmentOperations(from: string, to: EnvironmentResource
 /**
  * What no principal of an environment may do even to its own environment: destroy or rewrite its
  * backups' history, write backups the host could not read back (SSE-C), leave the boundary.
- * `executionRole` marks the one principal the bucket policy lets change the bucket's configuration.
+ * `executionRole` marks the one principal the bucket policy lets change the bucket's configuration,
+ * `filePublishing` the one that writes the staging bucket, `bootstrapDeploy` the one that deploys.
  */
-export function neverOperations(own: EnvironmentResources, options: { readonly executionRole: boolean }): Operation[] {
+export function neverOperations(
+  own: EnvironmentResources,
+  options: { readonly executionRole: boolean; readonly filePublishing: boolean; readonly bootstrapDeploy: boolean },
+): Operation[] {
   const bucketPolicy: ResourcePolicyRef = { kind: 'bucket', bucket: own.backupsBucket };
   const backup = s3(own.partition, own.backupsBucket, `${own.backupsPrefix}2026-01-01T00-00-00Z.dump`);
   const bucket = s3(own.partition, own.backupsBucket);
@@ -187,6 +212,27 @@ export function neverOperations(own: EnvironmentResources, options: { readonly e
       : ['s3:PutBucketVersioning', 's3:PutLifecycleConfiguration', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketObjectLockConfiguration'].map(
           (action) => op(`change the backups bucket (${action})`, action, bucket, { resourcePolicy: bucketPolicy }),
         )),
+    op('read a backup over plain HTTP', 's3:GetObject', backup, { resourcePolicy: bucketPolicy, context: { 'aws:SecureTransport': 'false' } }),
+    op('read the staging bucket over plain HTTP', 's3:GetObject', s3(own.partition, own.stagingBucket, 'template.json'), {
+      resourcePolicy: { kind: 'bucket', bucket: own.stagingBucket },
+      context: { 'aws:SecureTransport': 'false' },
+    }),
+    ...(options.filePublishing
+      ? []
+      : [
+          op('plant an object in its staging bucket', 's3:PutObject', s3(own.partition, own.stagingBucket, 'planted.json'), {
+            resourcePolicy: { kind: 'bucket', bucket: own.stagingBucket },
+          }),
+        ]),
+    // The bootstrap deploy role runs stacks with the environment's execution role only.
+    ...(options.bootstrapDeploy
+      ? [
+          op('deploy its stack with another role than its execution role', 'cloudformation:CreateChangeSet', own.stackArn, {
+            context: { 'cloudformation:RoleArn': own.roles.instance },
+          }),
+        ]
+      : []),
+    op('remove its instance environment tag', 'ec2:DeleteTags', own.instanceArn, { context: { ...tagged(own.name), 'aws:TagKeys': [ENVIRONMENT_TAG] } }),
     op('remove a role boundary', 'iam:DeleteRolePermissionsBoundary', own.roles.instance),
     op('create a role without the boundary', 'iam:CreateRole', `arn:${own.partition}:iam::${own.account}:role/${roleNameOf(own.roles.instance)}-new`),
     op('change the boundary', 'iam:CreatePolicyVersion', own.boundaryArn),
@@ -250,6 +296,17 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
         op('tag at creation', 'ec2:CreateTags', ec2('instance/*'), { context: { ...created, 'ec2:CreateAction': 'RunInstances' } }),
         op('create the data volume', 'ec2:CreateVolume', ec2('volume/*'), { context: created }),
         op('change its own instance', 'ec2:ModifyInstanceAttribute', own.instanceArn, { context: tagged(env) }),
+        op('rename its instance', 'ec2:CreateTags', own.instanceArn, { context: { ...tagged(env), 'aws:TagKeys': ['Name'] } }),
+        op('remove a tag of its instance', 'ec2:DeleteTags', own.instanceArn, { context: { ...tagged(env), 'aws:TagKeys': ['Name'] } }),
+        op('restore its volume from its snapshot', 'ec2:CreateVolume', own.snapshotArn, { context: { ...tagged(env), 'ec2:Owner': acct, ...created } }),
+        op(
+          "launch with the public AMI's snapshot",
+          'ec2:RunInstances',
+          `arn:${own.partition}:ec2:${regionOf(own.instanceArn)}::snapshot/snap-0a1b2c3d4e5f60718`,
+          {
+            context: { 'ec2:Owner': 'amazon' },
+          },
+        ),
         op('change its own firewall', 'ec2:AuthorizeSecurityGroupIngress', own.securityGroupArn, { context: tagged(env) }),
         op('change the backups lifecycle', 's3:PutLifecycleConfiguration', s3(own.partition, own.backupsBucket), { resourcePolicy: bucketPolicy }),
         op('change the backups bucket policy', 's3:PutBucketPolicy', s3(own.partition, own.backupsBucket), { resourcePolicy: bucketPolicy }),

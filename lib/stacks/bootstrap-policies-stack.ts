@@ -1,8 +1,6 @@
 import { Aws, CfnOutput, CliCredentialsStackSynthesizer, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { BACKUP_METRIC } from '../host-runtime/backup-metric';
-import { AGENT_NAMESPACE } from '../host-runtime/first-boot';
 import {
   bootstrapNames,
   CDK_BOOTSTRAP_ROLES,
@@ -45,6 +43,8 @@ const ACCOUNT_WIDE_READS = [
   'route53:GetHealthCheckCount',
   'route53:ListHealthChecks',
   'route53:ListHostedZones',
+  'route53:GetHostedZone',
+  'route53:ListResourceRecordSets',
   'sns:ListTopics',
   'scheduler:ListSchedules',
   's3:ListAllMyBuckets',
@@ -241,12 +241,9 @@ export class BootstrapPoliciesStack extends Stack {
           ],
           resources: ['*'],
         }),
-        new iam.PolicyStatement({
-          sid: 'OwnMetricNamespaces',
-          actions: ['cloudwatch:PutMetricData'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'cloudwatch:namespace': [AGENT_NAMESPACE, BACKUP_METRIC.namespace(app)] } },
-        }),
+        // Metric data takes no resource, and the namespaces are the app's, not an environment's
+        // (docs/aws.md, "What a shared account shares"); the instance role's own policy names them.
+        new iam.PolicyStatement({ sid: 'Metrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'] }),
         new iam.PolicyStatement({
           sid: 'OwnAlarms',
           actions: ['cloudwatch:*'],
@@ -277,11 +274,6 @@ export class BootstrapPoliciesStack extends Stack {
                 conditions: {
                   'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [props.dnsRecord.recordName.toLowerCase()] },
                 },
-              }),
-              new iam.PolicyStatement({
-                sid: 'ReadOwnZone',
-                actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
-                resources: [`arn:${partition}:route53:::hostedzone/${props.dnsRecord.hostedZoneId}`],
               }),
             ]
           : []),
@@ -347,21 +339,6 @@ export class BootstrapPoliciesStack extends Stack {
           actions: ['ec2:CreateTags'],
           resources: ['*'],
           conditions: { Null: { 'ec2:CreateAction': 'true' }, StringNotEquals: ownTag },
-        }),
-        new iam.PolicyStatement({
-          sid: 'NoLeavingTheBoundary',
-          effect: iam.Effect.DENY,
-          actions: [
-            'iam:DeleteRolePermissionsBoundary',
-            'iam:DeleteUserPermissionsBoundary',
-            'iam:CreateUser',
-            'iam:CreateAccessKey',
-            'iam:CreateLoginProfile',
-            'iam:UpdateLoginProfile',
-            'iam:CreateOpenIDConnectProvider',
-            'iam:CreateSAMLProvider',
-          ],
-          resources: ['*'],
         }),
         new iam.PolicyStatement({
           sid: 'NoChangingTheBootstrapPolicies',

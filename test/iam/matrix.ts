@@ -45,9 +45,14 @@ export function matrixCells(view: MatrixView, from?: readonly string[]): { env: 
     for (const kind of kinds) {
       for (const other of view.resources.keys()) {
         if (other === env) continue;
-        for (const op of crossEnvironmentOperations(env, view.resources.get(other) as EnvironmentResources)) cells.push({ env, kind, op, allowed: false });
+        for (const op of crossEnvironmentOperations(own, view.resources.get(other) as EnvironmentResources)) cells.push({ env, kind, op, allowed: false });
       }
-      for (const op of neverOperations(own, { executionRole: kind === 'execution' })) cells.push({ env, kind, op, allowed: false });
+      for (const op of neverOperations(own, {
+        executionRole: kind === 'execution',
+        filePublishing: kind === 'file-publishing',
+        bootstrapDeploy: kind === 'bootstrap-deploy',
+      }))
+        cells.push({ env, kind, op, allowed: false });
       for (const op of ownWork(kind, own)) cells.push({ env, kind, op, allowed: true });
     }
   }
