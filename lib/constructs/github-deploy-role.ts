@@ -8,20 +8,29 @@ import { GITHUB_OIDC_ISSUER } from '../rules/iam-policy';
 export { GITHUB_OIDC_ISSUER };
 
 /**
- * Claims GitHub puts in the OIDC subject of this repository once customized (see
- * `scripts/github/oidc-subject.ts`): `repo:<owner>/<repo>:environment:<env>:job_workflow_ref:<workflow>@<ref>`.
- * `job_workflow_ref` names the reusable deploy workflow and the branch it ran from, so a pushed
- * branch or a dispatch from another branch presents a subject no deploy role trusts.
+ * Claims GitHub puts in the OIDC subject of this repository once customized (`npm run bootstrap`
+ * prints the `gh api` call; `ops validate` checks it with a token), in this order:
+ * `repo:<owner>/<repo>:environment:<env>:ref:<ref>:job_workflow_ref:<workflow>@<ref>`.
+ * `ref` is the ref of the run that called the workflow and `job_workflow_ref` the ref the reusable
+ * deploy workflow was taken from: pinning both to main means AWS itself refuses a workflow on
+ * another branch that calls `deploy-environment.yml@main` with `environment: dev` (with
+ * `job_workflow_ref` alone it got exactly the trusted subject, and its checkout ran that
+ * branch's code). The GitHub environment's deployment-branch rule is a second, independent guard.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#customizing-the-subject-claims-for-an-organization-or-repository
  */
-export const GITHUB_OIDC_SUBJECT_CLAIMS = ['repo', 'context', 'job_workflow_ref'] as const;
+export const GITHUB_OIDC_SUBJECT_CLAIMS = ['repo', 'context', 'ref', 'job_workflow_ref'] as const;
 
-/** The reusable workflow every deploy job runs, and the only branch it may run from. */
+/** The reusable workflow every deploy job runs, and the only branch it may run from and be called from. */
 export const DEPLOY_WORKFLOW = { path: '.github/workflows/deploy-environment.yml', ref: 'refs/heads/main' } as const;
 
-/** The exact OIDC subject of the deploy job of one GitHub environment (customized claims above). */
+/** The exact OIDC subject of a job of one GitHub environment (customized claims above) on main, running `workflowPath`. */
+export function githubOidcSubject(repository: string, environmentName: string, workflowPath: string): string {
+  return `repo:${repository}:environment:${environmentName}:ref:${DEPLOY_WORKFLOW.ref}:job_workflow_ref:${repository}/${workflowPath}@${DEPLOY_WORKFLOW.ref}`;
+}
+
+/** The exact OIDC subject of the deploy job of one GitHub environment. */
 export function githubDeploySubject(repository: string, environmentName: string): string {
-  return `repo:${repository}:environment:${environmentName}:job_workflow_ref:${repository}/${DEPLOY_WORKFLOW.path}@${DEPLOY_WORKFLOW.ref}`;
+  return githubOidcSubject(repository, environmentName, DEPLOY_WORKFLOW.path);
 }
 
 export interface GithubDeployRoleProps {
@@ -61,9 +70,10 @@ export interface GithubDeployRoleProps {
 
 /**
  * The role a GitHub Actions job of one environment assumes through OIDC. The trust requires the
- * token's audience to be STS and its subject to be exactly that repository, GitHub environment and
- * reviewed deploy workflow on main (`githubDeploySubject`; no wildcards), so a pushed branch, a
- * dispatch from another branch or a fork cannot assume it. It may send the host's SSM documents to
+ * token's audience to be STS and its subject to be exactly that repository, GitHub environment,
+ * calling ref main and reviewed deploy workflow from main (`githubDeploySubject`; no wildcards), so
+ * a pushed branch, a dispatch from another branch, another branch calling the workflow at `@main`
+ * or a fork cannot assume it. It may send the host's SSM documents to
  * the environment's instance only, read their output and outcome from the environment's command
  * log group only, the environment's stack outputs, the instance's SSM status and alarm states
  * (what the ops CLI's deploy and checklist read), and assume its own environment's CDK bootstrap

@@ -14,7 +14,7 @@ import { readRole, roleNameFromArn } from './aws/iam-roles';
 import { readLogs } from './aws/logs';
 import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
 import { requireOutput, stackOutputs } from './aws/stack-outputs';
-import { evaluateGithubSettings, githubNotChecked } from './commands/github-settings';
+import { evaluateGithubSettings, githubEnvironmentNames, githubNotChecked } from './commands/github-settings';
 import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
 import { auditRole, type Finding } from './commands/iam-audit';
@@ -193,7 +193,9 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
   if (args.command === 'validate') {
     const names = envs.map((e) => e.name);
     const repository = ctx.config.github.repository;
-    const github = ctx.github ? evaluateGithubSettings(await readGithubSettings(ctx.github, repository, names), names) : githubNotChecked(repository, names);
+    const github = ctx.github
+      ? evaluateGithubSettings(await readGithubSettings(ctx.github, repository, githubEnvironmentNames(names)), names)
+      : githubNotChecked(repository, names);
     const results = [...(await Promise.all(envs.map((env) => validate(ctx, env)))).flat(), ...github];
     const passed = checklistPassed(results);
     return { ok: passed, text: `${formatChecklist(results)}\n\n${passed ? 'All required checks passed.' : 'Some required checks FAILED.'}`, json: results };

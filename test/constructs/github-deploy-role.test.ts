@@ -37,7 +37,7 @@ describe('GithubDeployRole', () => {
               StringEquals: {
                 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
                 'token.actions.githubusercontent.com:sub':
-                  'repo:acme/shop:environment:staging:job_workflow_ref:acme/shop/.github/workflows/deploy-environment.yml@refs/heads/main',
+                  'repo:acme/shop:environment:staging:ref:refs/heads/main:job_workflow_ref:acme/shop/.github/workflows/deploy-environment.yml@refs/heads/main',
               },
             },
           },

@@ -273,7 +273,7 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
             // Customized subject claim (scripts/github/oidc-subject.ts): only the reviewed deploy workflow on main.
-            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis-infra:environment:${env}:job_workflow_ref:auraxis/auraxis-infra/.github/workflows/deploy-environment.yml@refs/heads/main`,
+            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis-infra:environment:${env}:ref:refs/heads/main:job_workflow_ref:auraxis/auraxis-infra/.github/workflows/deploy-environment.yml@refs/heads/main`,
           },
         },
       },
