@@ -77,7 +77,6 @@ export class BackupsBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       objectLockEnabled: true,
-      objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(props.lockDays ?? props.retentionDays)),
       lifecycleRules: [
         {
           id: 'expire-backups',
@@ -90,6 +89,11 @@ export class BackupsBucket extends Construct {
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
     });
+    // On the L1 resource: the L2's ObjectLockRetention judges its days at synth and cannot take a token.
+    (this.bucket.node.defaultChild as s3.CfnBucket).objectLockConfiguration = {
+      objectLockEnabled: 'Enabled',
+      rule: { defaultRetention: { mode: 'GOVERNANCE', days: props.lockDays ?? props.retentionDays } },
+    };
     const objects = this.bucket.arnForObjects('*');
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -2,7 +2,7 @@ import { DefaultStackSynthesizer, Duration, Stack, Token, Validations } from 'aw
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CDK_BOOTSTRAP_ROLES, cdkBootstrapRoleName } from '../names';
+import { CDK_BOOTSTRAP_ROLES, cdkBootstrapRoleName, ENVIRONMENT_TAG } from '../names';
 import { GITHUB_OIDC_ISSUER } from '../rules/iam-policy';
 
 export { GITHUB_OIDC_ISSUER };
@@ -40,8 +40,11 @@ export interface GithubDeployRoleProps {
   readonly repository: string;
   /** GitHub environment name the workflow job must run in (see `githubDeploySubject`). */
   readonly environmentName: string;
-  /** ARN of the one instance commands may be sent to. */
-  readonly instanceArn: string;
+  /**
+   * The environment tag (`ENVIRONMENT_TAG` = this value) of the instances commands may be sent to:
+   * whichever instance the environment runs, also one its Auto Scaling group launches.
+   */
+  readonly instanceEnvironmentTag: string;
   /** ARNs of the SSM documents that may be sent (may be empty: then no document can be sent). */
   readonly documentArns: readonly string[];
   /**
@@ -98,9 +101,24 @@ export class GithubDeployRole extends Construct {
     });
 
     if (props.documentArns.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns, props.instanceArn] }),
-      );
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns] }));
+      // A policy of its own, so that its acknowledgement of instance/* covers this one statement.
+      const anyInstance = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+      const instances = new iam.Policy(this, 'EnvironmentInstances', {
+        roles: [this.role],
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'SendToEnvironmentInstances',
+            actions: ['ssm:SendCommand'],
+            resources: [anyInstance],
+            conditions: { StringEquals: { [`ssm:resourceTag/${ENVIRONMENT_TAG}`]: props.instanceEnvironmentTag } },
+          }),
+        ],
+      });
+      Validations.of(instances).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${Token.isUnresolved(anyInstance) ? 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*' : anyInstance}]`,
+        reason: `The host documents go to whichever instance the environment runs (replaced hosts and Auto Scaling launches get new ids), so instance/* is limited by the ssm:resourceTag/${ENVIRONMENT_TAG} condition to instances tagged for this environment, a tag only this environment's roles may set (permissions boundary). Which documents may be sent is named by ARN in the role's own policy.`,
+      });
     }
     // An own policy for the `Resource: *` read, so its acknowledgement covers exactly it: a `*`
     // statement added to the role's default policy later is a new, unacknowledged finding.

@@ -173,7 +173,7 @@ export class HostStack extends Stack {
       provider: iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'GithubOidcProvider', githubOidcProviderArn(environment.account)),
       repository: props.githubRepository,
       environmentName: environment.name,
-      instanceArn: this.host.instanceArn,
+      instanceEnvironmentTag: environment.name,
       documentArns: this.documents.documentArns,
       readableStacks,
       commandLogGroup: props.commandLogGroup,

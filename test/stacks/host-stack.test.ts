@@ -307,11 +307,15 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
 
   test.each(['dev', 'prod'])('%s has no policy for command results beyond its command log group (no ssm:GetCommandInvocation)', (env) => {
     const ids = Object.keys(host(env).findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('DeployRole'));
-    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['DeployRoleDefaultPolicy', 'DeployRoleHostState']);
+    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'DeployRoleDefaultPolicy',
+      'DeployRoleEnvironmentInstances',
+      'DeployRoleHostState',
+    ]);
     expect(JSON.stringify(host(env).toJSON())).not.toContain('ssm:GetCommandInvocation');
   });
 
-  test.each(['dev', 'prod'])('%s reads only its own stacks and sends only its own documents, to its own instance', (env) => {
+  test.each(['dev', 'prod'])('%s reads only its own stacks and sends only its own documents, to instances tagged for it', (env) => {
     const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleDefaultPolicy'))!;
     const statements = policy.Properties.PolicyDocument.Statement;
     expect(statements.find((s: { Sid?: string }) => s.Sid === 'ReadEnvironmentStacks').Resource).toEqual(
@@ -327,8 +331,17 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
           ...['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map(
             (op) => `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-${op}`,
           ),
-          { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/`, { Ref: INSTANCE }]] },
         ],
+      },
+    ]);
+    const [, instances] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleEnvironmentInstances'))!;
+    expect(instances.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'SendToEnvironmentInstances',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
+        Condition: { StringEquals: { 'ssm:resourceTag/env': env } },
       },
     ]);
     // Each ARN names a document this stack creates, so the role can run nothing else.
@@ -512,7 +525,7 @@ describe('HostStack variants', () => {
     ]);
   });
 
-  test('with host documents, the deploy role may send exactly those documents to exactly its instance', () => {
+  test('with host documents, the deploy role may send exactly those documents', () => {
     const spec = (operation: 'deploy' | 'status') => ({ operation, description: `${operation} the app`, parameters: {}, runCommand: ['echo hi'] });
     const { hostTemplate } = environmentStacks(shippedConfig(), 'prod', [spec('deploy'), spec('status')]);
     hostTemplate.hasResourceProperties('AWS::IAM::Policy', {
@@ -525,7 +538,6 @@ describe('HostStack variants', () => {
             Resource: [
               `arn:aws:ssm:${REGION}:${ACCOUNT_OF('prod')}:document/auraxis-prod-deploy`,
               `arn:aws:ssm:${REGION}:${ACCOUNT_OF('prod')}:document/auraxis-prod-status`,
-              { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT_OF('prod')}:instance/`, { Ref: INSTANCE }]] },
             ],
           },
         ]),
