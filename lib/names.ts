@@ -33,6 +33,8 @@ export const HEALTH_STACK_REGION = 'us-east-1';
 export const outputNames = {
   instanceId: 'InstanceId',
   backupBucketName: 'BackupBucketName',
+  /** The data volume's id: `ops iam-audit` judges the instance role's attachment of exactly it. */
+  dataVolumeId: 'DataVolumeId',
   containerLogGroupName: 'ContainerLogGroupName',
   alarmTopicArn: 'AlarmTopicArn',
   healthCheckId: 'HealthCheckId',

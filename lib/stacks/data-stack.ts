@@ -117,6 +117,7 @@ export class DataStack extends Stack {
 
     new CfnOutput(this, outputNames.containerLogGroupName, { value: this.containerLogGroup.logGroupName });
     new CfnOutput(this, outputNames.backupBucketName, { value: this.backupsBucket.bucketName });
+    new CfnOutput(this, outputNames.dataVolumeId, { value: this.dataVolume.volume.volumeId });
     new CfnOutput(this, outputNames.alarmTopicArn, { value: this.alarmTopic.topicArn });
   }
 }
