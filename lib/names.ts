@@ -116,3 +116,14 @@ export const CDK_BOOTSTRAP_ROLES = ['deploy-role', 'file-publishing-role', 'look
 /** Name of a CDK bootstrap role: `cdk-<qualifier>-<role>-<account>-<region>`. */
 export const cdkBootstrapRoleName = (qualifier: string, role: (typeof CDK_BOOTSTRAP_ROLES)[number] | 'cfn-exec-role', account: string, region: string) =>
   `cdk-${qualifier}-${role}-${account}-${region}`;
+
+/** Names the Kubernetes side of an environment uses, beside its manifests (charts/, docs/kubernetes.md). */
+export const kubernetesNames = {
+  /** The environment's own Argo CD AppProject (unless `kubernetes.gitops.project` names another). */
+  appProject: (app: string, env: string) => `${app}-${env}`,
+  /**
+   * The IAM role the environment's SecretStore assumes through its service account (IRSA): created
+   * by an administrator with the trust and policy docs/kubernetes.md gives, reading only `/<app>/<env>/`.
+   */
+  externalSecretsRole: (app: string, env: string) => `${app}-${env}-external-secrets`,
+} as const;

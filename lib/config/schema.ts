@@ -5,6 +5,7 @@ import { appSchema, githubSchema } from './schema/app';
 import { blueGreenIssues } from './schema/blue-green';
 import { costGuardrailsSchema } from './schema/cost-guardrails';
 import { environmentSchema } from './schema/environment';
+import { kubernetesIssues } from './schema/kubernetes';
 import { overlappingSecretPaths } from './schema/secrets';
 import { smokeAuthIssues } from './schema/smoke';
 
@@ -86,4 +87,6 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['environments', ...issue.path], message: issue.message });
     for (const issue of qualifierIssues(config.app.name, Object.keys(config.environments)))
       ctx.addIssue({ code: 'custom', path: ['environments', ...issue.path], message: issue.message, params: { showValue: false } });
+    // Kubernetes: an AppProject per environment; an ExternalSecret reading only its own path.
+    for (const issue of kubernetesIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
   });

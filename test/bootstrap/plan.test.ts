@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentsOf } from '../../lib/config';
 import { BOOTSTRAP_TEMPLATE, bootstrapPlan, shellLine } from '../../scripts/bootstrap/plan';
-import { configWith } from '../helpers/config-fixtures';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
 
 const plan = (env: string, config = shippedConfig()) => bootstrapPlan(config, environmentsOf(config).find((e) => e.name === env)!);
 

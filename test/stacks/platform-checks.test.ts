@@ -8,8 +8,8 @@ import { buildAwsApp } from '../../bin/build-apps';
 import { cdkJsonContext } from '../../lib/config/config-file';
 import { stackNames } from '../../lib/names';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
-import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
-import { shippedConfig, shippedValidationReport } from '../helpers/synth';
+import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
+import { shippedValidationReport } from '../helpers/synth';
 
 describe('cdk-nag and CloudFormation validation', () => {
   test('the shipped synth reports no violation from any validation plugin', () => {
@@ -56,7 +56,9 @@ describe('cdk-nag and CloudFormation validation', () => {
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::*]',
           `host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           `host/Host/EnvironmentSecretsPolicy AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:${account}:parameter/auraxis/${env}/*]`,
-          'host/Host/SecurityGroup/Resource AwsSolutions-EC23',
+          // One acknowledgement per web rule open to the internet, never on the security group.
+          'host/Host/SecurityGroup/FromInternetTcp80 AwsSolutions-EC23',
+          ...(env === 'prod' ? ['host/Host/SecurityGroup/FromInternetTcp443 AwsSolutions-EC23'] : []),
           'host/Vpc AwsSolutions-VPC7',
         ].sort(),
       );
