@@ -73,6 +73,6 @@ export function qualifierIssues(appName: string, environmentNames: readonly stri
 export function sharedAccountNotes(environments: Readonly<Record<string, AccountFields>>): string[] {
   return sharedAccounts(environments).map(
     ({ account, environments: names }) =>
-      `environments ${names.join(', ')} share AWS account ${account} (sharedAccount: true): each is fenced in by its own permissions boundary, but they share the account's administrators and root user, service quotas, the GitHub OIDC provider, budget and anomaly alerts (one account stack), CloudTrail, the AWS-managed keys aws/ssm and aws/s3, and account-wide settings; separate accounts remove this (docs/aws.md, "What a shared account shares")`,
+      `environments ${names.join(', ')} share AWS account ${account} (sharedAccount: true): each is fenced in by its own permissions boundary, but they share the account's administrators and root user, service quotas, the GitHub OIDC provider, budget and anomaly alerts (one account stack), CloudTrail, the AWS-managed keys aws/ssm and aws/s3, Route53 health checks and metric namespaces (which IAM cannot fence), and account-wide settings; separate accounts remove this (docs/aws.md, "What a shared account shares")`,
   );
 }
