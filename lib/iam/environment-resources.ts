@@ -19,6 +19,7 @@ export interface EnvironmentByName {
   /** From the host stack's outputs, when deployed. @default - generated names `<app>-<env>-host-…` */
   readonly deployRoleArn?: string;
   readonly instanceRoleArn?: string;
+  readonly planRoleArn?: string;
 }
 
 /**
@@ -57,6 +58,7 @@ export function environmentResourcesByName(e: EnvironmentByName): EnvironmentRes
     roles: {
       deploy: e.deployRoleArn ?? iam(`role/${host}-DeployRole-EXAMPLE`),
       instance: e.instanceRoleArn ?? iam(`role/${host}-HostInstanceRole-EXAMPLE`),
+      plan: e.planRoleArn ?? iam(`role/${host}-PlanRole-EXAMPLE`),
       bootstrapDeploy: iam(`role/${cdkBootstrapRoleName(q, 'deploy-role', account, region)}`),
       filePublishing: iam(`role/${cdkBootstrapRoleName(q, 'file-publishing-role', account, region)}`),
       lookup: iam(`role/${cdkBootstrapRoleName(q, 'lookup-role', account, region)}`),

@@ -53,6 +53,8 @@ export interface EnvironmentResources {
     readonly filePublishing: string;
     readonly lookup: string;
     readonly execution: string;
+    /** The OIDC role of the plan job (`ops plan`): change sets, never executed. */
+    readonly plan: string;
   };
   /** The permissions boundary's ARN (`iam:PermissionsBoundary` of roles the environment creates). */
   readonly boundaryArn: string;
@@ -73,7 +75,7 @@ export interface Operation {
 }
 
 /** The principals of an environment the matrix asks about. */
-export type PrincipalKind = 'oidc-deploy' | 'bootstrap-deploy' | 'file-publishing' | 'lookup' | 'execution' | 'created-role' | 'instance';
+export type PrincipalKind = 'oidc-deploy' | 'oidc-plan' | 'bootstrap-deploy' | 'file-publishing' | 'lookup' | 'execution' | 'created-role' | 'instance';
 
 const tagged = (env: string) => ({ [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: env });
 const s3 = (partition: string, bucket: string, key?: string) => `arn:${partition}:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
@@ -171,7 +173,7 @@ export function crossEnvironmentOperations(fromResources: EnvironmentResources, 
       op(`attach a policy to ${role}`, 'iam:AttachRolePolicy', role),
       op(`pass ${role}`, 'iam:PassRole', role),
     ]),
-    ...[to.roles.bootstrapDeploy, to.roles.filePublishing, to.roles.lookup, to.roles.instance, to.roles.deploy].map((role) =>
+    ...[to.roles.bootstrapDeploy, to.roles.filePublishing, to.roles.lookup, to.roles.instance, to.roles.deploy, to.roles.plan].map((role) =>
       op(`assume ${role}`, 'sts:AssumeRole', role, { resourcePolicy: { kind: 'trust', roleArn: role } }),
     ),
     op('plant an object in the staging bucket', 's3:PutObject', s3(to.partition, to.stagingBucket, 'planted.json'), {
@@ -188,7 +190,7 @@ export function crossEnvironmentOperations(fromResources: EnvironmentResources, 
  */
 export function neverOperations(
   own: EnvironmentResources,
-  options: { readonly executionRole: boolean; readonly filePublishing: boolean; readonly bootstrapDeploy: boolean },
+  options: { readonly executionRole: boolean; readonly filePublishing: boolean; readonly bootstrapDeploy: boolean; readonly plan?: boolean },
 ): Operation[] {
   const bucketPolicy: ResourcePolicyRef = { kind: 'bucket', bucket: own.backupsBucket };
   const backup = s3(own.partition, own.backupsBucket, `${own.backupsPrefix}2026-01-01T00-00-00Z.dump`);
@@ -232,6 +234,8 @@ export function neverOperations(
           }),
         ]
       : []),
+    // The plan runs before any approval: it creates change sets and never executes one.
+    ...(options.plan ? [op('execute a change set', 'cloudformation:ExecuteChangeSet', own.stackArn)] : []),
     op('remove its instance environment tag', 'ec2:DeleteTags', own.instanceArn, { context: { ...tagged(own.name), 'aws:TagKeys': [ENVIRONMENT_TAG] } }),
     op('remove a role boundary', 'iam:DeleteRolePermissionsBoundary', own.roles.instance),
     op('create a role without the boundary', 'iam:CreateRole', `arn:${own.partition}:iam::${own.account}:role/${roleNameOf(own.roles.instance)}-new`),
@@ -264,6 +268,14 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
         op('read stack outputs', 'cloudformation:DescribeStacks', own.stackArn),
         op('assume the bootstrap deploy role', 'sts:AssumeRole', own.roles.bootstrapDeploy, {
           resourcePolicy: { kind: 'trust', roleArn: own.roles.bootstrapDeploy },
+        }),
+      ];
+    case 'oidc-plan':
+      return [
+        op('create a change set', 'cloudformation:CreateChangeSet', `${own.stackArn}`),
+        op('read the deployed template', 'cloudformation:GetTemplate', own.stackArn),
+        op("put a plan's template under ops-plan/", 's3:PutObject', s3(own.partition, own.stagingBucket, 'ops-plan/template.json'), {
+          resourcePolicy: { kind: 'bucket', bucket: own.stagingBucket },
         }),
       ];
     case 'bootstrap-deploy':

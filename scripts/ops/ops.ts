@@ -44,6 +44,7 @@ import {
   healthUrl,
 } from './commands/validate';
 import { type GithubAccess, readGithubSettings } from './github/settings';
+import { type PlanClients, planEnvironment } from './plan-environment';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
@@ -73,6 +74,10 @@ export interface OpsContext {
   readonly progress?: (message: string) => void;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** AWS clients of `plan` (tests pass mocked ones). @default - new clients per region */
+  readonly planClients?: PlanClients;
+  /** Pause between reads of a change set being created. @default 3000 ms */
+  readonly planDelayMs?: number;
 }
 
 export { environmentStackNames };
@@ -189,6 +194,7 @@ async function iamAudit(ctx: OpsContext, env: NamedEnvironment): Promise<Finding
     instanceId: outputs[outputNames.instanceId],
     deployRoleArn: outputs[outputNames.deployRoleArn],
     instanceRoleArn,
+    planRoleArn: outputs[outputNames.planRoleArn],
   });
   const neighbours = [
     ...environmentsOf(ctx.config).filter((e) => e.account === env.account && e.name !== env.name),
@@ -201,9 +207,12 @@ async function iamAudit(ctx: OpsContext, env: NamedEnvironment): Promise<Finding
     },
   ].map((e) => byName(e));
   const qualifier = bootstrapNames.qualifier(app, env.name);
+  const planRoleArn = outputs[outputNames.planRoleArn];
+  const planRole = planRoleArn ? await readRole(iam, roleNameFromArn(planRoleArn)) : undefined;
   const principals: AuditedPrincipal[] = [
     { kind: 'oidc-deploy', role: deployRole },
     ...(instanceRole ? [{ kind: 'instance' as const, role: instanceRole }] : []),
+    ...(planRole ? [{ kind: 'oidc-plan' as const, role: planRole }] : []),
   ];
   for (const [kind, role] of [
     ['bootstrap-deploy', 'deploy-role'],
@@ -296,6 +305,19 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const lines = findings.map((f) => `FAIL  ${f.role}: ${f.problem}`);
     const text = [...lines, ...(findings.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
     return { ok: findings.length === 0, text, json: findings };
+  }
+
+  if (args.command === 'plan') {
+    const env = envs[0];
+    const outcome = await planEnvironment(ctx.config, env, {
+      assembly: args.assembly ?? 'cdk.out',
+      stackNames: environmentStackNames(ctx.config.app.name, env.name),
+      now: ctx.now,
+      clients: ctx.planClients,
+      wait: ctx.planDelayMs === undefined ? undefined : { delayMs: ctx.planDelayMs },
+      progress: ctx.progress ?? ((line: string) => console.error(line)),
+    });
+    return { ok: outcome.ok, text: outcome.text, json: { env: env.name, gated: outcome.gated, plans: outcome.plans } };
   }
 
   if (args.command === 'stacks') {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { PLAN_TEMPLATE_PREFIX } from '../../lib/constructs/github-plan-role';
 import { BOOTSTRAP_TEMPLATE } from '../../scripts/bootstrap/plan';
 import { projectRoot } from '../helpers/paths';
 
@@ -58,6 +59,8 @@ test('the deploy role creates and updates stacks only with its own execution rol
     Effect: 'Deny',
     Principal: '*',
     Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::Sub': '${FilePublishingRole.Arn}' } } },
+    // The plan role's own prefix is the one exception: its change sets' templates, read by no deploy.
+    NotResource: { 'Fn::Sub': `\${StagingBucket.Arn}/${PLAN_TEMPLATE_PREFIX}*` },
   });
   // No container-image repository or KMS key: nothing the app uses, nothing to scope.
   for (const type of ['AWS::ECR::Repository', 'AWS::KMS::Key'])

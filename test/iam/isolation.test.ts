@@ -66,7 +66,7 @@ test.each(['dev', 'prod'])(
 
 test('the matrix covers both ordered pairs, every principal, the sensitive operations and positive controls', () => {
   const cells = matrixCells(fixture);
-  const kinds = ['oidc-deploy', 'bootstrap-deploy', 'file-publishing', 'lookup', 'execution', 'created-role', 'instance'];
+  const kinds = ['oidc-deploy', 'oidc-plan', 'bootstrap-deploy', 'file-publishing', 'lookup', 'execution', 'created-role', 'instance'];
   for (const env of ['dev', 'prod']) {
     for (const kind of kinds) {
       const mine = cells.filter((c) => c.env === env && c.kind === kind);
@@ -221,9 +221,14 @@ describe('ops iam-audit, through its AWS edge (SDK mocked at the network edge)',
         },
       ],
     });
-    cfn
-      .on(DescribeStacksCommand, { StackName: host })
-      .resolves(outputs({ DeployRoleArn: dev.roles.deploy, InstanceRoleArn: dev.roles.instance, InstanceId: dev.instanceArn.split('/')[1] }));
+    cfn.on(DescribeStacksCommand, { StackName: host }).resolves(
+      outputs({
+        DeployRoleArn: dev.roles.deploy,
+        InstanceRoleArn: dev.roles.instance,
+        PlanRoleArn: dev.roles.plan,
+        InstanceId: dev.instanceArn.split('/')[1],
+      }),
+    );
     cfn
       .on(DescribeStacksCommand, { StackName: data })
       .resolves(outputs({ BackupBucketName: dev.backupsBucket, DataVolumeId: dev.dataVolumeArn.split('/')[1] }));

@@ -51,6 +51,7 @@ export function matrixCells(view: MatrixView, from?: readonly string[]): { env: 
         executionRole: kind === 'execution',
         filePublishing: kind === 'file-publishing',
         bootstrapDeploy: kind === 'bootstrap-deploy',
+        plan: kind === 'oidc-plan',
       }))
         cells.push({ env, kind, op, allowed: false });
       for (const op of ownWork(kind, own)) cells.push({ env, kind, op, allowed: true });

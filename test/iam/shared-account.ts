@@ -178,6 +178,7 @@ function principalsAndResources(config: ProjectConfig, stacks: ResolvedStacks) {
       dnsRecord: environment.hostedZone ? { hostedZoneId: environment.hostedZone.id, recordName: environment.domain } : undefined,
       roles: {
         deploy: roleArn(host, 'DeployRole'),
+        plan: roleArn(host, 'PlanRole'),
         instance: roleArn(host, 'HostInstanceRole'),
         bootstrapDeploy: bootstrapRole('DeploymentActionRole'),
         filePublishing: bootstrapRole('FilePublishingRole'),
@@ -193,6 +194,7 @@ function principalsAndResources(config: ProjectConfig, stacks: ResolvedStacks) {
       env,
       new Map<PrincipalKind, EvaluatedPrincipal>([
         ['oidc-deploy', principal(own.roles.deploy)],
+        ['oidc-plan', principal(own.roles.plan)],
         ['bootstrap-deploy', principal(own.roles.bootstrapDeploy)],
         ['file-publishing', principal(own.roles.filePublishing)],
         ['lookup', principal(own.roles.lookup)],

@@ -172,6 +172,7 @@ export async function auditIsolation(facts: IsolationFacts): Promise<Finding[]> 
         executionRole: kind === 'execution',
         filePublishing: kind === 'file-publishing',
         bootstrapDeploy: kind === 'bootstrap-deploy',
+        plan: kind === 'oidc-plan',
       }).map((op) => ({ op, allowed: false })),
       ...ownWork(kind, facts.own).map((op) => ({ op, allowed: true })),
     ];
