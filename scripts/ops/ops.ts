@@ -4,7 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { USAGE_EXIT_CODE } from '../../bin/command-line';
+import { USAGE_EXIT_CODE } from '../../lib/cli/command-line';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import { secretsPath } from '../../lib/config/schema/secrets';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
