@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
 import type { SmokePlan } from '../../lib/smoke/plan';
 import { noAnswerReason, runSmoke } from '../../lib/smoke/run';
@@ -10,13 +10,21 @@ import { noAnswerReason, runSmoke } from '../../lib/smoke/run';
  */
 
 const plan: SmokePlan = { checks: [{ name: 'health', method: 'GET', path: '/healthz', headers: {}, auth: false, expectStatus: '200', json: [] }] };
-const servers: { close: (cb: () => void) => void }[] = [];
+type Listening = Server | ReturnType<typeof createTcpServer>;
+const servers: Listening[] = [];
+const sockets = new Set<Socket>();
 afterAll(async () => {
+  // Connections a test left open (the silent server's, fetch's kept-alive ones) would hold close() forever.
+  for (const socket of sockets) socket.destroy();
   await Promise.all(servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
 });
 
-async function listening<T extends Server | ReturnType<typeof createTcpServer>>(server: T): Promise<number> {
+async function listening<T extends Listening>(server: T): Promise<number> {
   servers.push(server);
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
   return (server.address() as AddressInfo).port;
 }
