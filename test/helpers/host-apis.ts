@@ -115,7 +115,7 @@ export class HostApis {
     });
   }
 
-  private metadataRequest(req: IncomingMessage, path: string, res: ServerResponse): void {
+  private metadataRequest(req: IncomingMessage, path: string, res: ServerResponse) {
     if (req.method === 'PUT' && path === '/latest/api/token') {
       if (!req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return this.text(res, 400, 'missing TTL');
       this.token = `token-${Date.now()}-${Math.random()}`;
@@ -136,7 +136,7 @@ export class HostApis {
     return value === undefined ? this.text(res, 404, 'Not Found') : this.text(res, 200, value);
   }
 
-  private ec2(params: Record<string, string>, res: ServerResponse): void {
+  private ec2(params: Record<string, string>, res: ServerResponse) {
     const id = `r-${this.calls.length}`;
     switch (params.Action) {
       case 'AssociateAddress':
@@ -180,7 +180,7 @@ export class HostApis {
 
   private readonly describesLeft = new Map<string, number>();
 
-  private route53(zoneId: string, body: string, res: ServerResponse): void {
+  private route53(zoneId: string, body: string, res: ServerResponse) {
     const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1] ?? '';
     const params = { HostedZoneId: zoneId, Action: tag('Action'), Name: tag('Name'), Type: tag('Type'), TTL: tag('TTL'), Value: tag('Value') };
     this.calls.push({ service: 'route53', action: 'ChangeResourceRecordSets', params });
@@ -198,7 +198,7 @@ export class HostApis {
     );
   }
 
-  private queryError(res: ServerResponse, service: 'ec2' | 'autoscaling', code: string, message: string): void {
+  private queryError(res: ServerResponse, service: 'ec2' | 'autoscaling', code: string, message: string) {
     if (service === 'ec2') {
       return this.xml(
         res,
