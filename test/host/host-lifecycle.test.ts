@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HostApis } from '../helpers/host-apis';
-import { freePort, recorderScript, runHostScript } from '../helpers/host-scripts';
+import { freePort, recorderScript, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
 
 /*
  * The host's lifecycle for real: host-boot.sh (data volume → address → app), host-stop.sh and
@@ -146,7 +146,11 @@ beforeEach(() => {
   });
   apis.volumes.set(VOLUME, 'in-use');
 });
-afterEach(cleanHost);
+afterEach(async () => {
+  // A test that timed out must not leave its script looping against the next test's host.
+  await stopStrayCommands();
+  cleanHost();
+});
 afterAll(async () => {
   cleanHost();
   await apis.stop();
