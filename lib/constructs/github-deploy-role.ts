@@ -31,8 +31,11 @@ export interface GithubDeployRoleProps {
   readonly repository: string;
   /** GitHub environment name the workflow job must run in (see `githubDeploySubject`). */
   readonly environmentName: string;
-  /** ARN of the one instance commands may be sent to. */
-  readonly instanceArn: string;
+  /**
+   * Name of the environment's Auto Scaling group of one: commands may be sent only to an instance
+   * carrying its `aws:autoscaling:groupName` tag (whichever instance the group runs now).
+   */
+  readonly hostGroupName: string;
   /** ARNs of the SSM documents that may be sent (may be empty: then no document can be sent). */
   readonly documentArns: readonly string[];
   /**
@@ -88,22 +91,42 @@ export class GithubDeployRole extends Construct {
     });
 
     if (props.documentArns.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns, props.instanceArn] }),
-      );
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns] }));
+      // A policy of its own, so its acknowledgement covers exactly this instance/* finding.
+      const anyInstance = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+      const toHost = new iam.Policy(this, 'SendToHost', {
+        roles: [this.role],
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'ToThisGroupsInstance',
+            actions: ['ssm:SendCommand'],
+            resources: [anyInstance],
+            conditions: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': props.hostGroupName } },
+          }),
+        ],
+      });
+      Validations.of(toHost).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${Token.isUnresolved(anyInstance) ? 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*' : anyInstance}]`,
+        reason:
+          'The host is whichever instance its Auto Scaling group runs now, so no instance id can be named; instance/* is limited by the ssm:resourceTag/aws:autoscaling:groupName condition to the one group of this environment.',
+      });
     }
     // An own policy for the `Resource: *` read, so its acknowledgement covers exactly it: a `*`
     // statement added to the role's default policy later is a new, unacknowledged finding.
     const hostState = new iam.Policy(this, 'HostState', {
       roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'ReadHostState', actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'ReadHostState',
+          actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms', 'autoscaling:DescribeAutoScalingGroups'],
+          resources: ['*'],
+        }),
       ],
     });
     Validations.of(hostState).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix); they return states, not data. Sending commands stays limited to this environment documents and instance.',
+        'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix; autoscaling:DescribeAutoScalingGroups, by group name, to find the current instance); they return states, not data. Sending commands stays limited to this environment documents and its group instance.',
     });
     // Command outcomes and output come from the environment's command log group (the documents
     // print an exit marker, lib/host-runtime/outcome.ts), not from ssm:GetCommandInvocation, which

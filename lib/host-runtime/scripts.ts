@@ -19,6 +19,10 @@ export const HOST_SCRIPT_NAMES = [
   'restore.sh',
   'smoke.sh',
   'switch.sh',
+  'lifecycle-lib.sh',
+  'host-boot.sh',
+  'host-stop.sh',
+  'interruption-watch.sh',
 ] as const;
 
 export type HostScriptName = (typeof HOST_SCRIPT_NAMES)[number];

@@ -15,7 +15,9 @@
 #     ADDRESS_MODE=none        neither (tests of other parts; never written by the first boot).
 #  3. The app: APP_START_CMD (words, no shell).
 #
-# Exits 0 when all three are done; 1 when a step failed (the message names it, and the app is not
+# --volume-only: step 1 alone (the first boot runs it before Docker starts, the rest at its end).
+#
+# Exits 0 when all three (or, with --volume-only, the first) are done; 1 when a step failed (the message names it, and the app is not
 # started); 2 on a usage or settings error.
 set -euo pipefail
 
@@ -30,7 +32,12 @@ RECORD_NAME=${RECORD_NAME:-}
 RECORD_TTL=${RECORD_TTL:-60}
 APP_START_CMD=${APP_START_CMD:-}
 
-[ "$#" -eq 0 ] || die -c 2 "usage: host-boot.sh (settings from the environment or $LIFECYCLE_ENV_FILE)"
+volume_only=false
+case "$#:${1:-}" in
+  0:) ;;
+  1:--volume-only) volume_only=true ;;
+  *) die -c 2 "usage: host-boot.sh [--volume-only] (settings from the environment or $LIFECYCLE_ENV_FILE)" ;;
+esac
 case $ADDRESS_MODE in
   elastic-ip) require_settings EIP_ALLOCATION_ID APP_START_CMD ;;
   dns) require_settings HOSTED_ZONE_ID RECORD_NAME APP_START_CMD ;;
@@ -45,6 +52,10 @@ esac
 # 1. The data volume (settings DATA_* pass through the environment to data-volume.sh).
 log "step 1/3: data volume"
 bash "$HOST_SCRIPT_DIR/data-volume.sh" || die "the data volume is not mounted (data-volume.sh failed): the app is not started; fix the volume, then run host-boot.sh again"
+if $volume_only; then
+  log "data volume mounted (--volume-only: the address and the app follow at the end of the first boot)"
+  exit 0
+fi
 
 # A new boot: the steps a previous stop recorded belong to the instance that is gone.
 rm -rf "$LIFECYCLE_RUN_DIR"

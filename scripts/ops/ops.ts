@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -6,10 +7,11 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
-import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, logGroupNames, outputNames, stackNames } from '../../lib/names';
+import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, hostGroupName, logGroupNames, outputNames, stackNames } from '../../lib/names';
 import { smokePlan } from '../../lib/smoke/plan';
 import { runSmoke, type SecretLookup } from '../../lib/smoke/run';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
+import { currentInstanceId, replaceHost, replacementReport } from './aws/host-group';
 import { readRole, roleNameFromArn } from './aws/iam-roles';
 import { readLogs } from './aws/logs';
 import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
@@ -59,6 +61,8 @@ export interface OpsContext {
   readonly progress?: (message: string) => void;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** Waits between polls (replace-host). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -66,10 +70,9 @@ export function environmentStackNames(app: string, env: string): string[] {
   return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
 }
 
+/** The instance the environment's Auto Scaling group of one runs now (never a fixed id). */
 export async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
-  const stack = stackNames.host(config.app.name, env.name);
-  const outputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
-  return requireOutput(outputs, stack, outputNames.instanceId);
+  return currentInstanceId(new AutoScalingClient({ region: env.region }), hostGroupName(config.app.name, env.name));
 }
 
 export async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operation: HostOperation, parameters: Record<string, string>) {
@@ -207,6 +210,22 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const lines = findings.map((f) => `FAIL  ${f.role}: ${f.problem}`);
     const text = [...lines, ...(findings.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
     return { ok: findings.length === 0, text, json: findings };
+  }
+
+  if (args.command === 'replace-host') {
+    const env = envs[0];
+    const group = hostGroupName(ctx.config.app.name, env.name);
+    const url = healthUrl(ctx.config.app, env);
+    const replacement = await replaceHost(new AutoScalingClient({ region: env.region }), group, {
+      healthy: async () => {
+        const fact = await probeHealth(url, 5_000, ctx.fetchImpl);
+        return fact.status !== undefined && fact.status >= 200 && fact.status < 300;
+      },
+      now: ctx.now,
+      sleep: ctx.sleep,
+      progress: ctx.progress ?? ((line: string) => console.error(`[${env.name}] ${line}`)),
+    });
+    return { ok: replacement.ok, text: replacementReport(env.name, group, replacement), json: { env: env.name, group, ...replacement } };
   }
 
   if (args.command === 'stacks') {

@@ -78,6 +78,14 @@ export const COMMANDS = {
   'iam-audit': { summary: 'instance and deploy roles: no admin or wildcard actions, exact OIDC subjects', kind: 'report', env: 'any', options: {} },
   outputs: { summary: "the deployed stacks' outputs", kind: 'report', env: 'any', options: {} },
   stacks: { summary: "the environment's stack names, one per line (for cdk deploy in pipelines)", kind: 'report', env: 'any', options: {} },
+  'replace-host': {
+    summary: "replace the environment's host on purpose (instance refresh) and report the measured outage",
+    details:
+      'The old instance stops cleanly (its lifecycle hook detaches the data volume), then a new one boots from the launch template (the newest AMI), attaches the volume, takes the address and starts the app. The outage runs from the old instance leaving service to the first passing public health check.',
+    kind: 'report',
+    env: 'one',
+    options: {},
+  },
   smoke: {
     summary: 'the smoke checks (health, GraphQL, invalid login, login -> token -> reads) against the public URL',
     details: SMOKE_DETAILS,
