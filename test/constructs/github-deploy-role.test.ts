@@ -16,7 +16,7 @@ function build(props: Partial<ConstructorParameters<typeof GithubDeployRole>[2]>
     provider,
     repository: 'acme/shop',
     environmentName: 'staging',
-    instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0',
+    hostGroupName: 'shop-staging-host',
     documentArns: ['arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
     commandLogGroup: logs.LogGroup.fromLogGroupName(stack, 'Commands', '/shop/staging/commands'),
     ...props,
@@ -47,12 +47,33 @@ describe('GithubDeployRole', () => {
     });
   });
 
-  test('sends only the given documents to the given instance; assumes the bootstrap roles of the stack region by default', () => {
+  test('sends only the given documents, to an instance of the environment’s group only; assumes the bootstrap roles of the stack region by default', () => {
     const template = build();
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('HostState'),
       PolicyDocument: {
-        Statement: [{ Sid: 'ReadHostState', Action: ['cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'], Effect: 'Allow', Resource: '*' }],
+        Statement: [
+          {
+            Sid: 'ReadHostState',
+            Action: ['autoscaling:DescribeAutoScalingGroups', 'cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('SendToHost'),
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'ToThisGroupsInstance',
+            Action: 'ssm:SendCommand',
+            Effect: 'Allow',
+            Resource: 'arn:aws:ec2:eu-west-1:111122223333:instance/*',
+            Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': 'shop-staging-host' } },
+          },
+        ],
       },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -63,7 +84,7 @@ describe('GithubDeployRole', () => {
             Sid: 'SendHostDocuments',
             Action: 'ssm:SendCommand',
             Effect: 'Allow',
-            Resource: ['arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0', 'arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
+            Resource: 'arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy',
           },
           // Command outcomes and output: the environment's command log group, nothing else.
           {
