@@ -161,12 +161,10 @@ export class HostStack extends Stack {
     });
 
     if (environment.instance.availabilityZone) {
-      for (const scope of [this.vpc, this.host.group]) {
-        Validations.of(scope).acknowledge({
-          id: 'CloudFormation-Validate::W3010',
-          reason: `The zone is set on purpose in the config (instance.availabilityZone ${environment.instance.availabilityZone}), e.g. because the instance type is not offered in the region's first zone.`,
-        });
-      }
+      Validations.of(this.vpc).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason: `The zone is set on purpose in the config (instance.availabilityZone ${environment.instance.availabilityZone}), e.g. because the instance type is not offered in the region's first zone.`,
+      });
     }
 
     // The CloudWatch agent writes both log groups; the backup job uses only its environment's prefix

@@ -83,7 +83,9 @@ describe('ComposeHost', () => {
       CreditSpecification: { CpuCredits: 'standard' },
       Monitoring: { Enabled: false },
     });
-    expect(data.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } }]);
+    expect(data.BlockDeviceMappings).toEqual([
+      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+    ]);
     // Nothing anywhere keeps a volume on termination.
     expect(JSON.stringify(template.toJSON())).not.toContain('"DeleteOnTermination":false');
     template.resourceCountIs('AWS::Route53::RecordSet', 0);
@@ -106,7 +108,12 @@ describe('ComposeHost', () => {
             Sid: 'CompleteOwnHook',
             Action: 'autoscaling:CompleteLifecycleAction',
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:us-east-1:111122223333:autoScalingGroup:*:autoScalingGroupName/shop-staging-host']] },
+            Resource: {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:us-east-1:111122223333:autoScalingGroup:*:autoScalingGroupName/shop-staging-host'],
+              ],
+            },
           },
         ],
       },
@@ -141,7 +148,15 @@ describe('ComposeHost', () => {
             Action: 'ec2:AssociateAddress',
             Effect: 'Allow',
             Resource: {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:111122223333:elastic-ip/', { 'Fn::GetAtt': [Match.stringLikeRegexp('^HostElasticIp'), 'AllocationId'] }]],
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':ec2:us-east-1:111122223333:elastic-ip/',
+                  { 'Fn::GetAtt': [Match.stringLikeRegexp('^HostElasticIp'), 'AllocationId'] },
+                ],
+              ],
             },
           },
           {
@@ -159,7 +174,10 @@ describe('ComposeHost', () => {
   });
 
   test('GIVEN scheduled with dns, THEN no Elastic IP and no record resource: the host UPSERTs its one record (A, that name only) with a 60 s TTL, and the group is left to the schedule', () => {
-    const { template, host } = build({ scheduled: true, dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'Dev.API.example.com' } });
+    const { template, host } = build({
+      scheduled: true,
+      dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'Dev.API.example.com' },
+    });
     expect(host.elasticIp).toBeUndefined();
     template.resourceCountIs('AWS::EC2::EIP', 0);
     template.resourceCountIs('AWS::Route53::RecordSet', 0);
@@ -183,9 +201,14 @@ describe('ComposeHost', () => {
         ],
       },
     });
-    template.resourcePropertiesCountIs('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ec2:AssociateAddress' })]) } }, 0);
+    template.resourcePropertiesCountIs(
+      'AWS::IAM::Policy',
+      { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ec2:AssociateAddress' })]) } },
+      0,
+    );
     const userData = JSON.stringify(launchData(template).UserData);
-    for (const setting of ['ADDRESS_MODE=dns', 'HOSTED_ZONE_ID=Z0123456789ABCDEFGHIJ', 'RECORD_NAME=dev.api.example.com', 'RECORD_TTL=60']) expect(userData).toContain(setting);
+    for (const setting of ['ADDRESS_MODE=dns', 'HOSTED_ZONE_ID=Z0123456789ABCDEFGHIJ', 'RECORD_NAME=dev.api.example.com', 'RECORD_TTL=60'])
+      expect(userData).toContain(setting);
   });
 
   test('GIVEN scheduled without dns, THEN it throws: nothing would find the host', () => {
@@ -206,7 +229,9 @@ describe('ComposeHost', () => {
   });
 
   test('GIVEN a type that is not burstable, THEN no credit specification is written (EC2 refuses one)', () => {
-    expect(launchData(build({ instanceType: new ec2.InstanceType('m7g.large'), cpuCredits: ec2.CpuCredits.UNLIMITED }).template).CreditSpecification).toBeUndefined();
+    expect(
+      launchData(build({ instanceType: new ec2.InstanceType('m7g.large'), cpuCredits: ec2.CpuCredits.UNLIMITED }).template).CreditSpecification,
+    ).toBeUndefined();
   });
 
   test('GIVEN an x86 type, THEN the x86_64 image parameter', () => {

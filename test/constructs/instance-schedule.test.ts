@@ -61,7 +61,13 @@ describe('InstanceSchedule', () => {
 
   test('the role and schedules keep the logical ids they had before ScheduledApiCalls (as in the shipped host stacks)', () => {
     const stack = bareStack();
-    new InstanceSchedule(stack, 'Schedule', { groupName: 'shop-dev-host', groupArn: GROUP_ARN, timezone: 'UTC', start: 'cron(0 8 * * ? *)', stop: 'cron(0 20 * * ? *)' });
+    new InstanceSchedule(stack, 'Schedule', {
+      groupName: 'shop-dev-host',
+      groupArn: GROUP_ARN,
+      timezone: 'UTC',
+      start: 'cron(0 8 * * ? *)',
+      stop: 'cron(0 20 * * ? *)',
+    });
     const ids = Object.keys(Template.fromStack(stack).toJSON().Resources).sort();
     expect(ids).toEqual(['ScheduleRole2985F131', 'ScheduleRoleDefaultPolicyC651555A', 'ScheduleStartDC4CB14A', 'ScheduleStopF1DDE195'].sort());
   });

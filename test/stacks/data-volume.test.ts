@@ -103,18 +103,21 @@ describe('data volume (shipped config)', () => {
 });
 
 describe('the host attaches and mounts the data volume', () => {
-  test('user data runs data-volume.sh with the volume id before Docker starts', () => {
-    const [instance] = Object.values(host('prod').findResources('AWS::EC2::Instance'));
-    const parts = instance.Properties.UserData['Fn::Base64']['Fn::Join'][1] as unknown[];
+  test('user data mounts the data volume by its id (host-boot.sh --volume-only, which runs data-volume.sh) before Docker starts', () => {
+    const [lt] = Object.values(host('prod').findResources('AWS::EC2::LaunchTemplate'));
+    const parts = lt.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][1] as unknown[];
     const text = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
-    const run = text.indexOf(`DATA_VOLUME_ID={"Fn::GetStackOutput"`);
+    expect(text).toContain(`DATA_VOLUME_ID={"Fn::GetStackOutput"`);
+    expect(text).toContain('DATA_MOUNT_POINT=/var/lib/auraxis\nDATA_VOLUME_LABEL=app-data\n');
+    const run = text.indexOf('LIFECYCLE_ENV_FILE=/etc/default/auraxis-lifecycle bash /usr/local/lib/auraxis-lifecycle/host-boot.sh --volume-only');
     expect(run).toBeGreaterThan(0);
-    expect(text).toContain(`DATA_MOUNT_POINT='/var/lib/auraxis' DATA_VOLUME_LABEL='app-data' AWS_DEFAULT_REGION=us-east-1 ${DATA_VOLUME_SCRIPT_PATH}`);
     expect(run).toBeLessThan(text.indexOf('systemctl enable --now docker'));
-    expect(text).toContain('blkid -p -o value -s TYPE');
+    // The full boot (address, app) comes last.
+    expect(text.trimEnd().endsWith('LIFECYCLE_ENV_FILE=/etc/default/auraxis-lifecycle bash /usr/local/lib/auraxis-lifecycle/host-boot.sh')).toBe(true);
+    expect(text).not.toContain(DATA_VOLUME_SCRIPT_PATH);
   });
 
-  test('the instance role may attach only this volume, only to instances with the grant tag (this host), and put only the backup metric', () => {
+  test('the instance role may attach and detach only this volume, only on instances with the grant tags (this group’s), and put only the backup metric', () => {
     const t = host('prod');
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -150,11 +153,24 @@ describe('the host attaches and mounts the data volume', () => {
         ],
       },
     });
-    const tag = (tags: { Key: string; Value: string }[]) => tags.find((x) => x.Key === 'VolumeGrantAttach-Host')?.Value;
-    const [instance] = Object.values(t.findResources('AWS::EC2::Instance'));
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ec2:DetachVolume',
+            Condition: { 'ForAnyValue:StringEquals': { 'ec2:ResourceTag/VolumeGrantDetach-Host': Match.stringLikeRegexp('^[0-9a-f]{32}$') } },
+          }),
+        ]),
+      },
+    });
+    const [group] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'));
     const [volume] = Object.values(data('prod').findResources('AWS::EC2::Volume'));
-    expect(tag(instance.Properties.Tags)).toBeDefined();
-    expect(tag(instance.Properties.Tags)).toBe(tag(volume.Properties.Tags));
+    for (const key of ['VolumeGrantAttach-Host', 'VolumeGrantDetach-Host']) {
+      const onGroup = group.Properties.Tags.find((x: { Key: string }) => x.Key === key);
+      // Propagated at launch: every instance the group starts carries it.
+      expect(onGroup).toEqual({ Key: key, Value: expect.stringMatching(/^[0-9a-f]{32}$/), PropagateAtLaunch: true });
+      expect(volume.Properties.Tags.find((x: { Key: string }) => x.Key === key)?.Value).toBe(onGroup.Value);
+    }
   });
 });
 
