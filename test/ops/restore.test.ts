@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
+import { inService } from '../helpers/host-group';
 import { UsageError } from '../../bin/command-line';
 import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
@@ -12,6 +14,7 @@ import { projectRoot } from '../helpers/paths';
 import { shippedConfig } from '../helpers/synth';
 
 const ssm = mockClient(SSMClient);
+const autoscaling = mockClient(AutoScalingClient);
 const cfn = mockClient(CloudFormationClient);
 const noWait = fastWait;
 const logs = mockClient(CloudWatchLogsClient);
@@ -20,6 +23,7 @@ const KEY = 'prod/auraxis-prod-20261125T150000Z.tar.gz';
 
 beforeEach(() => {
   ssm.reset();
+  autoscaling.reset();
   cfn.reset();
   logs.reset();
 });
@@ -89,10 +93,11 @@ describe('ops restore: the SSM command', () => {
           StackName: 'auraxis-prod-host',
           CreationTime: new Date(0),
           StackStatus: 'UPDATE_COMPLETE',
-          Outputs: [{ OutputKey: 'InstanceId', OutputValue: 'i-0prod' }],
+          Outputs: [],
         },
       ],
     });
+    inService(autoscaling, 'auraxis-prod-host', 'i-0prod');
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-r' } });
     answerCommand(logs, 'cmd-r', 'i-0prod', { exitCode: 0, stdout: 'RTO:        42 s (app stopped until healthy)\n' });
 

@@ -3,7 +3,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
+import { inService } from '../helpers/host-group';
 import { failedChecks, parseRotateArgs } from '../../scripts/ops/commands/rotate';
 import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/secrets';
 import { runSecretCommand } from '../../scripts/ops/secrets-cli';
@@ -18,6 +20,7 @@ import { shippedConfig } from '../helpers/synth';
  */
 
 const ssm = mockClient(SSMClient);
+const autoscaling = mockClient(AutoScalingClient);
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 const logs = mockClient(CloudWatchLogsClient);
@@ -69,10 +72,12 @@ function io(fetchImpl: typeof fetch, confirm = false): SecretsIo {
 
 beforeEach(() => {
   ssm.reset();
+  autoscaling.reset();
   cfn.reset();
   s3.reset();
   logs.reset();
-  outputs('auraxis-dev-host', { InstanceId: 'i-0dev' });
+  outputs('auraxis-dev-host', {});
+    inService(autoscaling, 'auraxis-dev-host', 'i-0dev');
   outputs('auraxis-dev-data', { BackupBucketName: 'auraxis-dev-backups' });
   s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'dev/auraxis-dev-20260110T030000Z.tar.gz', LastModified: new Date('2026-01-10T03:00:00Z') }] });
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: OLD, Version: 4 } });
