@@ -44,8 +44,30 @@ fi
 echo "npm test: installing the Debian packages the host tests need: ${missing[*]}" >&2
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+
+# Another apt-get or dpkg (unattended upgrades, a second test run) may hold the package locks for
+# a while: wait for them, bounded, instead of failing at once. apt waits for the dpkg lock itself
+# (DPkg::Lock::Timeout); `apt-get update`'s lists lock is not covered by that option in every apt,
+# so a lock failure is also retried here until the same deadline.
+lock_wait="${APT_LOCK_WAIT_SECONDS:-600}"
+retry_every="${APT_LOCK_RETRY_SECONDS:-5}"
+deadline=$((SECONDS + lock_wait))
+apt_get() {
+  local said=""
+  while true; do
+    if "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o "DPkg::Lock::Timeout=$lock_wait" "$@" >"$log" 2>&1; then
+      return 0
+    fi
+    grep -q 'Could not get lock' "$log" && [ "$SECONDS" -lt "$deadline" ] || return 1
+    if [ -z "$said" ]; then
+      echo "npm test: waiting up to ${lock_wait} s for the apt lock: $(grep -m 1 'Could not get lock' "$log" | sed 's/^E: //')" >&2
+      said=1
+    fi
+    sleep "$retry_every"
+  done
+}
+
+if ! { apt_get update -qq && apt_get install -y -qq --no-install-recommends "${missing[@]}"; }; then
   echo "npm test: apt-get could not install ${missing[*]}: $(grep -E '^(E|W):' "$log" | head -n 1 || tail -n 1 "$log")" >&2
   exit 1
 fi

@@ -2,8 +2,9 @@
  * The pull-request comment: what matters first (data at risk, security, cost), everything else
  * collapsed, bounded in size with the least important sections cut first and the cut named.
  */
+
+import { type CostEstimate, type CostLine, environmentsOf, estimateMonthlyCost, formatNotEstimated, PRICES_HEADING, totalUsd } from '../../lib/cost/estimate';
 import { reviewStacks, type SecurityRow, type StackReview, type StateChange } from './cfn-changes';
-import { type CostEstimate, type CostLine, environmentsOf, estimateMonthlyCost, formatNotEstimated, PRICES_HEADING, totalUsd } from './cost-estimate';
 import { type ManifestReview, reviewAllManifests } from './k8s-changes';
 import type { SynthOutput } from './synth-output';
 

@@ -5,30 +5,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { type CfnTemplate, type SynthStack, synthStack } from '../../lib/synth-output/stacks';
+
+export type { CfnResource, CfnTemplate, SynthStack } from '../../lib/synth-output/stacks';
 
 /** A user error of the review commands: printed as one line, exit code 2. */
 export class ReviewUsageError extends Error {}
-
-/** A CloudFormation template as synthesized. */
-export interface CfnTemplate {
-  Resources?: Record<string, CfnResource>;
-  [section: string]: unknown;
-}
-
-export interface CfnResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-  [attribute: string]: unknown;
-}
-
-export interface SynthStack {
-  readonly name: string;
-  /** AWS account of the stack, from the assembly manifest (`aws://<account>/<region>`). */
-  readonly account: string;
-  /** The `env` tag its resources carry (bin/build-apps.ts), or `account` for account-wide stacks. */
-  readonly environment: string;
-  readonly template: CfnTemplate;
-}
 
 /** A parsed Kubernetes object. */
 export interface K8sObject {
@@ -44,23 +26,6 @@ export interface SynthOutput {
   readonly stacks: ReadonlyMap<string, SynthStack>;
   /** Objects of `dist/<dir>/*.yaml` by directory (an environment, or `argocd`). */
   readonly manifests: ReadonlyMap<string, readonly K8sObject[]>;
-}
-
-/** The value of tag `key` on the first resource of the template that carries it. */
-export function tagValue(template: CfnTemplate, key: string): string | undefined {
-  for (const resource of Object.values(template.Resources ?? {})) {
-    for (const value of Object.values(resource.Properties ?? {})) {
-      if (!Array.isArray(value)) continue;
-      const tag = value.find((t) => t && typeof t === 'object' && (t as { Key?: unknown }).Key === key) as { Value?: unknown } | undefined;
-      if (typeof tag?.Value === 'string') return tag.Value;
-    }
-  }
-  return undefined;
-}
-
-/** One stack of a synth output; its environment is the `env` tag its resources carry (bin/build-apps.ts). */
-export function synthStack(name: string, account: string, template: CfnTemplate): SynthStack {
-  return { name, account, environment: tagValue(template, 'env') ?? 'account', template };
 }
 
 interface AssemblyManifest {

@@ -1,7 +1,6 @@
 import { environmentsOf } from '../../lib/config';
 import { bootstrapPlan, shellLine } from '../../scripts/bootstrap/plan';
-import { configWith } from '../helpers/config-fixtures';
-import { shippedConfig } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 
 const plan = (env: string, config = shippedConfig()) => bootstrapPlan(config, environmentsOf(config).find((e) => e.name === env)!);
 

@@ -2,9 +2,10 @@ import { Testing } from 'cdk8s';
 import { AppChart } from '../../charts/app-chart';
 import { budgetMinAvailable } from '../../charts/disruption-budget';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
-import { configWith } from '../helpers/config-fixtures';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { schemaProblems } from '../helpers/k8s-schema';
-import { findOne, type K8sObject, shippedConfig, shippedManifests } from '../helpers/synth';
+import { findOne, type K8sObject } from '../helpers/manifests';
+import { shippedManifests } from '../helpers/synth';
 
 /*
  * The shipped manifests (synthesized once by the global setup) checked field by field and, above all,

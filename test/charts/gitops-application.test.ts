@@ -4,9 +4,9 @@ import { Testing } from 'cdk8s';
 import { buildKubernetesApps } from '../../bin/build-apps';
 import { ARGOCD_DIR, GitopsApplicationChart, IN_CLUSTER } from '../../charts/gitops-application';
 import { environmentsOf } from '../../lib/config';
-import { configWith } from '../helpers/config-fixtures';
-import { sharedDist } from '../helpers/paths';
-import { findOne, type K8sObject, readManifestDir, shippedConfig, shippedManifests } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { findOne, type K8sObject, readManifestDir } from '../helpers/manifests';
+import { sharedDist, shippedManifests } from '../helpers/synth';
 
 /* One Argo CD Application per environment, written beside (never inside) the directory it syncs. */
 

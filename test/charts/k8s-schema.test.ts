@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { definitionId, schemaProblems, strictSchemas } from '../helpers/k8s-schema';
-import { sharedDist } from '../helpers/paths';
-import { findOne, type K8sObject, readManifestDir, shippedManifests } from '../helpers/synth';
+import { findOne, type K8sObject, readManifestDir } from '../helpers/manifests';
+import { sharedDist, shippedManifests } from '../helpers/synth';
 import { closeSchema } from '../schemas/generate-kubernetes-schemas';
 
 /*

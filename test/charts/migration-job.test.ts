@@ -3,7 +3,7 @@ import { AppChart } from '../../charts/app-chart';
 import { PRESYNC_HOOK } from '../../charts/migration-job';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
 import { configWith } from '../helpers/config-fixtures';
-import { findOne, type K8sObject } from '../helpers/synth';
+import { findOne, type K8sObject } from '../helpers/manifests';
 
 /*
  * The migration runs once per sync as an Argo CD PreSync Job, with the Deployment's own pod

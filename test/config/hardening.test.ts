@@ -5,12 +5,11 @@ import { parseEventBridgeCron } from '../../lib/config/cron';
 import { INSTANCE_TYPES } from '../../lib/config/instance-types';
 import { onCalendarProblem } from '../../lib/config/on-calendar';
 import { RESERVED_ENVIRONMENT_NAMES } from '../../lib/config/schema';
-import { estimateMonthlyCost, totalUsd } from '../../scripts/review/cost-estimate';
-import { PRICES } from '../../scripts/review/prices';
+import { estimateMonthlyCost, totalUsd } from '../../lib/cost/estimate';
+import { PRICES } from '../../lib/cost/prices';
 import { readSynthOutput } from '../../scripts/review/synth-output';
-import { problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
-import { sharedSynthDir } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
+import { sharedSynthDir } from '../helpers/synth';
 
 /*
  * The config a new user could write that used to be accepted (or crash synth): each is rejected

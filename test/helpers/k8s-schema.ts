@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Ajv, { type AnySchema, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { definitionId, STRICT_SCHEMAS_FILE } from '../schemas/generate-kubernetes-schemas';
-import type { K8sObject } from './synth';
+import type { K8sObject } from './manifests';
 
 /*
  * Strict validation of rendered objects against the Kubernetes 1.27.1 OpenAPI schemas, with ajv.

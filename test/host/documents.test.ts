@@ -16,12 +16,11 @@ import {
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
 import { type HostScriptName, hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
-import { configWith } from '../helpers/config-fixtures';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { renderedDocument } from '../helpers/documents';
 import { GitFixture } from '../helpers/git-fixture';
 import { BAD_GIT_REFS, GOOD_GIT_REFS } from '../helpers/git-refs';
 import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
-import { shippedConfig } from '../helpers/synth';
 
 const ALL_OPERATIONS: Record<HostOperation, string> = {
   deploy: 'deploy.sh',

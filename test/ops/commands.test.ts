@@ -6,7 +6,7 @@ import { hostParameters } from '../../scripts/ops/commands/host-parameters';
 import { COMMANDS, commandUsage, helpRequested, parseArgs, USAGE } from '../../scripts/ops/commands/parse-args';
 import { checklistPassed, type EnvironmentFacts, evaluateChecklist, formatChecklist } from '../../scripts/ops/commands/validate';
 import { environmentStackNames } from '../../scripts/ops/ops';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
 
 const ENVS = ['dev', 'prod'];
 

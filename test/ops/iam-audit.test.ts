@@ -11,7 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { bootstrapNames, stackNames } from '../../lib/names';
 import { readRole } from '../../scripts/ops/aws/iam-roles';
 import { auditRole, type PolicyDocument, type RoleFacts } from '../../scripts/ops/commands/iam-audit';
-import { shippedConfig, shippedTemplate } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
+import { shippedTemplate } from '../helpers/synth';
 
 const I = 'token.actions.githubusercontent.com';
 const SUB = `repo:auraxis/auraxis:environment:prod:job_workflow_ref:auraxis/auraxis/.github/workflows/deploy-environment.yml@refs/heads/main`;

@@ -10,8 +10,8 @@ import { UsageError } from '../../bin/command-line';
 import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, fastWait } from '../helpers/command-output';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
 
 const ssm = mockClient(SSMClient);
 const autoscaling = mockClient(AutoScalingClient);

@@ -1,4 +1,7 @@
 import 'aws-sdk-client-mock-jest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +14,7 @@ import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/sec
 import { runSecretCommand } from '../../scripts/ops/secrets-cli';
 import { runRotate, runSecrets, type SecretsIo } from '../../scripts/ops/secrets-ops';
 import { answerCommand, answerEveryCommand, fastWait } from '../helpers/command-output';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
 
 /*
  * ops secrets and ops rotate with the AWS SDK mocked at the network edge (aws-sdk-client-mock),
@@ -118,6 +121,32 @@ describe('argument checks fail before any AWS call, with one line', () => {
   test('--help describes each command', () => {
     expect(() => parseSecretsArgs(['--help'], config)).toThrow(/^usage: ops secrets <list\|set NAME\|check> --env <name>/);
     expect(() => parseRotateArgs(['--help'], config)).toThrow(/security.key_rotation.started\/reencrypt\/applied\/rolled_back/);
+  });
+});
+
+describe('a value that cannot be stored is refused without showing it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ops-secret-value-'));
+  test.each([
+    ['a line break inside', `first-line-Hq4\nsecond-line-Zt8\n`, 'has a line break or NUL inside; an env file holds one line per secret'],
+    ['a carriage return inside', `first-line-Hq4\rsecond-line-Zt8`, 'has a line break or NUL inside; an env file holds one line per secret'],
+    ['nothing but a newline', '\n', 'is empty'],
+  ])('%s (--from-file): one line naming the file and the rule, exit 1, nothing written', async (_, value, rule) => {
+    const file = join(dir, `value-${rule.length}-${value.length}`);
+    writeFileSync(file, value);
+    const errors: string[] = [];
+    const printed: string[] = [];
+    const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    try {
+      expect(await runSecretCommand(config, ['secrets', 'set', 'SECRET_KEY', '--env', 'dev', '--from-file', file])).toBe(1);
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+    }
+    expect(errors).toEqual([`ops secrets: the value read from ${file} ${rule}`]);
+    expect(printed).toEqual([]);
+    for (const line of value.split(/[\r\n]/).filter(Boolean)) expect([...errors, ...printed].join('\n')).not.toContain(line);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 });
 

@@ -6,8 +6,8 @@ import { readLogs } from '../../scripts/ops/aws/logs';
 import { filterInput, literalFilterPattern, parseDuration } from '../../scripts/ops/commands/logs';
 import { helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { startSmokeApp } from '../helpers/smoke-app';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * `ops smoke` against a local app (the same runner the smoke-prod workflow uses), and `ops logs`

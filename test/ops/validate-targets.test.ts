@@ -8,8 +8,8 @@ import { UsageError } from '../../bin/command-line';
 import { environmentAlarmNames, stackNames } from '../../lib/names';
 import { main } from '../../scripts/ops/cli';
 import { alarmsOfEnvironment, healthUrl } from '../../scripts/ops/commands/validate';
-import { configWith } from '../helpers/config-fixtures';
-import { shippedConfig, shippedTemplate } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { shippedTemplate } from '../helpers/synth';
 
 /*
  * What `ops validate` looks at: the health URL the Route53 check requests, and the alarms of the

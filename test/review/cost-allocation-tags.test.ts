@@ -1,7 +1,8 @@
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import { stackNames } from '../../lib/names';
 import type { CfnTemplate } from '../../scripts/review/synth-output';
-import { shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
+import { shippedStackNames, shippedTemplate } from '../helpers/synth';
 
 /*
  * Cost allocation (docs/cost.md): every taggable resource of an environment's stacks carries

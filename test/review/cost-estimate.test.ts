@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cents, estimateMonthlyCost, formatMarkdown, PRICES_HEADING, totalUsd } from '../../scripts/review/cost-estimate';
-import { ASSUMPTIONS, PRICES } from '../../scripts/review/prices';
+import { cents, estimateMonthlyCost, formatMarkdown, PRICES_HEADING, totalUsd } from '../../lib/cost/estimate';
+import { ASSUMPTIONS, PRICES } from '../../lib/cost/prices';
 import { readSynthOutput } from '../../scripts/review/synth-output';
-import { projectRoot, sharedSynthDir } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
+import { projectRoot } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { scenario } from './scenario';
 
 /*
- * Every expectation is computed from the price table (scripts/review/prices.ts) and the shipped
+ * Every expectation is computed from the price table (lib/cost/prices.ts) and the shipped
  * config, never copied from the estimator's output.
  */
 const shipped = () => estimateMonthlyCost(readSynthOutput(sharedSynthDir, 'shipped'));
@@ -110,7 +111,7 @@ describe('estimateMonthlyCost on changed templates', () => {
     });
     const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
     expect(estimate.notEstimated).toEqual([
-      { environment: 'prod', subject: 'auraxis-prod-data Database (AWS::RDS::DBInstance)', reason: 'no price in scripts/review/prices.ts' },
+      { environment: 'prod', subject: 'auraxis-prod-data Database (AWS::RDS::DBInstance)', reason: 'no price in lib/cost/prices.ts' },
     ]);
     expect(totalUsd(estimate.lines)).toBe(totalUsd(shipped().lines));
     expect(formatMarkdown(estimate)).toContain('**Not estimated** (1; not counted in the totals):\n- prod: auraxis-prod-data Database (AWS::RDS::DBInstance)');
@@ -124,7 +125,7 @@ describe('estimateMonthlyCost on changed templates', () => {
     });
     const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
     expect(estimate.lines.filter((l) => l.environment === 'prod' && l.item.startsWith('EC2'))).toEqual([]);
-    expect(estimate.notEstimated.map((n) => n.reason)).toEqual(['instance type m7g.xlarge has no price in scripts/review/prices.ts']);
+    expect(estimate.notEstimated.map((n) => n.reason)).toEqual(['instance type m7g.xlarge has no price in lib/cost/prices.ts']);
   });
 
   test("dev's schedule in numeric days (2-6 = MON-FRI) prices the same hours as MON-FRI", () => {

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cents } from '../../lib/cost/estimate';
+import { PRICES } from '../../lib/cost/prices';
 import { runReview } from '../../scripts/review/cli';
 import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, MAX_COMMENT_CHARS, REVIEW_MARKER } from '../../scripts/review/comment';
-import { cents } from '../../scripts/review/cost-estimate';
-import { PRICES } from '../../scripts/review/prices';
-import { sharedSynthDir } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { type Scenario, scenario } from './scenario';
 
 /*

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { CfnTemplate, K8sObject } from '../../scripts/review/synth-output';
-import { sharedSynthDir } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 
 /*
  * Scenario fixtures: a copy of the shipped synth output (written once by the global setup),

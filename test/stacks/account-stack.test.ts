@@ -4,8 +4,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildAwsApp } from '../../bin/build-apps';
 import { accountOutputNames, githubOidcProviderArn, stackNames } from '../../lib/names';
 import { AccountStack, GITHUB_OIDC_THUMBPRINTS } from '../../lib/stacks/account-stack';
-import { configWith } from '../helpers/config-fixtures';
-import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { shippedAssemblyManifest, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
 const ACCOUNT = '765480282720';
 

@@ -4,7 +4,7 @@ import { cdkJsonContext } from '../../lib/config/config-file';
 import { bootstrapNames } from '../../lib/names';
 import { administratorAccess, type IamPolicyDocument, statementsOf } from '../../lib/rules/iam-policy';
 import type { BootstrapPoliciesStack } from '../../lib/stacks/bootstrap-policies-stack';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
 
 const ACCOUNT = '765480282720';
 const app = buildBootstrapApp(shippedConfig(), { context: cdkJsonContext() });

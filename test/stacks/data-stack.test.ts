@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { outputNames, stackNames } from '../../lib/names';
-import { configWith } from '../helpers/config-fixtures';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
-import { shippedConfig, shippedTemplate } from '../helpers/synth';
+import { shippedTemplate } from '../helpers/synth';
 
 const data = (env: string) => shippedTemplate(stackNames.data('auraxis', env));
 const BUCKET = 'BackupsBucket2936A3AA';

@@ -11,8 +11,8 @@ import { cdkJsonContext } from '../../lib/config/config-file';
 import { outputNames, stackNames } from '../../lib/names';
 import { HealthStack } from '../../lib/stacks/health-stack';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
-import { configWith } from '../helpers/config-fixtures';
-import { shippedAssemblyManifest, shippedConfig, shippedTemplate, shippedValidationReport } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { shippedAssemblyManifest, shippedTemplate, shippedValidationReport } from '../helpers/synth';
 
 const health = (env: string) => shippedTemplate(stackNames.health('auraxis', env));
 

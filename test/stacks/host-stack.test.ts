@@ -1,9 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { COMPOSE_VERSION } from '../../lib/host-runtime/first-boot';
 import { githubOidcProviderArn, HOST_TERMINATION_HOOK, outputNames, stackNames } from '../../lib/names';
-import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
+import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
-import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
+import { shippedAssemblyManifest, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
 const ACCOUNT = '765480282720';
 const REGION = 'us-east-1';

@@ -8,8 +8,8 @@ import { buildAwsApp } from '../../bin/build-apps';
 import { cdkJsonContext } from '../../lib/config/config-file';
 import { stackNames } from '../../lib/names';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
-import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
-import { shippedConfig, shippedValidationReport } from '../helpers/synth';
+import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
+import { shippedValidationReport } from '../helpers/synth';
 
 describe('cdk-nag and CloudFormation validation', () => {
   test('the shipped synth reports no violation from any validation plugin', () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { environmentsOf } from '../../lib/config';
 import { smokePlan, smokeSecretNames } from '../../lib/smoke/plan';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * smoke-prod: scheduled, runs `ops smoke --env prod` with exactly the secrets prod's login names,

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, REVIEW_MARKER } from '../../scripts/review/comment';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { TIERS } from '../tiers';
 
 /*
  * The GitOps pipelines, parsed and checked against the rest of the repository: pull requests get
@@ -28,6 +29,7 @@ interface Job {
   uses?: string;
   needs?: string | string[];
   with?: Record<string, string>;
+  strategy?: { matrix?: Record<string, unknown[]> };
 }
 interface Workflow {
   on: Record<string, unknown>;
@@ -51,7 +53,9 @@ describe('pull requests', () => {
 
   test('run the CI entry point and never receive AWS credentials', () => {
     expect(Object.keys(pr.on)).toEqual(['pull_request']);
-    expect(allRuns(pr)).toContain('bash .ci/run');
+    // One job per jest tier, in parallel (jest.config.ts; .ci/run TIER).
+    expect(allRuns(pr)).toContain('bash .ci/run ${{ matrix.tier }}');
+    expect(pr.jobs.test.strategy?.matrix?.tier).toEqual([...TIERS]);
     const text = readFileSync(join(projectRoot, '.github/workflows/pull-request.yml'), 'utf8');
     expect(text).not.toMatch(/id-token|configure-aws-credentials|AWS_ACCESS_KEY|secrets\./);
   });
