@@ -1,17 +1,17 @@
 import 'aws-sdk-client-mock-jest';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
-import { inService } from '../helpers/host-group';
 import { OUTCOME_MARKER } from '../../lib/host-runtime/outcome';
 import { NO_OUTCOME_EXIT_CODE, runCommand, type WaitOptions } from '../../scripts/ops/aws/run-command';
 import { parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, commandEvents, fastWait } from '../helpers/command-output';
 import { shippedConfig } from '../helpers/config-fixtures';
+import { inService } from '../helpers/host-group';
 
 /*
  * The ops CLI end to end with the AWS SDK mocked at the network edge: what is sent to SSM,

@@ -1,16 +1,16 @@
 import 'aws-sdk-client-mock-jest';
 import { spawnSync } from 'node:child_process';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
-import { inService } from '../helpers/host-group';
 import { UsageError } from '../../bin/command-line';
 import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, fastWait } from '../helpers/command-output';
 import { shippedConfig } from '../helpers/config-fixtures';
+import { inService } from '../helpers/host-group';
 import { projectRoot } from '../helpers/paths';
 
 const ssm = mockClient(SSMClient);

@@ -2,19 +2,19 @@ import 'aws-sdk-client-mock-jest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
-import { inService } from '../helpers/host-group';
 import { failedChecks, parseRotateArgs } from '../../scripts/ops/commands/rotate';
 import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/secrets';
 import { runSecretCommand } from '../../scripts/ops/secrets-cli';
 import { runRotate, runSecrets, type SecretsIo } from '../../scripts/ops/secrets-ops';
 import { answerCommand, answerEveryCommand, fastWait } from '../helpers/command-output';
 import { shippedConfig } from '../helpers/config-fixtures';
+import { inService } from '../helpers/host-group';
 
 /*
  * ops secrets and ops rotate with the AWS SDK mocked at the network edge (aws-sdk-client-mock),
@@ -80,7 +80,7 @@ beforeEach(() => {
   s3.reset();
   logs.reset();
   outputs('auraxis-dev-host', {});
-    inService(autoscaling, 'auraxis-dev-host', 'i-0dev');
+  inService(autoscaling, 'auraxis-dev-host', 'i-0dev');
   outputs('auraxis-dev-data', { BackupBucketName: 'auraxis-dev-backups' });
   s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'dev/auraxis-dev-20260110T030000Z.tar.gz', LastModified: new Date('2026-01-10T03:00:00Z') }] });
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: OLD, Version: 4 } });
