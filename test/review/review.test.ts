@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cents } from '../../lib/cost/estimate';
-import { PRICES } from '../../lib/cost/prices';
+import { PRICES, SPOT_PRICES } from '../../lib/cost/prices';
 import { runReview } from '../../scripts/review/cli';
-import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, MAX_COMMENT_CHARS, REVIEW_MARKER } from '../../scripts/review/comment';
+import { FULL_REPORT_ARTIFACT, MAX_COMMENT_CHARS, REVIEW_MARKER } from '../../scripts/review/comment';
 import { sharedSynthDir } from '../helpers/synth';
 import { type Scenario, scenario } from './scenario';
 
@@ -47,11 +47,11 @@ describe("the reviewer's branch", () => {
   // prod instance type, backup retention, dev replicas, prod HPA max, prod Postgres egress to
   // 0.0.0.0/0, port 22 open to the world, s3:GetObject on *, a port opened in firewall.sh.
   const s = scenario();
-  const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
+  const launchTemplate = s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate');
   const group = s.logicalId(PROD_HOST, 'AWS::EC2::SecurityGroup');
   const bucket = s.logicalId(PROD_DATA, 'AWS::S3::Bucket');
   s.template(PROD_HOST, (t) => {
-    t.Resources[instance].Properties.InstanceType = 't4g.medium';
+    t.Resources[launchTemplate].Properties.LaunchTemplateData.InstanceType = 't4g.medium';
     t.Resources[group].Properties.SecurityGroupIngress.push({ CidrIp: '0.0.0.0/0', Description: 'ssh', FromPort: 22, IpProtocol: 'tcp', ToPort: 22 });
     const policy = Object.values(t.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('InstanceRole'));
     policy?.Properties.PolicyDocument.Statement.push({ Action: 's3:GetObject', Effect: 'Allow', Resource: '*' });
@@ -105,7 +105,7 @@ describe("the reviewer's branch", () => {
     const delta = cents(730 * PRICES.ec2Hourly['t4g.medium']) - cents(730 * PRICES.ec2Hourly['t4g.small']);
     const cost = section(out, 3);
     expect(cost).toContain(
-      `| prod | EC2 t4g.small (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.medium (730.0 h × $${PRICES.ec2Hourly['t4g.medium']}) | +${delta.toFixed(2)} |`,
+      `| prod | EC2 t4g.small on-demand (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.medium on-demand (730.0 h × $${PRICES.ec2Hourly['t4g.medium']}) | +${delta.toFixed(2)} |`,
     );
     expect(cost).toContain('exceeds the monthly budget of USD 10.00');
   });
@@ -119,25 +119,28 @@ describe("the reviewer's branch", () => {
     expect(rest).toMatch(/- {2}maxReplicas: 6\n\+ {2}maxReplicas: 10/);
   });
 
-  test('an instance-type change alone may replace the instance: listed, not gated', () => {
-    expect(section(out, 1)).toMatch(/\| ⚠ \| auraxis-prod-host \| AWS::EC2::Instance HostInstance[0-9A-F]+ \| may be replaced \| InstanceType \(may\)/);
+  test('an instance-type change is a new launch template version: nothing that holds state is replaced, not gated', () => {
+    expect(section(out, 1)).toContain('Nothing that holds state is replaced, deleted or left unmanaged.');
     expect(code).toBe(0);
   });
 
-  test('with the availability zone changed too, the instance is replaced under data at risk and the gate fails until acknowledged', () => {
-    const az = scenario(s.dir);
-    az.template(PROD_HOST, (t) => {
-      t.Resources[instance].Properties.AvailabilityZone = 'us-east-1b';
+  test('cost: a purchase-option change (prod to Spot) shows as its own line, on-demand → Spot, with the Spot price and its date', () => {
+    const spot = scenario();
+    const asg = spot.logicalId(PROD_HOST, 'AWS::AutoScaling::AutoScalingGroup');
+    spot.template(PROD_HOST, (t) => {
+      const props = t.Resources[asg].Properties;
+      props.MixedInstancesPolicy = {
+        LaunchTemplate: { LaunchTemplateSpecification: props.LaunchTemplate, Overrides: [{ InstanceType: 't4g.small' }, { InstanceType: 'c6g.medium' }] },
+        InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'capacity-optimized' },
+      };
+      delete props.LaunchTemplate;
     });
-    const gated = run([sharedSynthDir, az.dir]);
-    expect(gated.code).toBe(3);
-    expect(section(gated.out, 1)).toMatch(
-      /\| ⛔ \| auraxis-prod-host \| AWS::EC2::Instance HostInstance[0-9A-F]+ \| replaced \| AvailabilityZone, InstanceType \(may\) requires replacement: PostgreSQL and Redis data on its root volume/,
+    const cost = section(reviewOf(spot).out, 3);
+    const onDemand = cents(730 * PRICES.ec2Hourly['t4g.small']);
+    const spotUsd = cents(730 * SPOT_PRICES.hourly['us-east-1']['t4g.small']);
+    expect(cost).toContain(
+      `| prod | EC2 t4g.small on-demand (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.small Spot (730.0 h × $${SPOT_PRICES.hourly['us-east-1']['t4g.small']} (Spot us-east-1, ${SPOT_PRICES.recorded}; up to $${SPOT_PRICES.hourly['us-east-1']['c6g.medium']} if EC2 picks c6g.medium of t4g.small, c6g.medium)) | −${(onDemand - spotUsd).toFixed(2)} |`,
     );
-    expect(section(gated.out, 1)).toContain(`the check fails** until the pull request carries the \`${ACKNOWLEDGE_LABEL}\` label`);
-    const acknowledged = run([sharedSynthDir, az.dir, '--acknowledged']);
-    expect(acknowledged.code).toBe(0);
-    expect(section(acknowledged.out, 1)).toContain(`**Acknowledged** with the \`${ACKNOWLEDGE_LABEL}\` label`);
   });
 });
 
@@ -226,8 +229,8 @@ describe('noise', () => {
     });
     s.template(PROD_HOST, (t) => {
       t.Resources.CDKMetadata = { Type: 'AWS::CDK::Metadata', Properties: { Analytics: 'v2:deflate64:abc' } };
-      const instance = Object.values(t.Resources).find((r) => r.Type === 'AWS::EC2::Instance');
-      if (instance) instance.Metadata = { 'aws:asset:path': `asset.${'a'.repeat(64)}` };
+      const launchTemplate = Object.values(t.Resources).find((r) => r.Type === 'AWS::EC2::LaunchTemplate');
+      if (launchTemplate) launchTemplate.Metadata = { 'aws:asset:path': `asset.${'a'.repeat(64)}` };
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
