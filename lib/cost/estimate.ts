@@ -165,14 +165,16 @@ function stackLines(stack: SynthStack, hostHours: number, backups: BackupRate, u
       case 'AWS::AutoScaling::AutoScalingGroup': {
         // The host: an Auto Scaling group of one. Its instance and root volume exist only while it
         // runs (the root is deleted with each instance), and so does an auto-assigned public IPv4.
-        const spec = ((p.LaunchTemplate ?? ((p.MixedInstancesPolicy as Props | undefined)?.LaunchTemplate as Props | undefined)?.LaunchTemplateSpecification) ??
+        const spec = (p.LaunchTemplate ??
+          ((p.MixedInstancesPolicy as Props | undefined)?.LaunchTemplate as Props | undefined)?.LaunchTemplateSpecification ??
           {}) as Props;
         const templateId = String((spec.LaunchTemplateId as Props | undefined)?.Ref ?? '');
         const data = (propsOf(stack.template.Resources?.[templateId] ?? { Type: '' }).LaunchTemplateData ?? {}) as Props;
         const type = String(data.InstanceType);
         const mixed = p.MixedInstancesPolicy as Props | undefined;
         const distribution = (mixed?.InstancesDistribution ?? {}) as Props;
-        const spot = mixed !== undefined && Number(distribution.OnDemandBaseCapacity ?? 0) === 0 && Number(distribution.OnDemandPercentageAboveBaseCapacity ?? 100) === 0;
+        const spot =
+          mixed !== undefined && Number(distribution.OnDemandBaseCapacity ?? 0) === 0 && Number(distribution.OnDemandPercentageAboveBaseCapacity ?? 100) === 0;
         const region = regionOf(stack);
         if (spot) {
           const overrides = (((mixed?.LaunchTemplate as Props | undefined)?.Overrides as Props[] | undefined) ?? []).map((o) => String(o.InstanceType));
@@ -206,7 +208,8 @@ function stackLines(stack: SynthStack, hostHours: number, backups: BackupRate, u
           const price = PRICES.ebsGbMonth[volumeType];
           const gib = Number(mapping.Ebs.VolumeSize);
           const kept = mapping.Ebs.DeleteOnTermination === false;
-          if (price === undefined || !Number.isFinite(gib)) skip(`EBS ${volumeType} volume ${mapping.DeviceName} of ${id}`, `volume type ${volumeType} or size unknown to lib/cost/prices.ts`);
+          if (price === undefined || !Number.isFinite(gib))
+            skip(`EBS ${volumeType} volume ${mapping.DeviceName} of ${id}`, `volume type ${volumeType} or size unknown to lib/cost/prices.ts`);
           else {
             // Deleted with its instance: billed only while one runs. Kept: billed all month, and every
             // replacement leaves one more behind (not counted here).
