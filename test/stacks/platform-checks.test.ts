@@ -109,6 +109,16 @@ describe('bad input AWS would reject fails at synth with the key path', () => {
       'environments.prod.instance.availabilityZone: "us-east-1" is not an availability zone name (e.g. us-east-1b)',
     ],
     [
+      'a schedule without a hosted zone (a scheduled host has no Elastic IP: it writes its own record)',
+      (c) => delete c.environments.dev.hostedZone,
+      'environments.dev.hostedZone: is required when instance.schedule is set: a scheduled host has no Elastic IP and writes its own address into this zone at boot',
+    ],
+    [
+      'a purchase option AWS does not have',
+      (c) => (c.environments.prod.instance.purchase = 'reserved'),
+      'environments.prod.instance.purchase: "reserved" must be on-demand or spot',
+    ],
+    [
       'a root volume smaller than the image',
       (c) => (c.environments.dev.instance.rootVolumeGiB = 4),
       'environments.dev.instance.rootVolumeGiB: 4 must be at least 8 (the size of the Amazon Linux 2023 image snapshot)',
