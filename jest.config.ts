@@ -27,12 +27,14 @@ const config: Config = {
     testMatch: tiers[tier].length > 0 ? tiers[tier] : ['<rootDir>/test/no-tests-in-this-tier'],
     transform,
     globalSetup: needsGlobalSynth(tiers[tier]) ? '<rootDir>/test/helpers/global-setup.ts' : undefined,
-    setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
     // A ceiling, not an expected duration: host tests wait for conditions (a port answering, a
     // container healthy, a restore done) and on a loaded two-core machine a PostgreSQL restore
-    // alone takes well over a minute.
-    testTimeout: tier === 'host' ? 600_000 : 60_000,
+    // alone takes well over a minute. Jest ignores a project's own `testTimeout`, so the host
+    // project raises it in a setup file of its own.
+    setupFilesAfterEnv: ['aws-sdk-client-mock-jest', ...(tier === 'host' ? ['<rootDir>/test/helpers/host-tier-timeout.ts'] : [])],
   })),
+  // Every tier's ceiling but the host tier's (see its setup file): jest reads this from the top level only.
+  testTimeout: 60_000,
   // Two workers even on two cores: the host-runtime tests mostly wait on podman, PostgreSQL and git,
   // so they overlap well with the CPU-bound synth tests.
   maxWorkers: 2,

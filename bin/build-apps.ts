@@ -3,7 +3,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { AppChart } from '../charts/app-chart';
-import { ARGOCD_DIR, appProjectName, GitopsApplicationChart, GitopsProjectChart } from '../charts/gitops-application';
+import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
 import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
@@ -204,28 +204,23 @@ export function buildBootstrapApp(config: ProjectConfig, options: AwsAppOptions 
 /**
  * One cdk8s app per environment, each writing its manifests to `<outdir>/<env>/`, plus, when any
  * environment has `kubernetes.gitops`, an app keyed `argocd` writing `<outdir>/argocd/<env>.k8s.yaml`:
- * the Argo CD Applications live beside the directories they sync, never inside them.
+ * each synced environment's Namespace, own AppProject (admitting exactly the kinds its chart
+ * renders) and Application, beside the directories they sync, never inside them.
  */
 export function buildKubernetesApps(config: ProjectConfig, outdir: string): Map<string, cdk8s.App> {
   const apps = new Map<string, cdk8s.App>();
+  const charts = new Map<string, AppChart>();
   for (const environment of environmentsOf(config)) {
     const app = new cdk8s.App({ outdir: `${outdir}/${environment.name}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
-    new AppChart(app, config.app.name, { app: config.app, environment });
+    charts.set(environment.name, new AppChart(app, config.app.name, { app: config.app, environment }));
     apps.set(environment.name, app);
   }
   const synced = environmentsOf(config).filter((e) => e.kubernetes.gitops);
   if (synced.length > 0) {
     if (apps.has(ARGOCD_DIR)) throw new Error(`environment '${ARGOCD_DIR}' would share ${outdir}/${ARGOCD_DIR} with the Argo CD Applications: rename it`);
     const argocd = new cdk8s.App({ outdir: `${outdir}/${ARGOCD_DIR}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
-    for (const environment of synced) new GitopsApplicationChart(argocd, environment.name, { app: config.app, environment });
-    // One AppProject per Argo CD namespace and project name the Applications use.
-    const projects = new Map<string, NamedEnvironment[]>();
     for (const environment of synced) {
-      const key = `${environment.kubernetes.gitops?.argocdNamespace}/${appProjectName(config.app, environment)}`;
-      projects.set(key, [...(projects.get(key) ?? []), environment]);
-    }
-    for (const [key, environments] of projects) {
-      new GitopsProjectChart(argocd, `project-${key.replace('/', '-')}`, { app: config.app, environments });
+      new GitopsApplicationChart(argocd, environment.name, { app: config.app, environment, appChart: charts.get(environment.name) as AppChart });
     }
     apps.set(ARGOCD_DIR, argocd);
   }

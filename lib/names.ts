@@ -112,3 +112,14 @@ export const hostGroupName = (app: string, env: string) => `${app}-${env}-host`;
 
 /** The group's termination lifecycle hook: the host's clean stop (scripts/host/host-stop.sh) completes it. */
 export const HOST_TERMINATION_HOOK = 'clean-stop';
+
+/** Names the Kubernetes side of an environment uses, beside its manifests (charts/, docs/kubernetes.md). */
+export const kubernetesNames = {
+  /** The environment's own Argo CD AppProject (unless `kubernetes.gitops.project` names another). */
+  appProject: (app: string, env: string) => `${app}-${env}`,
+  /**
+   * The IAM role the environment's SecretStore assumes through its service account (IRSA): created
+   * by an administrator with the trust and policy docs/kubernetes.md gives, reading only `/<app>/<env>/`.
+   */
+  externalSecretsRole: (app: string, env: string) => `${app}-${env}-external-secrets`,
+} as const;

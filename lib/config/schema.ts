@@ -4,6 +4,7 @@ import { appSchema, githubSchema } from './schema/app';
 import { blueGreenIssues } from './schema/blue-green';
 import { costGuardrailsSchema } from './schema/cost-guardrails';
 import { environmentSchema } from './schema/environment';
+import { kubernetesIssues } from './schema/kubernetes';
 import { overlappingSecretPaths } from './schema/secrets';
 import { smokeAuthIssues } from './schema/smoke';
 
@@ -63,4 +64,6 @@ export const configSchema = z
     for (const issue of smokeAuthIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
     // Blue/green: the app's settings with each environment's over them must still hold together.
     for (const issue of blueGreenIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
+    // Kubernetes: an AppProject per environment; an ExternalSecret reading only its own path.
+    for (const issue of kubernetesIssues(config.app, config.environments)) ctx.addIssue({ code: 'custom', ...issue });
   });

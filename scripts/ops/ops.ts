@@ -4,6 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { USAGE_EXIT_CODE } from '../../bin/command-line';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
@@ -21,7 +22,7 @@ import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
 import { auditRole, type Finding } from './commands/iam-audit';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
-import { publicBaseUrl } from './commands/smoke';
+import { plainHttpRefusal, publicBaseUrl } from './commands/smoke';
 import {
   alarmsOfEnvironment,
   type CheckResult,
@@ -168,10 +169,13 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
   }
 
   if (args.command === 'smoke') {
+    const runs = envs.map((env) => ({ env, plan: smokePlan(ctx.config.app, env), base: args.smoke?.url ?? publicBaseUrl(env) }));
+    // Credentials and tokens never over plain HTTP: refused for every environment before any request.
+    const refusals = runs.flatMap(({ env, plan, base }) => plainHttpRefusal(env.name, plan, base) ?? []);
+    if (refusals.length > 0) return { ok: false, exitCode: USAGE_EXIT_CODE, text: refusals.join('\n'), json: { refused: refusals } };
     const reports = [];
-    for (const env of envs) {
-      const base = args.smoke?.url ?? publicBaseUrl(env);
-      const report = await runSmoke(smokePlan(ctx.config.app, env), base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
+    for (const { env, plan, base } of runs) {
+      const report = await runSmoke(plan, base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
       const hint = report.ok ? [] : [`smoke of ${env.name} FAILED; see why with: npm run ops -- logs --env ${env.name} --since 15m`];
       reports.push({ env: env.name, ok: report.ok, lines: [`[${env.name}] smoke against ${base}`, ...report.lines, ...hint] });
     }

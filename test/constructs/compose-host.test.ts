@@ -49,10 +49,14 @@ function build(props: Partial<Omit<ComposeHostProps, 'vpc'>> = {}, withTopic = f
   };
 }
 
+/** Every ingress rule of the template, inline on a group or an ingress resource of its own. */
 const ingressPorts = (template: Template) =>
-  Object.values(template.findResources('AWS::EC2::SecurityGroup'))
-    .flatMap((sg) => (sg.Properties.SecurityGroupIngress ?? []) as { FromPort: number; CidrIp: string }[])
-    .map((rule) => `${rule.CidrIp}:${rule.FromPort}`);
+  [
+    ...Object.values(template.findResources('AWS::EC2::SecurityGroup')).flatMap(
+      (sg) => (sg.Properties.SecurityGroupIngress ?? []) as { FromPort: number; CidrIp: string }[],
+    ),
+    ...Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties as { FromPort: number; CidrIp: string }),
+  ].map((rule) => `${rule.CidrIp}:${rule.FromPort}`);
 
 /** The one launch template's data. */
 const launchData = (template: Template) => Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData;

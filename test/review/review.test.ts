@@ -52,6 +52,8 @@ describe("the reviewer's branch", () => {
   const bucket = s.logicalId(PROD_DATA, 'AWS::S3::Bucket');
   s.template(PROD_HOST, (t) => {
     t.Resources[launchTemplate].Properties.LaunchTemplateData.InstanceType = 't4g.medium';
+    // The web rules are ingress resources of their own: the group has no inline list until this one.
+    t.Resources[group].Properties.SecurityGroupIngress = t.Resources[group].Properties.SecurityGroupIngress ?? [];
     t.Resources[group].Properties.SecurityGroupIngress.push({ CidrIp: '0.0.0.0/0', Description: 'ssh', FromPort: 22, IpProtocol: 'tcp', ToPort: 22 });
     const policy = Object.values(t.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('InstanceRole'));
     policy?.Properties.PolicyDocument.Statement.push({ Action: 's3:GetObject', Effect: 'Allow', Resource: '*' });

@@ -61,7 +61,9 @@ describe('cdk-nag and CloudFormation validation', () => {
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::*]',
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:765480282720:instance/*]',
           `host/Host/EnvironmentSecretsPolicy AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:765480282720:parameter/auraxis/${env}/*]`,
-          'host/Host/SecurityGroup/Resource AwsSolutions-EC23',
+          // One acknowledgement per web rule open to the internet, never on the security group.
+          'host/Host/SecurityGroup/FromInternetTcp80 AwsSolutions-EC23',
+          ...(env === 'prod' ? ['host/Host/SecurityGroup/FromInternetTcp443 AwsSolutions-EC23'] : []),
           'host/Vpc AwsSolutions-VPC7',
         ].sort(),
       );
