@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type * as cxapi from 'aws-cdk-lib/cx-api';
-import type { ProjectConfig } from '../lib/config';
+import { environmentsOf, type ProjectConfig } from '../lib/config';
+import { writeSynthCompletion } from '../lib/synth-output/completion';
 import { buildAwsApp, buildKubernetesApps } from './build-apps';
 
 /**
@@ -30,5 +31,11 @@ export function synthesizeAll(config: ProjectConfig, out: SynthOutput, context: 
   rmSync(out.cdkOut, { recursive: true, force: true });
   const assembly = buildAwsApp(config, { outdir: out.cdkOut, context, templateValidationCache: out.templateValidationCache }).synth();
   for (const app of buildKubernetesApps(config, out.dist).values()) app.synth();
+  // Last: the record the review checks before it compares (lib/synth-output/completion.ts).
+  writeSynthCompletion(
+    out,
+    config.app.name,
+    environmentsOf(config).map((e) => e.name),
+  );
   return assembly;
 }

@@ -25,6 +25,8 @@ export const outputNames = {
   alarmTopicArn: 'AlarmTopicArn',
   healthCheckId: 'HealthCheckId',
   deployRoleArn: 'DeployRoleArn',
+  /** The role of the deploy workflow's plan job (`ops plan`, GitHub environment `<env>-plan`). */
+  planRoleArn: 'PlanRoleArn',
   instanceRoleArn: 'InstanceRoleArn',
   publicIp: 'PublicIp',
 } as const;

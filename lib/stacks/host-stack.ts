@@ -10,6 +10,7 @@ import { blueGreenOf } from '../config/schema/blue-green';
 import { secretsPath } from '../config/schema/secrets';
 import { ComposeHost } from '../constructs/compose-host';
 import { GithubDeployRole } from '../constructs/github-deploy-role';
+import { GithubPlanRole } from '../constructs/github-plan-role';
 import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
@@ -89,6 +90,8 @@ export class HostStack extends Stack {
   public readonly alarms: HostAlarms;
   public readonly documents: HostDocuments;
   public readonly deployRole: GithubDeployRole;
+  /** The plan job's role: change sets of this environment's stacks, never executed. */
+  public readonly planRole: GithubPlanRole;
   public readonly schedule?: InstanceSchedule;
   private readonly zone: string;
 
@@ -193,8 +196,9 @@ export class HostStack extends Stack {
       { stackName: stackNames.host(app.name, environment.name), region: environment.region },
       { stackName: stackNames.health(app.name, environment.name), region: HEALTH_STACK_REGION },
     ];
+    const provider = iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'GithubOidcProvider', githubOidcProviderArn(environment.account));
     this.deployRole = new GithubDeployRole(this, 'DeployRole', {
-      provider: iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'GithubOidcProvider', githubOidcProviderArn(environment.account)),
+      provider,
       repository: props.githubRepository,
       environmentName: environment.name,
       hostGroupName: this.host.groupName,
@@ -202,6 +206,13 @@ export class HostStack extends Stack {
       readableStacks,
       commandLogGroup: props.commandLogGroup,
       bootstrapRegions: [environment.region, HEALTH_STACK_REGION],
+      bootstrapQualifier: bootstrapNames.qualifier(app.name, environment.name),
+    });
+    this.planRole = new GithubPlanRole(this, 'PlanRole', {
+      provider,
+      repository: props.githubRepository,
+      environmentName: environment.name,
+      stacks: readableStacks,
       bootstrapQualifier: bootstrapNames.qualifier(app.name, environment.name),
     });
 
@@ -214,6 +225,7 @@ export class HostStack extends Stack {
     if (this.host.elasticIp) new CfnOutput(this, outputNames.publicIp, { value: this.host.elasticIp.attrPublicIp });
     new CfnOutput(this, outputNames.instanceRoleArn, { value: this.host.role.roleArn });
     new CfnOutput(this, outputNames.deployRoleArn, { value: this.deployRole.role.roleArn });
+    new CfnOutput(this, outputNames.planRoleArn, { value: this.planRole.role.roleArn });
   }
 
   /**

@@ -33,6 +33,7 @@ import {
   healthUrl,
 } from './commands/validate';
 import { type GithubAccess, readGithubSettings } from './github/settings';
+import { type PlanClients, planEnvironment } from './plan-environment';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
@@ -64,6 +65,10 @@ export interface OpsContext {
   readonly now?: () => number;
   /** Waits between polls (replace-host). @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** AWS clients of `plan` (tests pass mocked ones). @default - new clients per region */
+  readonly planClients?: PlanClients;
+  /** Pause between reads of a change set being created. @default 3000 ms */
+  readonly planDelayMs?: number;
 }
 
 /** The stacks one environment's pipeline deploys, in dependency order. */
@@ -230,6 +235,19 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
       progress: ctx.progress ?? ((line: string) => console.error(`[${env.name}] ${line}`)),
     });
     return { ok: replacement.ok, text: replacementReport(env.name, group, replacement), json: { env: env.name, group, ...replacement } };
+  }
+
+  if (args.command === 'plan') {
+    const env = envs[0];
+    const outcome = await planEnvironment(ctx.config, env, {
+      assembly: args.assembly ?? 'cdk.out',
+      stackNames: environmentStackNames(ctx.config.app.name, env.name),
+      now: ctx.now,
+      clients: ctx.planClients,
+      wait: ctx.planDelayMs === undefined ? undefined : { delayMs: ctx.planDelayMs },
+      progress: ctx.progress ?? ((line: string) => console.error(line)),
+    });
+    return { ok: outcome.ok, text: outcome.text, json: { env: env.name, gated: outcome.gated, plans: outcome.plans } };
   }
 
   if (args.command === 'stacks') {

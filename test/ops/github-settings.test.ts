@@ -17,6 +17,7 @@ import {
 import { checklistPassed, formatChecklist } from '../../scripts/ops/commands/validate';
 import { readGithubSettings } from '../../scripts/ops/github/settings';
 import { projectRoot } from '../helpers/paths';
+import { shippedConfig } from '../helpers/synth';
 
 /*
  * `ops validate`'s GitHub checks against a local HTTP server standing in for api.github.com:
@@ -158,7 +159,7 @@ const nonCompliant: [string, (r: Record<string, Route>) => void, string][] = [
         status: 200,
         body: { name: 'prod', protection_rules: [], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
       }),
-    'FAIL  [prod] GitHub environment prod requires a reviewer, not the author: no required reviewers: IAM and security-group widening would deploy unreviewed',
+    'FAIL  [prod] GitHub environment prod requires a reviewer, not the author: no required reviewers: prod would deploy without an approval',
   ],
   [
     'prod reviewers may approve their own deploys',
@@ -214,9 +215,11 @@ test('without a token: one SKIP line per check, which does not fail the checklis
   expect(results.some((r) => r.ok)).toBe(false);
 });
 
-test('the approval environment and the deploy branch are the ones the workflow and the deploy roles use', () => {
+test('the approval environment is a deploy environment (its deploy job runs in it) and the deploy branch the one the deploy roles use', () => {
   const workflow = parse(readFileSync(join(projectRoot, '.github/workflows/deploy-environment.yml'), 'utf8'));
-  expect(workflow.jobs['approve-widening'].environment).toBe(APPROVAL_ENVIRONMENT);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression
+  expect(workflow.jobs.deploy.environment).toBe('${{ inputs.environment }}');
+  expect(Object.keys(shippedConfig().environments)).toContain(APPROVAL_ENVIRONMENT);
   expect(DEPLOY_BRANCH).toBe('main');
 });
 

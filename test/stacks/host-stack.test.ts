@@ -434,8 +434,15 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
         Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}`, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}/*`],
         Sid: 'ReadEnvironmentSecrets',
       },
+      // The plan role reads the bootstrap version a change set resolves (lib/constructs/github-plan-role.ts), not a secret.
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cdk-bootstrap/${env === 'dev' ? 'auraxisdev' : 'auraxiprod'}/version`,
+        Sid: 'BootstrapVersion',
+      },
     ]);
-    // The one statement sits on the instance role's policy, not the deploy role's.
+    // The secrets statement sits on the instance role's policy, not the deploy role's.
     const [, role] =
       Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([, p]) => p.Properties.PolicyDocument.Statement.includes(parameterStatements[0])) ?? [];
     expect(JSON.stringify(role?.Properties.Roles)).toContain('HostInstanceRole');

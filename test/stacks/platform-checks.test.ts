@@ -65,6 +65,12 @@ describe('cdk-nag and CloudFormation validation', () => {
           'host/Host/SecurityGroup/FromInternetTcp80 AwsSolutions-EC23',
           ...(env === 'prod' ? ['host/Host/SecurityGroup/FromInternetTcp443 AwsSolutions-EC23'] : []),
           'host/Vpc AwsSolutions-VPC7',
+          // The plan role (lib/constructs/github-plan-role.ts): its change sets, its stacks, its bucket prefix.
+          'host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:changeSet/ops-plan-*/*]',
+          ...['data', 'health', 'host'].map(
+            (k) => `host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:765480282720:stack/auraxis-${env}-${k}/*]`,
+          ),
+          `host/PlanRole/Plan AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-${env === 'dev' ? 'auraxisdev' : 'auraxiprod'}-assets-765480282720-us-east-1/ops-plan/*]`,
         ].sort(),
       );
       for (const ack of acks) {

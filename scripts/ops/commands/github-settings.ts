@@ -8,9 +8,9 @@ import type { CheckResult } from './validate';
  */
 
 /**
- * The GitHub environment whose required reviewers approve IAM or security-group widening of every
- * environment's deploy: the `approve-widening` job of .github/workflows/deploy-environment.yml
- * runs in it (a test keeps the two equal).
+ * The GitHub environment whose required reviewers approve its deploy: the `deploy` job of
+ * .github/workflows/deploy-environment.yml runs in the environment it deploys, after the plan job
+ * (in `<env>-plan`, without reviewers) has shown the change sets (a test keeps the two equal).
  */
 export const APPROVAL_ENVIRONMENT = 'prod';
 
@@ -139,7 +139,7 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
         reviewers,
         ok,
         !rule
-          ? 'no required reviewers: IAM and security-group widening would deploy unreviewed'
+          ? 'no required reviewers: prod would deploy without an approval'
           : `${count} reviewer(s), prevent self-review ${rule.prevent_self_review === true ? 'on' : 'off'}`,
         'Required reviewers: at least one person, with "Prevent self-review" (docs/first-deploy.md, step 4)',
       );

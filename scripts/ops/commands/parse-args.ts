@@ -86,6 +86,16 @@ export const COMMANDS = {
     env: 'one',
     options: {},
   },
+  plan: {
+    summary: 'change sets of the cloud assembly against what is deployed: replacements, data at risk, security, cost; deleted, never executed',
+    details:
+      'Creates one CloudFormation change set per stack of the environment (data, host, health) from the assembly,\nreads it (Replacement True or Conditional, with what causes it), deletes it, and prints the same sections as\nthe pull-request review. Templates over 51,200 bytes are put in the staging bucket under ops-plan/ and removed.\nExit codes: 0 planned; 1 a change set could not be made or read (the reason is printed).',
+    kind: 'report',
+    env: 'one',
+    options: {
+      assembly: { type: 'string', valueName: 'dir', help: 'the cloud assembly to plan (default: cdk.out, as npm run synth writes it)' },
+    },
+  },
   smoke: {
     summary: 'the smoke checks (health, GraphQL, invalid login, login -> token -> reads) against the public URL',
     details: SMOKE_DETAILS,
@@ -132,6 +142,8 @@ export interface OpsArgs {
   readonly smoke?: SmokeArgs;
   /** `logs`'s own options (commands/logs.ts). */
   readonly logs?: LogsArgs;
+  /** `plan --assembly <dir>`. @default cdk.out */
+  readonly assembly?: string;
 }
 
 const COMMON_OPTIONS: CommandSpec['options'] = {
@@ -272,5 +284,6 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
     confirm,
     ...(smoke ? { smoke } : {}),
     ...(logs ? { logs } : {}),
+    ...(command === 'plan' ? { assembly: (values.assembly as string | undefined) ?? 'cdk.out' } : {}),
   };
 }
