@@ -106,7 +106,7 @@ function upstreamSettings(app: AppConfig, environment: NamedEnvironment): Record
     SHARED_SERVICES: blueGreen.sharedServices.join(' '),
     COLOUR_MEMORY_NEED_MB: String(blueGreen.memoryNeedMb),
     // The second smoke goes through nginx by the public URL: with TLS, http://127.0.0.1 would only
-    // get the port-80 redirect (smoke.sh follows none), and the Host header picks the site.
+    // get the port-80 redirect (smoke.py follows none), and the Host header picks the site.
     PUBLIC_SMOKE_URL: publicBaseUrl(environment),
   };
 }

@@ -2,9 +2,10 @@ import type { SmokeJsonAssertion, SmokePlan, SmokeRequest } from './plan';
 
 /*
  * The TypeScript runner of a smoke plan (`ops smoke`, the smoke-prod workflow, the benchmark). The
- * host runs the same plan with scripts/host/smoke.sh; both print the same lines (a test runs both
- * against one app and compares). Secret values and the token are sent, never printed: every line
- * passes through `redact` first.
+ * host runs the same plan with scripts/host/smoke.py (through smoke.sh); both print the same lines:
+ * test/smoke/smoke-parity.test.ts runs one table of cases through both and compares them line by
+ * line, so a change here needs the same change there. Secret values and the token are sent, never
+ * printed: every line passes through `redact` first.
  */
 
 /** How a runner finds a secret's value by name (the caller's environment, an env file). */
@@ -19,7 +20,7 @@ export interface SmokeOptions {
 
 export interface SmokeReport {
   readonly ok: boolean;
-  /** One line per step, then the summary; identical to smoke.sh's. */
+  /** One line per step, then the summary; identical to smoke.py's. */
   readonly lines: readonly string[];
 }
 
@@ -39,7 +40,7 @@ export function valueAt(root: unknown, path: string): unknown {
   return node;
 }
 
-/** Why an answer fails the assertions, or undefined when it passes (same wording as smoke.sh). */
+/** Why an answer fails the assertions, or undefined when it passes (same wording as smoke.py). */
 export function assertionProblem(body: string, assertions: readonly SmokeJsonAssertion[]): string | undefined {
   if (assertions.length === 0) return undefined;
   let json: unknown;

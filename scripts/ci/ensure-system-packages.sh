@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # `npm test`'s pretest step: the host-runtime tests run real programs (git, podman + runc with a
 # static busybox image, PostgreSQL, the AWS CLI against a local S3 server, shellcheck, nft in a
-# private network namespace, nginx for the blue/green switch and tls.sh's `nginx -t`, Graphviz for
-# the architecture picture). Installs the Debian packages for them when it can (root, or sudo
+# private network namespace, nginx for the blue/green switch and tls.sh's `nginx -t`, pyflakes3 for
+# the host's Python programs, Graphviz for the architecture picture). Installs the Debian packages for them when it can (root, or sudo
 # without a password), and otherwise stops at once with one line naming what to install.
 # Safe to run again: with everything present it only checks, in well under a second.
 set -euo pipefail
 
 # One list, used by `npm test` on a developer's machine and by .ci/run (through `npm test`).
-PACKAGES=(git podman runc podman-compose busybox-static postgresql postgresql-client awscli shellcheck nftables nginx util-linux graphviz ca-certificates)
+PACKAGES=(git podman runc podman-compose busybox-static postgresql postgresql-client awscli shellcheck pyflakes3 nftables nginx util-linux graphviz ca-certificates)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   # Not Debian: check the programs themselves and say what is missing.
   missing=()
-  for program in git podman runc podman-compose busybox psql aws shellcheck nft nginx unshare dot; do
+  for program in git podman runc podman-compose busybox psql aws shellcheck pyflakes3 nft nginx unshare dot; do
     command -v "$program" >/dev/null 2>&1 || missing+=("$program")
   done
   [ -e /usr/lib/postgresql ] || missing+=("PostgreSQL server under /usr/lib/postgresql")

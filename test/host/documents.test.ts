@@ -36,12 +36,12 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
 
 /**
  * What each document installs beside its script: every script that one sources or runs, and theirs
- * (release.sh changes releases, smoke.sh verifies them, secrets.sh renders the env file; switch.sh
+ * (release.sh changes releases, smoke.sh verifies them with smoke.py, secrets.sh renders the env file; switch.sh
  * for the serving colour; backup-lib.sh for backups and restores), and nothing else.
  */
 const CARRIED: Record<HostOperation, string[]> = {
-  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'secrets.sh', 'smoke.json'],
-  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'switch.sh', 'secrets.sh', 'smoke.json'],
+  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'secrets.sh', 'smoke.json'],
+  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'secrets.sh', 'smoke.json'],
   status: ['lib.sh', 'switch.sh'],
   backup: ['lib.sh', 'backup-lib.sh', 'backup-metric.sh'],
   'restore-drill': ['lib.sh', 'backup-lib.sh'],
