@@ -61,6 +61,7 @@ const ALL = [
   'postgresql-client',
   'awscli',
   'shellcheck',
+  'pyflakes3',
   'nftables',
   'nginx',
   'util-linux',
