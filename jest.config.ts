@@ -7,7 +7,8 @@ import { needsGlobalSynth, TIERS, testTiers } from './test/tiers';
  *
  * Three projects (tiers), derived from what each test file imports (test/tiers.ts):
  *   unit   `npm run test:unit`, what a developer runs while editing: no synth, no system packages
- *   synth  `npm run test:synth`: reads the shipped config's output, synthesized once by the global setup
+ *   synth  `npm run test:synth`: reads the shipped config's output, synthesized once by the global
+ *          setup, or synthesizes the whole app itself
  *   host   `npm run test:host`: real git, podman, nginx, PostgreSQL, s3rver, nft, shellcheck...
  * `npm test` runs all three. Jest runs a project's globalSetup only when that project has tests
  * selected, and the same module once however many projects name it: `test:unit` never synthesizes.
@@ -27,13 +28,10 @@ const config: Config = {
     testMatch: tiers[tier].length > 0 ? tiers[tier] : ['<rootDir>/test/no-tests-in-this-tier'],
     transform,
     globalSetup: needsGlobalSynth(tiers[tier]) ? '<rootDir>/test/helpers/global-setup.ts' : undefined,
-    // A ceiling, not an expected duration: host tests wait for conditions (a port answering, a
-    // container healthy, a restore done) and on a loaded two-core machine a PostgreSQL restore
-    // alone takes well over a minute. Jest ignores a project's own `testTimeout`, so the host
-    // project raises it in a setup file of its own.
-    setupFilesAfterEnv: ['aws-sdk-client-mock-jest', ...(tier === 'host' ? ['<rootDir>/test/helpers/host-tier-timeout.ts'] : [])],
+    // The host tier's longer ceiling is set by a setup file: jest ignores testTimeout in a project.
+    setupFilesAfterEnv: ['aws-sdk-client-mock-jest', ...(tier === 'host' ? ['<rootDir>/test/helpers/host-timeout.ts'] : [])],
   })),
-  // Every tier's ceiling but the host tier's (see its setup file): jest reads this from the top level only.
+  // For every project (jest reads it only here): a ceiling for tests that set none of their own.
   testTimeout: 60_000,
   // Two workers even on two cores: the host-runtime tests mostly wait on podman, PostgreSQL and git,
   // so they overlap well with the CPU-bound synth tests.

@@ -26,6 +26,8 @@ test('the tiers hold the files their names promise', () => {
   expect(tiers.unit.map(name)).toContain('tiers.test.ts');
   expect(tiers.unit.map(name)).toContain('config/schema.test.ts');
   expect(tiers.synth.map(name)).toContain('stacks/host-stack.test.ts');
+  // Synthesizes the whole app itself (no shared output): the synth tier too.
+  expect(tiers.synth.map(name)).toEqual(expect.arrayContaining(['synth/atomic-output.test.ts', 'stacks/planted-violations.test.ts']));
   expect(tiers.host.map(name)).toContain('host/deploy.test.ts');
   // Outside test/host/, but runs real git through test/helpers/git-fixture.ts.
   expect(tiers.host.map(name)).toContain('config/git-ref.test.ts');
@@ -35,6 +37,18 @@ test('the tiers hold the files their names promise', () => {
 test('only the synth tier (and host files reading the shipped output) need the global synth', () => {
   expect(needsGlobalSynth(tiers.unit, layout)).toBe(false);
   expect(needsGlobalSynth(tiers.synth, layout)).toBe(true);
+});
+
+test('test timeouts: 60 s for every project (set where jest reads it), a 600 s ceiling for the host tier', () => {
+  // jest-circus reads testTimeout from the global config only; in a project it would be ignored (5 s default).
+  expect(config.testTimeout).toBe(60_000);
+  const projects = (config.projects ?? []) as { displayName: string; testTimeout?: number; setupFilesAfterEnv?: string[] }[];
+  expect(projects.filter((p) => p.testTimeout !== undefined)).toEqual([]);
+  expect(projects.map((p) => [p.displayName, p.setupFilesAfterEnv?.includes('<rootDir>/test/helpers/host-timeout.ts')])).toEqual([
+    ['unit', false],
+    ['synth', false],
+    ['host', true],
+  ]);
 });
 
 test('jest.config.ts builds its projects from this derivation, the global setup only where it is needed', () => {
@@ -113,6 +127,21 @@ describe('the rules catch a file that breaks them (made-up sources)', () => {
       'a.test.ts starts podman: only process.execPath, node, npm, npx, sh, bash, /bin/sh, /bin/bash are allowed in the unit tier',
       'a.test.ts starts dot: only process.execPath, node, npm, npx, sh, bash, /bin/sh, /bin/bash are allowed in the unit tier',
     ]);
+  });
+
+  test('a file that synthesizes the whole app itself is the synth tier', () => {
+    const viaSynthAll = '/project/test/synth/a.test.ts';
+    const viaBuildApps = '/project/test/stacks/b.test.ts';
+    const oneStack = '/project/test/stacks/c.test.ts';
+    const files = {
+      ...helpers,
+      [viaSynthAll]: "import { synthesizeAll } from '../../bin/synth-all';",
+      [viaBuildApps]: "import { addNagChecks, buildAwsApp } from '../../bin/build-apps';",
+      [oneStack]: "import { addNagChecks } from '../../bin/build-apps';",
+    };
+    expect(check(files, viaSynthAll)).toEqual({ tier: 'synth', problems: ['synth/a.test.ts synthesizes the whole app: synth tier'] });
+    expect(check(files, viaBuildApps).tier).toBe('synth');
+    expect(check(files, oneStack)).toEqual({ tier: 'unit', problems: [] });
   });
 
   test('a file under test/host/, or using a helper that starts programs, is the host tier', () => {

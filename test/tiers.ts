@@ -8,7 +8,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  *          programs (git, podman, nginx, PostgreSQL, s3rver...: the helpers importing
  *          node:child_process); they need the Debian packages of scripts/ci/ensure-system-packages.sh
  *   synth  files whose imports reach test/helpers/synth.ts, the reader of the output the global
- *          setup synthesizes once (test/helpers/global-setup.ts)
+ *          setup synthesizes once (test/helpers/global-setup.ts), and files that synthesize the
+ *          whole app themselves (they import bin/synth-all.ts, or buildAwsApp from bin/build-apps.ts)
  *   unit   everything else: no global synth, no system packages; what a developer runs while editing
  * test/tiers.test.ts checks every unit file against the rules of its tier.
  */
@@ -79,12 +80,26 @@ function startsPrograms(file: string, layout: TierLayout, read: ReadSource): boo
   return dirname(file) === join(layout.testRoot, 'helpers') && /['"](node:)?child_process['"]/.test(read(file));
 }
 
+/**
+ * A file that synthesizes the whole app itself: it imports `synthesizeAll` (bin/synth-all.ts) or
+ * `buildAwsApp` (bin/build-apps.ts). Seconds of CDK, cdk-nag and validation per test: not a unit test.
+ */
+function synthesizesWholeApp(file: string, layout: TierLayout, read: ReadSource): boolean {
+  const bin = join(dirname(layout.testRoot), 'bin');
+  for (const statement of read(file).matchAll(/^(?:import|export)\b([^;'"]*?)['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+    const target = resolve(dirname(file), statement[2]).replace(/\.ts$/, '');
+    if (target === join(bin, 'synth-all')) return true;
+    if (target === join(bin, 'build-apps') && /\bbuildAwsApp\b/.test(statement[1])) return true;
+  }
+  return false;
+}
+
 /** The tier of one test file (an absolute path). */
 export function tierOf(file: string, layout: TierLayout = defaultLayout, read: ReadSource = readDisk, exists = isFile): Tier {
   if (file.startsWith(hostDir(layout))) return 'host';
   const closure = testImportClosure(file, layout, read, exists);
   if ([...closure].some((f) => f !== file && startsPrograms(f, layout, read))) return 'host';
-  if (closure.has(synthHelper(layout))) return 'synth';
+  if (closure.has(synthHelper(layout)) || [...closure].some((f) => synthesizesWholeApp(f, layout, read))) return 'synth';
   return 'unit';
 }
 
@@ -133,10 +148,11 @@ export function unitTierProblems(file: string, layout: TierLayout = defaultLayou
     if (reached === synthHelper(layout)) problems.push(`${name} imports the synth helper${via}: it belongs to the synth tier`);
     const source = read(reached);
     const definesThem = [synthHelper(layout), join(layout.testRoot, 'helpers', 'paths.ts'), join(layout.testRoot, 'helpers', 'global-setup.ts')];
-    if (/\bshared(CdkOut|Dist|SynthDir)\b/.test(source) && !definesThem.includes(reached)) {
+    if (/\bshared(CdkOut|Dist|SynthDir|ValidationRuns)\b/.test(source) && !definesThem.includes(reached)) {
       problems.push(`${name} reads the global synth's output directory${via}: import it through test/helpers/synth.ts`);
     }
     if (reached !== file && startsPrograms(reached, layout, read)) problems.push(`${name} uses a helper that starts programs${via}: host tier`);
+    if (synthesizesWholeApp(reached, layout, read)) problems.push(`${name} synthesizes the whole app${via}: synth tier`);
     // The first argument of each child_process call: a quoted program name, or an expression such as process.execPath.
     for (const call of source.matchAll(/(?<![\w.$])(?:spawn|spawnSync|exec|execSync|execFile|execFileSync|fork)\s*\(\s*([^,)]+)/g)) {
       const program = call[1].trim().replace(/^['"`](.*)['"`]$/, '$1');

@@ -11,6 +11,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** The config file is missing or not a file: one line naming the path and where it came from. */
+export class ConfigFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigFileError';
+  }
+}
+
+/** True for the errors whose message is written for the user (no stack trace needed). */
+export function isConfigProblem(error: unknown): error is ConfigError | ConfigFileError {
+  return error instanceof ConfigError || error instanceof ConfigFileError;
+}
+
 type PathKey = PropertyKey;
 
 /** `environments.prod.account`, with `[0]` for list indexes. */
@@ -24,6 +37,45 @@ export function formatValue(value: unknown): string {
   if (value === null || typeof value !== 'object') return String(value);
   const json = JSON.stringify(value);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/**
+ * Keys whose values may be secrets: a value under them is never repeated in an error (CI logs keep
+ * errors). `secrets` itself is not one: the config's `secrets` sections hold names and paths.
+ */
+const SECRET_KEY = /(secret|passw|pwd|token|credential|private|api[-_]?key|auth|cookie|session|signature|dsn|database[-_]?url|connection)/i;
+
+/** Shapes of credentials, wherever they appear: never repeated in an error either. */
+const CREDENTIAL_SHAPES: readonly RegExp[] = [
+  /:\/\/[^/\s]*@/, // a URL with user info (postgres://app:password@db/app)
+  /\b(AKIA|ASIA)[A-Z0-9]{16}\b/, // an AWS access key id
+  /-----BEGIN [A-Z ]*PRIVATE KEY/,
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, // a JSON web token
+  /\b(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_|glpat-|xox[abprs]-|sk-[A-Za-z0-9_-]{16,})/, // GitHub, GitLab, Slack, API keys
+  /(password|passwd|pwd|secret|token|api[-_]?key)\s*[=:]/i, // key=value pairs
+  /\b(bearer|basic) [A-Za-z0-9+/._~=-]{8,}/i, // an Authorization header's value
+];
+
+/** A long run of letters and digits mixed: a key or token more likely than a name. */
+function looksLikeToken(text: string): boolean {
+  return (text.match(/[A-Za-z0-9+/_=-]{32,}/g) ?? []).some((run) => /\d/.test(run) && /[A-Za-z]/.test(run));
+}
+
+/**
+ * Whether an offending value may be repeated in its error: numbers, booleans and null, and strings
+ * that sit under no secret-ish key and look like no credential. Everything else is named by its key
+ * path and rule only.
+ */
+export function mayEcho(path: readonly PathKey[], value: unknown): boolean {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return true;
+  // Under a `secrets` section the keys name secrets (required, invalidatesSessions, reencrypt.<NAME>): not values.
+  const secretsSection = path.indexOf('secrets');
+  const keys = secretsSection >= 0 ? path.slice(0, secretsSection) : path;
+  if (keys.some((key) => typeof key === 'string' && SECRET_KEY.test(key))) return false;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text === undefined || CREDENTIAL_SHAPES.some((shape) => shape.test(text)) || looksLikeToken(text)) return false;
+  // A mapping or list is echoed only when none of its own keys is secret-ish ({"Authorization": ...}).
+  return typeof value === 'string' || !SECRET_KEY.test(text);
 }
 
 function valueAt(root: unknown, path: readonly PathKey[]): unknown {
@@ -55,7 +107,10 @@ export const predicateErrorMap: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-/** One line per problem: `<key path>: <value> <predicate>`; unknown keys get a line each. */
+/**
+ * One line per problem: `<key path>: <value> <predicate>`, the value left out where it may be a
+ * secret (`mayEcho`); unknown keys get a line each.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
@@ -71,7 +126,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     }
     const value = valueAt(input, issue.path);
     const where = formatPath(issue.path) || '(root)';
-    lines.push(value === undefined ? `${where}: ${issue.message}` : `${where}: ${formatValue(value)} ${issue.message}`);
+    lines.push(value === undefined || !mayEcho(issue.path, value) ? `${where}: ${issue.message}` : `${where}: ${formatValue(value)} ${issue.message}`);
   }
   return lines;
 }

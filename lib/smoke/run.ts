@@ -60,6 +60,47 @@ export function assertionProblem(body: string, assertions: readonly SmokeJsonAss
   return undefined;
 }
 
+/** Network error codes, in the words an operator acts on. */
+const NETWORK_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: nothing listens there',
+  ECONNRESET: 'connection reset by the server',
+  ENOTFOUND: 'DNS: no such host',
+  EAI_AGAIN: 'DNS: lookup failed (no resolver answer)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connect timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  UND_ERR_SOCKET: 'the server closed the connection',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+};
+
+/**
+ * Why a request got no answer, with the system's code: connection refused, DNS, TLS (a certificate
+ * the runner does not trust, or not TLS at all on that port), a timeout. fetch reports every one of
+ * them as `TypeError: fetch failed`; the reason is in its cause (for a host with several addresses,
+ * in the first of the cause's errors).
+ */
+export function noAnswerReason(error: unknown, timeoutMs: number): string {
+  const { name, message, cause } = error as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string; errors?: { code?: string; message?: string }[] };
+  };
+  if (name === 'TimeoutError' || name === 'AbortError') return `timed out after ${timeoutMs / 1000} s`;
+  const inner = cause?.code ? cause : (cause?.errors?.find((e) => e.code) ?? cause);
+  const code = inner?.code;
+  if (code && NETWORK_ERRORS[code]) return `${NETWORK_ERRORS[code]} (${code})`;
+  if (code && /CERT|SSL|TLS|EPROTO/.test(code)) {
+    // OpenSSL's messages carry the reason after "SSL routines:<function>:".
+    const reason = /SSL routines:[^:]*:([^:]+)/.exec(inner?.message ?? '')?.[1] ?? inner?.message ?? code;
+    return `TLS: ${reason} (${code})`;
+  }
+  if (code) return `${inner?.message ?? code} (${code})`;
+  // undici refuses the ports the Fetch standard blocks (e.g. 9, 25) before connecting.
+  if (inner?.message === 'bad port') return 'fetch does not connect to this port (blocked by the Fetch standard)';
+  return inner?.message ?? message ?? name ?? 'unknown error';
+}
+
 /** Runs `plan` against `baseUrl` (no trailing slash needed). Never throws for a failing app. */
 export async function runSmoke(plan: SmokePlan, baseUrl: string, secretOf: SecretLookup, options: SmokeOptions = {}): Promise<SmokeReport> {
   const fetchImpl = options.fetchImpl ?? fetch;
@@ -79,8 +120,7 @@ export async function runSmoke(plan: SmokePlan, baseUrl: string, secretOf: Secre
       const response = await fetchImpl(`${base}${path}`, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
       return { status: response.status, text: method === 'HEAD' ? '' : await response.text() };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return `no answer (${cause ?? (error as Error).name})`;
+      return `no answer (${noAnswerReason(error, timeoutMs)})`;
     }
   }
 

@@ -4,7 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { USAGE_EXIT_CODE } from '../../bin/command-line';
+import { USAGE_EXIT_CODE } from '../../lib/cli/command-line';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';

@@ -1,7 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { USAGE_EXIT_CODE } from '../../bin/command-line';
+import { USAGE_EXIT_CODE } from '../../lib/cli/command-line';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { secretsPath } from '../../lib/config/schema/secrets';
 import { backupPrefix, outputNames, stackNames } from '../../lib/names';

@@ -109,6 +109,17 @@ describe('npm run ops', () => {
     expect(result).toEqual({ status: 2, stdout: '', stderr: `${line}\n` });
   });
 
+  test('an AWS error is one line on every supported Node (no SDK version warning before it)', () => {
+    // A real SDK call that fails at once: nothing listens on the endpoint (port 1 on loopback).
+    const env = { AWS_ACCESS_KEY_ID: 'none', AWS_SECRET_ACCESS_KEY: 'none', AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_MAX_ATTEMPTS: '1' };
+    const result = run('scripts/ops/cli.ts', ['outputs', '--env', 'dev'], env);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^ops: .*ECONNREFUSED/)]);
+    // The switch is the SDK's and covers only its version warning: the operator can still turn it on.
+    const shown = run('scripts/ops/cli.ts', ['outputs', '--env', 'dev'], { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' });
+    if (Number(process.versions.node.split('.')[0]) < 22) expect(shown.stderr).toContain('NodeVersionSupportWarning');
+  });
+
   test('an invalid config is reported without a stack trace', () => {
     const config = join(scratch, 'bad-ops.yaml');
     writeFileSync(config, readFileSync(shippedConfigPath, 'utf8').replace('metricsPort: 9464', 'metricsPort: 3000'));

@@ -101,22 +101,22 @@ test.each<[string, (raw: Raw) => void, string]>([
   [
     'a ClusterSecretStore (usable from every namespace)',
     (c) => (prod(c).externalSecret.storeKind = 'ClusterSecretStore'),
-    'environments.prod.kubernetes.externalSecret.storeKind: "ClusterSecretStore" must be SecretStore: a ClusterSecretStore can be used from every namespace of the cluster; the chart renders a namespaced SecretStore reading only this environment\'s path (remove storeKind)',
+    "environments.prod.kubernetes.externalSecret.storeKind: must be SecretStore: a ClusterSecretStore can be used from every namespace of the cluster; the chart renders a namespaced SecretStore reading only this environment's path (remove storeKind)",
   ],
   [
     "an external secret key under another environment's path",
     (c) => (prod(c).externalSecret.remoteKey = '/auraxis/dev/api-env'),
-    'environments.prod.kubernetes.externalSecret.remoteKey: "/auraxis/dev/api-env" must be a parameter under /auraxis/prod/, the only path this environment\'s SecretStore may read',
+    "environments.prod.kubernetes.externalSecret.remoteKey: must be a parameter under /auraxis/prod/, the only path this environment's SecretStore may read",
   ],
   [
     'an external secret key that shares only a prefix with the path',
     (c) => (dev(c).externalSecret.remoteKey = '/auraxis/dev-eu/api-env'),
-    'environments.dev.kubernetes.externalSecret.remoteKey: "/auraxis/dev-eu/api-env" must be a parameter under /auraxis/dev/, the only path this environment\'s SecretStore may read',
+    "environments.dev.kubernetes.externalSecret.remoteKey: must be a parameter under /auraxis/dev/, the only path this environment's SecretStore may read",
   ],
   [
     'an external secret key that is not a parameter name',
     (c) => (prod(c).externalSecret.remoteKey = 'auraxis/prod/api-env'),
-    'environments.prod.kubernetes.externalSecret.remoteKey: "auraxis/prod/api-env" is not a parameter name (absolute, e.g. /auraxis/prod/api-env)',
+    'environments.prod.kubernetes.externalSecret.remoteKey: is not a parameter name (absolute, e.g. /auraxis/prod/api-env)',
   ],
   [
     'a memory quantity without unit',

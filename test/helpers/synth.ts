@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type K8sObject, readManifestDir } from './manifests';
-import { sharedCdkOut, sharedDist } from './paths';
+import { sharedCdkOut, sharedDist, sharedValidationRuns } from './paths';
+import type { ValidationRun } from './validation-runs';
 
 // Also here for the files that import everything from one helper; a file needing only these is a unit test.
 export { shippedConfig } from './config-fixtures';
@@ -41,8 +42,15 @@ export function shippedAssemblyManifest(): {
   return JSON.parse(readFileSync(join(sharedCdkOut, 'manifest.json'), 'utf8'));
 }
 
+/** The validation plugins registered on the shipped app and each run of them during the global synth (test/helpers/global-setup.ts). */
+export function shippedValidationRuns(): { registered: string[]; runs: ValidationRun[] } {
+  return JSON.parse(readFileSync(sharedValidationRuns, 'utf8'));
+}
+
 /** CDK's policy validation report, where cdk-nag v3 writes its findings. */
-export function shippedValidationReport(): { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] } {
+export function shippedValidationReport(): {
+  pluginReports: { pluginName: string; conclusion: string; violations: unknown[]; suppressedViolations?: { ruleName: string }[] }[];
+} {
   return JSON.parse(readFileSync(join(sharedCdkOut, 'validation-report.json'), 'utf8'));
 }
 

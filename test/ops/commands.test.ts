@@ -1,4 +1,4 @@
-import { UsageError } from '../../bin/command-line';
+import { UsageError } from '../../lib/cli/command-line';
 import { gitRefProblem } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { hostCommandInput } from '../../scripts/ops/commands/host-command';

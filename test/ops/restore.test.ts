@@ -5,7 +5,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { UsageError } from '../../bin/command-line';
+import { UsageError } from '../../lib/cli/command-line';
 import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, fastWait } from '../helpers/command-output';

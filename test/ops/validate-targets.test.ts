@@ -4,7 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { UsageError } from '../../bin/command-line';
+import { UsageError } from '../../lib/cli/command-line';
 import { environmentAlarmNames, stackNames } from '../../lib/names';
 import { main } from '../../scripts/ops/cli';
 import { alarmsOfEnvironment, healthUrl } from '../../scripts/ops/commands/validate';

@@ -12,7 +12,7 @@ import { outputNames, stackNames } from '../../lib/names';
 import { HealthStack } from '../../lib/stacks/health-stack';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
 import { configWith, shippedConfig } from '../helpers/config-fixtures';
-import { shippedAssemblyManifest, shippedTemplate, shippedValidationReport } from '../helpers/synth';
+import { shippedAssemblyManifest, shippedTemplate, shippedValidationReport, shippedValidationRuns } from '../helpers/synth';
 
 const health = (env: string) => shippedTemplate(stackNames.health('auraxis', env));
 
@@ -166,7 +166,14 @@ describe('HealthStack (shipped config)', () => {
     health('prod').resourceCountIs('AWS::IAM::Role', 0);
   });
 
-  test('cdk-nag found nothing unacknowledged in the shipped assembly', () => {
+  test('both cdk-nag packs checked the health stacks in the shipped synth and found nothing unacknowledged', () => {
+    const { runs } = shippedValidationRuns();
+    for (const pack of ['AwsSolutions', 'Gitops']) {
+      const run = runs.find((r) => r.plugin === pack);
+      expect({ pack, ran: run !== undefined }).toEqual({ pack, ran: true });
+      expect(run?.stacks).toEqual(expect.arrayContaining([stackNames.health('auraxis', 'dev'), stackNames.health('auraxis', 'prod')]));
+      expect(run?.violations).toEqual([]);
+    }
     for (const report of shippedValidationReport().pluginReports) expect(report.violations).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { UsageError } from '../../../bin/command-line';
+import { UsageError } from '../../../lib/cli/command-line';
 import { type SmokePlan, smokeSecretNames } from '../../../lib/smoke/plan';
 
 /*
