@@ -91,7 +91,7 @@ describe('the secrets the migration gets (app.migration.secrets)', () => {
     [
       'a name twice',
       (c) => (c.app.migration.secrets = ['DATABASE_URL', 'DATABASE_URL']),
-      'app.migration.secrets: ["DATABASE_URL","DATABASE_URL"] names a secret twice',
+      'app.migration.secrets: names a secret twice',
     ],
     ['not a secret name', (c) => (c.app.migration.secrets = ['database_url']), 'app.migration.secrets[0]: "database_url" is not a secret name'],
   ])('refused: %s', (_name, edit, message) => {
