@@ -88,11 +88,7 @@ describe('the secrets the migration gets (app.migration.secrets)', () => {
       (c) => (c.app.migration.secrets = ['DATABASE_URL', 'ADMIN_TOKEN']),
       'app.migration.secrets[1]: "ADMIN_TOKEN" is not a declared secret (list it in app.secrets.required or optional)',
     ],
-    [
-      'a name twice',
-      (c) => (c.app.migration.secrets = ['DATABASE_URL', 'DATABASE_URL']),
-      'app.migration.secrets: names a secret twice',
-    ],
+    ['a name twice', (c) => (c.app.migration.secrets = ['DATABASE_URL', 'DATABASE_URL']), 'app.migration.secrets: names a secret twice'],
     ['not a secret name', (c) => (c.app.migration.secrets = ['database_url']), 'app.migration.secrets[0]: "database_url" is not a secret name'],
   ])('refused: %s', (_name, edit, message) => {
     const raw = shippedConfigInput();
