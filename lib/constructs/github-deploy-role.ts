@@ -33,6 +33,25 @@ export function githubDeploySubject(repository: string, environmentName: string)
   return githubOidcSubject(repository, environmentName, DEPLOY_WORKFLOW.path);
 }
 
+/**
+ * The role (construct id `Role`) a GitHub Actions job assumes through OIDC: the token's audience must
+ * be STS and its subject exactly `subject` (no wildcard), for at most an hour. The one definition of
+ * that trust, for the deploy role and the plan role alike.
+ */
+export function githubOidcRole(
+  scope: Construct,
+  props: { readonly provider: iam.IOpenIdConnectProvider; readonly subject: string; readonly description: string },
+): iam.Role {
+  return new iam.Role(scope, 'Role', {
+    description: props.description,
+    assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
+      StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: props.subject },
+    }),
+    // An hour covers the longest pipeline job (a deploy waits at most 30 minutes for its document).
+    maxSessionDuration: Duration.hours(1),
+  });
+}
+
 export interface GithubDeployRoleProps {
   /** The account's GitHub OIDC provider (imported by ARN; created by the account stack). */
   readonly provider: iam.IOpenIdConnectProvider;
@@ -91,13 +110,10 @@ export class GithubDeployRole extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const subject = githubDeploySubject(props.repository, props.environmentName);
-    this.role = new iam.Role(this, 'Role', {
+    this.role = githubOidcRole(this, {
+      provider: props.provider,
+      subject,
       description: `GitHub Actions (${subject}): send host SSM documents, read their output, assume the CDK bootstrap roles`,
-      assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
-        StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: subject },
-      }),
-      // An hour covers the longest pipeline job (a deploy waits at most 30 minutes for its document).
-      maxSessionDuration: Duration.hours(1),
     });
 
     if (props.documentArns.length > 0) {

@@ -1,7 +1,7 @@
-import { DefaultStackSynthesizer, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { GITHUB_OIDC_ISSUER, githubDeploySubject } from './github-deploy-role';
+import { githubDeploySubject, githubOidcRole } from './github-deploy-role';
 
 /** Prefix of the change sets `ops plan` creates (scripts/ops/commands/plan.ts names them `ops-plan-<time>`). */
 export const PLAN_CHANGE_SET_PREFIX = 'ops-plan-';
@@ -41,12 +41,10 @@ export class GithubPlanRole extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const subject = githubDeploySubject(props.repository, planEnvironmentName(props.environmentName));
-    this.role = new iam.Role(this, 'Role', {
+    this.role = githubOidcRole(this, {
+      provider: props.provider,
+      subject,
       description: `GitHub Actions (${subject}): create, read and delete change sets of the environment's stacks; never execute them`,
-      assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
-        StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: subject },
-      }),
-      maxSessionDuration: Duration.hours(1),
     });
     const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
     const stackArn = (s: { stackName: string; region: string }, p: string) => `arn:${p}:cloudformation:${s.region}:${stack.account}:stack/${s.stackName}/*`;
