@@ -85,7 +85,9 @@ export function synthesizeAll(config: ProjectConfig, out: SynthOutput, context: 
   } catch (error) {
     for (const dir of Object.values(staged)) rmSync(dir, { recursive: true, force: true });
     // CDK points at the report inside the staging directory, which is gone: say what is true instead.
-    if (error instanceof Error && error.message.includes(staged.cdkOut)) {
+    // It prints that path relative to the working directory when it can, so match the directory's
+    // own name (`cdk.out.tmp-<pid>`), not its absolute path.
+    if (error instanceof Error && error.message.includes(basename(staged.cdkOut))) {
       error.message = error.message.replace(
         /A copy of this report can be found in: \S+/,
         'The previous output was left as it was; fix the findings above and synthesize again.',

@@ -26,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const { cdkJsonContext, configPath, projectRoot, readConfig } = await import('../lib/config/config-file');
   const { assemblyBudgetShortfalls } = await import('./budget-check');
+  const { sharedAccountNotes } = await import('../lib/config/schema/accounts');
   const { isValidationFailure, synthesizeAll, TEMPLATE_VALIDATION_CACHE } = await import('./synth-all');
   const outRoot = typeof values.out === 'string' ? resolve(values.out) : projectRoot;
   const started = Date.now();
@@ -50,6 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // A warning, not an error: the owners may mean to cut costs down to the budget.
   for (const shortfall of assemblyBudgetShortfalls(assembly)) console.error(`warning: ${shortfall.message}`);
+  for (const note of sharedAccountNotes(config.environments)) console.error(`warning: ${note}`);
   const envs = Object.keys(config.environments).join(', ');
   console.log(`Synthesized ${envs} into ${outRoot === projectRoot ? '' : `${outRoot}/`}cdk.out/ and dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;

@@ -14,6 +14,18 @@ export const stackNames = {
   health: (app: string, env: string) => `${app}-${env}-health`,
 } as const;
 
+/** The stacks one environment's pipeline deploys, in dependency order; its bootstrap roles may change these and no others. */
+export function environmentStackNames(app: string, env: string): string[] {
+  return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
+}
+
+/**
+ * The tag key every taggable resource of an environment carries, with the environment's name as
+ * value (`bin/build-apps.ts`). The permissions boundary fences instances, volumes, snapshots and
+ * lifecycle policies by it, and lets a role of the environment set it to its own name only.
+ */
+export const ENVIRONMENT_TAG = 'env';
+
 /** The region of every health stack: Route53 publishes health-check metrics only there. */
 export const HEALTH_STACK_REGION = 'us-east-1';
 
@@ -21,6 +33,8 @@ export const HEALTH_STACK_REGION = 'us-east-1';
 export const outputNames = {
   instanceId: 'InstanceId',
   backupBucketName: 'BackupBucketName',
+  /** The data volume's id: `ops iam-audit` judges the instance role's attachment of exactly it. */
+  dataVolumeId: 'DataVolumeId',
   containerLogGroupName: 'ContainerLogGroupName',
   alarmTopicArn: 'AlarmTopicArn',
   healthCheckId: 'HealthCheckId',

@@ -132,7 +132,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
       lines.push(`${formatPath(issue.path)}: name ${formatValue(key)} ${reasons}`);
       continue;
     }
-    const value = valueAt(input, issue.path);
+    // A custom issue about a whole mapping (e.g. an environment) may say its value is no help.
+    const value = issue.code === 'custom' && issue.params?.showValue === false ? undefined : valueAt(input, issue.path);
     const where = formatPath(issue.path) || '(root)';
     lines.push(value === undefined || !mayEcho(issue.path, value) ? `${where}: ${issue.message}` : `${where}: ${formatValue(value)} ${issue.message}`);
   }

@@ -156,7 +156,9 @@ PY
   size=$(stat -c %s "$work/backup.tar.gz")
 
   log "uploading s3://$BACKUP_BUCKET/$key ($size bytes)"
-  if ! aws_s3 s3 cp --only-show-errors "$work/backup.tar.gz" "s3://$BACKUP_BUCKET/$key" 9>&-; then
+  # With a checksum: the bucket has S3 Object Lock, and S3 refuses an upload to it without one
+  # (AWS CLI v2 sends one by default only from 2.23; the host's may be older).
+  if ! aws_s3 s3 cp --only-show-errors --checksum-algorithm CRC32 "$work/backup.tar.gz" "s3://$BACKUP_BUCKET/$key" 9>&-; then
     audit backup failed "upload failed" "key=$key"
     die "upload of s3://$BACKUP_BUCKET/$key failed"
   fi

@@ -242,7 +242,9 @@ describe.each(['dev', 'prod'])('shipped %s: the Deployment', (env) => {
       provider: { aws: { service: 'ParameterStore', region: 'us-east-1', auth: { jwt: { serviceAccountRef: { name: 'auraxis-secrets' } } } } },
     });
     const account = findOne(shippedManifests(env), 'ServiceAccount', 'auraxis-secrets');
-    expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::765480282720:role/auraxis-${env}-external-secrets` });
+    expect(account.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': `arn:aws:iam::${shippedConfig().environments[env].account}:role/auraxis-${env}-external-secrets`,
+    });
     expect(account.automountServiceAccountToken).toBe(false);
     // No pod runs as the store's account: only external-secrets uses it, through a token request.
     const pods = shippedManifests(env).flatMap((o) => (o.spec?.template?.spec ? [o.spec.template.spec] : []));

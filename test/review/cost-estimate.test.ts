@@ -82,10 +82,12 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'dev', 'S3 backups').basis).toMatch(/^OnCalendar hourly, 36 % of the time running: /);
   });
 
-  test("the always-free CloudWatch tier: 10 of the pair's 12 alarms, its 4 custom metrics and its logs", () => {
-    const logs = ASSUMPTIONS.logGbPerFullMonth * (devHours / H + 1);
-    const free = PRICES.alarmMonth * 10 + PRICES.customMetricMonth * 4 + PRICES.logsIngestGb * logs;
-    expect(lineOf(estimate, 'account', 'CloudWatch always-free tier').usd).toBe(-cents(free));
+  test('the always-free CloudWatch tier of each account (dev and prod have their own): its 6 alarms, 2 custom metrics and its logs', () => {
+    const tier = (env: 'dev' | 'prod') => estimate.lines.find((l) => l.item === `CloudWatch always-free tier (account ${config.environments[env].account})`);
+    const free = (hours: number) => PRICES.alarmMonth * 6 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * ASSUMPTIONS.logGbPerFullMonth * (hours / H);
+    expect(tier('dev')?.usd).toBe(-cents(free(devHours)));
+    expect(tier('prod')?.usd).toBe(-cents(free(H)));
+    expect(estimate.lines.filter((l) => l.environment === 'account')).toHaveLength(2);
   });
 
   test('every resource of the shipped output is priced or known to be free: nothing is "not estimated"', () => {
@@ -93,7 +95,8 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
   });
 
   test("the budget is the account stack's AWS::Budgets::Budget, which is the config's costGuardrails.monthlyBudgetUsd", () => {
-    expect([...estimate.budgets.values()]).toEqual([config.costGuardrails.monthlyBudgetUsd]);
+    // One budget per account stack: dev's account and prod's.
+    expect([...estimate.budgets.values()]).toEqual([config.costGuardrails.monthlyBudgetUsd, config.costGuardrails.monthlyBudgetUsd]);
   });
 
   test("docs/cost.md carries this estimate's table and the date of its prices", () => {

@@ -26,7 +26,7 @@ describe('npm run review on identical output (no-op)', () => {
     expect(section(out, 1)).toContain('Nothing that holds data, the host or its address is replaced, deleted, moved or left unmanaged.');
     expect(section(out, 2)).toContain('No IAM, network, Kubernetes security, acknowledgement or host-script changes.');
     expect(section(out, 3)).toMatch(/\| \*\*total\*\* \| \*\*(\d+\.\d\d)\*\* \| \*\*\1\*\* \| \*\*±0\.00\*\* \|/);
-    expect(out).toContain('7 stacks unchanged. Filtered out: 0 changes that deploy nothing');
+    expect(out).toContain('8 stacks unchanged. Filtered out: 0 changes that deploy nothing');
   });
 
   test('says it compared two commits, not the account, and names the head assembly by its hash', () => {
@@ -297,6 +297,7 @@ describe('data at risk, from what CloudFormation does', () => {
       PROD_HOST,
       'auraxis-prod-health',
       'auraxis-account-765480282720',
+      'auraxis-account-444455556666',
     ]) {
       s.renameStack(stack, stack.replace('auraxis', 'orbis'));
     }
@@ -307,9 +308,9 @@ describe('data at risk, from what CloudFormation does', () => {
     expect(data).toContain(
       "| ℹ | dev, prod | auraxis-<env>-data | stack auraxis-<env>-data | no longer managed | not in the head's app: it stays deployed, with its 5 resources that hold data, until `cdk destroy auraxis-<env>-data` |",
     );
-    expect(data.match(/\| no longer managed \|/g)).toHaveLength(4);
+    expect(data.match(/\| no longer managed \|/g)).toHaveLength(5);
     expect(data).not.toContain('| deleted |');
-    expect(out).toContain('0 stacks changed, 7 new, 7 no longer managed');
+    expect(out).toContain('0 stacks changed, 8 new, 8 no longer managed');
   });
 });
 
@@ -362,7 +363,7 @@ describe('noise', () => {
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
-    expect(out).toContain('7 stacks unchanged. Filtered out: 3 changes that deploy nothing (CDK metadata, asset hashes).');
+    expect(out).toContain('8 stacks unchanged. Filtered out: 3 changes that deploy nothing (CDK metadata, asset hashes).');
     expect(section(out, 4)).not.toContain('<details>');
   });
 });

@@ -234,7 +234,7 @@ describe('acknowledgements', () => {
   test('an acknowledgement widened from one finding to the whole rule: ⚠ with the reason', () => {
     const s = scenario();
     s.metadata(PROD_HOST, (metadata) => {
-      const entries = metadata['/auraxis-prod-host/Host/InstanceRole'];
+      const entries = metadata['/auraxis-prod-host/DataVolumeAttachPolicy'];
       const entry = entries.find((e) => e.type === 'aws:cdk:acknowledged-rules');
       entry.data = { 'Annotation::AwsSolutions-IAM5': 'Everything on this role is fine.' };
     });
@@ -244,7 +244,7 @@ describe('acknowledgements', () => {
       '⚠',
       'prod',
       PROD_HOST,
-      'auraxis-prod-host/Host/InstanceRole',
+      'auraxis-prod-host/DataVolumeAttachPolicy',
       expect.stringMatching(/^\+ Annotation::AwsSolutions-IAM5 \(widened from Annotation::AwsSolutions-IAM5\[Resource::arn:aws:ec2:/),
       'now covers every Annotation::AwsSolutions-IAM5 finding on it: “Everything on this role is fine.”',
     ]);

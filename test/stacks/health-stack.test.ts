@@ -27,7 +27,9 @@ function healthTemplate(config: ProjectConfig, envName: string): Template {
 
 describe('HealthStack (shipped config)', () => {
   test.each(['dev', 'prod'])('%s health stack is in us-east-1 of its account', (env) => {
-    expect(shippedAssemblyManifest().artifacts[stackNames.health('auraxis', env)].environment).toBe('aws://765480282720/us-east-1');
+    expect(shippedAssemblyManifest().artifacts[stackNames.health('auraxis', env)].environment).toBe(
+      `aws://${shippedConfig().environments[env].account}/us-east-1`,
+    );
   });
 
   test('prod: HTTPS health check on 443 of api.auraxis.com.br/healthz, 30 s interval, 3 failures, SNI, no paid latency graphs', () => {
@@ -147,7 +149,7 @@ describe('HealthStack (shipped config)', () => {
             Effect: 'Allow',
             Action: 'sts:AssumeRole',
             Principal: { Service: 'scheduler.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': '765480282720' } },
+            Condition: { StringEquals: { 'aws:SourceAccount': shippedConfig().environments.dev.account } },
           },
         ],
       },

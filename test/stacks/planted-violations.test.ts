@@ -39,6 +39,11 @@ beforeAll(() => {
   host.host.securityGroup.addIngressRule(ec2.Peer.anyIpv6(), ec2.Port.tcp(80), 'planted');
   // Rule 2: a data-plane read on every resource, added to the instance role.
   host.host.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+  // Commands to every instance of the account, added to the instance role: the acknowledgement of
+  // instance/* for ec2:AttachVolume sits on that statement's own policy, so it does not cover this.
+  host.host.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [host.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })] }),
+  );
   // Rule 3: a role anyone may assume.
   new iam.Role(host, 'PlantedOpenTrust', { assumedBy: new iam.AnyPrincipal() });
   // Rule 4: an OIDC trust matching any ref of the repository.
@@ -85,6 +90,7 @@ test.each([
   ['Gitops-RoleHasPermissionsBoundary', `${HOST}/PlantedUnbounded/Resource`],
   // The AWS Solutions pack is live too: the planted wildcards are new, unacknowledged findings.
   ['AwsSolutions-IAM5[Resource::*]', `${HOST}/Host/InstanceRole/DefaultPolicy/Resource`],
+  ['AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:444455556666:instance/*]', `${HOST}/Host/InstanceRole/DefaultPolicy/Resource`],
   ['AwsSolutions-IAM5[Resource::*]', `${HOST}/DeployRole/Role/DefaultPolicy/Resource`],
 ])('%s names %s', (rule, path) => {
   expect(violations()).toContain(`${rule} ${path}`);

@@ -86,7 +86,12 @@ export const COMMANDS = {
     options: { apply: { type: 'boolean', help: 'apply 80/443-only inbound instead of printing the rules' } },
   },
   validate: { summary: 'the operator checklist: stacks, SSM reachability, alarms, health, releases', kind: 'report', env: 'any', options: {} },
-  'iam-audit': { summary: 'instance and deploy roles: no admin or wildcard actions, exact OIDC subjects', kind: 'report', env: 'any', options: {} },
+  'iam-audit': {
+    summary: 'every role of the environment: no admin or wildcard actions, exact OIDC subjects, and no reach into another environment (IAM policy evaluator)',
+    kind: 'report',
+    env: 'any',
+    options: {},
+  },
   outputs: { summary: "the deployed stacks' outputs", kind: 'report', env: 'any', options: {} },
   stacks: { summary: "the environment's stack names, one per line (for cdk deploy in pipelines)", kind: 'report', env: 'any', options: {} },
   plan: {
