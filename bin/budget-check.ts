@@ -1,6 +1,6 @@
 import type * as cxapi from 'aws-cdk-lib/cx-api';
-import { type CostEstimate, cents, estimateMonthlyCost } from '../scripts/review/cost-estimate';
-import { type SynthStack, synthStack } from '../scripts/review/synth-output';
+import { type CostEstimate, cents, estimateMonthlyCost } from '../lib/cost/estimate';
+import { type SynthStack, synthStack } from '../lib/synth-output/stacks';
 
 /** One account whose monthly budget is below what its environments are estimated to cost. */
 export interface BudgetShortfall {

@@ -3,11 +3,12 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { AppChart } from '../charts/app-chart';
-import { ARGOCD_DIR, appProjectName, GitopsApplicationChart, GitopsProjectChart } from '../charts/gitops-application';
+import { ARGOCD_DIR, GitopsApplicationChart } from '../charts/gitops-application';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../lib/config';
+import { secretsPath } from '../lib/config/schema/secrets';
 import type { HostDocumentSpec } from '../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../lib/host-runtime/documents';
-import { bootstrapNames, HEALTH_STACK_REGION, stackNames } from '../lib/names';
+import { bootstrapNames, ENVIRONMENT_TAG, HEALTH_STACK_REGION, stackNames } from '../lib/names';
 import { CachedCloudFormationValidatePlugin } from '../lib/private/cached-cloudformation-validate';
 import { CachedNagPack } from '../lib/private/cached-nag-pack';
 import { ProjectChecks } from '../lib/rules';
@@ -101,7 +102,7 @@ export function addEnvironmentStacks(
   });
   // Cost allocation by environment: every taggable resource of the environment's stacks (the
   // instance propagates it to its volumes) carries `env` beside the app-wide `app` tag.
-  for (const stack of [data, host]) cdk.Tags.of(stack).add('env', environment.name);
+  for (const stack of [data, host]) cdk.Tags.of(stack).add(ENVIRONMENT_TAG, environment.name);
   for (const stack of [data, host]) applyEnvironmentBoundary(stack, config, environment);
   return { data, host };
 }
@@ -135,14 +136,7 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
   if (options.templateValidationCache) {
     cdk.Validations.of(app).addPlugins(new CachedCloudFormationValidatePlugin({ cacheDir: options.templateValidationCache }));
   }
-  const qualifiers = new Map<string, string>();
-  for (const environment of environmentsOf(config)) {
-    const q = bootstrapNames.qualifier(config.app.name, environment.name);
-    const other = qualifiers.get(q);
-    if (other) throw new Error(`environments '${other}' and '${environment.name}' would share the CDK bootstrap qualifier '${q}': rename one of them`);
-    qualifiers.set(q, environment.name);
-  }
-
+  // Distinct bootstrap qualifiers and account sharing are checked by the config schema (lib/config/schema/accounts.ts).
   const hosts: HostStack[] = [];
   for (const environment of environmentsOf(config)) {
     hosts.push(addEnvironmentStacks(app, config, environment).host);
@@ -169,7 +163,7 @@ export function buildAwsApp(config: ProjectConfig, options: AwsAppOptions = {}):
       environment,
       description: `${config.app.name} ${environment.name}: Route53 health check, its alarm and alarm topic (us-east-1)`,
     });
-    cdk.Tags.of(health).add('env', environment.name);
+    cdk.Tags.of(health).add(ENVIRONMENT_TAG, environment.name);
     applyEnvironmentBoundary(health, config, environment);
   }
   // Each deploy role trusts its account's GitHub OIDC provider, created by the account stack.
@@ -194,6 +188,8 @@ export function buildBootstrapApp(config: ProjectConfig, options: AwsAppOptions 
       env: { account: environment.account, region: environment.region },
       appName: config.app.name,
       environmentName: environment.name,
+      secretsPath: secretsPath(config.app.name, environment.name, environment.secrets),
+      dnsRecord: environment.hostedZone ? { hostedZoneId: environment.hostedZone.id, recordName: environment.domain } : undefined,
       description: `${config.app.name} ${environment.name}: CDK bootstrap execution policy and permissions boundary (deployed by an administrator)`,
     });
   }
@@ -204,28 +200,23 @@ export function buildBootstrapApp(config: ProjectConfig, options: AwsAppOptions 
 /**
  * One cdk8s app per environment, each writing its manifests to `<outdir>/<env>/`, plus, when any
  * environment has `kubernetes.gitops`, an app keyed `argocd` writing `<outdir>/argocd/<env>.k8s.yaml`:
- * the Argo CD Applications live beside the directories they sync, never inside them.
+ * each synced environment's Namespace, own AppProject (admitting exactly the kinds its chart
+ * renders) and Application, beside the directories they sync, never inside them.
  */
 export function buildKubernetesApps(config: ProjectConfig, outdir: string): Map<string, cdk8s.App> {
   const apps = new Map<string, cdk8s.App>();
+  const charts = new Map<string, AppChart>();
   for (const environment of environmentsOf(config)) {
     const app = new cdk8s.App({ outdir: `${outdir}/${environment.name}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
-    new AppChart(app, config.app.name, { app: config.app, environment });
+    charts.set(environment.name, new AppChart(app, config.app.name, { app: config.app, environment }));
     apps.set(environment.name, app);
   }
   const synced = environmentsOf(config).filter((e) => e.kubernetes.gitops);
   if (synced.length > 0) {
     if (apps.has(ARGOCD_DIR)) throw new Error(`environment '${ARGOCD_DIR}' would share ${outdir}/${ARGOCD_DIR} with the Argo CD Applications: rename it`);
     const argocd = new cdk8s.App({ outdir: `${outdir}/${ARGOCD_DIR}`, yamlOutputType: cdk8s.YamlOutputType.FILE_PER_CHART });
-    for (const environment of synced) new GitopsApplicationChart(argocd, environment.name, { app: config.app, environment });
-    // One AppProject per Argo CD namespace and project name the Applications use.
-    const projects = new Map<string, NamedEnvironment[]>();
     for (const environment of synced) {
-      const key = `${environment.kubernetes.gitops?.argocdNamespace}/${appProjectName(config.app, environment)}`;
-      projects.set(key, [...(projects.get(key) ?? []), environment]);
-    }
-    for (const [key, environments] of projects) {
-      new GitopsProjectChart(argocd, `project-${key.replace('/', '-')}`, { app: config.app, environments });
+      new GitopsApplicationChart(argocd, environment.name, { app: config.app, environment, appChart: charts.get(environment.name) as AppChart });
     }
     apps.set(ARGOCD_DIR, argocd);
   }

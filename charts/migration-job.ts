@@ -11,8 +11,13 @@ export interface MigrationJobProps {
   /** The Deployment whose pod the Job copies: image, settings, secrets, security contexts. */
   readonly deployment: kplus.Deployment;
   readonly identity: AppIdentity;
-  /** The environment's Kubernetes settings: where Postgres is (the Job's only egress besides DNS). */
+  /** The environment's Kubernetes settings: where Postgres is (the Job's only egress besides DNS), the Secret its values come from. */
   readonly kubernetes: KubernetesConfig;
+  /**
+   * The secrets the migration gets, by name (`migrationSecretNames`): each one variable read from
+   * `existingSecret`, never the whole Secret as the Deployment has it. Names in `optional` may be absent.
+   */
+  readonly secrets: readonly { readonly name: string; readonly optional: boolean }[];
   /**
    * Seconds before Kubernetes stops a migration that hangs.
    * @default 600
@@ -30,8 +35,9 @@ export const PRESYNC_HOOK = {
 /**
  * The migration as a Job that Argo CD runs once before each sync (a PreSync hook), instead of every
  * replica migrating on boot. Its pod is the Deployment's pod as rendered (same image, service
- * account, env, volumes, pod and container security contexts), with the migration as its command,
- * no probes or ports, and no retries: a failed migration fails the sync and the old pods keep serving.
+ * account, settings, volumes, pod and container security contexts), with the migration as its
+ * command, no probes or ports, and no retries: a failed migration fails the sync and the old pods
+ * keep serving. Of the app's Secret it gets only the keys it needs (`secrets`), not all of them.
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/resource_hooks/
  */
 export class MigrationJob extends Construct {
@@ -46,7 +52,13 @@ export class MigrationJob extends Construct {
       produce: () => {
         const { topologySpreadConstraints: _spread, ...pod } = ApiObject.of(props.deployment).toJson().spec.template.spec;
         const [api] = pod.containers;
-        const { startupProbe: _s, livenessProbe: _l, readinessProbe: _r, ports: _p, ...container } = api;
+        const { startupProbe: _s, livenessProbe: _l, readinessProbe: _r, ports: _p, envFrom, ...container } = api;
+        // The settings ConfigMap as the Deployment has it; of the Secret only the named keys.
+        const settings = (envFrom ?? []).filter((source: { secretRef?: unknown }) => source.secretRef === undefined);
+        const secretName = props.kubernetes.existingSecret;
+        const env = secretName
+          ? props.secrets.map(({ name, optional }) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key: name, optional } } }))
+          : [];
         return {
           backoffLimit: 0,
           activeDeadlineSeconds: props.activeDeadlineSeconds ?? 600,
@@ -55,7 +67,15 @@ export class MigrationJob extends Construct {
             spec: {
               ...pod,
               // One container: the API's, running the migration.
-              containers: [{ ...container, name: 'migrate', command: [...props.migration.command] }],
+              containers: [
+                {
+                  ...container,
+                  name: 'migrate',
+                  command: [...props.migration.command],
+                  ...(settings.length > 0 ? { envFrom: settings } : {}),
+                  ...(env.length > 0 ? { env } : {}),
+                },
+              ],
               restartPolicy: 'Never',
             },
           },

@@ -14,6 +14,18 @@ export const stackNames = {
   health: (app: string, env: string) => `${app}-${env}-health`,
 } as const;
 
+/** The stacks one environment's pipeline deploys, in dependency order; its bootstrap roles may change these and no others. */
+export function environmentStackNames(app: string, env: string): string[] {
+  return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
+}
+
+/**
+ * The tag key every taggable resource of an environment carries, with the environment's name as
+ * value (`bin/build-apps.ts`). The permissions boundary fences instances, volumes, snapshots and
+ * lifecycle policies by it, and lets a role of the environment set it to its own name only.
+ */
+export const ENVIRONMENT_TAG = 'env';
+
 /** The region of every health stack: Route53 publishes health-check metrics only there. */
 export const HEALTH_STACK_REGION = 'us-east-1';
 
@@ -21,10 +33,14 @@ export const HEALTH_STACK_REGION = 'us-east-1';
 export const outputNames = {
   instanceId: 'InstanceId',
   backupBucketName: 'BackupBucketName',
+  /** The data volume's id: `ops iam-audit` judges the instance role's attachment of exactly it. */
+  dataVolumeId: 'DataVolumeId',
   containerLogGroupName: 'ContainerLogGroupName',
   alarmTopicArn: 'AlarmTopicArn',
   healthCheckId: 'HealthCheckId',
   deployRoleArn: 'DeployRoleArn',
+  /** The role of the deploy workflow's plan job (`ops plan`, GitHub environment `<env>-plan`). */
+  planRoleArn: 'PlanRoleArn',
   instanceRoleArn: 'InstanceRoleArn',
   publicIp: 'PublicIp',
 } as const;
@@ -102,3 +118,14 @@ export const CDK_BOOTSTRAP_ROLES = ['deploy-role', 'file-publishing-role', 'look
 /** Name of a CDK bootstrap role: `cdk-<qualifier>-<role>-<account>-<region>`. */
 export const cdkBootstrapRoleName = (qualifier: string, role: (typeof CDK_BOOTSTRAP_ROLES)[number] | 'cfn-exec-role', account: string, region: string) =>
   `cdk-${qualifier}-${role}-${account}-${region}`;
+
+/** Names the Kubernetes side of an environment uses, beside its manifests (charts/, docs/kubernetes.md). */
+export const kubernetesNames = {
+  /** The environment's own Argo CD AppProject (unless `kubernetes.gitops.project` names another). */
+  appProject: (app: string, env: string) => `${app}-${env}`,
+  /**
+   * The IAM role the environment's SecretStore assumes through its service account (IRSA): created
+   * by an administrator with the trust and policy docs/kubernetes.md gives, reading only `/<app>/<env>/`.
+   */
+  externalSecretsRole: (app: string, env: string) => `${app}-${env}-external-secrets`,
+} as const;

@@ -1,19 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from './errors';
+import { ConfigFileError, isConfigProblem } from './errors';
 import { loadConfigFile } from './load';
 import type { ProjectConfig } from './types';
 
 /** Repository root (this file lives in `lib/config/`). */
 export const projectRoot = resolve(__dirname, '../..');
 
-/** The config file is missing or not a file: one line naming the path and where it came from. */
-export class ConfigFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigFileError';
-  }
-}
+// Defined beside ConfigError (light to import: a CLI's error handler needs them before the config loads).
+export { ConfigFileError, isConfigProblem } from './errors';
 
 /** The config file: `$APP_CONFIG` when set, else `config/environments.yaml`. */
 export function configPath(): string {
@@ -27,11 +22,6 @@ export function readConfig(path: string): ProjectConfig {
     throw new ConfigFileError(`config file ${path}${from} does not exist: point APP_CONFIG at a YAML file, or unset it to use config/environments.yaml`);
   if (!statSync(path).isFile()) throw new ConfigFileError(`config file ${path}${from} is not a file: point APP_CONFIG at a YAML file`);
   return loadConfigFile(path);
-}
-
-/** True for the errors whose message is written for the user (no stack trace needed). */
-export function isConfigProblem(error: unknown): error is ConfigError | ConfigFileError {
-  return error instanceof ConfigError || error instanceof ConfigFileError;
 }
 
 /** Loads the config; on a missing file or invalid input prints the problem(s) and exits 1, without a stack trace. */

@@ -14,6 +14,8 @@
  * day name into `null`, the two mistakes this module exists to catch.
  */
 
+import { daysInMonth } from './on-calendar';
+
 /** The values one expression allows, field by field, each sorted ascending. */
 export interface CronFields {
   readonly minutes: readonly number[];
@@ -158,4 +160,18 @@ export function parseEventBridgeCron(expression: string): CronParse {
  */
 export function sameSchedule(a: CronFields, b: CronFields): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Whether a parsed expression ever fires from the start of `fromYear` on: a year still to come, and,
+ * when it names days of the month, a month that has one of them (`cron(0 8 30 2 ? *)` and
+ * `cron(0 8 31 4,6,9,11 ? *)` never do; AWS accepts them and the schedule silently never runs).
+ * Day-of-week expressions and `L`, `W`, `#` days exist in every month with enough weeks.
+ */
+export function cronCanFire(fields: CronFields, fromYear: number = new Date().getUTCFullYear()): boolean {
+  const years = fields.years.filter((y) => y >= fromYear);
+  if (years.length === 0) return false;
+  if (fields.daysOfMonth === undefined || fields.calendarDays.length > 0) return true;
+  const days = fields.daysOfMonth;
+  return years.some((year) => fields.months.some((month) => days.some((day) => day <= daysInMonth(year, month))));
 }

@@ -11,6 +11,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** The config file is missing or not a file: one line naming the path and where it came from. */
+export class ConfigFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigFileError';
+  }
+}
+
+/** True for the errors whose message is written for the user (no stack trace needed). */
+export function isConfigProblem(error: unknown): error is ConfigError | ConfigFileError {
+  return error instanceof ConfigError || error instanceof ConfigFileError;
+}
+
 type PathKey = PropertyKey;
 
 /** `environments.prod.account`, with `[0]` for list indexes. */
@@ -24,6 +37,53 @@ export function formatValue(value: unknown): string {
   if (value === null || typeof value !== 'object') return String(value);
   const json = JSON.stringify(value);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/**
+ * Keys whose values may be secrets: a value under them is never repeated in an error (CI logs keep
+ * errors). Names of things that hold secrets (`externalSecret`, `existingSecret`, `tlsSecretName`)
+ * are not such keys, nor is a `secrets` section, which holds names and paths.
+ */
+const SECRET_KEY =
+  /(passw|pwd|token|credential|private[-_]?key|api[-_]?key|access[-_]?key|secret[-_]?key|client[-_]?secret|cookie|session[-_]?key|signature|dsn|database[-_]?url|connection[-_]?string|^secret$|[-_]secret$|^auth(orization)?$)/i;
+
+/** Every key of a mapping, nested ones included. */
+function keysOf(value: unknown): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => [...(Array.isArray(value) ? [] : [key]), ...keysOf(inner)]);
+}
+
+/** Shapes of credentials, wherever they appear: never repeated in an error either. */
+const CREDENTIAL_SHAPES: readonly RegExp[] = [
+  /:\/\/[^/\s]*@/, // a URL with user info (postgres://app:password@db/app)
+  /\b(AKIA|ASIA)[A-Z0-9]{16}\b/, // an AWS access key id
+  /-----BEGIN [A-Z ]*PRIVATE KEY/,
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, // a JSON web token
+  /\b(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_|glpat-|xox[abprs]-|sk-[A-Za-z0-9_-]{16,})/, // GitHub, GitLab, Slack, API keys
+  /(password|passwd|pwd|secret|token|api[-_]?key)\s*[=:]/i, // key=value pairs
+  /\b(bearer|basic) [A-Za-z0-9+/._~=-]{8,}/i, // an Authorization header's value
+];
+
+/** A long run of letters and digits mixed: a key or token more likely than a name. */
+function looksLikeToken(text: string): boolean {
+  return (text.match(/[A-Za-z0-9+/_=-]{32,}/g) ?? []).some((run) => /\d/.test(run) && /[A-Za-z]/.test(run));
+}
+
+/**
+ * Whether an offending value may be repeated in its error: numbers, booleans and null, and strings
+ * that sit under no secret-ish key and look like no credential. Everything else is named by its key
+ * path and rule only.
+ */
+export function mayEcho(path: readonly PathKey[], value: unknown): boolean {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return true;
+  // Under a `secrets` section the keys name secrets (required, invalidatesSessions, reencrypt.<NAME>): not values.
+  const secretsSection = path.indexOf('secrets');
+  const keys = secretsSection >= 0 ? path.slice(0, secretsSection) : path;
+  if (keys.some((key) => typeof key === 'string' && SECRET_KEY.test(key))) return false;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text === undefined || CREDENTIAL_SHAPES.some((shape) => shape.test(text)) || looksLikeToken(text)) return false;
+  // A mapping or list is echoed only when none of its own keys is secret-ish ({"Authorization": ...}).
+  return !keysOf(value).some((key) => SECRET_KEY.test(key));
 }
 
 function valueAt(root: unknown, path: readonly PathKey[]): unknown {
@@ -55,7 +115,10 @@ export const predicateErrorMap: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-/** One line per problem: `<key path>: <value> <predicate>`; unknown keys get a line each. */
+/**
+ * One line per problem: `<key path>: <value> <predicate>`, the value left out where it may be a
+ * secret (`mayEcho`); unknown keys get a line each.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
@@ -69,9 +132,10 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
       lines.push(`${formatPath(issue.path)}: name ${formatValue(key)} ${reasons}`);
       continue;
     }
-    const value = valueAt(input, issue.path);
+    // A custom issue about a whole mapping (e.g. an environment) may say its value is no help.
+    const value = issue.code === 'custom' && issue.params?.showValue === false ? undefined : valueAt(input, issue.path);
     const where = formatPath(issue.path) || '(root)';
-    lines.push(value === undefined ? `${where}: ${issue.message}` : `${where}: ${formatValue(value)} ${issue.message}`);
+    lines.push(value === undefined || !mayEcho(issue.path, value) ? `${where}: ${issue.message}` : `${where}: ${formatValue(value)} ${issue.message}`);
   }
   return lines;
 }

@@ -1,6 +1,6 @@
 /**
  * EC2 instance types this project knows: the stacks pick the AMI by architecture, the schema asks
- * for swap below 2 GiB, and the cost estimate (scripts/review/cost-estimate.ts, PRICES.ec2Hourly)
+ * for swap below 2 GiB, and the cost estimate (lib/cost/estimate.ts, PRICES.ec2Hourly)
  * has an hourly price for each; a test keeps that price table and this list equal. To offer another
  * type, add it here with its memory and add its price there.
  */

@@ -10,9 +10,32 @@ import type { ProjectConfig } from './types';
  */
 export function parseConfig(input: unknown, source = 'configuration'): ProjectConfig {
   const result = configSchema.safeParse(input, { error: predicateErrorMap });
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues, input));
+  const problems = [...(result.success ? [] : describeIssues(result.error.issues, input)), ...documentParameterSyntax(input, [])];
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return result.data;
 }
+
+/**
+ * `{{` anywhere in the config: the host's SSM documents carry the config's values (host.env, the
+ * smoke plan), and SSM reads `{{ name }}` there as a document parameter, so such a value breaks
+ * the document or is replaced by a parameter. Keys and values, with their paths; never the value.
+ */
+function documentParameterSyntax(node: unknown, path: readonly (string | number)[]): string[] {
+  const rule = "must not contain '{{' (SSM documents read it as a parameter reference)";
+  if (typeof node === 'string') return node.includes('{{') ? [`${formatPath(path)}: ${rule}`] : [];
+  if (Array.isArray(node)) return node.flatMap((item, index) => documentParameterSyntax(item, [...path, index]));
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) => [
+    ...(key.includes('{{') ? [`${formatPath(path) || '(root)'}: a key ${rule}`] : []),
+    ...documentParameterSyntax(value, [...path, key]),
+  ]);
+}
+
+/**
+ * How many alias expansions a config may make. YAML aliases can expand exponentially (a few lines
+ * that become gigabytes); a config file needs few if any.
+ */
+export const MAX_YAML_ALIASES = 50;
 
 /** Parses YAML text, rejecting duplicate keys (e.g. two environments named `prod`) with their key paths. */
 export function parseConfigYaml(text: string, source = 'configuration'): ProjectConfig {
@@ -21,7 +44,17 @@ export function parseConfigYaml(text: string, source = 'configuration'): Project
   const problems = doc.errors.map((e) => `${source}: YAML syntax error at line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
   problems.push(...duplicateKeys(doc.contents, [], lineCounter));
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return parseConfig(doc.toJS(), source);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    // yaml: "Excessive alias count indicates a resource exhaustion attack"
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      throw new ConfigError(source, [`${source}: its YAML aliases (*name) expand too far (more than ${MAX_YAML_ALIASES} nodes): write the values out`]);
+    }
+    throw error;
+  }
+  return parseConfig(data, source);
 }
 
 /** Reads and validates the configuration file (by default `config/environments.yaml`). */

@@ -45,6 +45,18 @@ export interface CalendarEvent {
   readonly seconds: readonly number[];
   /** The trailing time zone, when one is given. */
   readonly timeZone?: string;
+  /** The date's components, when a date is given: years (undefined: any), months and days allowed. */
+  readonly date?: CalendarDate;
+}
+
+/** The values a calendar date allows. */
+export interface CalendarDate {
+  /** Years allowed; undefined when the date names no year (`*-02-30`, `02-30`) or `*`. */
+  readonly years?: readonly number[];
+  readonly months: readonly number[];
+  readonly days: readonly number[];
+  /** `~`: the days count back from the month's end (`~01` is the last day). */
+  readonly fromEnd: boolean;
 }
 
 export type CalendarParse = { readonly ok: true; readonly event: CalendarEvent } | { readonly ok: false; readonly reason: string };
@@ -114,17 +126,20 @@ const HOUR: Component = { name: 'hour', min: 0, max: 23 };
 const MINUTE: Component = { name: 'minute', min: 0, max: 59 };
 const SECOND: Component = { name: 'second', min: 0, max: 59 };
 
-/** Checks a date; true when it is `*-*-*` (or `*-*`): every date. */
-function parseDate(token: string): boolean {
+/** Parses a date; `everyDate` when it is `*-*-*` (or `*-*`). */
+function parseDate(token: string): { readonly everyDate: boolean; readonly date: CalendarDate } {
   // `~` replaces the `-` before the day and counts the day from the month's end: `*-02~03`.
   const [front, fromEnd, extra] = token.split('~');
   const parts = fromEnd === undefined ? front.split('-') : [...front.split('-'), fromEnd];
   if (extra !== undefined || parts.length < 2 || parts.length > 3) throw new CalendarSyntaxError(`"${token}" is not a date (year-month-day)`);
   const [year, month, day] = parts.length === 3 ? parts : [undefined, ...parts];
-  if (year !== undefined) componentValues(year, YEAR);
-  componentValues(month as string, MONTH);
-  componentValues(day as string, DAY);
-  return fromEnd === undefined && parts.every((part) => part === '*');
+  const date: CalendarDate = {
+    years: year === undefined || year === '*' ? undefined : componentValues(year, YEAR),
+    months: componentValues(month as string, MONTH),
+    days: componentValues(day as string, DAY),
+    fromEnd: fromEnd !== undefined,
+  };
+  return { everyDate: fromEnd === undefined && parts.every((part) => part === '*'), date };
 }
 
 function parseTime(token: string): Pick<CalendarEvent, 'hours' | 'minutes' | 'seconds'> {
@@ -157,6 +172,7 @@ export function parseOnCalendar(expression: string): CalendarParse {
     let parts = 0;
     let weekdays = [0, 1, 2, 3, 4, 5, 6];
     let everyDate = true;
+    let date: CalendarDate | undefined;
     // systemd's default time is midnight.
     let time: Pick<CalendarEvent, 'hours' | 'minutes' | 'seconds'> = { hours: [0], minutes: [0], seconds: [0] };
     if (/^[A-Za-z]/.test(tokens[i]) && (isWeekday(tokens[i].split(/,|\.\./)[0]) || !tokens[i].includes('-'))) {
@@ -164,7 +180,7 @@ export function parseOnCalendar(expression: string): CalendarParse {
       parts++;
     }
     if (i < tokens.length && tokens[i].includes('-') && !tokens[i].includes(':')) {
-      everyDate = parseDate(tokens[i++]);
+      ({ everyDate, date } = parseDate(tokens[i++]));
       parts++;
     }
     if (i < tokens.length && tokens[i].includes(':')) {
@@ -174,7 +190,7 @@ export function parseOnCalendar(expression: string): CalendarParse {
     let timeZone: string | undefined;
     if (i < tokens.length && i === tokens.length - 1 && parts > 0 && isTimeZone(tokens[i])) timeZone = tokens[i++];
     if (i < tokens.length) throw new CalendarSyntaxError(`"${tokens[i]}" is not a weekday, date (year-month-day), time (hour:minute) or time zone`);
-    return { ok: true, event: { weekdays, everyDate, ...time, timeZone } };
+    return { ok: true, event: { weekdays, everyDate, ...time, timeZone, date } };
   } catch (error) {
     if (error instanceof CalendarSyntaxError) return { ok: false, reason: error.message };
     throw error;
@@ -213,4 +229,55 @@ export function onCalendarGapSeconds(expression: string): number | undefined {
 /** How many times an OnCalendar expression fires in a week (see `weeklyRunSeconds`): `*:0/15` 672, `hourly` 168, `daily` 7. */
 export function onCalendarRunsPerWeek(expression: string): number | undefined {
   return weeklyRunSeconds(expression)?.length;
+}
+
+/** Days in `month` (1-12) of `year`. */
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Years in which weekdays, leap days and dates repeat: the Gregorian calendar's 400-year cycle. */
+const GREGORIAN_CYCLE_YEARS = 400;
+
+/**
+ * Whether an expression ever fires from the start of `fromYear` on: some date must exist that its
+ * year, month, day and weekdays all allow. `*-02-30`, `*-04-31`, `Mon 2030-01-01` (a Tuesday) and
+ * a year gone by never do (systemd-analyze: "Never elapses"), and a timer that never fires is a
+ * backup that never runs. Undefined when the expression does not parse.
+ */
+export function onCalendarCanFire(expression: string, fromYear: number = new Date().getUTCFullYear()): boolean | undefined {
+  const parsed = parseOnCalendar(expression);
+  if (!parsed.ok) return undefined;
+  const { weekdays, date } = parsed.event;
+  if (!date) return true; // every day, or every week on the weekdays it names
+  const years = date.years?.filter((y) => y >= fromYear) ?? Array.from({ length: GREGORIAN_CYCLE_YEARS }, (_, i) => fromYear + i);
+  for (const year of years) {
+    for (const month of date.months) {
+      const length = daysInMonth(year, month);
+      for (const n of date.days) {
+        if (n > length) continue;
+        const day = date.fromEnd ? length - n + 1 : n;
+        // getUTCDay: 0 = Sunday; weekdays here: 0 = Monday.
+        if (weekdays.includes((new Date(Date.UTC(year, month - 1, day)).getUTCDay() + 6) % 7)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The shortest time, in seconds, between two consecutive runs of an OnCalendar expression (how
+ * often it can fire at its busiest); undefined when it does not parse. Weekly-repeating schedules
+ * are measured over the week; others over a day, counting the step over midnight.
+ */
+export function onCalendarMinGapSeconds(expression: string): number | undefined {
+  const parsed = parseOnCalendar(expression);
+  if (!parsed.ok) return undefined;
+  const weekly = weeklyRunSeconds(expression);
+  const period = weekly ? 7 * 24 * 3600 : 24 * 3600;
+  const { hours, minutes, seconds } = parsed.event;
+  const runs = weekly ?? hours.flatMap((h) => minutes.flatMap((m) => seconds.map((s) => (h * 60 + m) * 60 + s)));
+  let gap = runs[0] + period - (runs.at(-1) as number);
+  for (let i = 1; i < runs.length; i++) gap = Math.min(gap, runs[i] - runs[i - 1]);
+  return gap;
 }

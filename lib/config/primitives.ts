@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { AWS_REGIONS } from './aws-regions';
-import { parseEventBridgeCron } from './cron';
+import { cronCanFire, parseEventBridgeCron } from './cron';
 import { isGitRef } from './git-ref';
 import { INSTANCE_TYPES, isKnownInstanceType } from './instance-types';
-import { onCalendarProblem } from './on-calendar';
+import { onCalendarCanFire, onCalendarProblem } from './on-calendar';
 
 /*
  * Reusable field schemas. Each message is a predicate phrase ("is not ...", "must be ...")
@@ -77,10 +77,29 @@ export const gitRef = z.string().refine(isGitRef, {
   message: 'is not a git ref (branch, refs/tags/<tag>, origin/<branch> or commit sha; no "..", no leading "-" or ".", at most 200 characters)',
 });
 
-/** A git remote URL the host can clone: https or ssh (`git@host:owner/repo.git`). */
-export const gitRepositoryUrl = z.string().regex(/^(https:\/\/[^\s]+|ssh:\/\/[^\s]+|git@[^\s:]+:[^\s]+)$/, {
-  message: 'is not a git remote URL (https://..., ssh://... or git@host:owner/repo.git)',
-});
+const URL_HOST = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+';
+/** Path segments that cannot start an option (`-`) or climb (`.`, `..`). */
+const URL_PATH = '[A-Za-z0-9_][A-Za-z0-9._~-]*(?:/[A-Za-z0-9_][A-Za-z0-9._~-]*)*';
+const URL_USER = '[A-Za-z0-9_][A-Za-z0-9_.-]*';
+
+/**
+ * A git remote URL the host clones and Argo CD follows, of one strict shape: `https://host/owner/repo(.git)`,
+ * `ssh://git@host(:port)/owner/repo.git` or scp-like `git@host:owner/repo.git`. The URL travels
+ * into host.env and the deploy's git command line, so no quote, space, `$`, `;` or other shell
+ * syntax, no credentials (`user:token@`: use a deploy key), no query or fragment.
+ */
+export const gitRepositoryUrl = z
+  .string(typeError('is not a git remote URL'))
+  .max(256, { message: 'is not a git remote URL (at most 256 characters)' })
+  .regex(
+    new RegExp(
+      `^(?:https://${URL_HOST}(?::\\d{1,5})?/${URL_PATH}/?|ssh://(?:${URL_USER}@)?${URL_HOST}(?::\\d{1,5})?/${URL_PATH}|${URL_USER}@${URL_HOST}:${URL_PATH})$`,
+    ),
+    {
+      message:
+        'is not a git remote URL of the accepted shapes: https://host/owner/repo.git, ssh://git@host/owner/repo.git or git@host:owner/repo.git (letters, digits and ._~- in the path; no credentials, quotes, spaces or shell syntax)',
+    },
+  );
 
 /** Relative file name inside the app checkout, never escaping it. */
 export const relativeFile = z.string().regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, { message: 'is not a relative file path inside the checkout' });
@@ -93,6 +112,13 @@ export const schedulerCron = z.string(typeError('is not an EventBridge Scheduler
   }
   const parsed = parseEventBridgeCron(value);
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `is not a valid EventBridge Scheduler cron expression: ${parsed.reason}` });
+  else if (!cronCanFire(parsed.fields)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'can never fire: no date from this year on has its day-of-month in its months and years (e.g. 30 in February); EventBridge would accept it and never run it',
+    });
+  }
 });
 
 /** IANA time zone such as `America/Sao_Paulo` or `UTC`. */
@@ -112,6 +138,13 @@ export const timeZone = z.string().refine(
 export const onCalendar = z.string(typeError('is not a systemd OnCalendar expression (e.g. *-*-* 03:00:00 or daily)')).superRefine((value, ctx) => {
   const problem = onCalendarProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: `is not a systemd OnCalendar expression (e.g. *-*-* 03:00:00 or daily): ${problem}` });
+  else if (onCalendarCanFire(value) === false) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'never elapses: no date from this year on matches its year, month, day and weekdays (e.g. *-02-30); systemd would load the timer and never run it',
+    });
+  }
 });
 
 /** An EC2 instance type the stacks and the cost estimate know (./instance-types.ts). */

@@ -22,12 +22,44 @@ export interface BackupsBucketProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Days every new backup version stays locked (S3 Object Lock, governance mode): nobody can
+   * delete or overwrite that version before then, the host and the pipelines included. At least
+   * the restore window (how far back a restore may go).
+   * @default - retentionDays
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
+   */
+  readonly lockDays?: number;
+  /**
+   * ARN of the one principal that may change the bucket's versioning, lifecycle, policy and lock
+   * configuration: the environment's CloudFormation execution role, so that only a reviewed
+   * deploy changes them.
+   * @default - nobody (only the account's root user can still change the bucket policy)
+   */
+  readonly configurationRoleArn?: string;
 }
 
 /**
  * The private S3 bucket holding an environment's PostgreSQL dumps: all public access blocked,
  * TLS-only bucket policy, S3-managed encryption, versioning, and a lifecycle that moves and expires
  * backups and removes noncurrent versions. Retained when its stack is deleted.
+ *
+ * Backups survive a compromised host or pipeline:
+ * - **S3 Object Lock in governance mode** (`lockDays`): every backup version is locked for the
+ *   restore window; an overwrite makes a new version and leaves the old one readable. Governance,
+ *   not compliance: the bucket policy below denies the one permission that lifts a governance lock
+ *   (`s3:BypassGovernanceRetention`) to everyone, so for the host and every pipeline it is as
+ *   strict as compliance, while the account's root user (who alone can still change a bucket
+ *   policy that denies it) can undo a mistaken retention instead of paying for it until it ends.
+ *   Compliance mode cannot be shortened or lifted by anyone, root included.
+ * - **a bucket policy** that denies to every principal deleting a version, lifting a lock and
+ *   writing with a customer-provided key (SSE-C: a backup the host could not read back without
+ *   the attacker's key), and to every principal but `configurationRoleArn` (the environment's
+ *   CloudFormation execution role) suspending versioning and changing the lifecycle, the policy or
+ *   the lock configuration.
+ *
+ * `ObjectLockEnabled` can only be set when CloudFormation creates a bucket: turning it on for an
+ * existing bucket replaces the bucket (docs/aws.md, "Backups bucket"). The old bucket is retained.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html
  */
 export class BackupsBucket extends Construct {
@@ -44,6 +76,7 @@ export class BackupsBucket extends Construct {
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      objectLockEnabled: true,
       lifecycleRules: [
         {
           id: 'expire-backups',
@@ -56,6 +89,47 @@ export class BackupsBucket extends Construct {
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
     });
+    // On the L1 resource: the L2's ObjectLockRetention judges its days at synth and cannot take a token.
+    (this.bucket.node.defaultChild as s3.CfnBucket).objectLockConfiguration = {
+      objectLockEnabled: 'Enabled',
+      rule: { defaultRetention: { mode: 'GOVERNANCE', days: props.lockDays ?? props.retentionDays } },
+    };
+    const objects = this.bucket.arnForObjects('*');
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoVersionDeletionNoLockBypass',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObjectVersion', 's3:BypassGovernanceRetention'],
+        resources: [objects],
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoCustomerProvidedKeys',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [objects],
+        conditions: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ConfigurationOnlyByReviewedDeploys',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [
+          's3:PutBucketVersioning',
+          's3:PutLifecycleConfiguration',
+          's3:PutBucketPolicy',
+          's3:DeleteBucketPolicy',
+          's3:PutBucketObjectLockConfiguration',
+        ],
+        resources: [this.bucket.bucketArn],
+        ...(props.configurationRoleArn ? { conditions: { ArnNotEquals: { 'aws:PrincipalArn': props.configurationRoleArn } } } : {}),
+      }),
+    );
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
@@ -111,6 +185,8 @@ function validateLifecycle(props: BackupsBucketProps): void {
     problems.push(`'retentionDays' (${retentionDays}) must be a whole number of days, at least 1`);
   if (concrete(noncurrent) && (!Number.isInteger(noncurrent) || noncurrent < 1))
     problems.push(`'noncurrentVersionRetentionDays' (${noncurrent}) must be a whole number of days, at least 1`);
+  const lock = props.lockDays;
+  if (concrete(lock) && (!Number.isInteger(lock) || lock < 1)) problems.push(`'lockDays' (${lock}) must be a whole number of days, at least 1`);
   if (concrete(transition)) {
     if (!Number.isInteger(transition) || transition < MIN_INFREQUENT_ACCESS_DAYS) {
       problems.push(

@@ -93,14 +93,31 @@ export class ComposeHost extends Construct {
       // Egress: package repositories, GitHub, the SSM and CloudWatch endpoints (no VPC endpoints, no NAT).
       allowAllOutbound: true,
     });
-    this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP (redirects to HTTPS when TLS is on; ACME http-01 challenges)');
-    if (props.tls) this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS');
-    // On the L1 security group, the finding itself: EC23 reports no finding id, so the project's
-    // own rule (Gitops-WorldIngressOnlyWeb, never acknowledged) is what catches a port beyond 80/443.
-    Validations.of(this.securityGroup.node.defaultChild as ec2.CfnSecurityGroup).acknowledge({
-      id: 'AwsSolutions-EC23',
-      reason: `The host serves the public API itself (no load balancer, for cost): ${props.tls ? 'ports 80 and 443 are' : 'port 80 is'} open to the internet and nothing else (enforced by Gitops-WorldIngressOnlyWeb).`,
-    });
+    // The web ports open to the internet, each as an ingress resource of its own carrying the one
+    // EC23 acknowledgement it explains. EC23 reports no finding id, so an acknowledgement on the
+    // security group itself would also cover the next rule to the world added there (22, ::/0 on 80,
+    // a database): that one now fails synth with EC23, and Gitops-WorldIngressOnlyWeb (never
+    // acknowledged) fails any rule from a range wider than a /8 on a port other than 80/443.
+    // (Moving these out of the group's inline rules closes the ports for the seconds between the
+    // group's update and the new resources' creation, once, on the deploy that makes the move.)
+    const web = [
+      { port: 80, description: 'HTTP (redirects to HTTPS when TLS is on; ACME http-01 challenges)' },
+      ...(props.tls ? [{ port: 443, description: 'HTTPS' }] : []),
+    ];
+    for (const { port, description } of web) {
+      const rule = new ec2.CfnSecurityGroupIngress(this.securityGroup, `FromInternetTcp${port}`, {
+        groupId: this.securityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        cidrIp: '0.0.0.0/0',
+        description,
+      });
+      Validations.of(rule).acknowledge({
+        id: 'AwsSolutions-EC23',
+        reason: `The host serves the public API itself (no load balancer, for cost): TCP ${port} from 0.0.0.0/0 is this rule, and no other rule of the group is acknowledged.`,
+      });
+    }
 
     const userData = ec2.UserData.forLinux();
     userData.addCommands(...bootstrapCommands(props.bootstrap));

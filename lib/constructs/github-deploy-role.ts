@@ -2,26 +2,54 @@ import { DefaultStackSynthesizer, Duration, Stack, Token, Validations } from 'aw
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CDK_BOOTSTRAP_ROLES, cdkBootstrapRoleName } from '../names';
+import { CDK_BOOTSTRAP_ROLES, cdkBootstrapRoleName, ENVIRONMENT_TAG } from '../names';
 import { GITHUB_OIDC_ISSUER } from '../rules/iam-policy';
 
 export { GITHUB_OIDC_ISSUER };
 
 /**
- * Claims GitHub puts in the OIDC subject of this repository once customized (see
- * `scripts/github/oidc-subject.ts`): `repo:<owner>/<repo>:environment:<env>:job_workflow_ref:<workflow>@<ref>`.
- * `job_workflow_ref` names the reusable deploy workflow and the branch it ran from, so a pushed
- * branch or a dispatch from another branch presents a subject no deploy role trusts.
+ * Claims GitHub puts in the OIDC subject of this repository once customized (`npm run bootstrap`
+ * prints the `gh api` call; `ops validate` checks it with a token), in this order:
+ * `repo:<owner>/<repo>:environment:<env>:ref:<ref>:job_workflow_ref:<workflow>@<ref>`.
+ * `ref` is the ref of the run that called the workflow and `job_workflow_ref` the ref the reusable
+ * deploy workflow was taken from: pinning both to main means AWS itself refuses a workflow on
+ * another branch that calls `deploy-environment.yml@main` with `environment: dev` (with
+ * `job_workflow_ref` alone it got exactly the trusted subject, and its checkout ran that
+ * branch's code). The GitHub environment's deployment-branch rule is a second, independent guard.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#customizing-the-subject-claims-for-an-organization-or-repository
  */
-export const GITHUB_OIDC_SUBJECT_CLAIMS = ['repo', 'context', 'job_workflow_ref'] as const;
+export const GITHUB_OIDC_SUBJECT_CLAIMS = ['repo', 'context', 'ref', 'job_workflow_ref'] as const;
 
-/** The reusable workflow every deploy job runs, and the only branch it may run from. */
+/** The reusable workflow every deploy job runs, and the only branch it may run from and be called from. */
 export const DEPLOY_WORKFLOW = { path: '.github/workflows/deploy-environment.yml', ref: 'refs/heads/main' } as const;
 
-/** The exact OIDC subject of the deploy job of one GitHub environment (customized claims above). */
+/** The exact OIDC subject of a job of one GitHub environment (customized claims above) on main, running `workflowPath`. */
+export function githubOidcSubject(repository: string, environmentName: string, workflowPath: string): string {
+  return `repo:${repository}:environment:${environmentName}:ref:${DEPLOY_WORKFLOW.ref}:job_workflow_ref:${repository}/${workflowPath}@${DEPLOY_WORKFLOW.ref}`;
+}
+
+/** The exact OIDC subject of the deploy job of one GitHub environment. */
 export function githubDeploySubject(repository: string, environmentName: string): string {
-  return `repo:${repository}:environment:${environmentName}:job_workflow_ref:${repository}/${DEPLOY_WORKFLOW.path}@${DEPLOY_WORKFLOW.ref}`;
+  return githubOidcSubject(repository, environmentName, DEPLOY_WORKFLOW.path);
+}
+
+/**
+ * The role (construct id `Role`) a GitHub Actions job assumes through OIDC: the token's audience must
+ * be STS and its subject exactly `subject` (no wildcard), for at most an hour. The one definition of
+ * that trust, for the deploy role and the plan role alike.
+ */
+export function githubOidcRole(
+  scope: Construct,
+  props: { readonly provider: iam.IOpenIdConnectProvider; readonly subject: string; readonly description: string },
+): iam.Role {
+  return new iam.Role(scope, 'Role', {
+    description: props.description,
+    assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
+      StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: props.subject },
+    }),
+    // An hour covers the longest pipeline job (a deploy waits at most 30 minutes for its document).
+    maxSessionDuration: Duration.hours(1),
+  });
 }
 
 export interface GithubDeployRoleProps {
@@ -31,8 +59,11 @@ export interface GithubDeployRoleProps {
   readonly repository: string;
   /** GitHub environment name the workflow job must run in (see `githubDeploySubject`). */
   readonly environmentName: string;
-  /** ARN of the one instance commands may be sent to. */
-  readonly instanceArn: string;
+  /**
+   * The environment tag (`ENVIRONMENT_TAG` = this value) of the instances commands may be sent to:
+   * whichever instance the environment runs, also one its Auto Scaling group launches.
+   */
+  readonly instanceEnvironmentTag: string;
   /** ARNs of the SSM documents that may be sent (may be empty: then no document can be sent). */
   readonly documentArns: readonly string[];
   /**
@@ -61,9 +92,10 @@ export interface GithubDeployRoleProps {
 
 /**
  * The role a GitHub Actions job of one environment assumes through OIDC. The trust requires the
- * token's audience to be STS and its subject to be exactly that repository, GitHub environment and
- * reviewed deploy workflow on main (`githubDeploySubject`; no wildcards), so a pushed branch, a
- * dispatch from another branch or a fork cannot assume it. It may send the host's SSM documents to
+ * token's audience to be STS and its subject to be exactly that repository, GitHub environment,
+ * calling ref main and reviewed deploy workflow from main (`githubDeploySubject`; no wildcards), so
+ * a pushed branch, a dispatch from another branch, another branch calling the workflow at `@main`
+ * or a fork cannot assume it. It may send the host's SSM documents to
  * the environment's instance only, read their output and outcome from the environment's command
  * log group only, the environment's stack outputs, the instance's SSM status and alarm states
  * (what the ops CLI's deploy and checklist read), and assume its own environment's CDK bootstrap
@@ -78,19 +110,31 @@ export class GithubDeployRole extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const subject = githubDeploySubject(props.repository, props.environmentName);
-    this.role = new iam.Role(this, 'Role', {
+    this.role = githubOidcRole(this, {
+      provider: props.provider,
+      subject,
       description: `GitHub Actions (${subject}): send host SSM documents, read their output, assume the CDK bootstrap roles`,
-      assumedBy: new iam.WebIdentityPrincipal(props.provider.openIdConnectProviderArn, {
-        StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: subject },
-      }),
-      // An hour covers the longest pipeline job (a deploy waits at most 30 minutes for its document).
-      maxSessionDuration: Duration.hours(1),
     });
 
     if (props.documentArns.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns, props.instanceArn] }),
-      );
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SendHostDocuments', actions: ['ssm:SendCommand'], resources: [...props.documentArns] }));
+      // A policy of its own, so that its acknowledgement of instance/* covers this one statement.
+      const anyInstance = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+      const instances = new iam.Policy(this, 'EnvironmentInstances', {
+        roles: [this.role],
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'SendToEnvironmentInstances',
+            actions: ['ssm:SendCommand'],
+            resources: [anyInstance],
+            conditions: { StringEquals: { [`ssm:resourceTag/${ENVIRONMENT_TAG}`]: props.instanceEnvironmentTag } },
+          }),
+        ],
+      });
+      Validations.of(instances).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${Token.isUnresolved(anyInstance) ? 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*' : anyInstance}]`,
+        reason: `The host documents go to whichever instance the environment runs (replaced hosts and Auto Scaling launches get new ids), so instance/* is limited by the ssm:resourceTag/${ENVIRONMENT_TAG} condition to instances tagged for this environment, a tag only this environment's roles may set (permissions boundary). Which documents may be sent is named by ARN in the role's own policy.`,
+      });
     }
     // An own policy for the `Resource: *` read, so its acknowledgement covers exactly it: a `*`
     // statement added to the role's default policy later is a new, unacknowledged finding.

@@ -111,7 +111,7 @@ function upstreamSettings(app: AppConfig, environment: NamedEnvironment): Record
     SHARED_SERVICES: blueGreen.sharedServices.join(' '),
     COLOUR_MEMORY_NEED_MB: String(blueGreen.memoryNeedMb),
     // The second smoke goes through nginx by the public URL: with TLS, http://127.0.0.1 would only
-    // get the port-80 redirect (smoke.sh follows none), and the Host header picks the site.
+    // get the port-80 redirect (smoke.py follows none), and the Host header picks the site.
     PUBLIC_SMOKE_URL: publicBaseUrl(environment),
   };
 }
@@ -328,15 +328,15 @@ export function withStagedScript(runCommand: readonly unknown[], name: string, e
 /**
  * A document's shell as a person reads it: each script decoded back to its text, in a here-document
  * as the plain files are (for the review's diff of what runs on the host). Lines that are not
- * strings (another stack's token) are shown as JSON.
+ * strings (another stack's token) are shown by `render` (default: as JSON).
  */
-export function readableRunCommand(runCommand: readonly unknown[]): string {
+export function readableRunCommand(runCommand: readonly unknown[], render: (value: unknown) => string = (value) => JSON.stringify(value)): string {
   const out: string[] = [];
   for (let i = 0; i < runCommand.length; i++) {
     const line = runCommand[i];
     const match = typeof line === 'string' ? STAGED_FILE.exec(line) : null;
     if (!match?.[2]) {
-      out.push(typeof line === 'string' ? line : JSON.stringify(line));
+      out.push(typeof line === 'string' ? line : render(line));
       continue;
     }
     const end = runCommand.indexOf(HEREDOC_END, i + 1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The reviewed shell programs in `scripts/host/` that SSM documents and the first boot carry to the instance. */
+/** The reviewed programs in `scripts/host/` (shell, and smoke.py run by smoke.sh) that SSM documents and the first boot carry to the instance. */
 export const HOST_SCRIPT_NAMES = [
   'lib.sh',
   'release.sh',
@@ -19,6 +19,7 @@ export const HOST_SCRIPT_NAMES = [
   'backup-metric.sh',
   'restore.sh',
   'smoke.sh',
+  'smoke.py',
   'switch.sh',
   'nginx-upstream.sh',
 ] as const;
@@ -41,11 +42,10 @@ export function hostScript(name: HostScriptName): string {
 }
 
 /**
- * The text a document ships of a host script: the reviewed file without its comment-only lines
- * (the shebang and shellcheck directives stay; here-documents are kept whole, as data). SSM takes
- * at most 64 KB per document, and deploy carries lib.sh, release.sh, switch.sh, secrets.sh and smoke.sh; the
- * comments are for reviewers of scripts/host/, who read the files themselves. Code lines are
- * unchanged, so a line that fails names the same command (its number differs from the file's).
+ * A host script without its comment-only lines (the shebang and shellcheck directives stay;
+ * here-documents are kept whole, as data): what the first boot writes into the user data, which
+ * EC2 caps at 16 KB, and what `scriptsUsedBy` reads a script's uses from, so a use named in a
+ * comment does not count. The SSM documents ship each reviewed file whole (./documents.ts).
  */
 export function shippedScript(name: HostScriptName): string {
   const out: string[] = [];
@@ -65,9 +65,10 @@ export function shippedScript(name: HostScriptName): string {
 
 /**
  * A code line's use of another script beside it: sourced (`. "$HOST_SCRIPT_DIR/x.sh"`, or lib.sh
- * through `$(dirname "${BASH_SOURCE[0]}")`) or run (`bash "$HOST_SCRIPT_DIR/x.sh"`).
+ * through `$(dirname "${BASH_SOURCE[0]}")`) or run (`bash "$HOST_SCRIPT_DIR/x.sh"`,
+ * `python3 "$HOST_SCRIPT_DIR/smoke.py"`).
  */
-const SCRIPT_USE = /(?:^|[\s;&|(])(?:\.|source|bash)\s+"(?:\$HOST_SCRIPT_DIR|\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\))\/([^"]+)"/g;
+const SCRIPT_USE = /(?:^|[\s;&|(])(?:\.|source|bash|python3)\s+"(?:\$HOST_SCRIPT_DIR|\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\))\/([^"]+)"/g;
 
 const isHostScriptName = (name: string): name is HostScriptName => (HOST_SCRIPT_NAMES as readonly string[]).includes(name);
 

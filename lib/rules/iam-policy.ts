@@ -170,9 +170,13 @@ export function inexactOidcTrust(trust: IamPolicyDocument | undefined, expectedS
     const federated = strings((s.Principal as { Federated?: unknown } | undefined)?.Federated);
     const issuer = federated.map((p) => p.split('oidc-provider/')[1]).find(Boolean) ?? GITHUB_OIDC_ISSUER;
     const condition = (s.Condition ?? {}) as Record<string, Record<string, unknown>>;
+    // IAM reads condition keys case-insensitively: `Token.Actions.GitHubUserContent.com:SUB` is the subject too.
+    const claim = (keys: Record<string, unknown> | undefined, key: string): unknown =>
+      Object.entries(keys ?? {}).find(([k]) => k.toLowerCase() === `${issuer}:${key}`.toLowerCase())?.[1];
+    const isClaim = (k: string) => [`${issuer}:sub`, `${issuer}:aud`].some((c) => c.toLowerCase() === k.toLowerCase());
     const equals = condition.StringEquals ?? {};
     for (const key of ['aud', 'sub']) {
-      const values = strings(equals[`${issuer}:${key}`]);
+      const values = strings(claim(equals, key));
       if (values.length !== 1)
         findings.push({
           id: `Condition::${key}`,
@@ -181,12 +185,12 @@ export function inexactOidcTrust(trust: IamPolicyDocument | undefined, expectedS
       else if (values[0].includes('*') || values[0].includes('?'))
         findings.push({ id: `Condition::${key}`, message: `trust ${issuer}:${key} "${values[0]}" contains a wildcard` });
     }
-    const sub = strings(equals[`${issuer}:sub`]);
+    const sub = strings(claim(equals, 'sub'));
     if (expectedSubject !== undefined && sub.length === 1 && sub[0] !== expectedSubject)
       findings.push({ id: 'Condition::sub', message: `trust sub is "${sub[0]}", expected exactly "${expectedSubject}"` });
     for (const [operator, keys] of Object.entries(condition)) {
       if (operator === 'StringEquals') continue;
-      if (Object.keys(keys ?? {}).some((k) => k === `${issuer}:sub` || k === `${issuer}:aud`))
+      if (Object.keys(keys ?? {}).some(isClaim))
         findings.push({ id: `Condition::${operator}`, message: `trust also matches ${issuer} claims with ${operator}: only StringEquals is exact` });
     }
   }

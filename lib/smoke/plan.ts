@@ -2,8 +2,9 @@ import type { AppConfig, NamedEnvironment } from '../config';
 
 /*
  * The smoke plan: an environment's checks rendered once from config into plain data. The host
- * runner (scripts/host/smoke.sh, shipped beside the deploy script as smoke.json) and the ops CLI's
- * runner (lib/smoke/run.ts) both execute this same plan, so they cannot disagree on what a check is.
+ * runner (scripts/host/smoke.py, run by smoke.sh, the plan shipped beside them as smoke.json) and
+ * the ops CLI's runner (lib/smoke/run.ts) both execute this same plan, so they cannot disagree on
+ * what a check is; test/smoke/smoke-parity.test.ts holds them to the same verdicts and lines.
  */
 
 /** One assertion on a JSON answer. */

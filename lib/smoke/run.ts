@@ -2,9 +2,10 @@ import type { SmokeJsonAssertion, SmokePlan, SmokeRequest } from './plan';
 
 /*
  * The TypeScript runner of a smoke plan (`ops smoke`, the smoke-prod workflow, the benchmark). The
- * host runs the same plan with scripts/host/smoke.sh; both print the same lines (a test runs both
- * against one app and compares). Secret values and the token are sent, never printed: every line
- * passes through `redact` first.
+ * host runs the same plan with scripts/host/smoke.py (through smoke.sh); both print the same lines:
+ * test/smoke/smoke-parity.test.ts runs one table of cases through both and compares them line by
+ * line, so a change here needs the same change there. Secret values and the token are sent, never
+ * printed: every line passes through `redact` first.
  */
 
 /** How a runner finds a secret's value by name (the caller's environment, an env file). */
@@ -19,7 +20,7 @@ export interface SmokeOptions {
 
 export interface SmokeReport {
   readonly ok: boolean;
-  /** One line per step, then the summary; identical to smoke.sh's. */
+  /** One line per step, then the summary; identical to smoke.py's. */
   readonly lines: readonly string[];
 }
 
@@ -39,7 +40,7 @@ export function valueAt(root: unknown, path: string): unknown {
   return node;
 }
 
-/** Why an answer fails the assertions, or undefined when it passes (same wording as smoke.sh). */
+/** Why an answer fails the assertions, or undefined when it passes (same wording as smoke.py). */
 export function assertionProblem(body: string, assertions: readonly SmokeJsonAssertion[]): string | undefined {
   if (assertions.length === 0) return undefined;
   let json: unknown;
@@ -57,6 +58,21 @@ export function assertionProblem(body: string, assertions: readonly SmokeJsonAss
     if (a.notEquals !== undefined && JSON.stringify(value) === JSON.stringify(a.notEquals)) return `${a.path} is ${shown}, which it must not be`;
   }
   return undefined;
+}
+
+/**
+ * Why a request got no answer, as the system names it: the error code (ECONNREFUSED, ENOTFOUND,
+ * ECONNRESET, a TLS code such as ERR_SSL_WRONG_VERSION_NUMBER or DEPTH_ZERO_SELF_SIGNED_CERT) or,
+ * for a timeout, TimeoutError. fetch reports every one of them as `TypeError: fetch failed`; the
+ * code is in its cause, and for a host with several addresses (localhost: ::1 and 127.0.0.1) in the
+ * first of the cause's errors. A cause without a code says why in words (undici's "bad port").
+ * scripts/host/smoke.py prints the same words for the same failures (test/smoke/smoke-parity.test.ts).
+ */
+export function noAnswerReason(error: unknown): string {
+  const { name, cause } = error as { name?: string; cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
+  if (name === 'TimeoutError' || name === 'AbortError') return 'TimeoutError';
+  const code = cause?.code ?? cause?.errors?.find((e) => e.code)?.code;
+  return code ?? cause?.message ?? name ?? 'unknown error';
 }
 
 /** Runs `plan` against `baseUrl` (no trailing slash needed). Never throws for a failing app. */
@@ -78,8 +94,7 @@ export async function runSmoke(plan: SmokePlan, baseUrl: string, secretOf: Secre
       const response = await fetchImpl(`${base}${path}`, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
       return { status: response.status, text: method === 'HEAD' ? '' : await response.text() };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return `no answer (${cause ?? (error as Error).name})`;
+      return `no answer (${noAnswerReason(error)})`;
     }
   }
 

@@ -10,7 +10,7 @@ import { backupGapSeconds } from '../config/schema/data-volume';
 import { BackupAgeAlarm } from '../constructs/backup-age-alarm';
 import { BackupsBucket } from '../constructs/backups-bucket';
 import { DataVolume } from '../constructs/data-volume';
-import { backupPrefix, logGroupNames, outputNames } from '../names';
+import { backupPrefix, bootstrapNames, cdkBootstrapRoleName, logGroupNames, outputNames } from '../names';
 
 export interface DataStackProps extends StackProps {
   /** The application the environment runs. */
@@ -71,9 +71,19 @@ export class DataStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const qualifier = bootstrapNames.qualifier(app.name, environment.name);
     this.backups = new BackupsBucket(this, 'Backups', {
       retentionDays: environment.backups.retentionDays,
       transitionToInfrequentAccessDays: environment.backups.transitionToInfrequentAccessDays,
+      // Every backup is locked for as long as it is kept: the restore window.
+      lockDays: environment.backups.retentionDays,
+      // Only a deploy through the environment's own bootstrap changes the bucket's configuration.
+      configurationRoleArn: this.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: cdkBootstrapRoleName(qualifier, 'cfn-exec-role', this.account, this.region),
+      }),
     });
     this.backupsBucket = this.backups.bucket;
     this.hostBackupsPolicy = this.backups.prefixAccessPolicy(this, 'HostBackupsPolicy', backupPrefix(environment.name));
@@ -107,6 +117,7 @@ export class DataStack extends Stack {
 
     new CfnOutput(this, outputNames.containerLogGroupName, { value: this.containerLogGroup.logGroupName });
     new CfnOutput(this, outputNames.backupBucketName, { value: this.backupsBucket.bucketName });
+    new CfnOutput(this, outputNames.dataVolumeId, { value: this.dataVolume.volume.volumeId });
     new CfnOutput(this, outputNames.alarmTopicArn, { value: this.alarmTopic.topicArn });
   }
 }

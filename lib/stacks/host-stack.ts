@@ -8,6 +8,7 @@ import type { AppConfig, NamedEnvironment } from '../config';
 import { secretsPath } from '../config/schema/secrets';
 import { ComposeHost } from '../constructs/compose-host';
 import { GithubDeployRole } from '../constructs/github-deploy-role';
+import { GithubPlanRole } from '../constructs/github-plan-role';
 import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
@@ -15,7 +16,7 @@ import { BACKUP_METRIC } from '../host-runtime/backup-metric';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
 import { stateDir } from '../host-runtime/first-boot';
 import { hostScript } from '../host-runtime/scripts';
-import { bootstrapNames, githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
+import { bootstrapNames, ENVIRONMENT_TAG, githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
 
 /** ext4 label of the data volume's file system, written when an empty volume is formatted (at most 16 characters). */
 export const DATA_VOLUME_LABEL = 'app-data';
@@ -78,6 +79,8 @@ export class HostStack extends Stack {
   public readonly alarms: HostAlarms;
   public readonly documents: HostDocuments;
   public readonly deployRole: GithubDeployRole;
+  /** The plan job's role: change sets of this environment's stacks, never executed. */
+  public readonly planRole: GithubPlanRole;
   public readonly schedule?: InstanceSchedule;
   private readonly zone: string;
 
@@ -154,7 +157,7 @@ export class HostStack extends Stack {
     this.grantDescribeLogGroups();
     this.host.role.addManagedPolicy(props.hostBackupsPolicy);
     this.host.grantReadEnvironmentSecrets(secretsPath(app.name, environment.name, environment.secrets));
-    this.grantDataVolumeAndBackupMetric(props.dataVolume, app.name);
+    this.grantDataVolumeAndBackupMetric(props.dataVolume, app.name, environment.name);
 
     this.alarms = new HostAlarms(this, 'Alarms', { instanceId: this.host.instance.instanceId, topic: props.alarmTopic, alarmNamePrefix: prefix });
 
@@ -169,15 +172,23 @@ export class HostStack extends Stack {
       { stackName: stackNames.host(app.name, environment.name), region: environment.region },
       { stackName: stackNames.health(app.name, environment.name), region: HEALTH_STACK_REGION },
     ];
+    const provider = iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'GithubOidcProvider', githubOidcProviderArn(environment.account));
     this.deployRole = new GithubDeployRole(this, 'DeployRole', {
-      provider: iam.OpenIdConnectProvider.fromOpenIdConnectProviderArn(this, 'GithubOidcProvider', githubOidcProviderArn(environment.account)),
+      provider,
       repository: props.githubRepository,
       environmentName: environment.name,
-      instanceArn: this.host.instanceArn,
+      instanceEnvironmentTag: environment.name,
       documentArns: this.documents.documentArns,
       readableStacks,
       commandLogGroup: props.commandLogGroup,
       bootstrapRegions: [environment.region, HEALTH_STACK_REGION],
+      bootstrapQualifier: bootstrapNames.qualifier(app.name, environment.name),
+    });
+    this.planRole = new GithubPlanRole(this, 'PlanRole', {
+      provider,
+      repository: props.githubRepository,
+      environmentName: environment.name,
+      stacks: readableStacks,
       bootstrapQualifier: bootstrapNames.qualifier(app.name, environment.name),
     });
 
@@ -190,6 +201,7 @@ export class HostStack extends Stack {
     new CfnOutput(this, outputNames.publicIp, { value: this.host.elasticIp.attrPublicIp });
     new CfnOutput(this, outputNames.instanceRoleArn, { value: this.host.role.roleArn });
     new CfnOutput(this, outputNames.deployRoleArn, { value: this.deployRole.role.roleArn });
+    new CfnOutput(this, outputNames.planRoleArn, { value: this.planRole.role.roleArn });
   }
 
   /**
@@ -228,15 +240,27 @@ export class HostStack extends Stack {
    * The host attaches its data volume itself at boot (scripts/host/data-volume.sh): a
    * CloudFormation VolumeAttachment would be replaced together with the instance and fail while
    * the old instance still holds the volume. ec2:AttachVolume is limited to this one volume and to
-   * instances carrying the grant's tag (only this host). PutMetricData is limited to the backups
-   * namespace, where the host reports the newest backup's age.
+   * instances carrying the environment's tag (whichever instance the environment launches, also
+   * one an Auto Scaling group replaces), in a policy of its own so that its acknowledgement of
+   * `instance/*` covers this one statement and nothing added to the role later. PutMetricData is
+   * limited to the backups namespace, where the host reports the newest backup's age.
    */
-  private grantDataVolumeAndBackupMetric(volume: ec2.IVolume, appName: string): void {
-    volume.grantAttachVolumeByResourceTag(this.host.role, [this.host.instance], 'Host');
-    Validations.of(this.host.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:${this.partition}:ec2:${this.region}:${this.account}:instance/*]`,
-      reason:
-        'ec2:AttachVolume names the data volume by ARN; the instance it may be attached to is not known before the instance exists, so instance/* is limited by the ec2:ResourceTag/VolumeGrantAttach-Host condition that only this host carries.',
+  private grantDataVolumeAndBackupMetric(volume: ec2.IVolume, appName: string, environmentName: string): void {
+    const anyInstance = this.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+    const attach = new iam.Policy(this, 'DataVolumeAttachPolicy', {
+      roles: [this.host.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AttachOwnDataVolume',
+          actions: ['ec2:AttachVolume'],
+          resources: [this.formatArn({ service: 'ec2', resource: 'volume', resourceName: volume.volumeId }), anyInstance],
+          conditions: { StringEquals: { [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: environmentName } },
+        }),
+      ],
+    });
+    Validations.of(attach).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${anyInstance}]`,
+      reason: `ec2:AttachVolume names the data volume by ARN; the instance it is attached to is whichever instance the environment runs (unknown before it exists, and new after a replacement), so instance/* is limited by the aws:ResourceTag/${ENVIRONMENT_TAG} condition to instances tagged for this environment, a tag only this environment's roles may set (permissions boundary).`,
     });
     // A policy of its own, so its one acknowledgement covers exactly this statement's finding.
     const backupMetric = new iam.Policy(this, 'BackupMetricPolicy', {

@@ -21,7 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseCommandLine } from '../../bin/command-line';
+import { parseCommandLine, runMain } from '../../lib/cli/command-line';
 import { type BlueGreenHost, setUpBlueGreenHost } from '../../test/helpers/blue-green-host';
 import type { ScriptResult } from '../../test/helpers/host-scripts';
 import { type LoadResult, startLoadLoop } from '../../test/helpers/load-loop';
@@ -165,8 +165,23 @@ let memory: MemorySampler | undefined;
 
 const line = (r: RunResult) => `deploy under load: ${r.load.requests} requests, ${r.load.failed} failed, switch ${r.switchMs} ms, rollback ${r.rollbackMs} ms`;
 
-async function main(): Promise<number> {
-  const { values } = parseCommandLine(process.argv.slice(2), { name: 'bench:deploy', options: { 'in-place': { type: 'boolean' } } });
+export const DEPLOY_BENCH_USAGE = `usage: npm run bench:deploy [-- --in-place]
+
+Real deploys of a small app (podman + Debian's nginx on this machine) under a bounded request loop
+through nginx: a good release (deploy, then rollback) and one whose smoke fails after the switch.
+The last two lines are \`deploy under load: N requests, F failed, switch S ms, rollback R ms\`;
+exits 1 when a blue/green run failed a request.
+
+options:
+  --in-place   the old restart-in-place path (BLUE_GREEN=false), for comparison; reports, exits 0
+  --help       print this help`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandLine(argv, { name: 'bench:deploy', options: { 'in-place': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    console.log(DEPLOY_BENCH_USAGE);
+    return 0;
+  }
   const inPlace = values['in-place'] === true;
   progress(
     `${inPlace ? 'in-place restart (BLUE_GREEN=false)' : 'blue/green'}; podman + nginx on this machine; load ${MIN_REQUESTS}-${MAX_REQUESTS} requests, at most ${MAX_MS / 1000} s a run`,
@@ -197,10 +212,13 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(`bench:deploy: ${(error as Error).message}`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  runMain(
+    () => main(process.argv.slice(2)),
+    // A failure of the run itself (a deploy that did not start): one line, as before.
+    (error) => {
+      (error as Error).message = `bench:deploy: ${(error as Error).message}`;
+      return true;
+    },
+  );
+}

@@ -15,6 +15,8 @@ export function generatedConfig(base: ProjectConfig, count: number): ProjectConf
     environments[name] = {
       ...template,
       domain,
+      // Twenty environments in the shipped config's two accounts: they share them on purpose.
+      sharedAccount: true,
       kubernetes: { ...template.kubernetes, namespace: `${base.app.name}-${name}`, host: domain },
     };
   }

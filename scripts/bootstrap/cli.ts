@@ -5,7 +5,7 @@
  * whenever the execution policy or boundary changes; the pipeline cannot run it.
  */
 import { spawnSync } from 'node:child_process';
-import { parseCommandLine, runMain, UsageError } from '../../bin/command-line';
+import { parseCommandLine, runMain, UsageError } from '../../lib/cli/command-line';
 import { environmentsOf } from '../../lib/config';
 import { configPath, isConfigProblem, projectRoot, readConfig } from '../../lib/config/config-file';
 import { bootstrapPlan, shellLine } from './plan';

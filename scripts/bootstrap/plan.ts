@@ -8,6 +8,12 @@ export interface BootstrapStep {
   readonly argv: readonly string[];
 }
 
+/**
+ * The project's CDK bootstrap template (derived from `cdk bootstrap --show-template`): every
+ * bootstrap role carries the environment's boundary and acts only on that environment.
+ */
+export const BOOTSTRAP_TEMPLATE = 'lib/bootstrap/bootstrap-template.yaml';
+
 /** The CDK toolkit stack of an environment: one per qualifier, so two environments in one account and region do not share it. */
 export const toolkitStackName = (qualifier: string) => `CDKToolkit-${qualifier}`;
 
@@ -39,12 +45,14 @@ export function bootstrapPlan(config: ProjectConfig, environment: NamedEnvironme
       ],
     },
     ...regions.map((region) => ({
-      title: `CDK bootstrap of ${env} in ${region}: qualifier ${qualifier}, the project's execution policy, the boundary`,
+      title: `CDK bootstrap of ${env} in ${region}: the project's template (${BOOTSTRAP_TEMPLATE}), qualifier ${qualifier}, the project's execution policy, the boundary on every role`,
       argv: [
         'npx',
         'cdk',
         'bootstrap',
         `aws://${environment.account}/${region}`,
+        '--template',
+        BOOTSTRAP_TEMPLATE,
         '--qualifier',
         qualifier,
         '--toolkit-stack-name',

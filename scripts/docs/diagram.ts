@@ -6,11 +6,12 @@
  * and renders docs/architecture.svg with Graphviz's `dot`. A test compares the DOT built from the
  * current synth with the committed one, so a stale picture fails `npm test`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { parseCommandLine, runMain } from '../../lib/cli/command-line';
 import { stagedFiles } from '../../lib/host-runtime/documents';
 
 /** A CloudFormation template, as far as the picture reads it. */
@@ -181,8 +182,25 @@ export function dotDigest(dot: string): string {
 export const DIAGRAM_DOT = resolve(__dirname, '../../docs/architecture.dot');
 export const DIAGRAM_SVG = resolve(__dirname, '../../docs/architecture.svg');
 
-function main(): void {
+export const DIAGRAM_USAGE = `usage: npm run docs:diagram
+
+Synthesizes every environment (npm run synth), then redraws docs/architecture.dot from cdk.out/ and
+dist/ and renders docs/architecture.svg with Graphviz's dot. A test fails when the committed picture
+no longer matches the synth output.
+
+options:
+  --help   print this help`;
+
+function main(argv: readonly string[]): number {
+  const { values } = parseCommandLine(argv, { name: 'docs:diagram', options: { help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    console.log(DIAGRAM_USAGE);
+    return 0;
+  }
   const root = resolve(__dirname, '../..');
+  // The picture is drawn from a fresh synth, never from whatever cdk.out/ holds.
+  const synth = spawnSync('npm', ['run', '--silent', 'synth'], { cwd: root, stdio: 'inherit' });
+  if (synth.status !== 0) return synth.status ?? 1;
   const dot = architectureDot(readSynthOutput(join(root, 'cdk.out'), join(root, 'dist')));
   writeFileSync(DIAGRAM_DOT, dot);
   let svg: string;
@@ -192,10 +210,11 @@ function main(): void {
     console.error(
       `docs:diagram: wrote ${DIAGRAM_DOT}, but Graphviz's dot could not render it (${(error as Error).message.split('\n')[0]}); install graphviz (apt-get install graphviz) and run npm run docs:diagram again`,
     );
-    process.exit(1);
+    return 1;
   }
   writeFileSync(DIAGRAM_SVG, svg.replace('<svg', `<!-- rendered from docs/architecture.dot sha256:${dotDigest(dot)} -->\n<svg`));
   console.log(`docs:diagram: wrote ${DIAGRAM_DOT} and ${DIAGRAM_SVG}`);
+  return 0;
 }
 
-if (require.main === module) main();
+if (require.main === module) runMain(() => main(process.argv.slice(2)));

@@ -167,7 +167,9 @@ PY
   size=$(stat -c %s "$work/backup.tar.gz")
 
   log "uploading s3://$BACKUP_BUCKET/$key ($size bytes)"
-  if ! aws_s3 s3 cp --only-show-errors "$work/backup.tar.gz" "s3://$BACKUP_BUCKET/$key" 9>&-; then
+  # With a checksum: the bucket has S3 Object Lock, and S3 refuses an upload to it without one
+  # (AWS CLI v2 sends one by default only from 2.23; the host's may be older).
+  if ! aws_s3 s3 cp --only-show-errors --checksum-algorithm CRC32 "$work/backup.tar.gz" "s3://$BACKUP_BUCKET/$key" 9>&-; then
     audit backup failed "upload failed" "key=$key" "exit=1"
     die "upload of s3://$BACKUP_BUCKET/$key failed"
   fi
@@ -176,7 +178,7 @@ PY
   local manifest_key
   manifest_key=$(backup_manifest_key "$key")
   backup_manifest_json "$key" "$work/backup.tar.gz" "$created" "$(now_utc)" >"$work/manifest-object.json"
-  if ! aws_s3 s3 cp --only-show-errors --content-type application/json "$work/manifest-object.json" "s3://$BACKUP_BUCKET/$manifest_key" 9>&-; then
+  if ! aws_s3 s3 cp --only-show-errors --checksum-algorithm CRC32 --content-type application/json "$work/manifest-object.json" "s3://$BACKUP_BUCKET/$manifest_key" 9>&-; then
     audit backup failed "the archive was uploaded but its manifest was not: restore and the drill will skip it" "key=$key" "exit=1"
     die "upload of the manifest s3://$BACKUP_BUCKET/$manifest_key failed: the archive $key is stored but restore and the drill skip it; run the backup again"
   fi

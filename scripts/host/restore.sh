@@ -122,7 +122,8 @@ SQL
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 safety_key="${BACKUP_PREFIX}safety/$APP_NAME-$ENV_NAME-$stamp-before-restore.dump"
 pg_tool pg_dump -d "$PGDATABASE" -Fc >"$work/safety.dump" 2>"$work/safety.err" || fail 1 "safety backup (pg_dump of $PGDATABASE) failed: $(cat "$work/safety.err")"
-aws_s3 s3 cp --only-show-errors "$work/safety.dump" "s3://$BACKUP_BUCKET/$safety_key" 9>&- 2>"$work/safety-cp.err" ||
+# With a checksum, as every upload to the Object Lock bucket needs (see backup.sh).
+aws_s3 s3 cp --only-show-errors --checksum-algorithm CRC32 "$work/safety.dump" "s3://$BACKUP_BUCKET/$safety_key" 9>&- 2>"$work/safety-cp.err" ||
   fail 1 "upload of the safety backup failed: $(cat "$work/safety-cp.err")"
 audit restore safety-backup "live database saved before the restore" "key=$key" "safety=$safety_key"
 log "safety backup of the live database: s3://$BACKUP_BUCKET/$safety_key"

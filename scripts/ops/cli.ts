@@ -8,13 +8,26 @@
  * exists (clients are created inside runOps), so a mistake never reaches AWS.
  */
 import { userInfo } from 'node:os';
-import { runMain } from '../../bin/command-line';
-import { configPath, isConfigProblem, readConfig } from '../../lib/config/config-file';
+import { runMain } from '../../lib/cli/command-line';
+import { isConfigProblem } from '../../lib/config/errors';
 import { helpRequested, parseArgs } from './commands/parse-args';
 import { ROTATE_USAGE } from './commands/rotate';
 import { SECRETS_USAGE } from './commands/secrets';
-import { runOps } from './ops';
-import { runSecretCommand } from './secrets-cli';
+
+// The config loader and the AWS SDK load only when a command runs: help answers at once.
+const loadConfig = async () => {
+  const { configPath, readConfig } = await import('../../lib/config/config-file');
+  return readConfig(configPath());
+};
+
+/*
+ * On Node 20 the AWS SDK writes a nine-line NodeVersionSupportWarning (its releases after January
+ * 2027 need Node 22) before the first client's first message, so every ops error became a screen.
+ * This project supports Node 20 and 22 (package.json engines; the README says when 20 ends); the
+ * SDK's own switch turns that one warning off, any other warning still prints. Set
+ * AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false to see it.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The whole CLI but the exit: returns the exit code; usage and config errors are thrown for runMain. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -24,16 +37,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(argv[0] === 'rotate' ? ROTATE_USAGE : SECRETS_USAGE);
       return 0;
     }
-    return runSecretCommand(readConfig(configPath()), argv);
+    const { runSecretCommand } = await import('./secrets-cli');
+    return runSecretCommand(await loadConfig(), argv);
   }
   const help = helpRequested(argv);
   if (help !== undefined) {
     console.log(help);
     return 0;
   }
-  const config = readConfig(configPath());
+  const config = await loadConfig();
   const args = parseArgs(argv, Object.keys(config.environments));
   const actor = process.env.GITHUB_ACTOR ? `github:${process.env.GITHUB_ACTOR}` : userInfo().username;
+  const { runOps } = await import('./ops');
   let outcome: Awaited<ReturnType<typeof runOps>>;
   try {
     // GitHub settings (validate) are read with a token from the environment only, never argv; the

@@ -2,24 +2,38 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { USAGE_EXIT_CODE } from '../../lib/cli/command-line';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
+import { secretsPath } from '../../lib/config/schema/secrets';
 import type { HostOperation } from '../../lib/host-runtime/document-spec';
 import { operationTimeoutSeconds } from '../../lib/host-runtime/documents';
-import { bootstrapNames, HEALTH_STACK_REGION, hostDocumentName, logGroupNames, outputNames, stackNames } from '../../lib/names';
+import { type EnvironmentByName, environmentResourcesByName } from '../../lib/iam/environment-resources';
+import {
+  bootstrapNames,
+  cdkBootstrapRoleName,
+  environmentStackNames,
+  HEALTH_STACK_REGION,
+  hostDocumentName,
+  logGroupNames,
+  outputNames,
+  stackNames,
+} from '../../lib/names';
 import { smokePlan } from '../../lib/smoke/plan';
 import { runSmoke, type SecretLookup } from '../../lib/smoke/run';
+import { readBucketPolicy } from './aws/bucket-policy';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
-import { readRole, roleNameFromArn } from './aws/iam-roles';
+import { readManagedPolicyDocument, readRole, readRoleIfExists, roleNameFromArn } from './aws/iam-roles';
 import { readLogs } from './aws/logs';
 import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
 import { requireOutput, stackOutputs } from './aws/stack-outputs';
-import { evaluateGithubSettings, githubNotChecked } from './commands/github-settings';
+import { evaluateGithubSettings, githubEnvironmentNames, githubNotChecked } from './commands/github-settings';
 import { hostCommandInput } from './commands/host-command';
 import { hostParameters } from './commands/host-parameters';
-import { auditRole, type Finding } from './commands/iam-audit';
+import { type AuditedPrincipal, auditIsolation, auditRole, type Finding, type PolicyDocument } from './commands/iam-audit';
 import { HOST_COMMANDS, type OpsArgs } from './commands/parse-args';
-import { publicBaseUrl } from './commands/smoke';
+import { plainHttpRefusal, publicBaseUrl } from './commands/smoke';
 import {
   alarmsOfEnvironment,
   type CheckResult,
@@ -30,6 +44,7 @@ import {
   healthUrl,
 } from './commands/validate';
 import { type GithubAccess, readGithubSettings } from './github/settings';
+import { type PlanClients, planEnvironment } from './plan-environment';
 
 /** What a command printed and whether it succeeded; the CLI maps `ok` to the exit code. */
 export interface OpsOutcome {
@@ -59,12 +74,20 @@ export interface OpsContext {
   readonly progress?: (message: string) => void;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** AWS clients of `plan` (tests pass mocked ones). @default - new clients per region */
+  readonly planClients?: PlanClients;
+  /** Pause between reads of a change set being created. @default 3000 ms */
+  readonly planDelayMs?: number;
 }
 
-/** The stacks one environment's pipeline deploys, in dependency order. */
-export function environmentStackNames(app: string, env: string): string[] {
-  return [stackNames.data(app, env), stackNames.host(app, env), stackNames.health(app, env)];
-}
+export { environmentStackNames };
+
+/**
+ * A name no environment has (the config refuses none, but nobody names an environment so): `ops
+ * iam-audit` judges every environment against it too, so an environment alone in its account is
+ * still shown fenced in by its boundary.
+ */
+export const ISOLATION_PROBE_ENVIRONMENT = 'isolationprobe';
 
 export async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
   const stack = stackNames.host(config.app.name, env.name);
@@ -141,14 +164,84 @@ async function validate(ctx: OpsContext, env: NamedEnvironment): Promise<CheckRe
 }
 
 async function iamAudit(ctx: OpsContext, env: NamedEnvironment): Promise<Finding[]> {
-  const stack = stackNames.host(ctx.config.app.name, env.name);
+  const app = ctx.config.app.name;
+  const stack = stackNames.host(app, env.name);
   const outputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
+  const dataOutputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stackNames.data(app, env.name));
   const iam = new IAMClient({ region: env.region });
   const deployRole = await readRole(iam, roleNameFromArn(requireOutput(outputs, stack, outputNames.deployRoleArn)));
-  const permissionsBoundaryName = bootstrapNames.permissionsBoundary(ctx.config.app.name, env.name);
+  const permissionsBoundaryName = bootstrapNames.permissionsBoundary(app, env.name);
   const findings = auditRole(deployRole, { kind: 'deploy', githubRepository: ctx.config.github.repository, environment: env.name, permissionsBoundaryName });
   const instanceRoleArn = outputs[outputNames.instanceRoleArn];
-  if (instanceRoleArn) findings.push(...auditRole(await readRole(iam, roleNameFromArn(instanceRoleArn)), { kind: 'instance', permissionsBoundaryName }));
+  const instanceRole = instanceRoleArn ? await readRole(iam, roleNameFromArn(instanceRoleArn)) : undefined;
+  if (instanceRole) findings.push(...auditRole(instanceRole, { kind: 'instance', permissionsBoundaryName }));
+
+  // Isolation: every principal of the environment, its boundary and execution policy, against the
+  // other environments of its account and a probe environment, by the evaluator of the tests.
+  const byName = (e: NamedEnvironment, known: Partial<EnvironmentByName> = {}) =>
+    environmentResourcesByName({
+      app,
+      env: e.name,
+      account: e.account,
+      region: e.region,
+      secretsPath: secretsPath(app, e.name, e.secrets),
+      dnsRecord: e.hostedZone ? { hostedZoneId: e.hostedZone.id, recordName: e.domain } : undefined,
+      ...known,
+    });
+  const own = byName(env, {
+    backupsBucket: dataOutputs[outputNames.backupBucketName],
+    dataVolumeId: dataOutputs[outputNames.dataVolumeId],
+    instanceId: outputs[outputNames.instanceId],
+    deployRoleArn: outputs[outputNames.deployRoleArn],
+    instanceRoleArn,
+    planRoleArn: outputs[outputNames.planRoleArn],
+  });
+  const neighbours = [
+    ...environmentsOf(ctx.config).filter((e) => e.account === env.account && e.name !== env.name),
+    // The probe: the environment's settings under a name of its own (own default secrets path and record name).
+    {
+      ...env,
+      name: ISOLATION_PROBE_ENVIRONMENT,
+      secrets: { ...env.secrets, path: undefined },
+      domain: `${ISOLATION_PROBE_ENVIRONMENT}.${env.hostedZone?.name ?? env.domain}`,
+    },
+  ].map((e) => byName(e));
+  const qualifier = bootstrapNames.qualifier(app, env.name);
+  const planRoleArn = outputs[outputNames.planRoleArn];
+  const planRole = planRoleArn ? await readRole(iam, roleNameFromArn(planRoleArn)) : undefined;
+  const principals: AuditedPrincipal[] = [
+    { kind: 'oidc-deploy', role: deployRole },
+    ...(instanceRole ? [{ kind: 'instance' as const, role: instanceRole }] : []),
+    ...(planRole ? [{ kind: 'oidc-plan' as const, role: planRole }] : []),
+  ];
+  for (const [kind, role] of [
+    ['bootstrap-deploy', 'deploy-role'],
+    ['file-publishing', 'file-publishing-role'],
+    ['lookup', 'lookup-role'],
+    ['execution', 'cfn-exec-role'],
+  ] as const) {
+    const name = cdkBootstrapRoleName(qualifier, role, env.account, env.region);
+    const facts = await readRoleIfExists(iam, name);
+    if (facts) principals.push({ kind, role: facts });
+    else
+      findings.push({
+        role: name,
+        problem: `does not exist: bootstrap ${env.name} with npm run bootstrap -- --env ${env.name} (docs/first-deploy.md, step 2)`,
+      });
+  }
+  const policyDocuments = new Map<string, PolicyDocument>();
+  for (const arn of new Set([own.boundaryArn, ...principals.map((p) => p.role.permissionsBoundaryArn).filter((a): a is string => a !== undefined)])) {
+    const document = await readManagedPolicyDocument(iam, arn);
+    if (document) policyDocuments.set(arn, document);
+  }
+  const s3 = new S3Client({ region: env.region });
+  const bucketPolicies = new Map<string, PolicyDocument>();
+  for (const bucket of [own.backupsBucket, own.stagingBucket]) {
+    const policy = await readBucketPolicy(s3, bucket);
+    if (policy) bucketPolicies.set(bucket, policy);
+    else findings.push({ role: `bucket ${bucket}`, problem: 'has no bucket policy: deploy the data stack and bootstrap with the project template' });
+  }
+  findings.push(...(await auditIsolation({ own, neighbours, principals, policyDocuments, bucketPolicies })));
   return findings;
 }
 
@@ -165,10 +258,13 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
   }
 
   if (args.command === 'smoke') {
+    const runs = envs.map((env) => ({ env, plan: smokePlan(ctx.config.app, env), base: args.smoke?.url ?? publicBaseUrl(env) }));
+    // Credentials and tokens never over plain HTTP: refused for every environment before any request.
+    const refusals = runs.flatMap(({ env, plan, base }) => plainHttpRefusal(env.name, plan, base) ?? []);
+    if (refusals.length > 0) return { ok: false, exitCode: USAGE_EXIT_CODE, text: refusals.join('\n'), json: { refused: refusals } };
     const reports = [];
-    for (const env of envs) {
-      const base = args.smoke?.url ?? publicBaseUrl(env);
-      const report = await runSmoke(smokePlan(ctx.config.app, env), base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
+    for (const { env, plan, base } of runs) {
+      const report = await runSmoke(plan, base, ctx.secrets ?? (() => undefined), { fetchImpl: ctx.fetchImpl });
       const hint = report.ok ? [] : [`smoke of ${env.name} FAILED; see why with: npm run ops -- logs --env ${env.name} --since 15m`];
       reports.push({ env: env.name, ok: report.ok, lines: [`[${env.name}] smoke against ${base}`, ...report.lines, ...hint] });
     }
@@ -196,7 +292,9 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
   if (args.command === 'validate') {
     const names = envs.map((e) => e.name);
     const repository = ctx.config.github.repository;
-    const github = ctx.github ? evaluateGithubSettings(await readGithubSettings(ctx.github, repository, names), names) : githubNotChecked(repository, names);
+    const github = ctx.github
+      ? evaluateGithubSettings(await readGithubSettings(ctx.github, repository, githubEnvironmentNames(names)), names)
+      : githubNotChecked(repository, names);
     const results = [...(await Promise.all(envs.map((env) => validate(ctx, env)))).flat(), ...github];
     const passed = checklistPassed(results);
     return { ok: passed, text: `${formatChecklist(results)}\n\n${passed ? 'All required checks passed.' : 'Some required checks FAILED.'}`, json: results };
@@ -207,6 +305,19 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const lines = findings.map((f) => `FAIL  ${f.role}: ${f.problem}`);
     const text = [...lines, ...(findings.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
     return { ok: findings.length === 0, text, json: findings };
+  }
+
+  if (args.command === 'plan') {
+    const env = envs[0];
+    const outcome = await planEnvironment(ctx.config, env, {
+      assembly: args.assembly ?? 'cdk.out',
+      stackNames: environmentStackNames(ctx.config.app.name, env.name),
+      now: ctx.now,
+      clients: ctx.planClients,
+      wait: ctx.planDelayMs === undefined ? undefined : { delayMs: ctx.planDelayMs },
+      progress: ctx.progress ?? ((line: string) => console.error(line)),
+    });
+    return { ok: outcome.ok, text: outcome.text, json: { env: env.name, gated: outcome.gated, plans: outcome.plans } };
   }
 
   if (args.command === 'stacks') {

@@ -52,7 +52,7 @@ export async function runSecretCommand(config: ProjectConfig, argv: readonly str
   try {
     const outcome = args.command === 'rotate' ? await runRotate({ config, actor }, args, io) : await runSecrets({ config, actor }, args, io);
     console.log(args.json ? JSON.stringify(outcome.json, null, 2) : outcome.text);
-    return outcome.ok ? 0 : 1;
+    return outcome.ok ? 0 : outcome.exitCode || 1;
   } catch (error) {
     console.error(`ops ${command}: ${(error as Error).message}`);
     return 1;

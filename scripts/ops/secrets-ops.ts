@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { USAGE_EXIT_CODE } from '../../lib/cli/command-line';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { secretsPath } from '../../lib/config/schema/secrets';
 import { backupPrefix, outputNames, stackNames } from '../../lib/names';
@@ -9,7 +10,7 @@ import { probeHealth } from './aws/environment-facts';
 import { describeSecrets, readSecret, writeSecret } from './aws/parameters';
 import type { CommandResult } from './aws/run-command';
 import { requireOutput, stackOutputs } from './aws/stack-outputs';
-import { failedChecks, type RotateArgs, reencryptRequest, sessionWarning } from './commands/rotate';
+import { failedChecks, plainHttpRefusal, type RotateArgs, reencryptRequest, sessionWarning } from './commands/rotate';
 import { formatRows, parameterName, putSecretInput, type SecretsArgs, secretProblems, secretRows, type ValueSource } from './commands/secrets';
 import { healthUrl } from './commands/validate';
 import { type OpsContext, type OpsOutcome, runHostOperation } from './ops';
@@ -100,6 +101,10 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
   const fetchImpl = io.fetchImpl ?? fetch;
   const now = io.now ?? (() => new Date());
 
+  // 0. Keys and tokens never travel over plain HTTP (parseRotateArgs refuses first; this holds for any caller).
+  const refusal = plainHttpRefusal(ctx.config, env.name, name);
+  if (refusal) return { ok: false, exitCode: USAGE_EXIT_CODE, text: refusal, json: { env: env.name, name, ok: false, steps: [], summary: refusal } };
+
   // 1. Preconditions, before anything changes.
   if (secrets.invalidatesSessions.includes(name) && !args.confirmed && !(await io.confirm(`${sessionWarning(name, env.name)} Continue? [y/N] `))) {
     return done(false, `rotation of ${name} not confirmed: nothing was changed (${sessionWarning(name, env.name)} Confirm with --yes)`);
@@ -135,7 +140,8 @@ export async function runRotate(ctx: OpsContext, args: RotateArgs, io: SecretsIo
 
   // 2. Re-encryption hook: dry run and checks, then apply.
   const hook = secrets.reencrypt[name];
-  const baseUrl = `${env.tls ? 'https' : 'http'}://${env.domain}`;
+  // TLS on whenever a hook exists (plainHttpRefusal above): keys and the token go over HTTPS only.
+  const baseUrl = `https://${env.domain}`;
   let reencrypted = false;
   const callHook = async (keys: { oldKey: string; newKey: string }, dryRun: boolean): Promise<{ ok: boolean; body?: unknown; problem?: string }> => {
     const request = reencryptRequest(hook, baseUrl, keys, dryRun, token);

@@ -2,9 +2,10 @@ import { Testing } from 'cdk8s';
 import { AppChart } from '../../charts/app-chart';
 import { budgetMinAvailable } from '../../charts/disruption-budget';
 import { environmentsOf, type ProjectConfig } from '../../lib/config';
-import { configWith } from '../helpers/config-fixtures';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { schemaProblems } from '../helpers/k8s-schema';
-import { findOne, type K8sObject, shippedConfig, shippedManifests } from '../helpers/synth';
+import { findOne, type K8sObject } from '../helpers/manifests';
+import { shippedManifests } from '../helpers/synth';
 
 /*
  * The shipped manifests (synthesized once by the global setup) checked field by field and, above all,
@@ -181,8 +182,8 @@ describe.each(['dev', 'prod'])('shipped %s: the Deployment', (env) => {
     const tmp = api.volumeMounts.find((m: Any) => m.mountPath === '/tmp');
     expect(pod.volumes.find((v: Any) => v.name === tmp.name).emptyDir).toBeDefined();
     expect(pod.automountServiceAccountToken).toBe(false);
-    expect(findOne(shippedManifests(env), 'ServiceAccount').automountServiceAccountToken).toBe(false);
-    expect(pod.serviceAccountName).toBe(findOne(shippedManifests(env), 'ServiceAccount').metadata.name);
+    expect(findOne(shippedManifests(env), 'ServiceAccount', 'auraxis').automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe('auraxis');
   });
 
   test('rolls out with maxUnavailable 0 and spreads pods across nodes', () => {
@@ -226,12 +227,34 @@ describe.each(['dev', 'prod'])('shipped %s: the Deployment', (env) => {
     expect(shippedManifests(env).filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
-  test('every namespaced object is in the environment namespace; the Namespace itself has none', () => {
+  test('every object is in the environment namespace; the Namespace is in the Argo CD bootstrap, not here', () => {
     const { k8s } = relations(shippedManifests(env), env);
-    const ns = findOne(shippedManifests(env), 'Namespace');
-    expect(ns.metadata).toEqual(expect.objectContaining({ name: k8s.namespace }));
-    expect(ns.metadata.namespace).toBeUndefined();
-    for (const o of shippedManifests(env).filter((x) => x.kind !== 'Namespace')) expect(o.metadata.namespace).toBe(k8s.namespace);
+    expect(shippedManifests(env).filter((o) => o.kind === 'Namespace')).toEqual([]);
+    for (const o of shippedManifests(env)) expect(o.metadata.namespace).toBe(k8s.namespace);
+  });
+
+  test("the app's secrets come through a namespaced SecretStore on the environment's own Parameter Store path, as its IRSA service account", () => {
+    const { config, k8s } = relations(shippedManifests(env), env);
+    const store = findOne(shippedManifests(env), 'SecretStore');
+    expect(store.apiVersion).toBe('external-secrets.io/v1');
+    expect(store.metadata.name).toBe('aws-parameter-store');
+    expect(store.spec).toEqual({
+      provider: { aws: { service: 'ParameterStore', region: 'us-east-1', auth: { jwt: { serviceAccountRef: { name: 'auraxis-secrets' } } } } },
+    });
+    const account = findOne(shippedManifests(env), 'ServiceAccount', 'auraxis-secrets');
+    expect(account.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': `arn:aws:iam::${shippedConfig().environments[env].account}:role/auraxis-${env}-external-secrets`,
+    });
+    expect(account.automountServiceAccountToken).toBe(false);
+    // No pod runs as the store's account: only external-secrets uses it, through a token request.
+    const pods = shippedManifests(env).flatMap((o) => (o.spec?.template?.spec ? [o.spec.template.spec] : []));
+    expect(pods.map((p) => p.serviceAccountName)).toEqual(pods.map(() => 'auraxis'));
+    const es = findOne(shippedManifests(env), 'ExternalSecret');
+    expect(es.spec.secretStoreRef).toEqual({ name: store.metadata.name, kind: 'SecretStore' });
+    expect(es.spec.target).toEqual({ name: k8s.existingSecret, creationPolicy: 'Owner' });
+    expect(es.spec.data.map((d: Any) => d.remoteRef.key)).toEqual(
+      [...config.app.secrets.required, ...config.app.secrets.optional].map((name) => `/auraxis/${env}/${name}`),
+    );
   });
 });
 
@@ -242,7 +265,7 @@ describe('shipped environments differ where their config does', () => {
     expect(findOne(objects, 'PodDisruptionBudget').spec.minAvailable).toBe(2);
     const es = findOne(objects, 'ExternalSecret');
     expect(es.spec.target.name).toBe(shippedConfig().environments.prod.kubernetes.existingSecret);
-    expect(es.spec.secretStoreRef).toEqual({ name: 'aws-parameter-store', kind: 'ClusterSecretStore' });
+    expect(es.spec.secretStoreRef).toEqual({ name: 'aws-parameter-store', kind: 'SecretStore' });
     // The same Parameter Store path and names the EC2 host renders its env file from.
     expect(es.spec.refreshInterval).toBe('15m');
     expect(es.spec.dataFrom).toBeUndefined();
@@ -270,7 +293,8 @@ describe('shipped environments differ where their config does', () => {
     expect(pg.spec.ingress).toHaveLength(1);
     expect(isSubset(pg.spec.ingress[0].from[0].podSelector.matchLabels, podLabels)).toBe(true);
     expect(pg.spec.ingress[0].ports).toEqual([{ port: 5432, protocol: 'TCP' }]);
-    expect(objects.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'ExternalSecret')).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
+    expect(findOne(objects, 'ExternalSecret').spec.refreshInterval).toBe('1h');
     expect(findOne(objects, 'Deployment').spec.template.metadata.annotations).toEqual({
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': '9464',
@@ -316,6 +340,43 @@ describe('variants built in memory', () => {
     expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['auraxis-config']);
   });
 
+  test('without gitops (kubectl apply), the chart renders the Namespace first, with the restricted Pod Security labels', () => {
+    const objects = synthVariant(
+      configWith((c) => {
+        delete c.environments.dev.kubernetes.gitops;
+      }),
+      'dev',
+    );
+    expect(objects[0].kind).toBe('Namespace');
+    expect(objects[0].metadata.namespace).toBeUndefined();
+    expect(objects[0].metadata.name).toBe('auraxis-dev');
+    expect(objects[0].metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': 'v1.27',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/audit-version': 'v1.27',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/warn-version': 'v1.27',
+    });
+    expect(objects.slice(1).every((o) => o.metadata.namespace === 'auraxis-dev')).toBe(true);
+    expect(objects.flatMap(schemaProblems)).toEqual([]);
+  });
+
+  test('an ExternalSecret without secret names extracts the one JSON parameter of its own path', () => {
+    const objects = synthVariant(
+      configWith((c) => {
+        c.app.secrets = {};
+        c.environments.dev.kubernetes.externalSecret.remoteKey = '/auraxis/dev/api-env';
+        c.environments.prod.kubernetes.externalSecret.remoteKey = '/auraxis/prod/api-env';
+      }),
+      'dev',
+    );
+    const es = findOne(objects, 'ExternalSecret');
+    expect(es.spec.dataFrom).toEqual([{ extract: { key: '/auraxis/dev/api-env' } }]);
+    expect(es.spec.data).toBeUndefined();
+    expect(objects.flatMap(schemaProblems)).toEqual([]);
+  });
+
   test('egress to pods in another namespace selects that namespace by name', () => {
     const objects = synthVariant(
       configWith((c) => {
@@ -336,9 +397,11 @@ describe('variants built in memory', () => {
     const objects = synthVariant(
       configWith((c) => {
         delete c.environments.dev.kubernetes.existingSecret;
+        delete c.environments.dev.kubernetes.externalSecret;
       }),
       'dev',
     );
+    expect(objects.filter((o) => o.apiVersion.startsWith('external-secrets.io/'))).toEqual([]);
     expect(findOne(objects, 'Deployment').spec.template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'auraxis-config' } }]);
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { definitionId, schemaProblems, strictSchemas } from '../helpers/k8s-schema';
-import { sharedDist } from '../helpers/paths';
-import { findOne, type K8sObject, readManifestDir, shippedManifests } from '../helpers/synth';
+import { findOne, type K8sObject, readManifestDir } from '../helpers/manifests';
+import { sharedDist, shippedManifests } from '../helpers/synth';
 import { closeSchema } from '../schemas/generate-kubernetes-schemas';
 
 /*
@@ -19,9 +19,9 @@ describe.each(['dev', 'prod'])('the shipped %s manifests', (env) => {
   });
 });
 
-test('the shipped Argo CD Applications and AppProject are valid against their closed schema', () => {
+test('the shipped Argo CD bootstraps (Namespace, AppProject, Application per environment) are valid against their strict and closed schemas', () => {
   const objects = readManifestDir(join(sharedDist, 'argocd'));
-  expect(objects.map((o) => o.kind).sort()).toEqual(['AppProject', 'Application', 'Application']);
+  expect(objects.map((o) => o.kind).sort()).toEqual(['AppProject', 'AppProject', 'Application', 'Application', 'Namespace', 'Namespace']);
   expect(objects.flatMap(schemaProblems)).toEqual([]);
 });
 
@@ -63,9 +63,25 @@ describe('strictness: a broken copy of a valid object is rejected', () => {
   });
 
   test('an unknown field in a custom resource', () => {
-    const app = clone(readManifestDir(join(sharedDist, 'argocd'))[0]);
+    const app = clone(findOne(readManifestDir(join(sharedDist, 'argocd')), 'Application', 'auraxis-dev'));
     app.spec.source.chart = 'auraxis';
     expect(schemaProblems(app)).toContainEqual(expect.stringContaining('Application/auraxis-dev/spec/source must NOT have additional properties (chart)'));
+    const project = clone(findOne(readManifestDir(join(sharedDist, 'argocd')), 'AppProject', 'auraxis-dev'));
+    project.spec.namespaceResourceWhitelist[0].name = 'x';
+    project.spec.namespaceResourceBlacklist = [];
+    expect(schemaProblems(project)).toEqual([
+      'AppProject/auraxis-dev/spec must NOT have additional properties (namespaceResourceBlacklist)',
+      'AppProject/auraxis-dev/spec/namespaceResourceWhitelist/0 must NOT have additional properties (name)',
+    ]);
+    const store = clone(findOne(shippedManifests('prod'), 'SecretStore'));
+    store.spec.provider.aws.auth.secretRef = {};
+    expect(schemaProblems(store)).toEqual(['SecretStore/aws-parameter-store/spec/provider/aws/auth must NOT have additional properties (secretRef)']);
+  });
+
+  test('an ExternalSecret that references a ClusterSecretStore is refused (the closed subset admits only the namespaced store)', () => {
+    const es = clone(findOne(shippedManifests('prod'), 'ExternalSecret'));
+    es.spec.secretStoreRef.kind = 'ClusterSecretStore';
+    expect(schemaProblems(es)).toEqual(['ExternalSecret/auraxis-api-env/spec/secretStoreRef/kind must be equal to constant']);
   });
 
   test('maps such as labels stay open', () => {

@@ -1,10 +1,9 @@
 import { GIT_REF_PATTERN, isGitRef, isPinnedGitRef } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { parseArgs } from '../../scripts/ops/commands/parse-args';
-import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
+import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
 import { BAD_GIT_REFS, GOOD_GIT_REFS, PINNED_GIT_REFS, UNPINNED_GIT_REFS } from '../helpers/git-refs';
 import { runCommand } from '../helpers/host-scripts';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * One git-ref grammar, checked over one table of good and bad refs in every place that takes a

@@ -99,6 +99,26 @@ test.each<[string, (raw: Raw) => void, string]>([
     'environments.prod.kubernetes.existingSecret: is required with externalSecret',
   ],
   [
+    'a ClusterSecretStore (usable from every namespace)',
+    (c) => (prod(c).externalSecret.storeKind = 'ClusterSecretStore'),
+    'environments.prod.kubernetes.externalSecret.storeKind: "ClusterSecretStore" must be SecretStore: a ClusterSecretStore can be used from every namespace of the cluster; the chart renders a namespaced SecretStore reading only this environment\'s path (remove storeKind)',
+  ],
+  [
+    "an external secret key under another environment's path",
+    (c) => (prod(c).externalSecret.remoteKey = '/auraxis/dev/api-env'),
+    'environments.prod.kubernetes.externalSecret.remoteKey: "/auraxis/dev/api-env" must be a parameter under /auraxis/prod/, the only path this environment\'s SecretStore may read',
+  ],
+  [
+    'an external secret key that shares only a prefix with the path',
+    (c) => (dev(c).externalSecret.remoteKey = '/auraxis/dev-eu/api-env'),
+    'environments.dev.kubernetes.externalSecret.remoteKey: "/auraxis/dev-eu/api-env" must be a parameter under /auraxis/dev/, the only path this environment\'s SecretStore may read',
+  ],
+  [
+    'an external secret key that is not a parameter name',
+    (c) => (prod(c).externalSecret.remoteKey = 'auraxis/prod/api-env'),
+    'environments.prod.kubernetes.externalSecret.remoteKey: "auraxis/prod/api-env" is not a parameter name (absolute, e.g. /auraxis/prod/api-env)',
+  ],
+  [
     'a memory quantity without unit',
     (c) => (prod(c).resources.limits.memory = '384'),
     'environments.prod.kubernetes.resources.limits.memory: "384" is not a memory quantity in Mi or Gi',
@@ -178,11 +198,32 @@ test('defaults: ingress-nginx and monitoring namespaces, settings, resources, sc
     repoURL: 'https://github.com/auraxis/auraxis-infra.git',
     targetRevision: 'rendered',
     argocdNamespace: 'argocd',
-    project: 'default',
+    // project left out: the environment's own AppProject, <app>-<env> (charts/gitops-application.ts).
     automated: true,
   });
   expect(configWith((c) => (dev(c).autoscaling = { maxReplicas: 3 })).environments.dev.kubernetes.autoscaling).toEqual({
     maxReplicas: 3,
     targetCpuUtilization: 70,
   });
+});
+
+test('an external secret with no secret names needs the JSON parameter to extract, under its own path', () => {
+  expect(
+    brokenBy((c) => {
+      c.app.secrets = {};
+    }),
+  ).toEqual([
+    'environments.dev.kubernetes.externalSecret.remoteKey: is required when app.secrets declares no names: a parameter under /auraxis/dev/ holding the JSON the Secret is made of',
+    'environments.prod.kubernetes.externalSecret.remoteKey: is required when app.secrets declares no names: a parameter under /auraxis/prod/ holding the JSON the Secret is made of',
+  ]);
+  // Positive control: under its own path (also a configured one) it is accepted.
+  expect(
+    brokenBy((c) => {
+      c.app.secrets = {};
+      c.environments.dev.secrets = { path: '/team/auraxis-dev/' };
+      dev(c).externalSecret.remoteKey = '/team/auraxis-dev/api-env';
+      prod(c).externalSecret.remoteKey = '/auraxis/prod/api-env';
+    }),
+  ).toEqual([]);
+  expect(configWith((c) => (prod(c).externalSecret.storeKind = 'SecretStore')).environments.prod.kubernetes.externalSecret?.storeKind).toBe('SecretStore');
 });

@@ -59,7 +59,7 @@ describe('the synth entry point', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`Invalid configuration in ${badConfig}:`);
     expect(result.stderr).toContain('  - github.repository: "auraxis" is not a GitHub repository of the form owner/name');
-    expect(result.stderr).toContain('  - environments.dev.account: "1234" is not a 12-digit AWS account id');
+    expect(result.stderr).toContain('  - environments.prod.account: "1234" is not a 12-digit AWS account id');
     expect(result.stderr).not.toContain('    at '); // a message, not a stack trace
     expect(result.stdout).not.toContain('Synthesized');
   });

@@ -10,11 +10,19 @@ describe('parseOnCalendar', () => {
   test('expands weekdays, hours, minutes and seconds; midnight when no time is given', () => {
     expect(parseOnCalendar('Fri..Mon *-*-* 03,15:00/30')).toEqual({
       ok: true,
-      event: { weekdays: [0, 4, 5, 6], everyDate: true, hours: [3, 15], minutes: [0, 30], seconds: [0], timeZone: undefined },
+      event: {
+        weekdays: [0, 4, 5, 6],
+        everyDate: true,
+        hours: [3, 15],
+        minutes: [0, 30],
+        seconds: [0],
+        timeZone: undefined,
+        date: { years: undefined, months: Array.from({ length: 12 }, (_, i) => i + 1), days: Array.from({ length: 31 }, (_, i) => i + 1), fromEnd: false },
+      },
     });
     expect(parseOnCalendar('Sat')).toEqual({
       ok: true,
-      event: { weekdays: [5], everyDate: true, hours: [0], minutes: [0], seconds: [0], timeZone: undefined },
+      event: { weekdays: [5], everyDate: true, hours: [0], minutes: [0], seconds: [0], timeZone: undefined, date: undefined },
     });
   });
 

@@ -44,6 +44,9 @@ describe('the shipped secrets config', () => {
     const config = configWith((c) => {
       delete c.app.secrets;
       delete c.environments.prod.secrets;
+      // Without names, each ExternalSecret extracts one JSON parameter of its own path.
+      c.environments.dev.kubernetes.externalSecret.remoteKey = '/auraxis/dev/api-env';
+      c.environments.prod.kubernetes.externalSecret.remoteKey = '/auraxis/prod/api-env';
     });
     expect(config.app.secrets).toEqual({ required: [], optional: [], invalidatesSessions: [], maxBackupAgeHours: 24, reencrypt: {} });
     expect(config.environments.prod.secrets).toEqual({ requireChangeWindow: false });

@@ -80,22 +80,22 @@ describe('bad smoke config is rejected with its key path', () => {
     [
       'a login step with no secret reference',
       (c) => (c.environments.prod.smoke.login.credentials = {}),
-      'environments.prod.smoke.login.credentials: {} must name at least one field with a secret reference, e.g. password: { secret: SMOKE_PASSWORD }',
+      'environments.prod.smoke.login.credentials: must name at least one field with a secret reference, e.g. password: { secret: SMOKE_PASSWORD }',
     ],
     [
       'a password written as a value',
       (c) => (c.environments.prod.smoke.login.credentials.password = 'hunter2'),
-      'environments.prod.smoke.login.credentials.password: "hunter2" must be a secret reference { secret: NAME }, never a value',
+      'environments.prod.smoke.login.credentials.password: must be a secret reference { secret: NAME }, never a value',
     ],
     [
       'a secret name that is not an env-file key',
       (c) => (c.environments.prod.smoke.login.credentials.password = { secret: 'smoke password' }),
-      'environments.prod.smoke.login.credentials.password.secret: "smoke password" is not a secret name',
+      'environments.prod.smoke.login.credentials.password.secret: is not a secret name',
     ],
     [
       'an Authorization header (a literal secret)',
       (c) => (c.app.smoke.checks.health.headers = { Authorization: 'Bearer abc' }),
-      'app.smoke.checks.health.headers: {"Authorization":"Bearer abc"} must not set Authorization',
+      'app.smoke.checks.health.headers: must not set Authorization',
     ],
     ['an unknown key in a check', (c) => (c.app.smoke.checks.health.expected = 200), 'app.smoke.checks.health.expected: is not a known key'],
     [

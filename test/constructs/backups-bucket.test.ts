@@ -81,6 +81,50 @@ describe('BackupsBucket', () => {
     expect(() => build(props)).toThrow(message);
   });
 
+  test('THEN requests without TLS are denied on the bucket and its objects (enforceSSL)', () => {
+    const { stack } = build();
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy'))[0].Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual({
+      Action: 's3:*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Resource: [
+        { 'Fn::GetAtt': [expect.stringMatching(/^BackupsBucket/), 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^BackupsBucket/), 'Arn'] }, '/*']] },
+      ],
+    });
+  });
+
+  test('GIVEN lockDays, THEN every version is locked in governance mode that long; without it, for retentionDays', () => {
+    const lock = (stack: Stack) => Object.values(rules(stack))[0].Properties.ObjectLockConfiguration;
+    expect(Object.values(rules(build().stack))[0].Properties.ObjectLockEnabled).toBe(true);
+    expect(lock(build().stack)).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 90 } } });
+    expect(lock(build({ lockDays: 30 }).stack).Rule.DefaultRetention.Days).toBe(30);
+    expect(() => build({ lockDays: 0 })).toThrow("BackupsBucket: 'lockDays' (0) must be a whole number of days, at least 1");
+  });
+
+  test('GIVEN a configuration role, THEN only it may change versioning, lifecycle, policy and lock; without one, nobody', () => {
+    const statement = (stack: Stack) =>
+      Object.values(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy'))[0].Properties.PolicyDocument.Statement.find(
+        (s: { Sid?: string }) => s.Sid === 'ConfigurationOnlyByReviewedDeploys',
+      );
+    const role = 'arn:aws:iam::111122223333:role/cdk-q-cfn-exec-role-111122223333-us-east-1';
+    expect(statement(build({ configurationRoleArn: role }).stack)).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': role } },
+    });
+    expect(statement(build().stack).Condition).toBeUndefined();
+    expect(statement(build().stack).Action).toEqual([
+      's3:PutBucketVersioning',
+      's3:PutLifecycleConfiguration',
+      's3:PutBucketPolicy',
+      's3:DeleteBucketPolicy',
+      's3:PutBucketObjectLockConfiguration',
+    ]);
+  });
+
   test('GIVEN unresolved days (tokens), THEN nothing is judged at synth', () => {
     const days = Lazy.number({ produce: () => 10 });
     expect(() => build({ retentionDays: days, transitionToInfrequentAccessDays: 30 })).not.toThrow();

@@ -39,10 +39,14 @@ function build(props: Partial<Omit<ComposeHostProps, 'vpc'>> = {}, withTopic = f
   };
 }
 
+/** Every ingress rule of the template, inline on a group or an ingress resource of its own. */
 const ingressPorts = (template: Template) =>
-  Object.values(template.findResources('AWS::EC2::SecurityGroup'))
-    .flatMap((sg) => (sg.Properties.SecurityGroupIngress ?? []) as { FromPort: number; CidrIp: string }[])
-    .map((rule) => `${rule.CidrIp}:${rule.FromPort}`);
+  [
+    ...Object.values(template.findResources('AWS::EC2::SecurityGroup')).flatMap(
+      (sg) => (sg.Properties.SecurityGroupIngress ?? []) as { FromPort: number; CidrIp: string }[],
+    ),
+    ...Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties as { FromPort: number; CidrIp: string }),
+  ].map((rule) => `${rule.CidrIp}:${rule.FromPort}`);
 
 describe('ComposeHost', () => {
   test('GIVEN the required props only, THEN an arm64 Amazon Linux 2023 instance with IMDSv2 at hop limit 1, a kept encrypted gp3 root volume, standard credits, no termination protection', () => {

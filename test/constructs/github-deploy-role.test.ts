@@ -16,7 +16,7 @@ function build(props: Partial<ConstructorParameters<typeof GithubDeployRole>[2]>
     provider,
     repository: 'acme/shop',
     environmentName: 'staging',
-    instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0',
+    instanceEnvironmentTag: 'staging',
     documentArns: ['arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
     commandLogGroup: logs.LogGroup.fromLogGroupName(stack, 'Commands', '/shop/staging/commands'),
     ...props,
@@ -37,7 +37,7 @@ describe('GithubDeployRole', () => {
               StringEquals: {
                 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
                 'token.actions.githubusercontent.com:sub':
-                  'repo:acme/shop:environment:staging:job_workflow_ref:acme/shop/.github/workflows/deploy-environment.yml@refs/heads/main',
+                  'repo:acme/shop:environment:staging:ref:refs/heads/main:job_workflow_ref:acme/shop/.github/workflows/deploy-environment.yml@refs/heads/main',
               },
             },
           },
@@ -47,7 +47,25 @@ describe('GithubDeployRole', () => {
     });
   });
 
-  test('sends only the given documents to the given instance; assumes the bootstrap roles of the stack region by default', () => {
+  test('sends only the given documents, only to instances tagged for its environment, in a policy of its own', () => {
+    const template = build();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('EnvironmentInstances'),
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'SendToEnvironmentInstances',
+            Action: 'ssm:SendCommand',
+            Effect: 'Allow',
+            Resource: 'arn:aws:ec2:eu-west-1:111122223333:instance/*',
+            Condition: { StringEquals: { 'ssm:resourceTag/env': 'staging' } },
+          },
+        ],
+      },
+    });
+  });
+
+  test('sends only the given documents; assumes the bootstrap roles of the stack region by default', () => {
     const template = build();
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('HostState'),
@@ -63,7 +81,7 @@ describe('GithubDeployRole', () => {
             Sid: 'SendHostDocuments',
             Action: 'ssm:SendCommand',
             Effect: 'Allow',
-            Resource: ['arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0', 'arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy'],
+            Resource: 'arn:aws:ssm:eu-west-1:111122223333:document/shop-staging-deploy',
           },
           // Command outcomes and output: the environment's command log group, nothing else.
           {
@@ -87,11 +105,12 @@ describe('GithubDeployRole', () => {
     });
   });
 
-  test('no documents: no SendCommand statement at all; a custom qualifier and extra regions are honoured', () => {
+  test('no documents: no SendCommand statement at all, no instance policy; a custom qualifier and extra regions are honoured', () => {
     const template = build({ documentArns: [], bootstrapQualifier: 'abc123', bootstrapRegions: ['eu-west-1', 'us-east-1', 'eu-west-1'] });
     const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.includes('DefaultPolicy'))!;
     const statements = policy.Properties.PolicyDocument.Statement;
     expect(statements.map((s: { Action: string | string[] }) => s.Action)).toEqual([['logs:FilterLogEvents', 'logs:GetLogEvents'], 'sts:AssumeRole']);
+    expect(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => id.includes('EnvironmentInstances'))).toEqual([]);
     expect(statements[1].Resource).toHaveLength(6);
     expect(statements[1].Resource).toContain('arn:aws:iam::111122223333:role/cdk-abc123-lookup-role-111122223333-us-east-1');
   });

@@ -10,7 +10,7 @@ import {
   type SynthOutputModel,
   scriptsCarried,
 } from '../../scripts/docs/diagram';
-import { sharedCdkOut, sharedDist } from '../helpers/paths';
+import { sharedCdkOut, sharedDist } from '../helpers/synth';
 
 /** A document line that stages `file`, as hostDocumentSpecs writes it. */
 const stages = (file: string) => `cat > "$stage/${file}" <<'${HEREDOC_END}'`;

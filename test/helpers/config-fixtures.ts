@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { type ProjectConfig, parseConfig } from '../../lib/config';
+import { loadConfigFile, type ProjectConfig, parseConfig } from '../../lib/config';
 import { shippedConfigPath } from './paths';
+
+let config: ProjectConfig | undefined;
+/** The shipped config, validated (read once per test file). */
+export function shippedConfig(): ProjectConfig {
+  config ??= loadConfigFile(shippedConfigPath);
+  return config;
+}
 
 /** The shipped config as raw YAML data, a fresh deep copy per call so a test may mutate it. */
 // biome-ignore lint/suspicious/noExplicitAny: raw YAML data, mutated freely by tests

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Ajv, { type AnySchema, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { definitionId, STRICT_SCHEMAS_FILE } from '../schemas/generate-kubernetes-schemas';
-import type { K8sObject } from './synth';
+import type { K8sObject } from './manifests';
 
 /*
  * Strict validation of rendered objects against the Kubernetes 1.27.1 OpenAPI schemas, with ajv.
@@ -13,7 +13,7 @@ import type { K8sObject } from './synth';
  * `readinessProbes`, a field from a newer Kubernetes) is then an error, as it is for
  * `kubectl apply --validate=strict`.
  *
- * Custom resources (Argo CD Application, ExternalSecret, ServiceMonitor) have no built-in schema:
+ * Custom resources (Argo CD Application and AppProject, ExternalSecret and SecretStore, ServiceMonitor) have no built-in schema:
  * they are checked against the closed subsets of their CRD schemas below, covering the fields this
  * project renders.
  */
@@ -86,7 +86,8 @@ export const CUSTOM_RESOURCE_SCHEMAS: Record<string, AnySchema> = {
         description: str,
         sourceRepos: { type: 'array', items: str },
         destinations: { type: 'array', items: closed({ server: str, name: str, namespace: str }) },
-        clusterResourceWhitelist: { type: 'array', items: closed({ group: str, kind: str }, ['group', 'kind']) },
+        clusterResourceWhitelist: { type: 'array', items: closed({ group: str, kind: str, name: str }, ['group', 'kind']) },
+        namespaceResourceWhitelist: { type: 'array', items: closed({ group: str, kind: str }, ['group', 'kind']) },
       }),
     },
     ['apiVersion', 'kind', 'metadata', 'spec'],
@@ -98,11 +99,39 @@ export const CUSTOM_RESOURCE_SCHEMAS: Record<string, AnySchema> = {
       metadata: objectMeta,
       spec: closed({
         refreshInterval: { type: 'string', pattern: '^\\d+(s|m|h)$' },
-        secretStoreRef: closed({ name: str, kind: { enum: ['SecretStore', 'ClusterSecretStore'] } }, ['name']),
+        // The CRD also admits ClusterSecretStore; this project renders only its namespaced SecretStore.
+        secretStoreRef: closed({ name: str, kind: { const: 'SecretStore' } }, ['name', 'kind']),
         target: closed({ name: str, creationPolicy: { enum: ['Owner', 'Orphan', 'Merge', 'None'] } }),
         dataFrom: { type: 'array', items: closed({ extract: closed({ key: str }, ['key']) }) },
         data: { type: 'array', items: closed({ secretKey: str, remoteRef: closed({ key: str }, ['key']) }, ['secretKey', 'remoteRef']) },
       }),
+    },
+    ['apiVersion', 'kind', 'metadata', 'spec'],
+  ),
+  'external-secrets.io/v1/SecretStore': closed(
+    {
+      apiVersion: { const: 'external-secrets.io/v1' },
+      kind: { const: 'SecretStore' },
+      metadata: objectMeta,
+      spec: closed(
+        {
+          provider: closed(
+            {
+              aws: closed(
+                {
+                  service: { enum: ['SecretsManager', 'ParameterStore'] },
+                  region: str,
+                  role: str,
+                  auth: closed({ jwt: closed({ serviceAccountRef: closed({ name: str, audiences: { type: 'array', items: str } }, ['name']) }) }),
+                },
+                ['service', 'region'],
+              ),
+            },
+            ['aws'],
+          ),
+        },
+        ['provider'],
+      ),
     },
     ['apiVersion', 'kind', 'metadata', 'spec'],
   ),

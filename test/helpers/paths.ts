@@ -5,4 +5,6 @@ export const projectRoot = resolve(__dirname, '../..');
 export const sharedSynthDir = resolve(projectRoot, '.test-out/shipped');
 export const sharedCdkOut = resolve(sharedSynthDir, 'cdk.out');
 export const sharedDist = resolve(sharedSynthDir, 'dist');
+/** Which validation plugins were registered and ran during the global synth (written by the global setup). */
+export const sharedValidationRuns = resolve(sharedSynthDir, 'validation-runs.json');
 export const shippedConfigPath = resolve(projectRoot, 'config/environments.yaml');

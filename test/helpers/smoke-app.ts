@@ -12,8 +12,11 @@ export interface SmokeAppOptions {
   readonly broken?: boolean;
 }
 
-export function startSmokeApp(options: SmokeAppOptions): Promise<{ server: Server; url: string }> {
+/** The app's server, its base URL, and every request it received (method and path), in order. */
+export function startSmokeApp(options: SmokeAppOptions): Promise<{ server: Server; url: string; requests: string[] }> {
+  const requests: string[] = [];
   const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
     let raw = '';
     req.on('data', (chunk) => {
       raw += chunk;
@@ -50,7 +53,7 @@ export function startSmokeApp(options: SmokeAppOptions): Promise<{ server: Serve
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      resolve({ server, url: `http://127.0.0.1:${port}` });
+      resolve({ server, url: `http://127.0.0.1:${port}`, requests });
     });
   });
 }

@@ -1,21 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseAllDocuments } from 'yaml';
-import { loadConfigFile, type ProjectConfig } from '../../lib/config';
-import { sharedCdkOut, sharedDist, shippedConfigPath } from './paths';
+import { type K8sObject, readManifestDir } from './manifests';
+import { sharedCdkOut, sharedDist, sharedValidationRuns } from './paths';
+import type { ValidationRun } from './validation-runs';
+
+// Also here for the files that import everything from one helper; a file needing only these is a unit test.
+export { shippedConfig } from './config-fixtures';
+export { findOne, type K8sObject, readManifestDir } from './manifests';
+/** The global setup's output directories: a test reads them through this module, which puts it in the synth tier (test/tiers.ts). */
+export { sharedCdkOut, sharedDist, sharedSynthDir } from './paths';
 
 /*
  * Read access to the output the global setup synthesized once for the shipped config.
  * Nothing here synthesizes: a test that needs a variant composes its own small app.
  */
-
-let config: ProjectConfig | undefined;
-/** The shipped config, validated. */
-export function shippedConfig(): ProjectConfig {
-  config ??= loadConfigFile(shippedConfigPath);
-  return config;
-}
 
 const templates = new Map<string, Template>();
 /** The synthesized template of a stack by its name (see `lib/names.ts`). */
@@ -43,20 +42,16 @@ export function shippedAssemblyManifest(): {
   return JSON.parse(readFileSync(join(sharedCdkOut, 'manifest.json'), 'utf8'));
 }
 
-/** CDK's policy validation report, where cdk-nag v3 writes its findings. */
-export function shippedValidationReport(): { pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[] } {
-  return JSON.parse(readFileSync(join(sharedCdkOut, 'validation-report.json'), 'utf8'));
+/** The validation plugins registered on the shipped app and each run of them during the global synth (test/helpers/global-setup.ts). */
+export function shippedValidationRuns(): { registered: string[]; runs: ValidationRun[] } {
+  return JSON.parse(readFileSync(sharedValidationRuns, 'utf8'));
 }
 
-/** A parsed Kubernetes object. */
-export interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  // biome-ignore lint/suspicious/noExplicitAny: manifests are checked field by field by the tests
-  spec?: any;
-  // biome-ignore lint/suspicious/noExplicitAny: ConfigMap data and other kinds' top-level fields
-  [field: string]: any;
+/** CDK's policy validation report, where cdk-nag v3 writes its findings. */
+export function shippedValidationReport(): {
+  pluginReports: { pluginName: string; conclusion: string; violations: unknown[]; suppressedViolations?: { ruleName: string }[] }[];
+} {
+  return JSON.parse(readFileSync(join(sharedCdkOut, 'validation-report.json'), 'utf8'));
 }
 
 const manifests = new Map<string, K8sObject[]>();
@@ -68,20 +63,4 @@ export function shippedManifests(env: string): K8sObject[] {
     manifests.set(env, objects);
   }
   return objects;
-}
-
-/** Parses every YAML document of every `.yaml` file in a directory. */
-export function readManifestDir(dir: string): K8sObject[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((doc) => doc.toJS() as K8sObject))
-    .filter((o) => o !== null);
-}
-
-/** The only object of a kind (and name, when given); throws if there is not exactly one. */
-export function findOne(objects: readonly K8sObject[], kind: string, name?: string): K8sObject {
-  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-  if (found.length !== 1) throw new Error(`expected exactly one ${kind}${name ? ` named ${name}` : ''}, found ${found.length}`);
-  return found[0];
 }

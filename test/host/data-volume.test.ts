@@ -3,9 +3,6 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { join } from 'node:path';
 import { runHostScript } from '../helpers/host-scripts';
 
-// Real scripts and processes on a shared 2-core machine: a generous bound for a test that hangs, never a speed check.
-jest.setTimeout(300_000);
-
 /*
  * data-volume.sh for real, against a loop device backed by a file: formats an empty volume, never
  * one that holds a file system, mounts by UUID through the fstab it writes, binds Docker's volumes

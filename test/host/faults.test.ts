@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import type { HostDocumentSpec } from '../../lib/host-runtime/document-spec';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { renderedDocument } from '../helpers/documents';
 import { faultCompose } from '../helpers/fault-compose';
 import { git } from '../helpers/git-fixture';
 import { runHostScript, startCommand, stopStrayCommands, waitForFile } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 import { ReleaseHost } from '../helpers/release-host';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * Fault injection on the real host flow (git origin + checkout, podman-compose with runc, state on

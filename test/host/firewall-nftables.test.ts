@@ -3,9 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join } from 'node:path';
 import { hostScriptsDir, recorderScript, runCommand, runHostScript } from '../helpers/host-scripts';
 
-// Real scripts and processes on a shared 2-core machine: a generous bound for a test that hangs, never a speed check.
-jest.setTimeout(300_000);
-
 /*
  * firewall.sh's nftables backend (Amazon Linux 2023 has no ufw). nft and systemctl are recording
  * stand-ins here: the tests assert the generated ruleset and the exact commands. The last block

@@ -6,9 +6,6 @@ import { runCommand, type ScriptResult } from '../helpers/host-scripts';
 import { preStartOf, testPreStart } from '../helpers/nginx-boot';
 import { expectOutcome } from '../helpers/outcomes';
 
-// Real scripts and processes on a shared 2-core machine: a generous bound for a test that hangs, never a speed check.
-jest.setTimeout(300_000);
-
 /*
  * scripts/host/nginx-upstream.sh as nginx's pre-start step runs it on the host: with only the
  * drop-in's environment (test/helpers/nginx-boot.ts reads it from the drop-in's text), on a state

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { environmentsOf, type NamedEnvironment } from '../../lib/config';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { parseOutcome } from '../../lib/host-runtime/outcome';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { heldCommand, lockHeldBy, terminatedAt } from '../helpers/hold';
 import { httpBody, runCommand, runHostScript, type ScriptResult } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 import { removePodmanProject } from '../helpers/podman';
 import { ReleaseHost } from '../helpers/release-host';
 import { SsmServer } from '../helpers/ssm-server';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * scripts/host/secrets.sh for real: the AWS CLI (as on the instance) reads a local SSM endpoint
@@ -130,6 +130,49 @@ test('a missing required secret refuses the deploy before any change, naming the
   expect(existsSync(join(stateDir, 'secrets.json'))).toBe(false);
   expect(await httpBody(healthUrl)).toMatch(/^error/);
   expect(auditLines().at(-1)).toMatch(/op=deploy result=refused actor=jest .*ref=v1 path=\/hostsec\/test\/ message="required secret SECRET_KEY missing/);
+});
+
+/** Everything one refused deploy showed anyone: its output and the audit log. */
+const shown = (result: ScriptResult) => [result.stdout, result.stderr, auditLines().join('\n')].join('\n');
+
+test('a stored value with a line break refuses the deploy, naming the key and version, never a line of the value (exit 65)', async () => {
+  givenStore();
+  await givenNothingDeployed();
+  // GIVEN a DATABASE_URL whose value has a line break, each line distinctive
+  const lines = [`pgline1-${suffix}-Ka9`, `pgline2-${suffix}-Jr4`, `pgline3-${suffix}-Tz1`];
+  const version = ssm.put(`${PATH}DATABASE_URL`, `${lines[0]}\n${lines[1]}\r\n${lines[2]}`);
+
+  // WHEN
+  const result = await deploy('v1');
+
+  // THEN refused before any change, with the key, the version and the rule
+  expect(result.code).toBe(65);
+  expect(result.stderr).toContain(
+    `refusing to deploy: secret DATABASE_URL (version ${version}) holds a line break or NUL, which an env file cannot carry; nothing was changed`,
+  );
+  expect(existsSync(envFile())).toBe(false);
+  expect(existsSync(join(stateDir, 'secrets.json'))).toBe(false);
+  // No line of the value, and no escaped form of it, anywhere it could be read
+  for (const line of lines) expect({ line, leaked: shown(result).includes(line) }).toEqual({ line, leaked: false });
+  expect(shown(result)).toContain('secret DATABASE_URL (version'); // positive control: the search reads the refusal itself
+});
+
+test('a parameter that is not a SecureString refuses the deploy, naming the key and its type, never the value (exit 65)', async () => {
+  givenStore();
+  await givenNothingDeployed();
+  // GIVEN SECRET_KEY stored as a plain String (readable without decryption, shown in the console)
+  const value = `plain-${suffix}-Qe3`;
+  ssm.put(`${PATH}SECRET_KEY`, value, { type: 'String' });
+
+  const result = await deploy('v1');
+
+  expect(result.code).toBe(65);
+  expect(result.stderr).toContain(
+    'refusing to deploy: secret SECRET_KEY is a String, not a SecureString: store it again with ops secrets set; nothing was changed',
+  );
+  expect(existsSync(envFile())).toBe(false);
+  expect(shown(result).includes(value)).toBe(false);
+  expect(auditLines().at(-1)).toMatch(/op=deploy result=refused actor=jest .*message="secret SECRET_KEY is a String, not a SecureString/);
 });
 
 test('an unreadable store refuses the deploy before any change (exit 65), with the CLI error', async () => {

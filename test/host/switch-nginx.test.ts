@@ -86,7 +86,9 @@ test('nginx dies during the switch (the include already names the new colour, th
   const result = await host.deploy(from === 'v1' ? 'v2' : 'v1', faults.env);
 
   // Nothing may serve now: act now (exit 3), and the message says what to do.
-  expect(result.stderr).toMatch(/nginx could not be reloaded on (blue|green) \(.*is nginx running\?.*\): .* names it again, so nginx serves it once nginx runs/);
+  expect(result.stderr).toMatch(
+    /nginx could not be reloaded on (blue|green) \(.*is nginx running\?.*\): .* names it again, so nginx serves it once nginx runs/,
+  );
   expectOutcome('deploy', 3, result, host.auditLog);
   expect(readFileSync(host.stateFile, 'utf8')).toBe(before);
   expect(include()).toContain(`server 127.0.0.1:${port(state().servingColour)};`);

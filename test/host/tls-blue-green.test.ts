@@ -3,9 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { recorderScript, runHostScript } from '../helpers/host-scripts';
 
-// Real scripts and processes on a shared 2-core machine: a generous bound for a test that hangs, never a speed check.
-jest.setTimeout(300_000);
-
 /*
  * tls.sh with blue/green: the site proxies to the colours' upstream, whose include file switch.sh
  * owns. Debian's real `nginx -t` checks what tls.sh wrote (a main nginx.conf under a prefix that

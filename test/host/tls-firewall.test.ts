@@ -4,9 +4,6 @@ import { heldCommand, terminatedAt } from '../helpers/hold';
 import { hostScriptsDir, recorderScript, runHostScript } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 
-// Real scripts and processes on a shared 2-core machine: a generous bound for a test that hangs, never a speed check.
-jest.setTimeout(300_000);
-
 /*
  * tls.sh and firewall.sh decide what to change; certbot, nginx, systemctl and ufw would change this
  * machine, so here they are small recorders: the tests assert the decisions and the exact commands.

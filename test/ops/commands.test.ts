@@ -1,4 +1,4 @@
-import { UsageError } from '../../bin/command-line';
+import { UsageError } from '../../lib/cli/command-line';
 import { gitRefProblem } from '../../lib/config/git-ref';
 import { hostDocumentSpecs } from '../../lib/host-runtime/documents';
 import { hostCommandInput } from '../../scripts/ops/commands/host-command';
@@ -6,7 +6,7 @@ import { hostParameters } from '../../scripts/ops/commands/host-parameters';
 import { COMMANDS, commandUsage, helpRequested, parseArgs, USAGE } from '../../scripts/ops/commands/parse-args';
 import { checklistPassed, type EnvironmentFacts, evaluateChecklist, formatChecklist } from '../../scripts/ops/commands/validate';
 import { environmentStackNames } from '../../scripts/ops/ops';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
 
 const ENVS = ['dev', 'prod'];
 
@@ -60,7 +60,7 @@ describe('parseArgs', () => {
     [[], 'ops: no command given (ops --help lists them)'],
     [
       ['launch'],
-      'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks, smoke, logs; ops --help)',
+      'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks, plan, smoke, logs; ops --help)',
     ],
     [['deploy'], 'ops deploy: needs --env (one of dev, prod)'],
     [['status'], 'ops status: needs --env (one of dev, prod, or all)'],

@@ -11,12 +11,15 @@ import {
   APPROVAL_ENVIRONMENT,
   DEPLOY_BRANCH,
   evaluateGithubSettings,
+  githubEnvironmentNames,
   githubNotChecked,
   NOT_CHECKED_WITHOUT_TOKEN,
+  SMOKE_ENVIRONMENT,
 } from '../../scripts/ops/commands/github-settings';
 import { checklistPassed, formatChecklist } from '../../scripts/ops/commands/validate';
 import { readGithubSettings } from '../../scripts/ops/github/settings';
 import { projectRoot } from '../helpers/paths';
+import { shippedConfig } from '../helpers/synth';
 
 /*
  * `ops validate`'s GitHub checks against a local HTTP server standing in for api.github.com:
@@ -28,7 +31,10 @@ const TOKEN = 'ghp_test-token-never-printed-7Qx';
 type Route = { status: number; body?: unknown };
 
 const compliant = (): Record<string, Route> => ({
-  [`/repos/${REPO}/actions/oidc/customization/sub`]: { status: 200, body: { use_default: false, include_claim_keys: ['repo', 'context', 'job_workflow_ref'] } },
+  [`/repos/${REPO}/actions/oidc/customization/sub`]: {
+    status: 200,
+    body: { use_default: false, include_claim_keys: ['repo', 'context', 'ref', 'job_workflow_ref'] },
+  },
   [`/repos/${REPO}/environments/dev`]: {
     status: 200,
     body: { name: 'dev', protection_rules: [{ type: 'branch_policy' }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
@@ -49,6 +55,18 @@ const compliant = (): Record<string, Route> => ({
     },
   },
   [`/repos/${REPO}/environments/prod/deployment-branch-policies`]: {
+    status: 200,
+    body: { total_count: 1, branch_policies: [{ name: 'main', type: 'branch' }] },
+  },
+  [`/repos/${REPO}/environments/prod-smoke`]: {
+    status: 200,
+    body: {
+      name: 'prod-smoke',
+      protection_rules: [{ type: 'branch_policy' }],
+      deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+    },
+  },
+  [`/repos/${REPO}/environments/prod-smoke/deployment-branch-policies`]: {
     status: 200,
     body: { total_count: 1, branch_policies: [{ name: 'main', type: 'branch' }] },
   },
@@ -76,7 +94,7 @@ beforeEach(() => {
 });
 
 async function check(environments = ['dev', 'prod']) {
-  const results = evaluateGithubSettings(await readGithubSettings({ token: TOKEN, apiUrl }, REPO, environments), environments);
+  const results = evaluateGithubSettings(await readGithubSettings({ token: TOKEN, apiUrl }, REPO, githubEnvironmentNames(environments)), environments);
   const text = formatChecklist(results);
   expect(text).not.toContain(TOKEN);
   return { results, text, passed: checklistPassed(results) };
@@ -85,12 +103,15 @@ async function check(environments = ['dev', 'prod']) {
 test('COMPLIANT: the settings of docs/first-deploy.md pass, read with the token in the Authorization header only', async () => {
   const { results, text, passed } = await check();
   expect(text.split('\n')).toEqual([
-    'PASS  [acme/shop] GitHub OIDC subject claims: claims repo, context, job_workflow_ref, expected repo, context, job_workflow_ref',
+    'PASS  [acme/shop] GitHub OIDC subject claims: claims repo, context, ref, job_workflow_ref, expected repo, context, ref, job_workflow_ref',
     'PASS  [dev] GitHub environment dev exists: exists',
     'PASS  [dev] GitHub environment dev deploys only from main: only branch main',
     'PASS  [prod] GitHub environment prod exists: exists',
     'PASS  [prod] GitHub environment prod deploys only from main: only branch main',
     'PASS  [prod] GitHub environment prod requires a reviewer, not the author: 1 reviewer(s), prevent self-review on',
+    'PASS  [prod-smoke] GitHub environment prod-smoke exists: exists',
+    'PASS  [prod-smoke] GitHub environment prod-smoke deploys only from main: only branch main',
+    'PASS  [prod-smoke] GitHub environment prod-smoke requires no reviewer (a schedule cannot wait for one): no required reviewers',
   ]);
   expect(passed).toBe(true);
   expect(results.every((r) => r.ok)).toBe(true);
@@ -116,7 +137,7 @@ const nonCompliant: [string, (r: Record<string, Route>) => void, string][] = [
         status: 200,
         body: { use_default: false, include_claim_keys: ['repo', 'job_workflow_ref', 'context'] },
       }),
-    'FAIL  [acme/shop] GitHub OIDC subject claims: claims repo, job_workflow_ref, context, expected repo, context, job_workflow_ref',
+    'FAIL  [acme/shop] GitHub OIDC subject claims: claims repo, job_workflow_ref, context, expected repo, context, ref, job_workflow_ref',
   ],
   [
     'prod environment missing',
@@ -158,7 +179,7 @@ const nonCompliant: [string, (r: Record<string, Route>) => void, string][] = [
         status: 200,
         body: { name: 'prod', protection_rules: [], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
       }),
-    'FAIL  [prod] GitHub environment prod requires a reviewer, not the author: no required reviewers: IAM and security-group widening would deploy unreviewed',
+    'FAIL  [prod] GitHub environment prod requires a reviewer, not the author: no required reviewers: prod would deploy without an approval',
   ],
   [
     'prod reviewers may approve their own deploys',
@@ -172,6 +193,24 @@ const nonCompliant: [string, (r: Record<string, Route>) => void, string][] = [
         },
       }),
     'FAIL  [prod] GitHub environment prod requires a reviewer, not the author: 1 reviewer(s), prevent self-review off',
+  ],
+  [
+    'the smoke environment missing',
+    (r) => delete r[`/repos/${REPO}/environments/prod-smoke`],
+    'FAIL  [prod-smoke] GitHub environment prod-smoke exists: missing: the scheduled smoke job cannot run',
+  ],
+  [
+    'the smoke environment with required reviewers (every scheduled run would wait)',
+    (r) =>
+      (r[`/repos/${REPO}/environments/prod-smoke`] = {
+        status: 200,
+        body: {
+          name: 'prod-smoke',
+          protection_rules: [{ type: 'required_reviewers', prevent_self_review: true, reviewers: [{}] }],
+          deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+        },
+      }),
+    'FAIL  [prod-smoke] GitHub environment prod-smoke requires no reviewer (a schedule cannot wait for one): 1 required reviewer(s): every scheduled smoke run would wait for an approval',
   ],
 ];
 
@@ -207,6 +246,9 @@ test('without a token: one SKIP line per check, which does not fail the checklis
       '[prod] GitHub environment prod exists',
       '[prod] GitHub environment prod deploys only from main',
       '[prod] GitHub environment prod requires a reviewer, not the author',
+      '[prod-smoke] GitHub environment prod-smoke exists',
+      '[prod-smoke] GitHub environment prod-smoke deploys only from main',
+      '[prod-smoke] GitHub environment prod-smoke requires no reviewer (a schedule cannot wait for one)',
     ].map((check) => `SKIP  ${check}: ${NOT_CHECKED_WITHOUT_TOKEN}`),
   );
   expect(NOT_CHECKED_WITHOUT_TOKEN).toBe('not checked: set GITHUB_TOKEN (read-only) to check GitHub settings');
@@ -214,9 +256,14 @@ test('without a token: one SKIP line per check, which does not fail the checklis
   expect(results.some((r) => r.ok)).toBe(false);
 });
 
-test('the approval environment and the deploy branch are the ones the workflow and the deploy roles use', () => {
+test('the approval environment is a deploy environment (its deploy job runs in it) and the deploy branch the one the deploy roles use', () => {
   const workflow = parse(readFileSync(join(projectRoot, '.github/workflows/deploy-environment.yml'), 'utf8'));
-  expect(workflow.jobs['approve-widening'].environment).toBe(APPROVAL_ENVIRONMENT);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression
+  expect(workflow.jobs.deploy.environment).toBe('${{ inputs.environment }}');
+  expect(Object.keys(shippedConfig().environments)).toContain(APPROVAL_ENVIRONMENT);
+  const smoke = parse(readFileSync(join(projectRoot, '.github/workflows/smoke-prod.yml'), 'utf8'));
+  expect(smoke.jobs.smoke.environment).toBe(SMOKE_ENVIRONMENT);
+  expect(SMOKE_ENVIRONMENT).not.toBe(APPROVAL_ENVIRONMENT);
   expect(DEPLOY_BRANCH).toBe('main');
 });
 

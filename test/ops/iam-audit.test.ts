@@ -11,10 +11,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { bootstrapNames, stackNames } from '../../lib/names';
 import { readRole } from '../../scripts/ops/aws/iam-roles';
 import { auditRole, type PolicyDocument, type RoleFacts } from '../../scripts/ops/commands/iam-audit';
-import { shippedConfig, shippedTemplate } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
+import { shippedTemplate } from '../helpers/synth';
 
 const I = 'token.actions.githubusercontent.com';
-const SUB = `repo:auraxis/auraxis:environment:prod:job_workflow_ref:auraxis/auraxis/.github/workflows/deploy-environment.yml@refs/heads/main`;
+const SUB = `repo:auraxis/auraxis:environment:prod:ref:refs/heads/main:job_workflow_ref:auraxis/auraxis/.github/workflows/deploy-environment.yml@refs/heads/main`;
 const BOUNDARY = 'arn:aws:iam::765480282720:policy/auraxis-prod-permissions-boundary';
 
 const trust = (condition: Record<string, Record<string, string | string[]>>): PolicyDocument => ({

@@ -9,7 +9,7 @@ import { NO_OUTCOME_EXIT_CODE, runCommand, type WaitOptions } from '../../script
 import { parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, commandEvents, fastWait } from '../helpers/command-output';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
 
 /*
  * The ops CLI end to end with the AWS SDK mocked at the network edge: what is sent to SSM,

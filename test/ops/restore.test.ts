@@ -4,13 +4,13 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { UsageError } from '../../bin/command-line';
+import { UsageError } from '../../lib/cli/command-line';
 import { RESTORE_BACKUP_PATTERN, RESTORE_DOCUMENT_BACKUP_PATTERN } from '../../lib/host-runtime/restore';
 import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, fastWait } from '../helpers/command-output';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
 
 const ssm = mockClient(SSMClient);
 const cfn = mockClient(CloudFormationClient);

@@ -1,4 +1,7 @@
 import 'aws-sdk-client-mock-jest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -9,7 +12,8 @@ import { generateSecret, parseSecretsArgs } from '../../scripts/ops/commands/sec
 import { runSecretCommand } from '../../scripts/ops/secrets-cli';
 import { runRotate, runSecrets, type SecretsIo } from '../../scripts/ops/secrets-ops';
 import { answerCommand, answerEveryCommand, fastWait } from '../helpers/command-output';
-import { shippedConfig } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { startRecordingServer } from '../helpers/recording-server';
 
 /*
  * ops secrets and ops rotate with the AWS SDK mocked at the network edge (aws-sdk-client-mock),
@@ -92,7 +96,11 @@ describe('argument checks fail before any AWS call, with one line', () => {
     [['rotate', 'ENCRYPTION_KEY'], 'rotate needs --env (one of dev, prod)'],
     [['rotate', 'ENCRYPTION_KEY', 'hunter2', '--env', 'dev'], 'rotate ENCRYPTION_KEY: a secret value on the command line'],
     [['rotate', 'ENCRYPTION_KEY', '--env', 'prod'], 'rotate in prod needs --change-window <id>'],
-    [['rotate', 'ENCRYPTION_KEY', '--env', 'dev', '--generate', '8'], '--generate "8" is not a length from 16 to 4096'],
+    [['rotate', 'POSTGRES_PASSWORD', '--env', 'dev', '--generate', '8'], '--generate "8" is not a length from 16 to 4096'],
+    [
+      ['rotate', 'ENCRYPTION_KEY', '--env', 'dev'],
+      'rotate ENCRYPTION_KEY in dev: refused, nothing was changed: its re-encryption call would send the old and new key and the admin token over plain HTTP to http://dev.api.auraxis.com.br/ops/security/reencrypt-exchange-secrets (environments.dev.tls is false); turn TLS on for dev (environments.dev.tls: true, deploy, then npm run ops -- tls --env dev) and rotate again',
+    ],
     [['rotate', 'ENCRYPTION_KEY', '--env', 'dev', '--value', 'x'], 'ops rotate: unknown option --value (options: '],
   ])('%j', async (argv, message) => {
     const errors: string[] = [];
@@ -113,6 +121,32 @@ describe('argument checks fail before any AWS call, with one line', () => {
   test('--help describes each command', () => {
     expect(() => parseSecretsArgs(['--help'], config)).toThrow(/^usage: ops secrets <list\|set NAME\|check> --env <name>/);
     expect(() => parseRotateArgs(['--help'], config)).toThrow(/security.key_rotation.started\/reencrypt\/applied\/rolled_back/);
+  });
+});
+
+describe('a value that cannot be stored is refused without showing it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ops-secret-value-'));
+  test.each([
+    ['a line break inside', `first-line-Hq4\nsecond-line-Zt8\n`, 'has a line break or NUL inside; an env file holds one line per secret'],
+    ['a carriage return inside', `first-line-Hq4\rsecond-line-Zt8`, 'has a line break or NUL inside; an env file holds one line per secret'],
+    ['nothing but a newline', '\n', 'is empty'],
+  ])('%s (--from-file): one line naming the file and the rule, exit 1, nothing written', async (_, value, rule) => {
+    const file = join(dir, `value-${rule.length}-${value.length}`);
+    writeFileSync(file, value);
+    const errors: string[] = [];
+    const printed: string[] = [];
+    const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    try {
+      expect(await runSecretCommand(config, ['secrets', 'set', 'SECRET_KEY', '--env', 'dev', '--from-file', file])).toBe(1);
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+    }
+    expect(errors).toEqual([`ops secrets: the value read from ${file} ${rule}`]);
+    expect(printed).toEqual([]);
+    for (const line of value.split(/[\r\n]/).filter(Boolean)) expect([...errors, ...printed].join('\n')).not.toContain(line);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 });
 
@@ -166,9 +200,15 @@ describe('ops secrets', () => {
   });
 });
 
+/** dev with TLS on: the shipped dev serves plain HTTP, where a rotation with a re-encryption call is refused. */
+const devWithTls = configWith((c) => {
+  c.environments.dev.tls = true;
+  c.environments.dev.kubernetes.tlsSecretName = 'auraxis-api-tls';
+});
+
 describe('ops rotate', () => {
   const rotate = (argv: string[], app: ReturnType<typeof fakeApp>, confirm = false) =>
-    runRotate(ctx, parseRotateArgs(argv, config), io(app.fetchImpl, confirm));
+    runRotate({ ...ctx, config: devWithTls }, parseRotateArgs(argv, devWithTls), io(app.fetchImpl, confirm));
   const audits = () =>
     ssm
       .commandCalls(SendCommandCommand)
@@ -183,7 +223,7 @@ describe('ops rotate', () => {
     expect(outcome.ok).toBe(true);
     expect(outcome.text).toContain('rotated ENCRYPTION_KEY: version 5 is live and the release is healthy');
     const bodies = app.calls
-      .filter((c) => c.url === 'http://dev.api.auraxis.com.br/ops/security/reencrypt-exchange-secrets')
+      .filter((c) => c.url === 'https://dev.api.auraxis.com.br/ops/security/reencrypt-exchange-secrets')
       .map((c) => JSON.parse(c.body as string));
     expect(bodies).toEqual([
       { old_key: OLD, new_key: NEW, dry_run: true },
@@ -235,7 +275,7 @@ describe('ops rotate', () => {
     hostAnswers([0, 0]);
     const outcome = await rotate(['POSTGRES_PASSWORD', '--env', 'dev'], fakeApp({}, [503, 200]));
     expect(outcome.ok).toBe(false);
-    expect(outcome.text).toContain('the health gate failed after the restart: http://dev.api.auraxis.com.br/healthz answered 503');
+    expect(outcome.text).toContain('the health gate failed after the restart: https://dev.api.auraxis.com.br/healthz answered 503');
     expect(audits()).toEqual(['started:ok', 'applied:failed', 'rolled_back:ok']);
   });
 
@@ -263,6 +303,61 @@ describe('ops rotate', () => {
     const confirmed = await rotate(['SECRET_KEY', '--env', 'dev'], fakeApp({}, [200]), true);
     expect(confirmed.ok).toBe(true);
     expect(confirmed.text).toContain('all users are logged out');
+  });
+});
+
+describe('ops rotate never sends keys or tokens over plain HTTP', () => {
+  let app: { url: string; requests: string[]; close: () => Promise<void> };
+  beforeAll(async () => {
+    app = await startRecordingServer((path) => (path.endsWith('/healthz') ? { status: 200, body: 'ok' } : { status: 200, body: { scanned: 3, updated: 3 } }));
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    app.requests.splice(0);
+    // Everything a rotation needs to reach its re-encryption call: a value, a recent backup, a host that answers.
+    hostAnswers([0]);
+  });
+  // Every request, to whatever host and scheme, reaches the recording server.
+  const fetchImpl = ((url: string, init?: RequestInit) => fetch(String(url).replace(/^https?:\/\/[^/]+/, app.url), init)) as typeof fetch;
+  const stderrOf = async (run: () => Promise<number>) => {
+    const errors: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((line: string) => errors.push(line));
+    try {
+      return { code: await run(), errors };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  test('the CLI refuses a rotation with a re-encryption call in a TLS-off environment: one line, exit 2, no request, no AWS call', async () => {
+    const { code, errors } = await stderrOf(() =>
+      runSecretCommand(config, ['rotate', 'ENCRYPTION_KEY', '--env', 'dev', '--token-file', '/dev/null'], io(fetchImpl)),
+    );
+    expect(code).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^rotate ENCRYPTION_KEY in dev: refused, nothing was changed: .* over plain HTTP .*; turn TLS on for dev /);
+    expect(app.requests).toEqual([]);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  test('so does the sequence itself, for a caller that did not parse the command line', async () => {
+    const args = { command: 'rotate', env: 'dev', name: 'ENCRYPTION_KEY', source: { kind: 'stdin' }, confirmed: true, json: false } as const;
+    const outcome = await runRotate(ctx, args, io(fetchImpl));
+    expect(outcome).toMatchObject({ ok: false, exitCode: 2 });
+    expect(outcome.text).toMatch(/^rotate ENCRYPTION_KEY in dev: refused, nothing was changed/);
+    expect(app.requests).toEqual([]);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  test('positive controls: with TLS on the same rotation calls the app (over https), and a secret without a re-encryption call rotates in the TLS-off dev', async () => {
+    const tls = await runRotate({ ...ctx, config: devWithTls }, parseRotateArgs(['ENCRYPTION_KEY', '--env', 'dev'], devWithTls), io(fetchImpl));
+    expect(tls.ok).toBe(true);
+    expect(app.requests).toEqual(['POST /ops/security/reencrypt-exchange-secrets', 'POST /ops/security/reencrypt-exchange-secrets', 'GET /healthz']);
+    app.requests.splice(0);
+    hostAnswers([0]);
+    const plain = await runRotate(ctx, parseRotateArgs(['POSTGRES_PASSWORD', '--env', 'dev'], config), io(fetchImpl));
+    expect(plain.ok).toBe(true);
+    expect(app.requests).toEqual(['GET /healthz']);
   });
 });
 

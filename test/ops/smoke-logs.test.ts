@@ -6,8 +6,8 @@ import { readLogs } from '../../scripts/ops/aws/logs';
 import { filterInput, literalFilterPattern, parseDuration } from '../../scripts/ops/commands/logs';
 import { helpRequested, parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { startSmokeApp } from '../helpers/smoke-app';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * `ops smoke` against a local app (the same runner the smoke-prod workflow uses), and `ops logs`
@@ -56,6 +56,54 @@ describe('ops smoke', () => {
     ]);
     expect(outcome.ok).toBe(true);
     expect(JSON.stringify(outcome)).not.toMatch(/pw-secret-1|tok-secret-2/);
+  });
+
+  describe('credentials and tokens never over plain HTTP', () => {
+    const secrets: Record<string, string> = { SMOKE_EMAIL: 'e@x.test', SMOKE_PASSWORD: 'pw-secret-1' };
+    let app: { server: Server; url: string; requests: string[] };
+    beforeAll(async () => {
+      app = await startSmokeApp({ email: 'e@x.test', password: 'pw-secret-1', token: 'tok-secret-2' });
+    });
+    afterAll(() => app.server.close());
+    beforeEach(() => app.requests.splice(0));
+    // Every request, to whatever host and scheme, reaches the local app: a request sent is a request recorded.
+    const fetchImpl = ((url: string, init?: RequestInit) => fetch(String(url).replace(/^https?:\/\/[^/]+/, app.url), init)) as typeof fetch;
+    const smoke = (cfg: typeof config, argv: string[]) =>
+      runOps({ config: cfg, actor: 'ana', secrets: (n) => secrets[n], fetchImpl }, parseArgs(['smoke', ...argv], ENVS));
+
+    test.each<[string, typeof config, string[], string]>([
+      ['--url http:// to another machine', config, ['--env', 'prod', '--url', 'http://api.auraxis.com.br'], 'http://api.auraxis.com.br'],
+      ['a TLS-off environment with a login', configWith((c) => (c.environments.prod.tls = false)), ['--env', 'prod'], 'http://api.auraxis.com.br'],
+      [
+        '--env all, one environment with a login over HTTP',
+        configWith((c) => (c.environments.prod.tls = false)),
+        ['--env', 'all'],
+        'http://api.auraxis.com.br',
+      ],
+    ])('%s: refused with one line naming the environment, exit 2, and no request reaches the app', async (_name, cfg, argv, base) => {
+      const outcome = await smoke(cfg, argv);
+      expect(outcome.ok).toBe(false);
+      expect(outcome.exitCode).toBe(2);
+      expect(outcome.text.split('\n')).toEqual([
+        `ops smoke --env prod: refused, no request was sent: its login (SMOKE_EMAIL, SMOKE_PASSWORD) and token would go over plain HTTP to ${base}; turn TLS on (environments.prod.tls: true), pass an https:// --url, or run it through the host: forward its port with an SSM session (AWS-StartPortForwardingSession) and pass --url http://127.0.0.1:<local port>`,
+      ]);
+      expect(app.requests).toEqual([]);
+    });
+
+    test('positive controls: over HTTPS, to this machine over HTTP, and without a login (dev) the checks run and reach the app', async () => {
+      const https = await smoke(config, ['--env', 'prod']);
+      expect(https.text.split('\n')[0]).toBe('[prod] smoke against https://api.auraxis.com.br');
+      expect(https.ok).toBe(true);
+      expect(app.requests).toEqual(['POST /auth/login', 'GET /healthz', 'POST /graphql', 'POST /auth/login', 'GET /auth/me']);
+      app.requests.splice(0);
+      expect((await smoke(config, ['--env', 'prod', '--url', 'http://localhost:1'])).ok).toBe(true);
+      expect(app.requests).toHaveLength(5);
+      app.requests.splice(0);
+      const dev = await smoke(config, ['--env', 'dev']);
+      expect(dev.text.split('\n')[0]).toBe('[dev] smoke against http://dev.api.auraxis.com.br');
+      // No login step: only the config's own checks, the invalid login with its made-up, non-secret password included.
+      expect(app.requests).toEqual(['GET /healthz', 'POST /graphql', 'POST /auth/login']);
+    });
   });
 
   test('a failure says so and names the command that shows why', async () => {

@@ -4,12 +4,12 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { UsageError } from '../../bin/command-line';
+import { UsageError } from '../../lib/cli/command-line';
 import { environmentAlarmNames, stackNames } from '../../lib/names';
 import { main } from '../../scripts/ops/cli';
 import { alarmsOfEnvironment, healthUrl } from '../../scripts/ops/commands/validate';
-import { configWith } from '../helpers/config-fixtures';
-import { shippedConfig, shippedTemplate } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { shippedTemplate } from '../helpers/synth';
 
 /*
  * What `ops validate` looks at: the health URL the Route53 check requests, and the alarms of the

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cents, estimateMonthlyCost, formatMarkdown, PRICES_HEADING, totalUsd } from '../../scripts/review/cost-estimate';
-import { ASSUMPTIONS, PRICES } from '../../scripts/review/prices';
+import { cents, estimateMonthlyCost, formatMarkdown, PRICES_HEADING, totalUsd } from '../../lib/cost/estimate';
+import { ASSUMPTIONS, PRICES } from '../../lib/cost/prices';
 import { readSynthOutput } from '../../scripts/review/synth-output';
-import { projectRoot, sharedSynthDir } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
+import { shippedConfig } from '../helpers/config-fixtures';
+import { projectRoot } from '../helpers/paths';
+import { sharedSynthDir } from '../helpers/synth';
 import { scenario } from './scenario';
 
 /*
- * Every expectation is computed from the price table (scripts/review/prices.ts) and the shipped
+ * Every expectation is computed from the price table (lib/cost/prices.ts) and the shipped
  * config, never copied from the estimator's output.
  */
 const shipped = () => estimateMonthlyCost(readSynthOutput(sharedSynthDir, 'shipped'));
@@ -81,10 +82,12 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'dev', 'S3 backups').basis).toMatch(/^OnCalendar hourly, 36 % of the time running: /);
   });
 
-  test("the always-free CloudWatch tier: 10 of the pair's 12 alarms, its 4 custom metrics and its logs", () => {
-    const logs = ASSUMPTIONS.logGbPerFullMonth * (devHours / H + 1);
-    const free = PRICES.alarmMonth * 10 + PRICES.customMetricMonth * 4 + PRICES.logsIngestGb * logs;
-    expect(lineOf(estimate, 'account', 'CloudWatch always-free tier').usd).toBe(-cents(free));
+  test('the always-free CloudWatch tier of each account (dev and prod have their own): its 6 alarms, 2 custom metrics and its logs', () => {
+    const tier = (env: 'dev' | 'prod') => estimate.lines.find((l) => l.item === `CloudWatch always-free tier (account ${config.environments[env].account})`);
+    const free = (hours: number) => PRICES.alarmMonth * 6 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * ASSUMPTIONS.logGbPerFullMonth * (hours / H);
+    expect(tier('dev')?.usd).toBe(-cents(free(devHours)));
+    expect(tier('prod')?.usd).toBe(-cents(free(H)));
+    expect(estimate.lines.filter((l) => l.environment === 'account')).toHaveLength(2);
   });
 
   test('every resource of the shipped output is priced or known to be free: nothing is "not estimated"', () => {
@@ -92,7 +95,8 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
   });
 
   test("the budget is the account stack's AWS::Budgets::Budget, which is the config's costGuardrails.monthlyBudgetUsd", () => {
-    expect([...estimate.budgets.values()]).toEqual([config.costGuardrails.monthlyBudgetUsd]);
+    // One budget per account stack: dev's account and prod's.
+    expect([...estimate.budgets.values()]).toEqual([config.costGuardrails.monthlyBudgetUsd, config.costGuardrails.monthlyBudgetUsd]);
   });
 
   test("docs/cost.md carries this estimate's table and the date of its prices", () => {
@@ -110,7 +114,7 @@ describe('estimateMonthlyCost on changed templates', () => {
     });
     const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
     expect(estimate.notEstimated).toEqual([
-      { environment: 'prod', subject: 'auraxis-prod-data Database (AWS::RDS::DBInstance)', reason: 'no price in scripts/review/prices.ts' },
+      { environment: 'prod', subject: 'auraxis-prod-data Database (AWS::RDS::DBInstance)', reason: 'no price in lib/cost/prices.ts' },
     ]);
     expect(totalUsd(estimate.lines)).toBe(totalUsd(shipped().lines));
     expect(formatMarkdown(estimate)).toContain('**Not estimated** (1; not counted in the totals):\n- prod: auraxis-prod-data Database (AWS::RDS::DBInstance)');
@@ -124,7 +128,7 @@ describe('estimateMonthlyCost on changed templates', () => {
     });
     const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
     expect(estimate.lines.filter((l) => l.environment === 'prod' && l.item.startsWith('EC2'))).toEqual([]);
-    expect(estimate.notEstimated.map((n) => n.reason)).toEqual(['instance type m7g.xlarge has no price in scripts/review/prices.ts']);
+    expect(estimate.notEstimated.map((n) => n.reason)).toEqual(['instance type m7g.xlarge has no price in lib/cost/prices.ts']);
   });
 
   test("dev's schedule in numeric days (2-6 = MON-FRI) prices the same hours as MON-FRI", () => {

@@ -1,168 +1,262 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withStagedScript } from '../../lib/host-runtime/documents';
-import { runReview } from '../../scripts/review/cli';
-import { ACKNOWLEDGE_LABEL, FULL_REPORT_ARTIFACT, MAX_COMMENT_CHARS, REVIEW_MARKER } from '../../scripts/review/comment';
-import { cents } from '../../scripts/review/cost-estimate';
-import { PRICES } from '../../scripts/review/prices';
-import { sharedSynthDir } from '../helpers/paths';
-import { type Scenario, scenario } from './scenario';
+import { cents } from '../../lib/cost/estimate';
+import { PRICES } from '../../lib/cost/prices';
+import { ACKNOWLEDGE_LABEL, REVIEW_MARKER } from '../../scripts/review/comment';
+import { sharedSynthDir } from '../helpers/synth';
+import { PROD_DATA, PROD_HOST, reviewOf, rows, run, section } from './helpers';
+import { scenario } from './scenario';
 
 /*
  * Scenario fixtures: the shipped synth output changed the way pull requests change it, reviewed
- * by the command the workflow runs. Each test asserts the section a change lands in and its flag.
+ * by the command the workflow runs. Each test asserts the section a change lands in, its judgment
+ * and the exit code (3: the check fails until acknowledged).
  */
-function run(args: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = runReview(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
-const reviewOf = (s: Scenario, ...flags: string[]) => run([sharedSynthDir, s.dir, ...flags]);
 
-/** The text of section `n` (1 data at risk, 2 security, 3 cost, 4 everything else). */
-function section(comment: string, n: 1 | 2 | 3 | 4): string {
-  const start = comment.indexOf(`### ${n}. `);
-  const end = n === 4 ? comment.length : comment.indexOf(`### ${n + 1}. `);
-  expect(start).toBeGreaterThanOrEqual(0);
-  return comment.slice(start, end);
-}
+/** The data-at-risk rows whose resource cell matches. */
+const dataRows = (out: string, resource: RegExp) => rows(section(out, 1)).filter((r) => resource.test(r[3] ?? ''));
 
-const PROD_HOST = 'auraxis-prod-host';
-const PROD_DATA = 'auraxis-prod-data';
-
-describe('npm run review on identical output', () => {
-  test('nothing at risk, no security changes, no cost change, exit 0', () => {
+describe('npm run review on identical output (no-op)', () => {
+  test('nothing at risk, no security changes, no cost change, every section present, exit 0', () => {
     const { code, out } = run([sharedSynthDir, sharedSynthDir]);
     expect(code).toBe(0);
     expect(out.startsWith(REVIEW_MARKER)).toBe(true);
-    expect(section(out, 1)).toContain('Nothing that holds state is replaced, deleted or left unmanaged.');
-    expect(section(out, 2)).toContain('No IAM, security-group, Kubernetes security or host-script changes.');
+    expect(out).toContain('**Data at risk: 0 changes** · **Security: 0 changes** · **Cost: ±0.00 USD a month**');
+    expect(section(out, 1)).toContain('Nothing that holds data, the host or its address is replaced, deleted, moved or left unmanaged.');
+    expect(section(out, 2)).toContain('No IAM, network, Kubernetes security, acknowledgement or host-script changes.');
     expect(section(out, 3)).toMatch(/\| \*\*total\*\* \| \*\*(\d+\.\d\d)\*\* \| \*\*\1\*\* \| \*\*±0\.00\*\* \|/);
-    expect(out).toContain('7 stacks unchanged. Filtered out: 0 changes that deploy nothing');
+    expect(out).toContain('8 stacks unchanged. Filtered out: 0 changes that deploy nothing');
+  });
+
+  test('says it compared two commits, not the account, and names the head assembly by its hash', () => {
+    const { out } = run([sharedSynthDir, sharedSynthDir, '--base-ref', 'abc1234', '--head-ref', 'def5678']);
+    expect(out).toContain(
+      'Compared the synth output of two commits, base `abc1234` and head `def5678`, not what is deployed: `npm run ops -- plan --env <env>`',
+    );
+    expect(out).toMatch(/Head cloud assembly: `sha256:[0-9a-f]{64}`/);
   });
 });
 
-describe("the reviewer's branch", () => {
-  // prod instance type, backup retention, dev replicas, prod HPA max, prod Postgres egress to
-  // 0.0.0.0/0, port 22 open to the world, s3:GetObject on *, a port opened in firewall.sh.
-  const s = scenario();
-  const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
-  const group = s.logicalId(PROD_HOST, 'AWS::EC2::SecurityGroup');
-  const bucket = s.logicalId(PROD_DATA, 'AWS::S3::Bucket');
-  s.template(PROD_HOST, (t) => {
-    t.Resources[instance].Properties.InstanceType = 't4g.medium';
-    t.Resources[group].Properties.SecurityGroupIngress.push({ CidrIp: '0.0.0.0/0', Description: 'ssh', FromPort: 22, IpProtocol: 'tcp', ToPort: 22 });
-    const policy = Object.values(t.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('InstanceRole'));
-    policy?.Properties.PolicyDocument.Statement.push({ Action: 's3:GetObject', Effect: 'Allow', Resource: '*' });
-    const firewall = Object.values(t.Resources).find((r) => r.Type === 'AWS::SSM::Document' && r.Properties.Name === 'auraxis-prod-firewall');
-    // firewall.sh is staged gzip'd and base64'd (lib/host-runtime/documents.ts): edited through its text.
-    const inputs = firewall?.Properties.Content.mainSteps[0].inputs;
-    inputs.runCommand = withStagedScript(inputs.runCommand, 'firewall.sh', (text) => text.replace(':-80/tcp 443/tcp}', ':-80/tcp 443/tcp 8443/tcp}'));
-  });
-  s.template(PROD_DATA, (t) => {
-    t.Resources[bucket].Properties.LifecycleConfiguration.Rules[0].ExpirationInDays = 120;
-  });
-  s.manifests('dev', (objects) => {
-    objects.find((o) => o.kind === 'Deployment').spec.replicas = 2;
-  });
-  s.manifests('prod', (objects) => {
-    objects.find((o) => o.kind === 'HorizontalPodAutoscaler').spec.maxReplicas = 10;
-    const allow = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'auraxis-allow');
-    const postgres = allow.spec.egress.find((e: { ports: { port: number }[] }) => e.ports[0].port === 5432);
-    postgres.to = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
-  });
-  const { code, out } = reviewOf(s);
-
-  test('the firewall document line exists (the scenario really changed the script)', () => {
-    expect(out).toContain('#### Host scripts (SSM documents)');
+describe('data at risk, from what CloudFormation does', () => {
+  test('a data volume renamed (DeletionPolicy Snapshot): the old one deleted after a snapshot, the new one empty, gated', () => {
+    const s = scenario();
+    const volume = s.logicalId(PROD_DATA, 'AWS::EC2::Volume');
+    s.renameResource(PROD_DATA, volume, 'DataVolumeRenamed1234');
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    const [row] = dataRows(out, /AWS::EC2::Volume/);
+    expect(row).toEqual([
+      '⛔',
+      'prod',
+      PROD_DATA,
+      `AWS::EC2::Volume ${volume} → DataVolumeRenamed1234`,
+      'renamed: the old one deleted after a snapshot; the new one starts empty',
+      expect.stringContaining(
+        `DataVolumeRenamed1234 starts empty and is the one used from now on; the old ${volume}: DeletionPolicy Snapshot: CloudFormation takes a final snapshot, then deletes it; the data on the volume survives only in that snapshot`,
+      ),
+    ]);
+    expect(out).not.toContain('kept in the account — the data on the volume stays');
   });
 
-  test('security: the port-22 rule and the IAM wildcard as table rows, flagged', () => {
-    const security = section(out, 2);
-    expect(security).toMatch(
-      /\| auraxis-prod-host \| \+ \| \$\{HostSecurityGroup[0-9A-F]+\.GroupId\} \| In \| TCP 22 \| Everyone \(IPv4\) \| ⚠ open to the internet \|/,
+  test('a data volume removed with DeletionPolicy Snapshot is deleted after a snapshot (cloudformation-diff: destroy), gated', () => {
+    const s = scenario();
+    const volume = s.logicalId(PROD_DATA, 'AWS::EC2::Volume');
+    s.template(PROD_DATA, (t) => {
+      delete t.Resources[volume];
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    expect(dataRows(out, /AWS::EC2::Volume/)).toEqual([
+      [
+        '⛔',
+        'prod',
+        PROD_DATA,
+        `AWS::EC2::Volume ${volume}`,
+        'deleted after a snapshot',
+        expect.stringMatching(/^DeletionPolicy Snapshot: CloudFormation takes a final snapshot, then deletes it/),
+      ],
+    ]);
+  });
+
+  test('a data volume shrunk (20 → 10 GiB) fails the deploy: gated, not a saving', () => {
+    const s = scenario();
+    const volume = s.logicalId(PROD_DATA, 'AWS::EC2::Volume');
+    s.template(PROD_DATA, (t) => {
+      t.Resources[volume].Properties.Size = 10;
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    expect(dataRows(out, /AWS::EC2::Volume/)).toEqual([
+      [
+        '⛔',
+        'prod',
+        PROD_DATA,
+        `AWS::EC2::Volume ${volume}`,
+        'update fails: a volume cannot shrink',
+        'Size 20 → 10 GiB: EBS cannot shrink a volume, so the deploy fails and rolls back (keep the size at 20 GiB or more; to move to a smaller volume, restore a backup onto a new one)',
+      ],
+    ]);
+  });
+
+  test('t4g.small → t3.small changes the image of the launch template: the instance is replaced (LatestVersionNumber), gated', () => {
+    const s = scenario();
+    const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
+    const template = s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate');
+    s.template(PROD_HOST, (t) => {
+      t.Resources[instance].Properties.InstanceType = 't3.small';
+      const data = t.Resources[template].Properties.LaunchTemplateData;
+      data.ImageId = data.ImageId.replace('arm64', 'x86_64');
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    const [row] = dataRows(out, /AWS::EC2::Instance/);
+    expect(row.slice(0, 5)).toEqual(['⛔', 'prod', PROD_HOST, `AWS::EC2::Instance ${instance}`, 'replaced']);
+    expect(row[5]).toContain(`LaunchTemplate (a new version of launch template ${template} (LaunchTemplateData.ImageId changed)) requires replacement.`);
+    expect(row[5]).toContain('its root volume (/dev/xvda) is detached and kept (DeleteOnTermination false), unmanaged');
+    expect(row[5]).toMatch(
+      /Data volume DataVolume[0-9A-F]+ \(auraxis-prod-data\) is in the same zone \(us-east-1a\): the new instance attaches it at boot, its data kept/,
     );
-    expect(security).toMatch(
-      /\| auraxis-prod-host \| \+ \| \* \| Allow \| s3:GetObject \| AWS:\$\{HostInstanceRole[0-9A-F]+\} \| {2}\| ⚠ any resource \(`\*`\) \|/,
-    );
+    expect(row[5]).not.toContain('root volume (PostgreSQL');
   });
 
-  test('security: the widened NetworkPolicy egress as a unified diff of its YAML', () => {
-    const security = section(out, 2);
-    expect(security).toContain('**dist/prod** `NetworkPolicy auraxis-prod/auraxis-allow`');
-    expect(security).toMatch(/\n- +cidr: 10\.20\.16\.0\/20\n\+ +cidr: 0\.0\.0\.0\/0\n/);
+  test('a launch template change alone reaches the instance through its version: replaced, not "may be replaced"', () => {
+    const s = scenario();
+    const template = s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate');
+    s.template(PROD_HOST, (t) => {
+      t.Resources[template].Properties.LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit = 2;
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    const [row] = dataRows(out, /AWS::EC2::Instance/);
+    expect(row[4]).toBe('replaced');
+    expect(row[5]).toContain('(LaunchTemplateData.MetadataOptions changed)');
   });
 
-  test('security: the port opened in firewall.sh as a diff of the script text', () => {
-    const scripts = section(out, 2).slice(section(out, 2).indexOf('#### Host scripts'));
-    expect(scripts).toContain('**auraxis-prod-host** `auraxis-prod-firewall`');
-    expect(scripts).toMatch(/\n-.*443\/tcp"?.*\n\+.*443\/tcp 8443\/tcp/);
-    expect(scripts).not.toContain('"runCommand"');
-  });
-
-  test('cost: the instance-type delta, derived from the price table', () => {
+  test('an instance-type change alone may replace the instance: ⚠, not gated', () => {
+    const s = scenario();
+    const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
+    s.template(PROD_HOST, (t) => {
+      t.Resources[instance].Properties.InstanceType = 't4g.medium';
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(0);
+    const [row] = dataRows(out, /AWS::EC2::Instance/);
+    expect(row.slice(0, 5)).toEqual(['⚠', 'prod', PROD_HOST, `AWS::EC2::Instance ${instance}`, 'may be replaced']);
+    expect(row[5]).toMatch(/^InstanceType replaces it for some values\. If it does: CloudFormation launches a new instance/);
     const delta = cents(730 * PRICES.ec2Hourly['t4g.medium']) - cents(730 * PRICES.ec2Hourly['t4g.small']);
-    const cost = section(out, 3);
-    expect(cost).toContain(
+    expect(section(out, 3)).toContain(
       `| prod | EC2 t4g.small (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.medium (730.0 h × $${PRICES.ec2Hourly['t4g.medium']}) | +${delta.toFixed(2)} |`,
     );
-    expect(cost).toContain('exceeds the monthly budget of USD 10.00');
   });
 
-  test('the backup retention change reads as 90 → 120, the replica and HPA changes as YAML lines, under everything else', () => {
-    const rest = section(out, 4);
-    expect(rest).toMatch(/\[~\] AWS::S3::Bucket BackupsBucket[0-9A-F]+\n[\s\S]*\[-\] "ExpirationInDays": 90,\n *\[\+\] "ExpirationInDays": 120,/);
-    expect(section(out, 3)).toContain('| prod | S3 backups (96.0 a day, kept 90 d) (OnCalendar *:0/15: ');
-    expect(section(out, 3)).toContain('| S3 backups (96.0 a day, kept 120 d) (OnCalendar *:0/15: ');
-    expect(rest).toMatch(/<summary>dist\/dev: 1 object change<\/summary>[\s\S]*- {2}replicas: 1\n\+ {2}replicas: 2/);
-    expect(rest).toMatch(/- {2}maxReplicas: 6\n\+ {2}maxReplicas: 10/);
-  });
-
-  test('an instance-type change alone may replace the instance: listed, not gated', () => {
-    expect(section(out, 1)).toMatch(/\| ⚠ \| auraxis-prod-host \| AWS::EC2::Instance HostInstance[0-9A-F]+ \| may be replaced \| InstanceType \(may\)/);
-    expect(code).toBe(0);
-  });
-
-  test('with the availability zone changed too, the instance is replaced under data at risk and the gate fails until acknowledged', () => {
-    const az = scenario(s.dir);
-    az.template(PROD_HOST, (t) => {
+  test('an availability-zone change: the volume update fails, the instance is replaced and cannot attach its data volume; acknowledged, it passes', () => {
+    const s = scenario();
+    const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
+    const volume = s.logicalId(PROD_DATA, 'AWS::EC2::Volume');
+    s.template(PROD_HOST, (t) => {
       t.Resources[instance].Properties.AvailabilityZone = 'us-east-1b';
     });
-    const gated = run([sharedSynthDir, az.dir]);
-    expect(gated.code).toBe(3);
-    expect(section(gated.out, 1)).toMatch(
-      /\| ⛔ \| auraxis-prod-host \| AWS::EC2::Instance HostInstance[0-9A-F]+ \| replaced \| AvailabilityZone, InstanceType \(may\) requires replacement: PostgreSQL and Redis data on its root volume/,
+    s.template(PROD_DATA, (t) => {
+      t.Resources[volume].Properties.AvailabilityZone = 'us-east-1b';
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    expect(dataRows(out, /AWS::EC2::Volume/)).toEqual([
+      [
+        '⛔',
+        'prod',
+        PROD_DATA,
+        `AWS::EC2::Volume ${volume}`,
+        'update fails: a volume cannot change zone',
+        expect.stringMatching(/^AvailabilityZone us-east-1a → us-east-1b: EBS cannot move a volume/),
+      ],
+    ]);
+    const instanceRows = dataRows(out, /AWS::EC2::Instance/);
+    expect(instanceRows.map((r) => r[4])).toEqual(['replaced', 'cannot attach its data volume']);
+    expect(instanceRows[0][5]).toMatch(/^AvailabilityZone requires replacement\./);
+    expect(instanceRows[1][5]).toBe(
+      `the instance moves to us-east-1b; data volume ${volume} (${PROD_DATA}) stays in us-east-1a, since a volume cannot change zone: the new host starts without its data`,
     );
-    expect(section(gated.out, 1)).toContain(`the check fails** until the pull request carries the \`${ACKNOWLEDGE_LABEL}\` label`);
-    const acknowledged = run([sharedSynthDir, az.dir, '--acknowledged']);
+    expect(section(out, 1)).toContain(`the pull request carries the \`${ACKNOWLEDGE_LABEL}\` label, added for this head commit`);
+    const acknowledged = reviewOf(s, '--acknowledged');
     expect(acknowledged.code).toBe(0);
-    expect(section(acknowledged.out, 1)).toContain(`**Acknowledged** with the \`${ACKNOWLEDGE_LABEL}\` label`);
+    expect(section(acknowledged.out, 1)).toContain(`**Acknowledged** with the \`${ACKNOWLEDGE_LABEL}\` label for this head commit`);
   });
-});
 
-describe('state', () => {
-  test('renaming a bucket replaces it (data at risk, gated); deleting a log group that is not retained deletes it', () => {
+  test('a backups bucket renamed (BucketName): replaced by a new, empty bucket, the old one kept with the backups, gated', () => {
     const s = scenario();
     const bucket = s.logicalId(PROD_DATA, 'AWS::S3::Bucket');
     s.template(PROD_DATA, (t) => {
       t.Resources[bucket].Properties.BucketName = 'auraxis-prod-backups-renamed';
-      const [logId] = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::Logs::LogGroup') as [string, unknown];
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    expect(dataRows(out, /AWS::S3::Bucket/)).toEqual([
+      [
+        '⛔',
+        'prod',
+        PROD_DATA,
+        `AWS::S3::Bucket ${bucket}`,
+        'replaced by a new, empty one',
+        'BucketName requires replacement: the new one starts empty and is the one used from now on; the old one: UpdateReplacePolicy Retain: CloudFormation leaves it in the account, unmanaged, with the objects in the bucket',
+      ],
+    ]);
+  });
+
+  test('a backups bucket construct renamed (new logical id): the old one kept, the new one empty, gated; the host scripts name the new bucket as text', () => {
+    const s = scenario();
+    const bucket = s.logicalId(PROD_DATA, 'AWS::S3::Bucket');
+    s.renameResource(PROD_DATA, bucket, 'BackupsBucketRenamed99');
+    s.template(PROD_HOST, (t) => {
+      const text = JSON.stringify(t).split(`PublishOutputRef${bucket}`).join('PublishOutputRefBackupsBucketRenamed99');
+      Object.assign(t, JSON.parse(text));
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    expect(dataRows(out, /AWS::S3::Bucket/)).toEqual([
+      [
+        '⛔',
+        'prod',
+        PROD_DATA,
+        `AWS::S3::Bucket ${bucket} → BackupsBucketRenamed99`,
+        'renamed: the old one kept, unmanaged; the new one starts empty',
+        expect.any(String),
+      ],
+    ]);
+    const scripts = section(out, 2).slice(section(out, 2).indexOf('#### Host scripts'));
+    expect(scripts).toContain('PublishOutputRefBackupsBucketRenamed99');
+    expect(out).not.toContain('[object Object]');
+    expect(scripts).not.toMatch(/```diff\n```/);
+  });
+
+  test('a log group renamed (LogGroupName): the host logs to a new, empty group, the old one kept; a log group removed without Retain is deleted', () => {
+    const s = scenario();
+    const [logId] = Object.entries(JSON.parse(readFileSync(join(s.dir, 'cdk.out', `${PROD_DATA}.template.json`), 'utf8')).Resources).find(
+      ([, r]) => (r as { Type: string }).Type === 'AWS::Logs::LogGroup',
+    ) as [string, unknown];
+    s.template(PROD_DATA, (t) => {
+      t.Resources[logId].Properties.LogGroupName = '/auraxis/prod/containers-v2';
+    });
+    const renamed = reviewOf(s);
+    expect(renamed.code).toBe(3);
+    expect(dataRows(renamed.out, /AWS::Logs::LogGroup/).map((r) => r.slice(0, 5))).toEqual([
+      ['⛔', 'prod', PROD_DATA, `AWS::Logs::LogGroup ${logId}`, 'replaced by a new, empty one'],
+    ]);
+
+    const deleting = scenario();
+    deleting.template(PROD_DATA, (t) => {
       t.Resources[logId].DeletionPolicy = 'Delete';
     });
-    const deletedFrom = scenario(s.dir);
-    deletedFrom.template(PROD_DATA, (t) => {
-      const [logId] = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::Logs::LogGroup') as [string, unknown];
+    const deleted = scenario(deleting.dir);
+    deleted.template(PROD_DATA, (t) => {
       delete t.Resources[logId];
     });
-    const { code, out } = run([s.dir, deletedFrom.dir]);
+    const { code, out } = run([deleting.dir, deleted.dir]);
     expect(code).toBe(3);
-    expect(section(out, 1)).toMatch(/\| ⛔ \| auraxis-prod-data \| AWS::Logs::LogGroup ContainerLogs[0-9A-F]+ \| deleted \| the log events kept is lost \|/);
-    const renamed = run([sharedSynthDir, s.dir]);
-    expect(section(renamed.out, 1)).toMatch(
-      /\| ⛔ \| auraxis-prod-data \| AWS::S3::Bucket BackupsBucket[0-9A-F]+ \| replaced \| BucketName requires replacement/,
-    );
+    expect(dataRows(out, /AWS::Logs::LogGroup/)).toEqual([
+      ['⛔', 'prod', PROD_DATA, `AWS::Logs::LogGroup ${logId}`, 'deleted', 'DeletionPolicy Delete: CloudFormation deletes it; the log events kept is lost'],
+    ]);
   });
 
   test('removing a retained log group leaves it in the account: listed, not gated', () => {
@@ -173,9 +267,9 @@ describe('state', () => {
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
-    expect(section(out, 1)).toMatch(
-      /\| ℹ \| auraxis-prod-data \| AWS::Logs::LogGroup ContainerLogs[0-9A-F]+ \| removed from the stack, kept in the account \| DeletionPolicy Retain/,
-    );
+    expect(dataRows(out, /AWS::Logs::LogGroup/).map((r) => r.slice(0, 5))).toEqual([
+      ['ℹ', 'prod', PROD_DATA, expect.stringMatching(/^AWS::Logs::LogGroup ContainerLogs[0-9A-F]+$/), 'removed from the stack, kept in the account'],
+    ]);
   });
 
   test('a PersistentVolumeClaim pruned from the manifests is data at risk', () => {
@@ -190,7 +284,7 @@ describe('state', () => {
     });
     const { code, out } = run([base.dir, sharedSynthDir]);
     expect(code).toBe(3);
-    expect(section(out, 1)).toContain('| ⛔ | dist/prod | PersistentVolumeClaim auraxis-prod/uploads | deleted | pruned by the GitOps controller');
+    expect(section(out, 1)).toContain('| ⛔ | prod | dist/prod | PersistentVolumeClaim auraxis-prod/uploads | deleted | pruned by the GitOps controller');
   });
 
   test("renaming the app: the old stacks are 'no longer managed', not deleted, and the gate stays open", () => {
@@ -199,22 +293,59 @@ describe('state', () => {
       'auraxis-dev-data',
       'auraxis-dev-host',
       'auraxis-dev-health',
-      'auraxis-prod-data',
-      'auraxis-prod-host',
+      PROD_DATA,
+      PROD_HOST,
       'auraxis-prod-health',
       'auraxis-account-765480282720',
+      'auraxis-account-444455556666',
     ]) {
       s.renameStack(stack, stack.replace('auraxis', 'orbis'));
     }
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
     const data = section(out, 1);
+    // The same change in dev and prod is one row naming both environments.
     expect(data).toContain(
-      "| ℹ | auraxis-prod-data | stack auraxis-prod-data | no longer managed | not in the head's app: it stays deployed with its 5 stateful resources until `cdk destroy auraxis-prod-data` |",
+      "| ℹ | dev, prod | auraxis-<env>-data | stack auraxis-<env>-data | no longer managed | not in the head's app: it stays deployed, with its 5 resources that hold data, until `cdk destroy auraxis-<env>-data` |",
     );
-    expect(data.match(/no longer managed \|/g)).toHaveLength(7);
+    expect(data.match(/\| no longer managed \|/g)).toHaveLength(5);
     expect(data).not.toContain('| deleted |');
-    expect(out).toContain('0 stacks changed, 7 new, 7 no longer managed');
+    expect(out).toContain('0 stacks changed, 8 new, 8 no longer managed');
+  });
+});
+
+describe('environments added and removed', () => {
+  // The head's config drops dev and adds staging (dev's stacks and manifests under a new name).
+  const s = scenario();
+  for (const kind of ['data', 'host', 'health']) s.copyStack(`auraxis-dev-${kind}`, `auraxis-staging-${kind}`, 'staging');
+  s.copyManifests('dev', 'staging');
+  for (const kind of ['data', 'host', 'health']) s.removeStack(`auraxis-dev-${kind}`);
+  s.damage('dist/dev');
+  s.environments(['prod', 'staging']);
+  const { out } = reviewOf(s);
+
+  test('the removed environment is reported once, its stacks left deployed, and its cost is not a saving', () => {
+    expect(dataRows(out, /stacks?:/)).toEqual([
+      [
+        '⚠',
+        'dev',
+        'environment dev',
+        '3 stacks: auraxis-dev-data, auraxis-dev-health, auraxis-dev-host',
+        'no longer deployed by this pipeline',
+        "the head's config has no environment dev: its stacks stay deployed, with their data and their cost, until someone runs `npx cdk destroy auraxis-dev-data auraxis-dev-health auraxis-dev-host`",
+      ],
+    ]);
+    expect(section(out, 1)).not.toContain('| stack auraxis-dev-data |');
+    const cost = rows(section(out, 3));
+    const dev = cost.find((r) => r[0] === 'dev');
+    expect(dev?.slice(2)).toEqual(['—', 'no longer deployed by this pipeline, stacks stay until destroyed (not a saving)']);
+    const staging = cost.find((r) => r[0] === 'staging');
+    expect(staging?.[1]).toBe('0.00');
+    expect(staging?.[3]).toBe(`+${staging?.[2]}`);
+    expect(out).toContain('Environments no longer in the config: dev (no longer deployed by this pipeline; their stacks stay until destroyed).');
+    expect(out).toContain('New environments: staging (the deploy workflow deploys them after dev).');
+    // The summary's cost change is staging's cost, not staging minus dev.
+    expect(out).toContain(`**Cost: +${staging?.[2]} USD a month**`);
   });
 });
 
@@ -232,33 +363,8 @@ describe('noise', () => {
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
-    expect(out).toContain('7 stacks unchanged. Filtered out: 3 changes that deploy nothing (CDK metadata, asset hashes).');
+    expect(out).toContain('8 stacks unchanged. Filtered out: 3 changes that deploy nothing (CDK metadata, asset hashes).');
     expect(section(out, 4)).not.toContain('<details>');
-  });
-});
-
-describe('size', () => {
-  test('20 new environments: under 60,000 characters, the collapsed details cut first, the cut named', () => {
-    const s = scenario();
-    for (let i = 1; i <= 20; i++) {
-      const env = `qa${i}`;
-      for (const kind of ['data', 'host', 'health']) s.copyStack(`auraxis-dev-${kind}`, `auraxis-${env}-${kind}`, env);
-      s.copyManifests('dev', env);
-    }
-    const full = join(tmpdir(), `review-full-${process.pid}.md`);
-    const { code, out } = reviewOf(s, '--full', full);
-    expect(code).toBe(0);
-    const whole = readFileSync(full, 'utf8');
-    expect(whole.length).toBeGreaterThan(MAX_COMMENT_CHARS);
-    expect(out.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
-    expect(out).toContain("✂ **Cut to fit GitHub's comment limit** (60,000 characters): the collapsed details of");
-    expect(out).toContain(`the \`${FULL_REPORT_ARTIFACT}\` artifact of this workflow run`);
-    expect(out).toContain('0 stacks changed, 60 new, 0 no longer managed');
-    // What matters stays: the cost of every new environment.
-    // Each qa environment is a clone of dev: it costs what dev costs.
-    const dev = /\| dev \| [\d.]+ \| (\d+\.\d\d) \|/.exec(section(out, 3))?.[1];
-    expect(dev).toBeDefined();
-    for (let i = 1; i <= 20; i++) expect(section(out, 3)).toContain(`| qa${i} | 0.00 | ${dev} | +${dev} |`);
   });
 });
 

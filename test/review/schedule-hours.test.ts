@@ -1,4 +1,4 @@
-import { weeklyRunningHours, weeklyTimes } from '../../scripts/review/schedule-hours';
+import { weeklyRunningHours, weeklyTimes } from '../../lib/cost/schedule-hours';
 
 /* Expressions are read by lib/config/cron.ts, the project's one cron model; these are the weekly shapes the estimate needs. */
 

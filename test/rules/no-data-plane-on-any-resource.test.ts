@@ -29,6 +29,11 @@ describe('Gitops-NoDataPlaneOnAnyResource', () => {
     ['* on *', new iam.PolicyStatement({ actions: ['*'], resources: ['*'] }), 'Action::*'],
     ['NotAction iam:* on *', new iam.PolicyStatement({ notActions: ['iam:*'], resources: ['*'] }), 'NotAction::iam:*'],
     ['s3:GetObject on NotResource', new iam.PolicyStatement({ actions: ['s3:GetObject'], notResources: ['arn:aws:s3:::other/*'] }), 'Action::s3:GetObject'],
+    // IAM matches action names case-insensitively: so must the rule.
+    ['SSM:SendCommand on *', new iam.PolicyStatement({ actions: ['SSM:SendCommand'], resources: ['*'] }), 'Action::SSM:SendCommand'],
+    ['Ssm:* on *', new iam.PolicyStatement({ actions: ['Ssm:*'], resources: ['*'] }), 'Action::Ssm:*'],
+    ['s3:getobject on *', new iam.PolicyStatement({ actions: ['s3:getobject'], resources: ['*'] }), 'Action::s3:getobject'],
+    ['NotAction S3:* on * (still allows ssm)', new iam.PolicyStatement({ notActions: ['S3:*'], resources: ['*'] }), 'NotAction::S3:*'],
   ])('NON_COMPLIANT: %s', (_name, statement, finding) => {
     expect(role([statement])).toEqual([{ rule: `Gitops-NoDataPlaneOnAnyResource[${finding}]`, paths: ['Probe/Role/DefaultPolicy/Resource'] }]);
   });

@@ -19,6 +19,9 @@ describe('Gitops-NoPassRoleOrAssumeRoleOnAnyResource', () => {
     ['sts:AssumeRole on *', new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: ['*'] }), 'Action::sts:AssumeRole'],
     ['sts:* on *', new iam.PolicyStatement({ actions: ['sts:*'], resources: ['*'] }), 'Action::sts:*'],
     ['iam:Pass* on *', new iam.PolicyStatement({ actions: ['iam:Pass*'], resources: ['*'] }), 'Action::iam:Pass*'],
+    // Case-insensitive, as IAM matches actions.
+    ['IAM:PassRole on *', new iam.PolicyStatement({ actions: ['IAM:PassRole'], resources: ['*'] }), 'Action::IAM:PassRole'],
+    ['Sts:assumerole on *', new iam.PolicyStatement({ actions: ['Sts:assumerole'], resources: ['*'] }), 'Action::Sts:assumerole'],
   ])('NON_COMPLIANT: %s', (_name, statement, finding) => {
     expect(role(statement)).toEqual([{ rule: `Gitops-NoPassRoleOrAssumeRoleOnAnyResource[${finding}]`, paths: ['Probe/Role/DefaultPolicy/Resource'] }]);
   });

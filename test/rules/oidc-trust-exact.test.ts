@@ -15,6 +15,12 @@ describe('Gitops-OidcTrustExact', () => {
     expect(trusting({ StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: 'repo:o/r:environment:prod' } })).toEqual([]);
   });
 
+  test('COMPLIANT: the same exact claims under condition keys in another case (IAM reads keys case-insensitively)', () => {
+    expect(trusting({ StringEquals: { [`${I}:AUD`]: 'sts.amazonaws.com', 'Token.Actions.GitHubUserContent.com:Sub': 'repo:o/r:environment:prod' } })).toEqual(
+      [],
+    );
+  });
+
   test.each<[string, Record<string, Record<string, unknown>>, string[]]>([
     ['no sub at all', { StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com' } }, ['Condition::sub']],
     ['a wildcard sub', { StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: 'repo:o/r:*' } }, ['Condition::sub']],
@@ -29,6 +35,15 @@ describe('Gitops-OidcTrustExact', () => {
       ['Condition::StringLike'],
     ],
     ['no aud', { StringEquals: { [`${I}:sub`]: 'repo:o/r:environment:prod' } }, ['Condition::aud']],
+    // IAM reads condition keys case-insensitively: a pattern on `...:SUB` is a pattern on the subject.
+    [
+      'StringLike on the subject key in capitals',
+      {
+        StringEquals: { [`${I}:aud`]: 'sts.amazonaws.com', [`${I}:sub`]: 'repo:o/r:environment:prod' },
+        StringLike: { [`${I.toUpperCase()}:SUB`]: 'repo:o/*' },
+      },
+      ['Condition::StringLike'],
+    ],
   ])('NON_COMPLIANT: %s', (_name, conditions, findings) => {
     expect(trusting(conditions)).toEqual(findings.map((f) => ({ rule: `Gitops-OidcTrustExact[${f}]`, paths: ['Probe/Role/Resource'] })));
   });

@@ -9,9 +9,10 @@ import { runHostScript } from '../helpers/host-scripts';
 import { startSmokeApp } from '../helpers/smoke-app';
 
 /*
- * One plan (prod's shipped checks, rendered from config), two runners: scripts/host/smoke.sh (curl)
- * and lib/smoke/run.ts (fetch), against the same local app. Both must print the same lines, and
- * neither may print a secret or the token, whatever passes or fails.
+ * One plan (prod's shipped checks, rendered from config), two runners: scripts/host/smoke.sh (the
+ * wrapper the host runs, with smoke.py) and lib/smoke/run.ts (fetch), against the same local app.
+ * Both must print the same lines, and neither may print a secret or the token, whatever passes or
+ * fails. The case-by-case comparison of the runners is smoke-parity.test.ts; this is the end to end.
  */
 
 const EMAIL = 'smoke-user@example.test';

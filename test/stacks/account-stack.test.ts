@@ -4,8 +4,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildAwsApp } from '../../bin/build-apps';
 import { accountOutputNames, githubOidcProviderArn, stackNames } from '../../lib/names';
 import { AccountStack, GITHUB_OIDC_THUMBPRINTS } from '../../lib/stacks/account-stack';
-import { configWith } from '../helpers/config-fixtures';
-import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { shippedAssemblyManifest, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
 const ACCOUNT = '765480282720';
 
@@ -28,9 +28,11 @@ function accountTemplate(edit: Parameters<typeof configWith>[0]): Template {
 }
 
 describe('AccountStack (shipped config)', () => {
-  test('there is exactly one account stack for the one account both environments share, in us-east-1', () => {
-    expect(shippedStackNames().filter((name) => name.includes('-account-'))).toEqual(['auraxis-account-765480282720']);
-    expect(shippedAssemblyManifest().artifacts['auraxis-account-765480282720'].environment).toBe(`aws://${ACCOUNT}/us-east-1`);
+  test('one account stack per account (dev and prod have their own), each in us-east-1', () => {
+    const accounts = [...new Set(Object.values(shippedConfig().environments).map((e) => e.account))].sort();
+    expect(accounts).toHaveLength(2);
+    expect(shippedStackNames().filter((name) => name.includes('-account-'))).toEqual(accounts.map((a) => `auraxis-account-${a}`));
+    for (const account of accounts) expect(shippedAssemblyManifest().artifacts[`auraxis-account-${account}`].environment).toBe(`aws://${account}/us-east-1`);
   });
 
   test('monthly COST budget of USD 10 from config', () => {
@@ -144,14 +146,14 @@ describe('AccountStack (variants)', () => {
     );
   });
 
-  test('two accounts get two account stacks, each with its own OIDC provider, both in us-east-1', () => {
+  test('two environments in two accounts get two account stacks, each with its own OIDC provider, both in us-east-1', () => {
     const config = configWith((c) => {
       c.environments.prod.account = '111122223333';
       c.environments.prod.region = 'eu-west-1';
       c.environments.prod.instance.availabilityZone = 'eu-west-1a';
     });
     const app = buildAwsApp(config);
-    for (const account of [ACCOUNT, '111122223333']) {
+    for (const account of [config.environments.dev.account, '111122223333']) {
       const stack = app.node.findChild(stackNames.account('auraxis', account)) as Stack;
       expect(stack.account).toBe(account);
       expect(stack.region).toBe('us-east-1');

@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { outputNames, stackNames } from '../../lib/names';
-import { configWith } from '../helpers/config-fixtures';
+import { bootstrapNames, outputNames, stackNames } from '../../lib/names';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
-import { shippedConfig, shippedTemplate } from '../helpers/synth';
+import { shippedTemplate } from '../helpers/synth';
 
 const data = (env: string) => shippedTemplate(stackNames.data('auraxis', env));
 const BUCKET = 'BackupsBucket2936A3AA';
@@ -38,7 +38,7 @@ describe('DataStack (shipped config)', () => {
     data(env).hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: BUCKET },
       PolicyDocument: {
-        Statement: [
+        Statement: Match.arrayWith([
           {
             Action: 's3:*',
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
@@ -46,10 +46,64 @@ describe('DataStack (shipped config)', () => {
             Principal: { AWS: '*' },
             Resource: [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] }],
           },
-        ],
+        ]),
       },
     });
   });
+
+  test.each([
+    ['dev', 7],
+    ['prod', 90],
+  ])('%s backups: Object Lock in governance mode for the restore window (%i days, backups.retentionDays)', (env, days) => {
+    data(env as string).hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: days } } },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  test.each(['dev', 'prod'])(
+    '%s bucket policy denies version deletion and lock bypass to all, and configuration changes to all but its execution role',
+    (env) => {
+      const execRole = `arn:aws:iam::${shippedConfig().environments[env].account}:role/cdk-${bootstrapNames.qualifier('auraxis', env)}-cfn-exec-role-${shippedConfig().environments[env].account}-us-east-1`;
+      const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [BUCKET, 'Arn'] }, '/*']] };
+      data(env).hasResourceProperties('AWS::S3::BucketPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'NoVersionDeletionNoLockBypass',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: ['s3:BypassGovernanceRetention', 's3:DeleteObjectVersion'],
+              Resource: objects,
+            },
+            {
+              Sid: 'NoCustomerProvidedKeys',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 's3:PutObject',
+              Resource: objects,
+              Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
+            },
+            {
+              Sid: 'ConfigurationOnlyByReviewedDeploys',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: [
+                's3:DeleteBucketPolicy',
+                's3:PutBucketObjectLockConfiguration',
+                's3:PutBucketPolicy',
+                's3:PutBucketVersioning',
+                's3:PutLifecycleConfiguration',
+              ],
+              Resource: { 'Fn::GetAtt': [BUCKET, 'Arn'] },
+              Condition: { ArnNotEquals: { 'aws:PrincipalArn': execRole } },
+            },
+          ]),
+        },
+      });
+    },
+  );
 
   test('lifecycle: prod moves to Standard-IA after 30 days and expires after 90; dev expires after 7 without moving; noncurrent versions expire', () => {
     data('prod').hasResourceProperties('AWS::S3::Bucket', {

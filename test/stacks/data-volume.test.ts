@@ -114,15 +114,17 @@ describe('the host attaches and mounts the data volume', () => {
     expect(text).toContain('blkid -p -o value -s TYPE');
   });
 
-  test('the instance role may attach only this volume, only to instances with the grant tag (this host), and put only the backup metric', () => {
+  test('the instance role may attach only this volume, only to instances tagged for its environment (a policy of its own), and put only the backup metric', () => {
     const t = host('prod');
     t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^DataVolumeAttachPolicy'),
       PolicyDocument: {
-        Statement: Match.arrayWith([
+        Statement: [
           {
+            Sid: 'AttachOwnDataVolume',
             Action: 'ec2:AttachVolume',
             Effect: 'Allow',
-            Condition: { 'ForAnyValue:StringEquals': { 'ec2:ResourceTag/VolumeGrantAttach-Host': Match.stringLikeRegexp('^[0-9a-f]{32}$') } },
+            Condition: { StringEquals: { 'aws:ResourceTag/env': 'prod' } },
             Resource: [
               'arn:aws:ec2:us-east-1:765480282720:instance/*',
               {
@@ -133,7 +135,7 @@ describe('the host attaches and mounts the data volume', () => {
               },
             ],
           },
-        ]),
+        ],
       },
     });
     // The metric statement is a policy of its own, so its acknowledgement covers nothing else.
@@ -150,11 +152,12 @@ describe('the host attaches and mounts the data volume', () => {
         ],
       },
     });
-    const tag = (tags: { Key: string; Value: string }[]) => tags.find((x) => x.Key === 'VolumeGrantAttach-Host')?.Value;
+    // Both carry the environment tag the condition names.
+    const tag = (tags: { Key: string; Value: string }[]) => tags.find((x) => x.Key === 'env')?.Value;
     const [instance] = Object.values(t.findResources('AWS::EC2::Instance'));
     const [volume] = Object.values(data('prod').findResources('AWS::EC2::Volume'));
-    expect(tag(instance.Properties.Tags)).toBeDefined();
-    expect(tag(instance.Properties.Tags)).toBe(tag(volume.Properties.Tags));
+    expect(tag(instance.Properties.Tags)).toBe('prod');
+    expect(tag(volume.Properties.Tags)).toBe('prod');
   });
 });
 

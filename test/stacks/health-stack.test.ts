@@ -11,8 +11,8 @@ import { cdkJsonContext } from '../../lib/config/config-file';
 import { outputNames, stackNames } from '../../lib/names';
 import { HealthStack } from '../../lib/stacks/health-stack';
 import { acknowledgementsUnder } from '../helpers/acknowledgements';
-import { configWith } from '../helpers/config-fixtures';
-import { shippedAssemblyManifest, shippedConfig, shippedTemplate, shippedValidationReport } from '../helpers/synth';
+import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { shippedAssemblyManifest, shippedTemplate, shippedValidationReport, shippedValidationRuns } from '../helpers/synth';
 
 const health = (env: string) => shippedTemplate(stackNames.health('auraxis', env));
 
@@ -27,7 +27,9 @@ function healthTemplate(config: ProjectConfig, envName: string): Template {
 
 describe('HealthStack (shipped config)', () => {
   test.each(['dev', 'prod'])('%s health stack is in us-east-1 of its account', (env) => {
-    expect(shippedAssemblyManifest().artifacts[stackNames.health('auraxis', env)].environment).toBe('aws://765480282720/us-east-1');
+    expect(shippedAssemblyManifest().artifacts[stackNames.health('auraxis', env)].environment).toBe(
+      `aws://${shippedConfig().environments[env].account}/us-east-1`,
+    );
   });
 
   test('prod: HTTPS health check on 443 of api.auraxis.com.br/healthz, 30 s interval, 3 failures, SNI, no paid latency graphs', () => {
@@ -147,7 +149,7 @@ describe('HealthStack (shipped config)', () => {
             Effect: 'Allow',
             Action: 'sts:AssumeRole',
             Principal: { Service: 'scheduler.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': '765480282720' } },
+            Condition: { StringEquals: { 'aws:SourceAccount': shippedConfig().environments.dev.account } },
           },
         ],
       },
@@ -166,7 +168,14 @@ describe('HealthStack (shipped config)', () => {
     health('prod').resourceCountIs('AWS::IAM::Role', 0);
   });
 
-  test('cdk-nag found nothing unacknowledged in the shipped assembly', () => {
+  test('both cdk-nag packs checked the health stacks in the shipped synth and found nothing unacknowledged', () => {
+    const { runs } = shippedValidationRuns();
+    for (const pack of ['AwsSolutions', 'Gitops']) {
+      const run = runs.find((r) => r.plugin === pack);
+      expect({ pack, ran: run !== undefined }).toEqual({ pack, ran: true });
+      expect(run?.stacks).toEqual(expect.arrayContaining([stackNames.health('auraxis', 'dev'), stackNames.health('auraxis', 'prod')]));
+      expect(run?.violations).toEqual([]);
+    }
     for (const report of shippedValidationReport().pluginReports) expect(report.violations).toEqual([]);
   });
 });

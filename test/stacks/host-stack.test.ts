@@ -1,11 +1,12 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { COMPOSE_VERSION } from '../../lib/host-runtime/first-boot';
 import { githubOidcProviderArn, outputNames, stackNames } from '../../lib/names';
-import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
+import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
-import { shippedAssemblyManifest, shippedConfig, shippedStackNames, shippedTemplate } from '../helpers/synth';
+import { shippedAssemblyManifest, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
-const ACCOUNT = '765480282720';
+/** The account of an environment of the shipped config: dev and prod have their own. */
+const ACCOUNT_OF = (env: string) => shippedConfig().environments[env].account;
 const REGION = 'us-east-1';
 const host = (env: string) => shippedTemplate(stackNames.host('auraxis', env));
 const INSTANCE = 'HostInstance2C59A3BE';
@@ -46,17 +47,20 @@ describe('HostStack (shipped config): network', () => {
   });
 
   test('prod opens 80 and 443 only; dev (tls: false) opens 80 only; nothing opens 22', () => {
+    // Each web rule is an ingress resource of its own (so its EC23 acknowledgement covers it alone); the group has none inline.
     const ports = (env: string) => {
-      const [, sg] = only(host(env), 'AWS::EC2::SecurityGroup');
-      // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
-      return sg.Properties.SecurityGroupIngress.map((r: any) => [r.IpProtocol, r.FromPort, r.ToPort, r.CidrIp]);
+      const [id, sg] = only(host(env), 'AWS::EC2::SecurityGroup');
+      expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+      return Object.values(host(env).findResources('AWS::EC2::SecurityGroupIngress')).map((r) => {
+        expect(r.Properties.GroupId).toEqual({ 'Fn::GetAtt': [id, 'GroupId'] });
+        return [r.Properties.IpProtocol, r.Properties.FromPort, r.Properties.ToPort, r.Properties.CidrIp];
+      });
     };
     expect(ports('prod')).toEqual([
       ['tcp', 80, 80, '0.0.0.0/0'],
       ['tcp', 443, 443, '0.0.0.0/0'],
     ]);
     expect(ports('dev')).toEqual([['tcp', 80, 80, '0.0.0.0/0']]);
-    for (const env of ['dev', 'prod']) host(env).resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
 });
 
@@ -103,7 +107,7 @@ describe('HostStack (shipped config): the instance', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } },
     ]);
-    expect(role.Properties.PermissionsBoundary).toBe(`arn:aws:iam::${ACCOUNT}:policy/auraxis-${env}-permissions-boundary`);
+    expect(role.Properties.PermissionsBoundary).toBe(`arn:aws:iam::${ACCOUNT_OF(env)}:policy/auraxis-${env}-permissions-boundary`);
     expect(role.Properties.ManagedPolicyArns).toEqual([
       { 'Fn::GetStackOutput': expect.objectContaining({ StackName: stackNames.data('auraxis', env), OutputName: expect.stringMatching(/HostBackupsPolicy/) }) },
     ]);
@@ -115,7 +119,7 @@ describe('HostStack (shipped config): the instance', () => {
     expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['SsmAgentMessaging', 'SsmAgentRegistration', 'AgentMetrics']);
     expect(statements[1]).toMatchObject({
       Action: ['ssm:ListInstanceAssociations', 'ssm:UpdateInstanceAssociationStatus', 'ssm:UpdateInstanceInformation'],
-      Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`,
+      Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
     });
     expect(statements[2]).toEqual({
       Sid: 'AgentMetrics',
@@ -267,12 +271,12 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
       {
         Action: 'sts:AssumeRoleWithWebIdentity',
         Effect: 'Allow',
-        Principal: { Federated: githubOidcProviderArn(ACCOUNT) },
+        Principal: { Federated: githubOidcProviderArn(ACCOUNT_OF(env)) },
         Condition: {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
             // Customized subject claim (scripts/github/oidc-subject.ts): only the reviewed deploy workflow on main.
-            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis-infra:environment:${env}:job_workflow_ref:auraxis/auraxis-infra/.github/workflows/deploy-environment.yml@refs/heads/main`,
+            'token.actions.githubusercontent.com:sub': `repo:auraxis/auraxis-infra:environment:${env}:ref:refs/heads/main:job_workflow_ref:auraxis/auraxis-infra/.github/workflows/deploy-environment.yml@refs/heads/main`,
           },
         },
       },
@@ -293,7 +297,9 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     ['prod', 'auraxiprod'],
   ])('%s may assume exactly the CDK bootstrap roles of its own qualifier (%s) in its region and us-east-1', (env, qualifier) => {
     expect(assumable(env)).toEqual(
-      ['deploy-role', 'file-publishing-role', 'lookup-role'].map((r) => `arn:aws:iam::${ACCOUNT}:role/cdk-${qualifier}-${r}-${ACCOUNT}-${REGION}`),
+      ['deploy-role', 'file-publishing-role', 'lookup-role'].map(
+        (r) => `arn:aws:iam::${ACCOUNT_OF(env)}:role/cdk-${qualifier}-${r}-${ACCOUNT_OF(env)}-${REGION}`,
+      ),
     );
   });
 
@@ -304,15 +310,19 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
 
   test.each(['dev', 'prod'])('%s has no policy for command results beyond its command log group (no ssm:GetCommandInvocation)', (env) => {
     const ids = Object.keys(host(env).findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('DeployRole'));
-    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['DeployRoleDefaultPolicy', 'DeployRoleHostState']);
+    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'DeployRoleDefaultPolicy',
+      'DeployRoleEnvironmentInstances',
+      'DeployRoleHostState',
+    ]);
     expect(JSON.stringify(host(env).toJSON())).not.toContain('ssm:GetCommandInvocation');
   });
 
-  test.each(['dev', 'prod'])('%s reads only its own stacks and sends only its own documents, to its own instance', (env) => {
+  test.each(['dev', 'prod'])('%s reads only its own stacks and sends only its own documents, to instances tagged for it', (env) => {
     const [, policy] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleDefaultPolicy'))!;
     const statements = policy.Properties.PolicyDocument.Statement;
     expect(statements.find((s: { Sid?: string }) => s.Sid === 'ReadEnvironmentStacks').Resource).toEqual(
-      ['data', 'health', 'host'].map((kind) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/auraxis-${env}-${kind}/*`),
+      ['data', 'health', 'host'].map((kind) => `arn:aws:cloudformation:${REGION}:${ACCOUNT_OF(env)}:stack/auraxis-${env}-${kind}/*`),
     );
     const send = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().includes('ssm:SendCommand'));
     expect(send).toEqual([
@@ -322,10 +332,19 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
         Action: 'ssm:SendCommand',
         Resource: [
           ...['backup', 'deploy', 'firewall', 'restore', 'restore-drill', 'rollback', 'secrets', 'status', 'tls'].map(
-            (op) => `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-${env}-${op}`,
+            (op) => `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-${op}`,
           ),
-          { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
         ],
+      },
+    ]);
+    const [, instances] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleEnvironmentInstances'))!;
+    expect(instances.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'SendToEnvironmentInstances',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
+        Condition: { StringEquals: { 'ssm:resourceTag/env': env } },
       },
     ]);
     // Each ARN names a document this stack creates, so the role can run nothing else.
@@ -359,11 +378,18 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
       {
         Effect: 'Allow',
         Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
-        Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}`, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/auraxis/${env}/*`],
+        Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:parameter/auraxis/${env}`, `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:parameter/auraxis/${env}/*`],
         Sid: 'ReadEnvironmentSecrets',
       },
+      // The plan role reads the bootstrap version a change set resolves (lib/constructs/github-plan-role.ts), not a secret.
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:parameter/cdk-bootstrap/${env === 'dev' ? 'auraxisdev' : 'auraxiprod'}/version`,
+        Sid: 'BootstrapVersion',
+      },
     ]);
-    // The one statement sits on the instance role's policy, not the deploy role's.
+    // The secrets statement sits on the instance role's policy, not the deploy role's.
     const [, role] =
       Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([, p]) => p.Properties.PolicyDocument.Statement.includes(parameterStatements[0])) ?? [];
     expect(JSON.stringify(role?.Properties.Roles)).toContain('HostInstanceRole');
@@ -376,7 +402,7 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
       'dev',
     );
     const statements = statementsOf(stacks.hostTemplate);
-    expect(JSON.stringify(statements)).toContain(`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/team-a/auraxis-dev/*`);
+    expect(JSON.stringify(statements)).toContain(`arn:aws:ssm:${REGION}:${ACCOUNT_OF('dev')}:parameter/team-a/auraxis-dev/*`);
     expect(JSON.stringify(statements)).not.toContain('parameter/auraxis/dev');
   });
 });
@@ -401,7 +427,7 @@ describe('HostStack (shipped config): schedule, outputs, composition', () => {
           {
             Action: ['ec2:StartInstances', 'ec2:StopInstances'],
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+            Resource: { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT_OF('dev')}:instance/`, { Ref: INSTANCE }]] },
           },
         ],
       },
@@ -419,9 +445,9 @@ describe('HostStack (shipped config): schedule, outputs, composition', () => {
 
   test('the host stack references nothing of the account stack; the composition orders it after the account and data stacks', () => {
     for (const env of ['dev', 'prod']) {
-      expect(JSON.stringify(host(env).toJSON())).not.toContain(stackNames.account('auraxis', ACCOUNT));
+      expect(JSON.stringify(host(env).toJSON())).not.toContain(stackNames.account('auraxis', ACCOUNT_OF(env)));
       expect(shippedAssemblyManifest().artifacts[stackNames.host('auraxis', env)].dependencies).toEqual(
-        expect.arrayContaining([stackNames.account('auraxis', ACCOUNT), stackNames.data('auraxis', env)]),
+        expect.arrayContaining([stackNames.account('auraxis', ACCOUNT_OF(env)), stackNames.data('auraxis', env)]),
       );
     }
   });
@@ -509,7 +535,7 @@ describe('HostStack variants', () => {
     ]);
   });
 
-  test('with host documents, the deploy role may send exactly those documents to exactly its instance', () => {
+  test('with host documents, the deploy role may send exactly those documents', () => {
     const spec = (operation: 'deploy' | 'status') => ({ operation, description: `${operation} the app`, parameters: {}, runCommand: ['echo hi'] });
     const { hostTemplate } = environmentStacks(shippedConfig(), 'prod', [spec('deploy'), spec('status')]);
     hostTemplate.hasResourceProperties('AWS::IAM::Policy', {
@@ -520,9 +546,8 @@ describe('HostStack variants', () => {
             Action: 'ssm:SendCommand',
             Effect: 'Allow',
             Resource: [
-              `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-prod-deploy`,
-              `arn:aws:ssm:${REGION}:${ACCOUNT}:document/auraxis-prod-status`,
-              { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/`, { Ref: INSTANCE }]] },
+              `arn:aws:ssm:${REGION}:${ACCOUNT_OF('prod')}:document/auraxis-prod-deploy`,
+              `arn:aws:ssm:${REGION}:${ACCOUNT_OF('prod')}:document/auraxis-prod-status`,
             ],
           },
         ]),

@@ -29,10 +29,21 @@ beforeAll(() => {
     { context: cdkJsonContext(), outdir },
   );
   const host = app.node.findChild(HOST) as HostStack;
-  // Rule 1: SSH open to the world on the host's own (acknowledged for EC23) security group.
+  // Rule 1: SSH open to the world on the host's own security group (its web rules acknowledged for EC23)...
   host.host.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22), 'planted');
+  // ...and the whole internet in two halves, which EC23 does not see (no /0): only the project's rule does.
+  host.host.securityGroup.addIngressRule(ec2.Peer.ipv4('0.0.0.0/1'), ec2.Port.tcp(5432), 'planted');
+  host.host.securityGroup.addIngressRule(ec2.Peer.ipv4('128.0.0.0/1'), ec2.Port.tcp(5432), 'planted');
+  // A web port from ::/0: allowed by the project's rule, but not acknowledged for EC23 (the
+  // acknowledgements cover the host's own two web rules, not the group).
+  host.host.securityGroup.addIngressRule(ec2.Peer.anyIpv6(), ec2.Port.tcp(80), 'planted');
   // Rule 2: a data-plane read on every resource, added to the instance role.
   host.host.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+  // Commands to every instance of the account, added to the instance role: the acknowledgement of
+  // instance/* for ec2:AttachVolume sits on that statement's own policy, so it does not cover this.
+  host.host.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [host.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })] }),
+  );
   // Rule 3: a role anyone may assume.
   new iam.Role(host, 'PlantedOpenTrust', { assumedBy: new iam.AnyPrincipal() });
   // Rule 4: an OIDC trust matching any ref of the repository.
@@ -69,6 +80,9 @@ test('synth of the app bin/ builds fails on the planted violations, and says so'
 
 test.each([
   ['Gitops-WorldIngressOnlyWeb[Ingress::0.0.0.0/0:tcp:22-22]', `${HOST}/Host/SecurityGroup/Resource`],
+  ['Gitops-WorldIngressOnlyWeb[Ingress::0.0.0.0/1:tcp:5432-5432]', `${HOST}/Host/SecurityGroup/Resource`],
+  ['Gitops-WorldIngressOnlyWeb[Ingress::128.0.0.0/1:tcp:5432-5432]', `${HOST}/Host/SecurityGroup/Resource`],
+  ['AwsSolutions-EC23', `${HOST}/Host/SecurityGroup/Resource`],
   ['Gitops-NoDataPlaneOnAnyResource[Action::s3:GetObject]', `${HOST}/Host/InstanceRole/DefaultPolicy/Resource`],
   ['Gitops-NoWildcardTrust[Principal::AWS:*]', `${HOST}/PlantedOpenTrust/Resource`],
   ['Gitops-OidcTrustExact[Condition::sub]', `${HOST}/PlantedLooseOidc/Resource`],
@@ -76,6 +90,7 @@ test.each([
   ['Gitops-RoleHasPermissionsBoundary', `${HOST}/PlantedUnbounded/Resource`],
   // The AWS Solutions pack is live too: the planted wildcards are new, unacknowledged findings.
   ['AwsSolutions-IAM5[Resource::*]', `${HOST}/Host/InstanceRole/DefaultPolicy/Resource`],
+  ['AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:444455556666:instance/*]', `${HOST}/Host/InstanceRole/DefaultPolicy/Resource`],
   ['AwsSolutions-IAM5[Resource::*]', `${HOST}/DeployRole/Role/DefaultPolicy/Resource`],
 ])('%s names %s', (rule, path) => {
   expect(violations()).toContain(`${rule} ${path}`);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { environmentsOf } from '../../lib/config';
 import { smokePlan, smokeSecretNames } from '../../lib/smoke/plan';
+import { shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
-import { shippedConfig } from '../helpers/synth';
 
 /*
  * smoke-prod: scheduled, runs `ops smoke --env prod` with exactly the secrets prod's login names,
@@ -25,9 +25,10 @@ test('runs on a schedule (and by hand) with read-only contents and no id-token',
   expect(text).not.toContain('configure-aws-credentials');
 });
 
-test("passes the smoke step exactly the secrets prod's smoke login names, from the prod environment", () => {
+test("passes the smoke step exactly the secrets prod's smoke login names, from the prod-smoke environment (not prod: its reviewers would block the schedule)", () => {
   const smoke = workflow.jobs.smoke;
-  expect(smoke.environment).toBe('prod');
+  expect(smoke.environment).toBe('prod-smoke');
+  expect(JSON.stringify(workflow)).not.toMatch(/"environment":"prod"/);
   const step = smoke.steps.find((s: { run?: string }) => s.run?.includes('ops -- smoke'));
   expect(step.run).toBe('npm run -s ops -- smoke --env prod');
   const names = smokeSecretNames(smokePlan(config.app, prod));

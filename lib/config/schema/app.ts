@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dnsLabel, githubRepository, gitRepositoryUrl, pinnedImage, port, relativeFile, urlPath } from '../primitives';
 import { blueGreenSchema } from './blue-green';
-import { appSecretsSchema } from './secrets';
+import { appSecretsSchema, SECRET_NAME_PATTERN } from './secrets';
 import { migrationSchema, smokeSchema } from './smoke';
 
 /** The fields of the app section. */
@@ -38,6 +38,17 @@ const appFields = z.strictObject({
 export const appSchema = appFields.superRefine((app, ctx) => {
   // One container port cannot be both: the Service and the NetworkPolicies tell them apart by number.
   if (app.metricsPort === app.port) ctx.addIssue({ code: 'custom', path: ['metricsPort'], message: `must differ from app.port (${app.port})` });
+  // The migration Job reads its secrets by name from the environment's Secret: only declared names exist there.
+  const declared = new Set([...(app.secrets?.required ?? []), ...(app.secrets?.optional ?? [])]);
+  app.migration?.secrets?.forEach((name, index) => {
+    // A malformed name already has its own message.
+    if (!declared.has(name) && new RegExp(SECRET_NAME_PATTERN).test(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['migration', 'secrets', index],
+        message: 'is not a declared secret (list it in app.secrets.required or optional)',
+      });
+  });
 });
 
 export const githubSchema = z.strictObject({

@@ -68,11 +68,11 @@ export function blueGreenOf(
 
 /**
  * Checks of the merged settings of each environment: two distinct ports, neither the app's own
- * (the in-place release publishes there until the first switch), and no service both a colour's
+ * (the in-place release publishes there until the first switch) nor its metrics port, and no service both a colour's
  * and shared. Reported at the key that set the value (the environment's, else the app's).
  */
 export function blueGreenIssues(
-  app: { readonly port: number; readonly blueGreen?: BlueGreen },
+  app: { readonly port: number; readonly metricsPort: number; readonly blueGreen?: BlueGreen },
   environments: Readonly<Record<string, { readonly blueGreen?: z.output<typeof blueGreenOverrideSchema> }>>,
 ): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
@@ -99,6 +99,8 @@ export function blueGreenIssues(
     for (const colour of ['blue', 'green'] as const) {
       if (merged.ports[colour] === app.port)
         add('ports', `must differ from app.port (${app.port}), where the in-place release publishes until the first switch`, colour);
+      if (merged.ports[colour] === app.metricsPort)
+        add('ports', `must differ from app.metricsPort (${app.metricsPort}), where the app serves /metrics: one port cannot carry both`, colour);
     }
     const both = merged.colourServices.filter((s) => merged.sharedServices.includes(s));
     if (both.length > 0) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { onCalendarGapSeconds, onCalendarProblem } from '../on-calendar';
+import { onCalendarCanFire, onCalendarGapSeconds, onCalendarMinGapSeconds, onCalendarProblem } from '../on-calendar';
 import { positiveInt, typeError } from '../primitives';
 
 /*
@@ -43,6 +43,16 @@ export const MAX_EVALUATION_HOURS = 168;
 /** The longest backup schedule gap the backup-age alarm can watch: it fires at twice the gap. */
 export const MAX_BACKUP_GAP_SECONDS = (MAX_EVALUATION_HOURS * 3600) / 2;
 
+/**
+ * The floor between two backups, in seconds. Each run dumps the whole database and uploads it
+ * (docs/cost.md: 4 s for a 36 MB database here, growing with the data and slower on a burst-credit
+ * host); a run that starts while the previous one holds the backup lock is skipped (backup.sh,
+ * exit 75), so a schedule tighter than a dump can run only adds skipped runs, S3 requests and
+ * storage. Five minutes leaves room for a database many times this size; an RPO under that needs
+ * WAL archiving, not dumps.
+ */
+export const MIN_BACKUP_INTERVAL_SECONDS = 5 * 60;
+
 export type DataVolumeConfig = z.output<typeof dataVolumeSchema>;
 
 /** Seconds of the longest gap of a schedule the config already accepted (schema-checked). */
@@ -72,9 +82,18 @@ export function dataChecks(env: DataCheckInput, ctx: z.RefinementCtx): void {
       message: `leaves ${Math.round(gap / 3600)} h between two backups; at most ${MAX_BACKUP_GAP_SECONDS / 3600} h, so the backup-age alarm (twice the gap) fits the 7 days CloudWatch evaluates`,
     });
   }
+  const closest = onCalendarMinGapSeconds(env.backups.schedule);
+  if (closest !== undefined && closest < MIN_BACKUP_INTERVAL_SECONDS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['backups', 'schedule'],
+      message: `runs backups ${closest} s apart at its closest; at least ${MIN_BACKUP_INTERVAL_SECONDS / 60} minutes apart, as a dump and its upload must finish before the next starts (a run that finds the previous one still going is skipped)`,
+    });
+  }
   // An expression systemd would refuse is reported once, by the OnCalendar check of the backups
   // section (lib/config/on-calendar.ts); here only what parses there but not here.
-  if (gap === undefined && onCalendarProblem(env.backups.schedule) === undefined) {
+  // Nor what never elapses: that check says why (lib/config/primitives.ts).
+  if (gap === undefined && onCalendarProblem(env.backups.schedule) === undefined && onCalendarCanFire(env.backups.schedule) !== false) {
     ctx.addIssue({
       code: 'custom',
       path: ['backups', 'schedule'],

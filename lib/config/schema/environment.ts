@@ -26,6 +26,14 @@ export const healthCheckSchema = z.strictObject({
 const environmentFields = z.strictObject({
   /** 12-digit AWS account id, quoted in YAML. */
   account: accountId,
+  /**
+   * This environment shares its AWS account with another environment of the config, on purpose.
+   * Without it, two environments in one account are refused: give each its own account (AWS
+   * Organizations, free; docs/first-deploy.md). With it, each environment is still fenced in by
+   * its own permissions boundary, and synth prints what the account still shares.
+   * @default false
+   */
+  sharedAccount: z.boolean(typeError('must be true or false')).default(false),
   /** AWS region of the environment's stacks. */
   region: region,
   /** Git ref the host deploys by default (the runbook uses `origin/master`). */

@@ -76,13 +76,17 @@ export const instanceSchema = z.strictObject({
     .default(1),
 });
 
+/** S3 lifecycle rules take their days as a 32-bit integer: a larger number fails the bucket's deploy. */
+export const S3_LIFECYCLE_MAX_DAYS = 2_147_483_647;
+const lifecycleDays = positiveInt.max(S3_LIFECYCLE_MAX_DAYS, { message: `must be at most ${S3_LIFECYCLE_MAX_DAYS} (S3 lifecycle days are a 32-bit integer)` });
+
 export const backupsSchema = z.strictObject({
   /** systemd OnCalendar expression for the host's backup timer. */
   schedule: onCalendar.default('*-*-* 03:00:00'),
   /** Days a backup object is kept before the bucket's lifecycle expires it. */
-  retentionDays: positiveInt,
+  retentionDays: lifecycleDays,
   /** Move backups to S3 Standard-IA after this many days (S3 requires at least 30). Absent: stay in Standard. */
-  transitionToInfrequentAccessDays: positiveInt.min(30, { message: 'must be at least 30 (S3 Standard-IA minimum)' }).optional(),
+  transitionToInfrequentAccessDays: lifecycleDays.min(30, { message: 'must be at least 30 (S3 Standard-IA minimum)' }).optional(),
 });
 
 export const logsSchema = z.strictObject({

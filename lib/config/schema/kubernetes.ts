@@ -1,11 +1,18 @@
 import { z } from 'zod';
+import { kubernetesNames } from '../../names';
 import { parseCpuMillis, parseMemoryBytes } from '../../quantities';
 import { dnsLabel, gitRef, gitRepositoryUrl, hostname, ipv4Cidr, port, typeError } from '../primitives';
+import { secretsPath } from './secrets';
 
 /*
  * How the app runs on Kubernetes in one environment. Messages are predicates: the formatter
  * prefixes them with the key path and the value (`environments.prod.kubernetes.replicas: 0 must be at least 1`).
  */
+
+/** A Parameter Store parameter name of a hierarchy: absolute, `/`-separated, characters SSM allows. */
+const parameterName = z
+  .string(typeError('is not a parameter name (e.g. /auraxis/prod/api-env)'))
+  .regex(/^(\/[A-Za-z0-9_.-]+)+$/, { message: 'is not a parameter name (absolute, e.g. /auraxis/prod/api-env)' });
 
 const wholeNumber = z.number(typeError('must be a whole number')).int({ message: 'must be a whole number' });
 
@@ -127,14 +134,32 @@ export const autoscalingSchema = z.strictObject({
   targetCpuUtilization: wholeNumber.min(1, { message: 'must be from 1 to 100' }).max(100, { message: 'must be from 1 to 100' }).default(70),
 });
 
-/** An external-secrets.io `ExternalSecret` that fills `existingSecret` from a secret store. */
+/**
+ * An external-secrets.io `ExternalSecret` that fills `existingSecret` from the environment's own
+ * Parameter Store path, through a namespaced `SecretStore` the chart renders beside it.
+ */
 export const externalSecretSchema = z.strictObject({
-  /** Name of the SecretStore or ClusterSecretStore. */
+  /** Name of the SecretStore the chart renders in the environment's namespace. */
   storeName: dnsLabel,
-  /** Kind of the store. @default 'ClusterSecretStore' */
-  storeKind: z.enum(['SecretStore', 'ClusterSecretStore'], typeError('must be SecretStore or ClusterSecretStore')).default('ClusterSecretStore'),
-  /** Key in the provider (e.g. an AWS Secrets Manager secret name) whose JSON properties become the Secret's keys. */
-  remoteKey: z.string(typeError('must be a string')).min(1, { message: 'must not be empty' }),
+  /**
+   * Kind of the store: only a namespaced `SecretStore`, which nothing outside the namespace can
+   * use. A `ClusterSecretStore` is refused: every namespace of the cluster could read through it.
+   * @default 'SecretStore'
+   */
+  storeKind: z
+    .literal(
+      'SecretStore',
+      typeError(
+        "must be SecretStore: a ClusterSecretStore can be used from every namespace of the cluster; the chart renders a namespaced SecretStore reading only this environment's path (remove storeKind)",
+      ),
+    )
+    .default('SecretStore'),
+  /**
+   * A parameter under the environment's secrets path holding a JSON object whose properties become
+   * the Secret's keys; used only when app.secrets declares no names.
+   * @default - one key per name of app.secrets, read from `<secrets path><NAME>`
+   */
+  remoteKey: parameterName.optional(),
   /** How often the operator re-reads the store. @default '1h' */
   refreshInterval: z
     .string()
@@ -164,8 +189,17 @@ export const gitopsSchema = z.strictObject({
     .optional(),
   /** Namespace Argo CD runs in (where the Application object lives). @default 'argocd' */
   argocdNamespace: dnsLabel.default('argocd'),
-  /** Argo CD project. @default 'default' */
-  project: dnsLabel.default('default'),
+  /**
+   * Argo CD AppProject of this environment, created beside its Application and used by nothing
+   * else. Argo CD's `default` project (every repository, namespace and kind) is refused.
+   * @default - `<app>-<env>`
+   */
+  project: dnsLabel
+    .refine((name) => name !== 'default', {
+      message:
+        "is Argo CD's default project, which allows every repository, namespace and kind: leave project out (the environment gets its own, <app>-<env>) or name another",
+    })
+    .optional(),
   /** Sync automatically, pruning deleted objects and reverting drift. @default true */
   automated: z.boolean(typeError('must be true or false')).default(true),
 });
@@ -264,3 +298,57 @@ function exceeds(request: string, limit: string, parse: (q: string) => number | 
 
 /** How the app runs on Kubernetes in one environment. */
 export const kubernetesSchema = kubernetesFields.superRefine(kubernetesChecks);
+
+/** The AppProject an environment's Application uses: `kubernetes.gitops.project`, else `<app>-<env>`. */
+export function gitopsProjectName(appName: string, environmentName: string, gitops: { readonly project?: string } | undefined): string {
+  return gitops?.project ?? kubernetesNames.appProject(appName, environmentName);
+}
+
+interface EnvironmentKubernetes {
+  readonly secrets: { readonly path?: string };
+  readonly kubernetes: {
+    readonly externalSecret?: { readonly remoteKey?: string };
+    readonly gitops?: { readonly project?: string };
+  };
+}
+
+/**
+ * Checks of the kubernetes sections that need the app or the other environments: one AppProject
+ * per environment (two environments in one project would reach each other's namespace), and an
+ * ExternalSecret that reads only its own environment's Parameter Store path.
+ */
+export function kubernetesIssues(
+  app: { readonly name: string; readonly secrets: { readonly required: readonly string[]; readonly optional: readonly string[] } },
+  environments: Readonly<Record<string, EnvironmentKubernetes>>,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const owners = new Map<string, string>();
+  for (const [name, env] of Object.entries(environments)) {
+    const { gitops, externalSecret } = env.kubernetes;
+    if (gitops) {
+      const project = gitopsProjectName(app.name, name, gitops);
+      const owner = owners.get(project);
+      if (owner === undefined) owners.set(project, name);
+      else
+        issues.push({
+          path: ['environments', name, 'kubernetes', 'gitops', 'project'],
+          message: `is also the AppProject of environments.${owner}; each environment needs its own (leave project out for <app>-<env>)`,
+        });
+    }
+    if (!externalSecret) continue;
+    const path = secretsPath(app.name, name, env.secrets);
+    const declared = app.secrets.required.length + app.secrets.optional.length;
+    if (externalSecret.remoteKey === undefined && declared === 0) {
+      issues.push({
+        path: ['environments', name, 'kubernetes', 'externalSecret', 'remoteKey'],
+        message: `is required when app.secrets declares no names: a parameter under ${path} holding the JSON the Secret is made of`,
+      });
+    } else if (externalSecret.remoteKey !== undefined && !externalSecret.remoteKey.startsWith(path)) {
+      issues.push({
+        path: ['environments', name, 'kubernetes', 'externalSecret', 'remoteKey'],
+        message: `must be a parameter under ${path}, the only path this environment's SecretStore may read`,
+      });
+    }
+  }
+  return issues;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { typeError } from '../primitives';
+import { secretName as appSecretName } from './secrets';
 
 /*
  * Release verification declared in config: smoke checks (per app, overridable per environment)
@@ -119,7 +120,30 @@ export const migrationSchema = z.strictObject({
       z.string().regex(/^[A-Za-z0-9._/:=@+,-]+$/, { message: 'is not a plain word (letters, digits and ._/:=@+,- only; no spaces, quotes or shell syntax)' }),
     )
     .min(1, { message: 'must have at least one word' }),
+  /**
+   * The secrets (names from `app.secrets`) the Kubernetes migration Job gets, each as one variable
+   * read from the environment's Secret: a migration needs the database, not the signing and
+   * encryption keys. (On the EC2 host, compose runs the migration in its service with the
+   * service's env file.)
+   * @default - [DATABASE_URL] when app.secrets declares it, else none
+   */
+  secrets: z
+    .array(appSecretName, typeError('must be a list of secret names'))
+    .refine((names) => new Set(names).size === names.length, { message: 'names a secret twice' })
+    .optional(),
 });
+
+/** The secrets the migration Job gets: `app.migration.secrets`, else DATABASE_URL when declared, else none. */
+export function migrationSecretNames(app: {
+  readonly migration?: { readonly secrets?: readonly string[] };
+  readonly secrets: { readonly required: readonly string[]; readonly optional: readonly string[] };
+}): string[] {
+  if (app.migration?.secrets) return [...app.migration.secrets];
+  return [...app.secrets.required, ...app.secrets.optional].includes(DEFAULT_MIGRATION_SECRET) ? [DEFAULT_MIGRATION_SECRET] : [];
+}
+
+/** What a migration needs when the config does not say: the database connection. */
+export const DEFAULT_MIGRATION_SECRET = 'DATABASE_URL';
 
 /**
  * Checks that need the app and an environment together (the environment's overrides merge into

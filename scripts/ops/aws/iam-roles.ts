@@ -47,3 +47,25 @@ export async function readRole(client: IAMClient, roleName: string): Promise<Rol
 export function roleNameFromArn(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
 }
+
+/** The document of a managed policy's default version (a boundary, the execution policy), or undefined when IAM has no such policy. */
+export async function readManagedPolicyDocument(client: IAMClient, policyArn: string): Promise<PolicyDocument | undefined> {
+  try {
+    const versionId = (await client.send(new GetPolicyCommand({ PolicyArn: policyArn }))).Policy?.DefaultVersionId;
+    const version = await client.send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: versionId }));
+    return decode(version.PolicyVersion?.Document);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchEntityException' || (error as { name?: string }).name === 'NoSuchEntity') return undefined;
+    throw error;
+  }
+}
+
+/** `readRole`, or undefined when IAM has no role of that name (e.g. an environment not bootstrapped yet). */
+export async function readRoleIfExists(client: IAMClient, roleName: string): Promise<RoleFacts | undefined> {
+  try {
+    return await readRole(client, roleName);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchEntityException' || (error as { name?: string }).name === 'NoSuchEntity') return undefined;
+    throw error;
+  }
+}

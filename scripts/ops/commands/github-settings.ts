@@ -8,11 +8,26 @@ import type { CheckResult } from './validate';
  */
 
 /**
- * The GitHub environment whose required reviewers approve IAM or security-group widening of every
- * environment's deploy: the `approve-widening` job of .github/workflows/deploy-environment.yml
- * runs in it (a test keeps the two equal).
+ * The GitHub environment whose required reviewers approve its deploy: the `deploy` job of
+ * .github/workflows/deploy-environment.yml runs in the environment it deploys, after the plan job
+ * (in `<env>-plan`, without reviewers) has shown the change sets (a test keeps the two equal).
  */
 export const APPROVAL_ENVIRONMENT = 'prod';
+
+/**
+ * The GitHub environment of the scheduled smoke checks of prod (.github/workflows/smoke-prod.yml;
+ * a test keeps the two equal). Not `prod`: prod's required reviewers would block every scheduled
+ * run. It holds only the smoke user's login and no AWS role: smoke needs only the public URL.
+ */
+export const SMOKE_ENVIRONMENT = 'prod-smoke';
+
+/** The environment whose smoke checks run on a schedule in `SMOKE_ENVIRONMENT`. */
+export const SMOKED_ENVIRONMENT = 'prod';
+
+/** The GitHub environments the checks of `environments` read: theirs, and the smoke environment with prod. */
+export function githubEnvironmentNames(environments: readonly string[]): string[] {
+  return environments.includes(SMOKED_ENVIRONMENT) ? [...environments, SMOKE_ENVIRONMENT] : [...environments];
+}
 
 /** The one branch a deploy environment may deploy from: the branch the deploy roles trust. */
 export const DEPLOY_BRANCH = DEPLOY_WORKFLOW.ref.replace(/^refs\/heads\//, '');
@@ -54,10 +69,11 @@ export const NOT_CHECKED_WITHOUT_TOKEN = 'not checked: set GITHUB_TOKEN (read-on
 function checkNames(repository: string, environments: readonly string[]): { env: string; check: string }[] {
   return [
     { env: repository, check: 'GitHub OIDC subject claims' },
-    ...environments.flatMap((env) => [
+    ...githubEnvironmentNames(environments).flatMap((env) => [
       { env, check: `GitHub environment ${env} exists` },
       { env, check: `GitHub environment ${env} deploys only from ${DEPLOY_BRANCH}` },
       ...(env === APPROVAL_ENVIRONMENT ? [{ env, check: `GitHub environment ${env} requires a reviewer, not the author` }] : []),
+      ...(env === SMOKE_ENVIRONMENT ? [{ env, check: `GitHub environment ${env} requires no reviewer (a schedule cannot wait for one)` }] : []),
     ]),
   ];
 }
@@ -98,12 +114,19 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
     push(facts.repository, name(facts.repository, 0), false, "not customized: GitHub's default subject, which no deploy role trusts", fix);
   } else skip(facts.repository, name(facts.repository, 0), unread(oidc));
 
-  for (const env of environments) {
+  for (const env of githubEnvironmentNames(environments)) {
     const read = facts.environments[env]?.environment ?? { ok: false, error: 'not read' };
     const [exists, branches, reviewers] = [0, 1, 2].map((i) => names.filter((n) => n.env === env)[i]?.check);
     const create = `create it in Settings → Environments with the settings of docs/first-deploy.md, step 4`;
     if (!read.ok) {
-      if (read.status === 404) push(env, exists, false, 'missing: the deploy job of this environment cannot run', create);
+      if (read.status === 404)
+        push(
+          env,
+          exists,
+          false,
+          env === SMOKE_ENVIRONMENT ? 'missing: the scheduled smoke job cannot run' : 'missing: the deploy job of this environment cannot run',
+          create,
+        );
       else skip(env, exists, unread(read));
       skip(env, branches, 'not checked: the environment could not be read');
       if (reviewers) skip(env, reviewers, 'not checked: the environment could not be read');
@@ -130,7 +153,16 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
       );
     }
 
-    if (reviewers) {
+    if (reviewers && env === SMOKE_ENVIRONMENT) {
+      const rule = (read.body.protection_rules ?? []).find((r) => r.type === 'required_reviewers');
+      push(
+        env,
+        reviewers,
+        !rule,
+        rule ? `${rule.reviewers?.length ?? 0} required reviewer(s): every scheduled smoke run would wait for an approval` : 'no required reviewers',
+        `Required reviewers: none for ${SMOKE_ENVIRONMENT}; it holds only the smoke login and no AWS role (docs/first-deploy.md, step 4)`,
+      );
+    } else if (reviewers) {
       const rule = (read.body.protection_rules ?? []).find((r) => r.type === 'required_reviewers');
       const count = rule?.reviewers?.length ?? 0;
       const ok = count > 0 && rule?.prevent_self_review === true;
@@ -139,7 +171,7 @@ export function evaluateGithubSettings(facts: GithubFacts, environments: readonl
         reviewers,
         ok,
         !rule
-          ? 'no required reviewers: IAM and security-group widening would deploy unreviewed'
+          ? 'no required reviewers: prod would deploy without an approval'
           : `${count} reviewer(s), prevent self-review ${rule.prevent_self_review === true ? 'on' : 'off'}`,
         'Required reviewers: at least one person, with "Prevent self-review" (docs/first-deploy.md, step 4)',
       );

@@ -1,5 +1,5 @@
 import type { FilterLogEventsCommandInput } from '@aws-sdk/client-cloudwatch-logs';
-import { UsageError } from '../../../bin/command-line';
+import { UsageError } from '../../../lib/cli/command-line';
 
 /*
  * `ops logs --env E [--since 15m] [--follow] [--grep TEXT]`: the environment's CloudWatch log

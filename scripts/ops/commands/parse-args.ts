@@ -1,4 +1,4 @@
-import { type OptionSpecs, parseCommandLine, UsageError } from '../../../bin/command-line';
+import { type OptionSpecs, parseCommandLine, UsageError } from '../../../lib/cli/command-line';
 import { gitRefProblem } from '../../../lib/config/git-ref';
 import type { HostOperation } from '../../../lib/host-runtime/document-spec';
 import { RESTORE_BACKUP_PATTERN } from '../../../lib/host-runtime/restore';
@@ -7,7 +7,7 @@ import { SMOKE_DETAILS, type SmokeArgs, smokeBaseUrl } from './smoke';
 
 /*
  * The ops command line: each command is one entry of `COMMANDS` with its own options and help
- * text, parsed by Node's util.parseArgs (bin/command-line.ts). A flag of another command is an
+ * text, parsed by Node's util.parseArgs (lib/cli/command-line.ts). A flag of another command is an
  * unknown option here, and every mistake is one line and exit 2, before any AWS client exists.
  * Adding a command: one entry below, and its case in ops.ts.
  */
@@ -30,7 +30,17 @@ export interface CommandSpec {
   /** More lines for `ops <command> --help`, after the summary. @default - the summary only */
   readonly details?: string;
   /** The command's own options besides --env, --json and --help, each with its help text. */
-  readonly options: Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly help: string; readonly valueName?: string }>>;
+  readonly options: Readonly<
+    Record<
+      string,
+      {
+        readonly type: 'string' | 'boolean';
+        readonly help: string;
+        readonly valueName?: string /** The command refuses to run without it. @default false */;
+        readonly required?: boolean;
+      }
+    >
+  >;
 }
 
 export const COMMANDS = {
@@ -62,13 +72,19 @@ export const COMMANDS = {
     options: {
       backup: {
         type: 'string',
+        required: true,
         valueName: 'key|latest',
         help: 'a key such as <env>/<app>-<env>-20261125T150000Z.tar.gz, or latest (ops status shows the newest)',
       },
-      confirm: { type: 'string', valueName: 'env', help: 'the environment name again: without it nothing is sent to AWS' },
+      confirm: {
+        type: 'string',
+        required: true,
+        valueName: 'env',
+        help: 'the environment name again: without it nothing is sent to AWS (not with --resume, which restores nothing)',
+      },
       resume: {
         type: 'boolean',
-        help: 'after an interrupted restore (ops status says so): start the app again on the database as it is, and say which state that is; restores nothing',
+        help: 'after an interrupted restore (ops status says so): start the app again on the database as it is, and say which state that is; restores nothing, takes no --backup',
       },
     },
   },
@@ -79,9 +95,24 @@ export const COMMANDS = {
     options: { apply: { type: 'boolean', help: 'apply 80/443-only inbound instead of printing the rules' } },
   },
   validate: { summary: 'the operator checklist: stacks, SSM reachability, alarms, health, releases', kind: 'report', env: 'any', options: {} },
-  'iam-audit': { summary: 'instance and deploy roles: no admin or wildcard actions, exact OIDC subjects', kind: 'report', env: 'any', options: {} },
+  'iam-audit': {
+    summary: 'every role of the environment: no admin or wildcard actions, exact OIDC subjects, and no reach into another environment (IAM policy evaluator)',
+    kind: 'report',
+    env: 'any',
+    options: {},
+  },
   outputs: { summary: "the deployed stacks' outputs", kind: 'report', env: 'any', options: {} },
   stacks: { summary: "the environment's stack names, one per line (for cdk deploy in pipelines)", kind: 'report', env: 'any', options: {} },
+  plan: {
+    summary: 'change sets of the cloud assembly against what is deployed: replacements, data at risk, security, cost; deleted, never executed',
+    details:
+      'Creates one CloudFormation change set per stack of the environment (data, host, health) from the assembly,\nreads it (Replacement True or Conditional, with what causes it), deletes it, and prints the same sections as\nthe pull-request review. Templates over 51,200 bytes are put in the staging bucket under ops-plan/ and removed.\nExit codes: 0 planned; 1 a change set could not be made or read (the reason is printed).',
+    kind: 'report',
+    env: 'one',
+    options: {
+      assembly: { type: 'string', valueName: 'dir', help: 'the cloud assembly to plan (default: cdk.out, as npm run synth writes it)' },
+    },
+  },
   smoke: {
     summary: 'the smoke checks (health, GraphQL, invalid login, login -> token -> reads) against the public URL',
     details: SMOKE_DETAILS,
@@ -130,6 +161,8 @@ export interface OpsArgs {
   readonly smoke?: SmokeArgs;
   /** `logs`'s own options (commands/logs.ts). */
   readonly logs?: LogsArgs;
+  /** `plan --assembly <dir>`. @default cdk.out */
+  readonly assembly?: string;
 }
 
 const COMMON_OPTIONS: CommandSpec['options'] = {
@@ -145,6 +178,11 @@ function optionUsage(name: string, o: CommandSpec['options'][string]): string {
   return `--${name}${o.type === 'string' ? ` <${o.valueName ?? 'value'}>` : ''}`;
 }
 
+/** An option in a usage line: bare when the command needs it, in brackets when it may be left out. */
+function optionInUsage(name: string, o: CommandSpec['options'][string]): string {
+  return o.required ? ` ${optionUsage(name, o)}` : ` [${optionUsage(name, o)}]`;
+}
+
 function specOf(command: OpsCommand): CommandSpec {
   return COMMANDS[command];
 }
@@ -153,9 +191,10 @@ function specOf(command: OpsCommand): CommandSpec {
 export const USAGE = (() => {
   const line = (c: OpsCommand) => {
     const own = Object.entries(specOf(c).options)
-      .map(([n, o]) => ` [${optionUsage(n, o)}]`)
+      .map(([n, o]) => optionInUsage(n, o))
       .join('');
-    return `  ${`${c}${own}`.padEnd(26)} ${specOf(c).summary}`;
+    const usage = `${c}${own}`;
+    return `  ${usage.padEnd(26)}${usage.length >= 26 ? '\n                             ' : ' '}${specOf(c).summary}`;
   };
   const commands = Object.keys(COMMANDS) as OpsCommand[];
   return `usage: ops <command> --env <name|all> [options]      (ops <command> --help for a command's options)
@@ -180,11 +219,22 @@ options of every command: --env <name|all>, --json, --help`;
 export function commandUsage(command: OpsCommand): string {
   const spec = specOf(command);
   const options = { ...spec.options, ...COMMON_OPTIONS };
-  const envLine = `  ${'--env <name|all>'.padEnd(20)} ${spec.env === 'one' ? 'the environment (one at a time)' : spec.env === 'one-or-all' ? 'the environment, or all' : 'the environment, or all (default: all)'}`;
-  const lines = Object.entries(options).map(([name, o]) => `  ${optionUsage(name, o).padEnd(20)} ${o.help}`);
+  const rows: [string, string][] = [
+    [
+      spec.env === 'one' ? '--env <name>' : '--env <name|all>',
+      spec.env === 'one'
+        ? '(required) the environment, one at a time'
+        : spec.env === 'one-or-all'
+          ? '(required) the environment, or all'
+          : 'the environment, or all (default: all)',
+    ],
+    ...Object.entries(options).map(([name, o]): [string, string] => [optionUsage(name, o), `${'required' in o && o.required ? '(required) ' : ''}${o.help}`]),
+  ];
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 1;
+  const lines = rows.map(([flag, help]) => `  ${flag.padEnd(width)} ${help}`);
   return `usage: ops ${command} ${envUsage(spec.env)}${Object.entries(spec.options)
-    .map(([n, o]) => ` [${optionUsage(n, o)}]`)
-    .join('')}\n\n${spec.summary}${spec.details ? `\n\n${spec.details}` : ''}\n\noptions:\n${[envLine, ...lines].join('\n')}`;
+    .map(([n, o]) => optionInUsage(n, o))
+    .join('')}\n\n${spec.summary}${spec.details ? `\n\n${spec.details}` : ''}\n\noptions:\n${lines.join('\n')}`;
 }
 
 function isCommand(name: string | undefined): name is OpsCommand {
@@ -276,5 +326,6 @@ export function parseArgs(argv: readonly string[], configuredEnvs: readonly stri
     ...(resume ? { resume } : {}),
     ...(smoke ? { smoke } : {}),
     ...(logs ? { logs } : {}),
+    ...(command === 'plan' ? { assembly: (values.assembly as string | undefined) ?? 'cdk.out' } : {}),
   };
 }

@@ -71,6 +71,8 @@ export function parseRotateArgs(argv: readonly string[], config: ProjectConfig):
   if (config.environments[env].secrets.requireChangeWindow && changeWindow === undefined) {
     throw new Error(`rotate in ${env} needs --change-window <id> (environments.${env}.secrets.requireChangeWindow): rotate only inside an approved window`);
   }
+  const refusal = plainHttpRefusal(config, env, declared);
+  if (refusal) throw new Error(refusal);
   return {
     command: 'rotate',
     env,
@@ -81,6 +83,19 @@ export function parseRotateArgs(argv: readonly string[], config: ProjectConfig):
     confirmed: values.yes === true,
     json: values.json === true,
   };
+}
+
+/**
+ * Why a rotation must not start: its re-encryption hook would send the old and new keys (and the
+ * admin token) to an environment served over plain HTTP, readable and changeable on every hop.
+ * One line naming the environment and what to do; undefined when nothing secret would travel in
+ * clear (no hook for this secret, or TLS on).
+ */
+export function plainHttpRefusal(config: ProjectConfig, env: string, name: string): string | undefined {
+  const hook = config.app.secrets.reencrypt[name];
+  const environment = config.environments[env];
+  if (!hook || environment.tls) return undefined;
+  return `rotate ${name} in ${env}: refused, nothing was changed: its re-encryption call would send the old and new key and the admin token over plain HTTP to http://${environment.domain}${hook.path} (environments.${env}.tls is false); turn TLS on for ${env} (environments.${env}.tls: true, deploy, then npm run ops -- tls --env ${env}) and rotate again`;
 }
 
 /** A field of a JSON answer by dotted path. */

@@ -1,5 +1,5 @@
 import type { PutParameterCommandInput } from '@aws-sdk/client-ssm';
-import { type OptionSpecs, parseCommandLine } from '../../../bin/command-line';
+import { type OptionSpecs, parseCommandLine } from '../../../lib/cli/command-line';
 import type { ProjectConfig } from '../../../lib/config';
 import { declaredSecretNames, SECRET_NAME_PATTERN, secretsPath } from '../../../lib/config/schema/secrets';
 

@@ -1,6 +1,6 @@
 /*
  * The one price table of the cost estimate, and the usage it assumes where a template states none.
- * Every test expectation of scripts/review/cost-estimate.ts is computed from these numbers.
+ * Every test expectation of lib/cost/estimate.ts is computed from these numbers.
  */
 
 /**

@@ -4,7 +4,7 @@
  * read by the config schema's parser (lib/config/cron.ts), the one cron model of the project.
  * @see https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
  */
-import { parseEventBridgeCron } from '../../lib/config/cron';
+import { parseEventBridgeCron } from '../config/cron';
 
 const MINUTES_PER_WEEK = 7 * 24 * 60;
 const MINUTES_PER_DAY = 24 * 60;

@@ -1,7 +1,8 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /*
- * The one command-line layer of the project's programs (synth, bench, ops; review may join):
+ * The one command-line layer of the project's programs (synth, bench, ops, bootstrap; review may join),
+ * in lib/ so that bin/ and scripts/ both import it downward:
  * Node's `util.parseArgs` in strict mode, with its errors turned into one line each that names
  * the flag, and repeated options refused instead of the last one silently winning.
  */
