@@ -7,6 +7,8 @@ import { shippedScript } from './scripts';
  * (./documents.ts), the host stack and its alarms rely on. No CDK here, so tests read the text directly.
  */
 
+import { type HostLifecycleOptions, lifecycleInstallCommands, lifecycleStartCommands } from './lifecycle';
+
 /** Docker Compose v2 plugin release installed on the host; bump it together with COMPOSE_SHA256. */
 export const COMPOSE_VERSION = 'v2.30.3';
 
@@ -44,6 +46,12 @@ export interface AgentConfigOptions {
   readonly containerLogGroupName: string;
   /** Log group receiving `/var/log/messages` and the first-boot log. */
   readonly systemLogGroupName: string;
+  /**
+   * Fixed dimensions of the disk metric, e.g. `{ AutoScalingGroupName: 'shop-prod-host' }`, so the
+   * disk alarm follows the group's current instance.
+   * @default - `InstanceId` of the instance (the agent's placeholder)
+   */
+  readonly diskMetricDimensions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -58,10 +66,17 @@ export function cloudWatchAgentConfig(options: AgentConfigOptions): Record<strin
     agent: { run_as_user: 'root', omit_hostname: true, metrics_collection_interval: AGENT_METRICS_INTERVAL_SECONDS },
     metrics: {
       namespace: AGENT_NAMESPACE,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder, expanded on the host
-      append_dimensions: { InstanceId: '${aws:InstanceId}' },
+      ...(options.diskMetricDimensions
+        ? {}
+        : // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder, expanded on the host
+          { append_dimensions: { InstanceId: '${aws:InstanceId}' } }),
       metrics_collected: {
-        disk: { measurement: ['used_percent'], resources: ['/'], drop_device: true },
+        disk: {
+          measurement: ['used_percent'],
+          resources: ['/'],
+          drop_device: true,
+          ...(options.diskMetricDimensions ? { append_dimensions: options.diskMetricDimensions } : {}),
+        },
       },
     },
     logs: {
@@ -107,6 +122,12 @@ export interface BootstrapOptions {
    * @default - none: Postgres and Redis live on the root volume
    */
   readonly dataVolume?: DataVolumeMount;
+  /**
+   * The boot sequence, clean stop and interruption watch (./lifecycle.ts): installed in place of
+   * `dataVolume`'s step (it mounts the same volume), the boot sequence run last.
+   * @default - none: the app is started by a deploy
+   */
+  readonly lifecycle?: HostLifecycleOptions;
 }
 
 /** How the first boot finds and mounts the environment's data volume. */
@@ -206,7 +227,7 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     `cat > /etc/docker/daemon.json <<'JSON'`,
     JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2),
     'JSON',
-    ...(options.dataVolume ? dataVolumeCommands(options.dataVolume) : []),
+    ...(options.lifecycle ? lifecycleInstallCommands(options.lifecycle) : options.dataVolume ? dataVolumeCommands(options.dataVolume) : []),
     'systemctl enable --now docker',
     `# Docker Compose ${COMPOSE_VERSION} plugin, checked against the sha256 kept in this repository`,
     'install -d -m 0755 /usr/local/lib/docker/cli-plugins',
@@ -225,6 +246,7 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     `if [ ! -d ${dir}/.git ]; then git clone ${shellQuote(options.repository)} ${dir}; fi`,
     `git -C ${dir} fetch --tags origin`,
     `git -C ${dir} checkout --detach ${shellQuote(options.gitRef)}`,
+    ...(options.lifecycle ? lifecycleStartCommands(options.lifecycle) : []),
   ];
 }
 
