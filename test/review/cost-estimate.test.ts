@@ -100,9 +100,9 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'dev', 'S3 backups').basis).toMatch(/^OnCalendar hourly, 36 % of the time running: /);
   });
 
-  test('the always-free CloudWatch tier of each account (dev and prod have their own): its 6 alarms, 2 custom metrics and its logs', () => {
+  test('the always-free CloudWatch tier of each account (dev and prod have their own): its 5 alarms (3 host alarms by group, health, backup age), 2 custom metrics and its logs', () => {
     const tier = (env: 'dev' | 'prod') => estimate.lines.find((l) => l.item === `CloudWatch always-free tier (account ${config.environments[env].account})`);
-    const free = (hours: number) => PRICES.alarmMonth * 6 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * ASSUMPTIONS.logGbPerFullMonth * (hours / H);
+    const free = (hours: number) => PRICES.alarmMonth * 5 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * ASSUMPTIONS.logGbPerFullMonth * (hours / H);
     expect(tier('dev')?.usd).toBe(-cents(free(devHours)));
     expect(tier('prod')?.usd).toBe(-cents(free(H)));
     expect(estimate.lines.filter((l) => l.environment === 'account')).toHaveLength(2);

@@ -401,6 +401,13 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
           ),
         ],
       },
+      {
+        Sid: 'SendToEnvironmentInstances',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
+        Condition: { StringEquals: { 'ssm:resourceTag/env': env } },
+      },
     ]);
     const [, instances] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleEnvironmentInstances'))!;
     expect(instances.Properties.PolicyDocument.Statement).toEqual([

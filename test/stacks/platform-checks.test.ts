@@ -55,7 +55,6 @@ describe('cdk-nag and CloudFormation validation', () => {
           'data/Backups/Bucket AwsSolutions-S1',
           'data/DataVolume/SnapshotRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole]',
           'data/DataVolume/Volume CloudFormation-Validate::W3010',
-          'host/Host/Instance CloudFormation-Validate::W3010',
           `host/DataVolumeAttachPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           `host/DeployRole/EnvironmentInstances AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           'host/Vpc CloudFormation-Validate::W3010',
@@ -66,14 +65,13 @@ describe('cdk-nag and CloudFormation validation', () => {
           ...['data', 'health', 'host'].map(
             (k) => `host/DeployRole/Role/DefaultPolicy AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:${account}:stack/auraxis-${env}-${k}/*]`,
           ),
-          `host/DeployRole/SendToHost AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           'host/DescribeDataVolumePolicy AwsSolutions-IAM5[Resource::*]',
           `host/Host/CompleteLifecycleActionPolicy AwsSolutions-IAM5[Resource::arn:aws:autoscaling:us-east-1:${account}:autoScalingGroup:*:autoScalingGroupName/auraxis-${env}-host]`,
           // Spot (dev): the rule throws on a mixed-instances policy; the launch template's root is encrypted.
           ...(env === 'prod'
             ? [`host/Host/AssociateAddressPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`]
             : [
-                'host/Host/Group/ASG AwsSolutions::AwsSolutions-EC26',
+                'host/Host/Group/ASG AwsSolutions-EC26',
                 `host/Schedule/Role AwsSolutions-IAM5[Resource::arn:aws:autoscaling:us-east-1:${account}:autoScalingGroup:*:autoScalingGroupName/auraxis-dev-host]`,
               ]),
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::*]',
