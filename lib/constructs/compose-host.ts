@@ -5,8 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AGENT_NAMESPACE, type BootstrapOptions, bootstrapCommands } from '../host-runtime/first-boot';
+import { AGENT_NAMESPACE, type BootstrapOptions, bootstrapCommands, firstBootPlaceholder, packedFirstBoot } from '../host-runtime/first-boot';
 import type { HostAddress, HostLifecycleOptions } from '../host-runtime/lifecycle';
+
+/** A string token as CDK writes it into a string (`${Token[…]}`): resolved by CloudFormation at deploy. */
+const TOKEN_STRING = /\$\{Token\[[^\]]+\]\}/g;
 
 /** The SSM parameter AWS keeps pointing at the newest Amazon Linux 2023 AMI for an architecture. */
 export function amazonLinux2023Parameter(architecture: ec2.InstanceArchitecture): string {
@@ -191,13 +194,21 @@ export class ComposeHost extends Construct {
           ttlSeconds: (props.selfUpdatedRecordTtl ?? Duration.minutes(1)).toSeconds(),
         };
 
+    // The first boot, packed (gzip, base64) to fit EC2's 16 KB: the values only CloudFormation
+    // knows (the volume and allocation ids) stay outside the compressed text, as placeholders' values.
+    const values: string[] = [];
+    const script = bootstrapCommands({
+      ...props.bootstrap,
+      lifecycle: props.lifecycle && address ? { ...props.lifecycle, address, groupName: props.groupName, hookName: props.terminationHookName } : undefined,
+    })
+      .join('\n')
+      .replace(TOKEN_STRING, (token) => {
+        values.push(token);
+        return firstBootPlaceholder(values.length - 1);
+      });
+    if (Token.isUnresolved(script)) throw new Error('ComposeHost: the first boot holds a token that is not a string token; it cannot be packed');
     const userData = ec2.UserData.forLinux();
-    userData.addCommands(
-      ...bootstrapCommands({
-        ...props.bootstrap,
-        lifecycle: props.lifecycle && address ? { ...props.lifecycle, address, groupName: props.groupName, hookName: props.terminationHookName } : undefined,
-      }),
-    );
+    userData.addCommands(...packedFirstBoot(`#!/bin/bash\n${script}\n`, values));
 
     // AMI, user data, root volume and instance metadata live in the launch template the group
     // launches from. EC2 resolves the AMI parameter at each launch.

@@ -1,3 +1,4 @@
+import { gzipSync } from 'fflate';
 import { type NginxStartSettings, nginxStartCommands, nginxUpstreamFile, nginxUpstreamName, nginxUpstreamScriptPath } from './nginx';
 import { shippedScript } from './scripts';
 
@@ -254,4 +255,34 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
 /** Single-quotes a value for the shell. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Where the packed first boot is decoded on the host (root only), and run from. */
+export const FIRST_BOOT_DIR = '/var/lib/first-boot';
+
+/** Ends the packed first boot's base64 block; base64 never contains it. */
+const PACKED_END = 'FIRST_BOOT_END';
+
+/** Stands for the `index`th value only CloudFormation knows (a volume or allocation id) in a packed first boot. */
+export const firstBootPlaceholder = (index: number) => `@@FIRST_BOOT_VALUE_${index}@@`;
+
+/**
+ * The first boot as user data EC2 accepts (at most 16 KB, and the scripts it carries grow): the
+ * script gzip'd (fflate: the same bytes on every machine, no time in the header) and base64'd,
+ * decoded on the host into FIRST_BOOT_DIR with each `firstBootPlaceholder(i)` replaced by
+ * `values[i]`, then run. The values are resource ids (`vol-…`, `eipalloc-…`, or the tokens
+ * CloudFormation resolves to them): no `|`, `&`, `\` or quote, which sed's replacement would read.
+ */
+export function packedFirstBoot(script: string, values: readonly string[] = []): string[] {
+  const encoded = Buffer.from(gzipSync(Buffer.from(script), { level: 9, mtime: 0 })).toString('base64');
+  const substitute = values.length === 0 ? 'cat' : `sed ${values.map((v, i) => `-e 's|${firstBootPlaceholder(i)}|${v}|g'`).join(' ')}`;
+  return [
+    'set -euo pipefail',
+    `install -d -m 0700 ${FIRST_BOOT_DIR}`,
+    `base64 -d > ${FIRST_BOOT_DIR}/first-boot.sh.gz <<'${PACKED_END}'`,
+    ...(encoded.match(/.{1,76}/g) ?? []),
+    PACKED_END,
+    `gunzip -c ${FIRST_BOOT_DIR}/first-boot.sh.gz | ${substitute} > ${FIRST_BOOT_DIR}/first-boot.sh`,
+    `exec bash ${FIRST_BOOT_DIR}/first-boot.sh`,
+  ];
 }

@@ -4,7 +4,6 @@
  * (scripts/host/host-boot.sh, host-stop.sh, interruption-watch.sh), write their settings, enable
  * the interruption watch and run the boot sequence. No CDK here; tokens in values are fine.
  */
-import { gzipSync } from 'node:zlib';
 import { checkoutDir, type DataVolumeMount } from './first-boot';
 import { type HostScriptName, scriptsCarriedWith, shippedScript } from './scripts';
 
@@ -26,6 +25,14 @@ export interface HostLifecycleOptions {
   readonly dataVolume: DataVolumeMount;
   /** The address step of the boot. */
   readonly address: HostAddress;
+  /**
+   * The environment's deploy document (`hostDocumentName(app, env, 'deploy')`): a replacement
+   * host sends it to itself with the commit the state file records, so it serves that release again.
+   * @default - none: a replacement starts Docker and nginx only
+   */
+  readonly deployDocumentName?: string;
+  /** Where that command's output goes (the environment's command log group). Required with `deployDocumentName`. */
+  readonly commandLogGroupName?: string;
   /** The Auto Scaling group of one and its termination hook (completed by the clean stop). */
   readonly groupName: string;
   readonly hookName: string;
@@ -80,6 +87,10 @@ export function lifecycleSettings(options: HostLifecycleOptions): Record<string,
     PG_FLUSH_CMD: postgres ? `${compose} exec -T ${postgres} psql -U postgres -c CHECKPOINT` : '',
     REDIS_FLUSH_CMD: redis ? `${compose} exec -T ${redis} redis-cli SAVE` : '',
     SERVICES_STOP_CMD: 'systemctl stop docker.socket docker',
+    // The Spot warning's final backup: the backup unit the backup document installs (backup.sh
+    // run, which audits op=backup); systemctl start waits for the oneshot service to finish.
+    BACKUP_CMD: `systemctl start ${options.appName}-backup.service`,
+    ...(options.deployDocumentName ? { DEPLOY_DOCUMENT: options.deployDocumentName, COMMAND_LOG_GROUP: options.commandLogGroupName ?? '' } : {}),
     ASG_NAME: options.groupName,
     LIFECYCLE_HOOK_NAME: options.hookName,
     DETACH_TIMEOUT: String(options.detachTimeoutSeconds ?? 90),
@@ -96,18 +107,17 @@ export function lifecycleScripts(): HostScriptName[] {
 const FILE_END = 'HOST_LIFECYCLE_FILE_END';
 
 /**
- * One shell archive of the lifecycle scripts (`cat > <dir>/<name> <<'END'` per file), gzipped and
- * base64-encoded: user data holds at most 16 KB, and the scripts compress well together.
+ * One shell archive of the lifecycle scripts (`cat > <dir>/<name> <<'END'` per file). The first
+ * boot carries it as plain text: the whole first boot is compressed once (`packedFirstBoot`).
  */
 export function lifecycleArchive(dir: string): string {
-  const text = lifecycleScripts()
+  return lifecycleScripts()
     .map((name) => {
       const script = shippedScript(name);
       if (script.split('\n').includes(FILE_END)) throw new Error(`lifecycleArchive: scripts/host/${name} contains the line ${FILE_END}`);
       return `cat > ${dir}/${name} <<'${FILE_END}'\n${script.replace(/\n?$/, '\n')}${FILE_END}\n`;
     })
     .join('');
-  return gzipSync(text, { level: 9 }).toString('base64');
 }
 
 /**
@@ -126,7 +136,7 @@ export function lifecycleInstallCommands(options: HostLifecycleOptions): string[
   return [
     '# Host lifecycle: the boot sequence, the clean stop and the interruption watch (scripts/host/host-*.sh)',
     `install -d -m 0755 ${dir}`,
-    `echo ${lifecycleArchive(dir)} | base64 -d | gunzip | bash`,
+    ...lifecycleArchive(dir).replace(/\n$/, '').split('\n'),
     `chmod 0755 ${dir}/*.sh`,
     `cat > ${settingsFile} <<'${end}'`,
     ...settings,

@@ -43,7 +43,7 @@ export interface EnvironmentResources {
   readonly commandLogGroupArn: string;
   /** One of the environment's stacks (the data stack: backups, logs, data volume). */
   readonly stackArn: string;
-  /** One of the environment's SSM documents. */
+  /** The environment's deploy document (a replacement host sends it to itself). */
   readonly documentArn: string;
   /** One of the environment's named alarms. */
   readonly alarmArn: string;
@@ -389,6 +389,9 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
         op('detach its data volume (the clean stop)', 'ec2:DetachVolume', own.dataVolumeArn, { context: tagged(env) }),
         op('detach it from its instance', 'ec2:DetachVolume', own.instanceArn, { context: hostInstance(own) }),
         op('complete its group’s lifecycle action', 'autoscaling:CompleteLifecycleAction', own.groupArn, { context: tagged(env) }),
+        // A replacement deploys the recorded release by sending the deploy document to itself.
+        op('send its deploy document', 'ssm:SendCommand', own.documentArn),
+        op('to itself', 'ssm:SendCommand', own.instanceArn, instance),
         // Its address at boot: the Elastic IP of an always-on environment, else its own DNS record.
         ...(own.addressArn
           ? [

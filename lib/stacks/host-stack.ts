@@ -24,6 +24,7 @@ import {
   githubOidcProviderArn,
   HEALTH_STACK_REGION,
   HOST_TERMINATION_HOOK,
+  hostDocumentName,
   hostGroupName,
   logGroupNames,
   outputNames,
@@ -161,6 +162,11 @@ export class HostStack extends Stack {
         composeFile: app.composeFile,
         sharedServices: blueGreenOf(app, environment)?.sharedServices ?? [],
         dataVolume,
+        // A replacement host deploys the recorded release again through this document.
+        deployDocumentName: (props.hostDocuments ?? []).some((d) => d.operation === 'deploy')
+          ? hostDocumentName(app.name, environment.name, 'deploy')
+          : undefined,
+        commandLogGroupName: logGroupNames.commands(app.name, environment.name),
       },
     });
 
@@ -191,6 +197,8 @@ export class HostStack extends Stack {
       environmentName: environment.name,
       documents: props.hostDocuments ?? [],
     });
+
+    if (this.documents.documents.has('deploy')) this.grantRedeployRecordedRelease(app.name, environment.name);
 
     const readableStacks = [
       { stackName: stackNames.data(app.name, environment.name), region: environment.region },
@@ -235,6 +243,37 @@ export class HostStack extends Stack {
    */
   override get availabilityZones(): string[] {
     return [this.zone];
+  }
+
+  /**
+   * A replacement host deploys the release its state file records by sending the environment's
+   * deploy document to itself (scripts/host/host-boot.sh, step 4): ssm:SendCommand of that one
+   * document, only to instances tagged for this environment (the group propagates the tag; no
+   * other environment's role may set it), in a policy of its own so its acknowledgement of
+   * `instance/*` covers this one statement. It gains nothing the host lacks: it is root on itself.
+   */
+  private grantRedeployRecordedRelease(appName: string, environmentName: string): void {
+    const anyInstance = this.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+    const policy = new iam.Policy(this, 'RedeployRecordedReleasePolicy', {
+      roles: [this.host.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'SendOwnDeployDocument',
+          actions: ['ssm:SendCommand'],
+          resources: [this.formatArn({ service: 'ssm', resource: 'document', resourceName: hostDocumentName(appName, environmentName, 'deploy') })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ToThisEnvironmentsInstance',
+          actions: ['ssm:SendCommand'],
+          resources: [anyInstance],
+          conditions: { StringEquals: { [`ssm:resourceTag/${ENVIRONMENT_TAG}`]: environmentName } },
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${anyInstance}]`,
+      reason: `A replacement host sends the deploy document to itself, whichever instance the group launched (its id is unknown before it exists), so instance/* is limited by the ssm:resourceTag/${ENVIRONMENT_TAG} condition to instances tagged for this environment, a tag only this environment's roles may set (permissions boundary). The document is named by ARN.`,
+    });
   }
 
   /**

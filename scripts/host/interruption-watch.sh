@@ -56,13 +56,24 @@ spot_stop() {
   when=$(sed -n 's/.*"time" *: *"\([^"]*\)".*/\1/p' <<<"$notice")
   left=$(seconds_until "$when")
   log "Spot interruption announced for ${when:-an unreadable time} (${left}s left): $notice"
+  # The final backup's outcome goes to the audit log (on the data volume, still mounted here).
+  local rc
   if [ -z "$BACKUP_CMD" ]; then
     log "no BACKUP_CMD: no final backup"
+    audit final-backup skipped "Spot interruption: no BACKUP_CMD is set, no final backup" "secondsLeft=$left"
   elif [ "$left" -ge $((BACKUP_MIN_SECONDS + STOP_RESERVE_SECONDS)) ]; then
     log "final backup first, cut off after $((left - STOP_RESERVE_SECONDS))s to leave ${STOP_RESERVE_SECONDS}s for the stop"
-    if run_setting "timeout $((left - STOP_RESERVE_SECONDS)) $BACKUP_CMD"; then log "final backup done"; else log "warning: the final backup failed or was cut off (exit $?): the newest scheduled backup stands"; fi
+    if run_setting "timeout $((left - STOP_RESERVE_SECONDS)) $BACKUP_CMD"; then
+      log "final backup done"
+      audit final-backup ok "Spot interruption: final backup done before the clean stop" "secondsLeft=$left"
+    else
+      rc=$?
+      log "warning: the final backup failed or was cut off (exit $rc): the newest scheduled backup stands"
+      audit final-backup failed "Spot interruption: the final backup failed or was cut off; the newest scheduled backup stands" "secondsLeft=$left" "exit=$rc"
+    fi
   else
     log "no time for a final backup (${left}s left, need $((BACKUP_MIN_SECONDS + STOP_RESERVE_SECONDS))s): stopping at once"
+    audit final-backup skipped "Spot interruption: no time for a final backup; the newest scheduled backup stands" "secondsLeft=$left"
   fi
   bash "$HOST_SCRIPT_DIR/host-stop.sh" --reason spot || {
     spot_rc=$?

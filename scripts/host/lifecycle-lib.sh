@@ -84,6 +84,27 @@ imds_get() {
   esac
 }
 
+# The environment's audit log on the data volume (lib.sh's AUDIT_LOG: STATE_DIR is the volume's
+# mount point), written in lib.sh's line format, so `ops status` and a person read one history.
+AUDIT_LOG=${AUDIT_LOG:-${DATA_MOUNT_POINT:-/nonexistent}/audit.log}
+LIFECYCLE_ACTOR=${LIFECYCLE_ACTOR:-host-lifecycle}
+
+# audit OPERATION RESULT MESSAGE [KEY=VALUE...]: one line appended to AUDIT_LOG. A line that
+# cannot be written (the volume is not mounted) is logged on stderr instead; it never stops the script.
+audit() {
+  local op=$1 result=$2 message=$3 line pair
+  shift 3
+  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) op=$op result=$result actor=$LIFECYCLE_ACTOR pid=$$"
+  for pair in "$@"; do line+=" $pair"; done
+  message=${message//\\/\\\\}
+  message=${message//\"/\\\"}
+  line+=" message=\"${message//$'\n'/ }\""
+  # Never onto the root disk's empty mount point directory: only while the data volume is mounted.
+  if ! { { [ -z "${DATA_MOUNT_POINT:-}" ] || mountpoint -q "$DATA_MOUNT_POINT"; } && printf '%s\n' "$line" >>"$AUDIT_LOG"; } 2>/dev/null; then
+    log "warning: could not append to the audit log $AUDIT_LOG; the line was: $line"
+  fi
+}
+
 instance_id() {
   local id
   id=$(imds_get meta-data/instance-id) || return 1

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ComposeHost, type ComposeHostProps } from '../../lib/constructs/compose-host';
 import { bareStack } from '../helpers/bare-stack';
+import { unpackedFirstBoot } from '../helpers/first-boot';
 
 const lifecycleProps = {
   appName: 'shop',
@@ -174,7 +175,7 @@ describe('ComposeHost', () => {
       },
     });
     // The host's settings carry the allocation: it associates the address at every boot.
-    expect(JSON.stringify(launchData(template).UserData)).toContain('ADDRESS_MODE=elastic-ip');
+    expect(unpackedFirstBoot(launchData(template).UserData)).toContain('ADDRESS_MODE=elastic-ip');
   });
 
   test('GIVEN scheduled with dns, THEN no Elastic IP and no record resource: the host UPSERTs its one record (A, that name only) with a 60 s TTL, and the group is left to the schedule', () => {
@@ -210,7 +211,7 @@ describe('ComposeHost', () => {
       { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ec2:AssociateAddress' })]) } },
       0,
     );
-    const userData = JSON.stringify(launchData(template).UserData);
+    const userData = unpackedFirstBoot(launchData(template).UserData);
     for (const setting of ['ADDRESS_MODE=dns', 'HOSTED_ZONE_ID=Z0123456789ABCDEFGHIJ', 'RECORD_NAME=dev.api.example.com', 'RECORD_TTL=60'])
       expect(userData).toContain(setting);
   });

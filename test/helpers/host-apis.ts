@@ -8,7 +8,9 @@ import { join } from 'node:path';
  *    without it answers 401, as an instance with HttpTokens=required does);
  *  - EC2 (Query protocol, Version 2016-11-15): AssociateAddress, DetachVolume, DescribeVolumes;
  *  - Auto Scaling (Query protocol, Version 2011-01-01): CompleteLifecycleAction;
- *  - Route53 (REST XML): ChangeResourceRecordSets.
+ *  - Route53 (REST XML): ChangeResourceRecordSets;
+ *  - SSM (JSON protocol, X-Amz-Target AmazonSSM.*): SendCommand (its parameters flattened to
+ *    `Parameters.<name>` and `CloudWatchOutputConfig.<field>`).
  * The AWS CLI is pointed at it with `--endpoint-url`; IMDS_URL points the scripts' curl at it.
  * Every API call is recorded (action and parameters) so a test asserts what was asked; signatures
  * are not checked.
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 
 /** One API call the server received. */
 export interface ApiCall {
-  readonly service: 'ec2' | 'autoscaling' | 'route53';
+  readonly service: 'ec2' | 'autoscaling' | 'route53' | 'ssm';
   readonly action: string;
   readonly params: Readonly<Record<string, string>>;
 }
@@ -98,6 +100,8 @@ export class HostApis {
       if (url.pathname.startsWith('/latest/')) return this.metadataRequest(req, url.pathname, res);
       const zone = /^\/2013-04-01\/hostedzone\/([^/]+)\/rrset\/?$/.exec(url.pathname);
       if (zone && req.method === 'POST') return this.route53(zone[1], raw, res);
+      const target = req.headers['x-amz-target'];
+      if (typeof target === 'string' && target.startsWith('AmazonSSM.')) return this.ssm(target.slice('AmazonSSM.'.length), raw, res);
       const params = Object.fromEntries(new URLSearchParams(raw));
       const service = params.Version === '2011-01-01' ? 'autoscaling' : 'ec2';
       this.calls.push({ service, action: params.Action, params });
@@ -179,6 +183,31 @@ export class HostApis {
   }
 
   private readonly describesLeft = new Map<string, number>();
+
+  private ssm(action: string, body: string, res: ServerResponse): void {
+    const input = JSON.parse(body || '{}') as Record<string, unknown>;
+    const params: Record<string, string> = {};
+    for (const [key, value] of Object.entries(input)) {
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [k, v] of Object.entries(value)) params[`${key}.${k}`] = [v].flat().join(',');
+      } else params[key] = [value].flat().join(',');
+    }
+    this.calls.push({ service: 'ssm', action, params });
+    const failure = this.failing.get(action);
+    res.setHeader('content-type', 'application/x-amz-json-1.1');
+    if (failure) {
+      res.statusCode = 400;
+      res.end(JSON.stringify({ __type: failure, message: `${action} refused by the test server` }));
+      return;
+    }
+    if (action !== 'SendCommand') {
+      res.statusCode = 400;
+      res.end(JSON.stringify({ __type: 'InvalidAction', message: `${action} is not implemented by the test server` }));
+      return;
+    }
+    res.statusCode = 200;
+    res.end(JSON.stringify({ Command: { CommandId: `cmd-${this.calls.length}`, DocumentName: input.DocumentName, Status: 'Pending' } }));
+  }
 
   private route53(zoneId: string, body: string, res: ServerResponse) {
     const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1] ?? '';

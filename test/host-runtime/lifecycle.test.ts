@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FIRST_BOOT_DIR, firstBootPlaceholder, packedFirstBoot } from '../../lib/host-runtime/first-boot';
 import {
   type HostLifecycleOptions,
   lifecycleArchive,
@@ -23,10 +24,10 @@ const options: HostLifecycleOptions = {
 };
 
 describe('host lifecycle builders', () => {
-  test('the archive unpacks, with bash, to exactly the scripts the programs need, each byte for byte as shipped', () => {
+  test('the archive (plain: the first boot is packed as a whole) unpacks, with bash, to exactly the scripts the programs need, each byte for byte as shipped', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifecycle-'));
     try {
-      execFileSync('bash', ['-c', `echo ${lifecycleArchive(dir)} | base64 -d | gunzip | bash`]);
+      execFileSync('bash', ['-c', lifecycleArchive(dir)]);
       expect(lifecycleScripts().sort()).toEqual(['data-volume.sh', 'host-boot.sh', 'host-stop.sh', 'interruption-watch.sh', 'lifecycle-lib.sh']);
       for (const name of lifecycleScripts()) expect(readFileSync(join(dir, name), 'utf8')).toBe(shippedScript(name).replace(/\n?$/, '\n'));
     } finally {
@@ -47,6 +48,7 @@ describe('host lifecycle builders', () => {
       PG_FLUSH_CMD: 'docker compose --project-directory /opt/shop -p shop -f compose.prod.yml exec -T postgres psql -U postgres -c CHECKPOINT',
       REDIS_FLUSH_CMD: 'docker compose --project-directory /opt/shop -p shop -f compose.prod.yml exec -T redis redis-cli SAVE',
       SERVICES_STOP_CMD: 'systemctl stop docker.socket docker',
+      BACKUP_CMD: 'systemctl start shop-backup.service',
       ASG_NAME: 'shop-prod-host',
       LIFECYCLE_HOOK_NAME: 'clean-stop',
       DETACH_TIMEOUT: '90',
@@ -66,6 +68,19 @@ describe('host lifecycle builders', () => {
       REDIS_FLUSH_CMD: '',
     });
     expect(dns.EIP_ALLOCATION_ID).toBeUndefined();
+    // A replacement deploys the recorded release through the deploy document, output in the command group.
+    expect(lifecycleSettings({ ...options, deployDocumentName: 'shop-prod-deploy', commandLogGroupName: '/shop/prod/commands' })).toMatchObject({
+      DEPLOY_DOCUMENT: 'shop-prod-deploy',
+      COMMAND_LOG_GROUP: '/shop/prod/commands',
+    });
+  });
+
+  test("the Spot warning's final backup starts the unit backup.sh install-timer writes (<app>-backup.service, running backup.sh run)", () => {
+    const backup = shippedScript('backup.sh');
+    expect(backup).toContain('local unit="$APP_NAME-backup"');
+    expect(backup).toContain('ExecStart=$HOST_SCRIPT_DIR/backup.sh run');
+    expect(backup).toContain('Type=oneshot'); // systemctl start waits until the backup has finished
+    expect(lifecycleSettings(options).BACKUP_CMD).toBe('systemctl start shop-backup.service');
   });
 
   test('install mounts the volume before Docker (--volume-only); start enables the watch, then runs the whole boot', () => {
@@ -77,6 +92,21 @@ describe('host lifecycle builders', () => {
       'systemctl enable --now shop-interruption-watch.service',
       'LIFECYCLE_ENV_FILE=/etc/default/shop-lifecycle bash /usr/local/lib/shop-lifecycle/host-boot.sh',
     ]);
+  });
+
+  test('the packed first boot decodes, puts each value in place of its placeholder and runs the script (exit code passed on)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'first-boot-'));
+    try {
+      const script = `#!/bin/bash\nset -euo pipefail\necho "volume ${firstBootPlaceholder(0)} address ${firstBootPlaceholder(1)} again ${firstBootPlaceholder(0)}" > ${dir}/out\nexit 7\n`;
+      const lines = packedFirstBoot(script, ['vol-0123456789abcdef0', 'eipalloc-0123456789abcdef0']).map((l) => l.split(FIRST_BOOT_DIR).join(dir));
+      expect(lines.join('\n')).not.toContain('echo "volume'); // compressed, not plain
+      const run = spawnSync('bash', ['-c', lines.join('\n')], { encoding: 'utf8' });
+      expect(run.status).toBe(7);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('volume vol-0123456789abcdef0 address eipalloc-0123456789abcdef0 again vol-0123456789abcdef0\n');
+      expect(readFileSync(join(dir, 'first-boot.sh'), 'utf8')).not.toContain('@@FIRST_BOOT_VALUE_');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a setting that would break the settings file is refused', () => {

@@ -27,6 +27,10 @@ const ALLOCATION = 'eipalloc-0123456789abcdef0';
 const GROUP = 'auraxis-dev-host';
 const HOOK = 'auraxis-dev-clean-stop';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
+const DEPLOY_DOCUMENT = 'auraxis-dev-deploy';
+const COMMAND_LOG_GROUP = '/auraxis/dev/commands';
+/** The release a deploy recorded in the state file on the volume. */
+const RECORDED_COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
 const root = mkdtempSync('/tmp/hostrt-lifecycle-');
 // The postgres user must reach the data directory on the mounted volume below this directory.
@@ -79,6 +83,8 @@ function settings(device: string, extra: Record<string, string> = {}): Record<st
     SERVICES_STOP_CMD: `bash ${app} stop-db`,
     ASG_NAME: GROUP,
     LIFECYCLE_HOOK_NAME: HOOK,
+    DEPLOY_DOCUMENT: DEPLOY_DOCUMENT,
+    COMMAND_LOG_GROUP: COMMAND_LOG_GROUP,
     DETACH_POLL_SECONDS: '0',
     DETACH_TIMEOUT: '5',
     WATCH_INTERVAL: '0',
@@ -107,6 +113,9 @@ const psql = (sql: string) =>
     .toString()
     .trim();
 const isMounted = (target: string) => spawnSync('mountpoint', ['-q', target]).status === 0;
+/** The audit log on the data volume: `op result` of each line, plus the lines themselves. */
+const auditLines = () => readFileSync(join(paths.mount, 'audit.log'), 'utf8').trim().split('\n');
+const auditOps = () => auditLines().map((line) => `${/ op=(\S+)/.exec(line)?.[1]} ${/ result=(\S+)/.exec(line)?.[1]}`);
 const appCalls = () => readFileSync(paths.calls, 'utf8').trim().split('\n');
 const recorded = () => {
   try {
@@ -171,8 +180,13 @@ loopTest(
     expect(apis.callsOf('AssociateAddress').map((c) => [c.params.AllocationId, c.params.InstanceId, c.params.AllowReassociation])).toEqual([
       [ALLOCATION, 'i-0aaaaaaaaaaaaaaa1', 'true'],
     ]);
+    // A new environment: nothing recorded, so the boot deploys nothing (the first deploy is a person's).
+    expect(boot.stderr).toContain('records no release (a new environment): nothing to start');
+    expect(apis.callsOf('SendCommand')).toEqual([]);
     psql("CREATE TABLE orders (id int PRIMARY KEY, item text); INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 500) g;");
     psql("BEGIN; INSERT INTO orders VALUES (501, 'last committed'); COMMIT;");
+    // A deploy records its release in the state file on the volume (as release.sh does).
+    writeFileSync(join(paths.mount, 'deploy_state.json'), JSON.stringify({ current: { ref: 'origin/master', commit: RECORDED_COMMIT } }));
 
     // The warning: the final backup has time, then the clean stop; no hook yet. EC2 announces two
     // minutes; five here, so a loaded machine's slow AWS CLI calls cannot eat the backup's margin.
@@ -212,6 +226,22 @@ loopTest(
     ]);
     expect(psql('SELECT count(*), max(id) FROM orders;')).toBe('501|501');
     expect(psql('SELECT item FROM orders WHERE id = 501;')).toBe('last committed');
+    // ... and the release the volume records is deployed again on the new instance, pinned to its commit.
+    expect(apis.callsOf('SendCommand').map((c) => c.params)).toEqual([
+      {
+        DocumentName: DEPLOY_DOCUMENT,
+        InstanceIds: 'i-0bbbbbbbbbbbbbbb2',
+        'Parameters.gitRef': RECORDED_COMMIT,
+        'Parameters.requestedBy': 'host-boot',
+        'CloudWatchOutputConfig.CloudWatchOutputEnabled': 'true',
+        'CloudWatchOutputConfig.CloudWatchLogGroupName': COMMAND_LOG_GROUP,
+        Comment: 'host-boot: the recorded release on replacement i-0bbbbbbbbbbbbbbb2',
+      },
+    ]);
+    expect(second.stderr).toContain(`recorded release: ${RECORDED_COMMIT} (command cmd-`);
+    // One history on the volume: both boots, and the final backup the Spot warning ran.
+    expect(auditOps()).toEqual(['host-boot ok', 'final-backup ok', 'host-boot ok']);
+    expect(auditLines()[2]).toContain(`recorded release: ${RECORDED_COMMIT}`);
     // Every metadata read carried a token (IMDSv2 only).
     expect(apis.rejectedMetadataReads).toBe(0);
   },
@@ -311,6 +341,44 @@ loopTest(
     expect(spot.stderr).toMatch(/no time for a final backup \(\d+s left, need 90s\): stopping at once/);
     expect(recorded()).not.toContain('backup.sh ');
     expect(apis.callsOf('DetachVolume')).toHaveLength(1);
+  },
+  120000,
+);
+
+loopTest(
+  'a final backup that fails is audited as failed with its exit code, and the clean stop still runs',
+  async () => {
+    const device = loopDevice('badbackup.img');
+    writeFileSync(paths.fstab, '');
+    expect((await runHostScript('host-boot.sh', [], settings(device))).code).toBe(0);
+    apis.metadata.spotInstanceAction = { action: 'terminate', time: secondsFromNow(300) };
+    const spot = await runHostScript('interruption-watch.sh', ['--once'], settings(device, { BACKUP_CMD: recorder('backup.sh', 3) }));
+    expect(spot.code).toBe(0);
+    expect(spot.stderr).toContain('the final backup failed or was cut off (exit 3)');
+    expect(apis.callsOf('DetachVolume')).toHaveLength(1);
+    // The next boot mounts the volume again: the failure is in its audit log.
+    apis.volumes.set(VOLUME, 'in-use');
+    expect((await runHostScript('host-boot.sh', [], settings(device))).code).toBe(0);
+    expect(auditOps()).toEqual(['host-boot ok', 'final-backup failed', 'host-boot ok']);
+    expect(auditLines()[1]).toContain('exit=3');
+  },
+  120000,
+);
+
+loopTest(
+  'a state file that is not JSON: the boot fails at the release step, says so, and audits it',
+  async () => {
+    const device = loopDevice('badstate.img');
+    writeFileSync(paths.fstab, '');
+    expect((await runHostScript('host-boot.sh', [], settings(device))).code).toBe(0);
+    writeFileSync(join(paths.mount, 'deploy_state.json'), '{not json');
+    // The app stopped, as on a new instance (its PostgreSQL is started again by the boot).
+    execFileSync('bash', [app, 'stop-db'], { env: { ...process.env, ...settings(device) } });
+    const boot = await runHostScript('host-boot.sh', [], settings(device));
+    expect(boot.code).toBe(1);
+    expect(boot.stderr).toContain(`the state file ${join(paths.mount, 'deploy_state.json')} cannot be read (JSONDecodeError`);
+    expect(apis.callsOf('SendCommand')).toEqual([]);
+    expect(auditOps()).toEqual(['host-boot ok', 'host-boot failed']);
   },
   120000,
 );

@@ -10,7 +10,7 @@ import { cdkJsonContext } from '../../lib/config/config-file';
 import { secretsPath } from '../../lib/config/schema/secrets';
 import type { EvaluatedPrincipal } from '../../lib/iam/evaluate';
 import type { EnvironmentResources, PrincipalKind, ResourcePolicyRef } from '../../lib/iam/operations';
-import { backupPrefix, bootstrapNames, environmentStackNames, hostGroupName, stackNames } from '../../lib/names';
+import { backupPrefix, bootstrapNames, environmentStackNames, hostDocumentName, hostGroupName, stackNames } from '../../lib/names';
 import type { IamPolicyDocument } from '../../lib/rules/iam-policy';
 import { bootstrapPlan } from '../../scripts/bootstrap/plan';
 import { configWith } from '../helpers/config-fixtures';
@@ -179,7 +179,7 @@ function principalsAndResources(config: ProjectConfig, stacks: ResolvedStacks) {
       secretParameterArn: `arn:aws:ssm:${region}:${account}:parameter${secretsPath(app, env, environment.secrets)}DATABASE_URL`,
       commandLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:/${app}/${env}/commands:*`,
       stackArn: `arn:aws:cloudformation:${region}:${account}:stack/${environmentStackNames(app, env)[0]}/0a1b2c3d-${env}`,
-      documentArn: `arn:aws:ssm:${region}:${account}:document/${documents[0].properties.Name}`,
+      documentArn: `arn:aws:ssm:${region}:${account}:document/${documents.find((d) => d.properties.Name === hostDocumentName(app, env, 'deploy'))?.properties.Name}`,
       alarmArn: `arn:aws:cloudwatch:${region}:${account}:alarm:${app}-${env}-cpu`,
       dnsRecord: environment.hostedZone ? { hostedZoneId: environment.hostedZone.id, recordName: environment.domain } : undefined,
       roles: {

@@ -4,6 +4,7 @@ import { DATA_VOLUME_SCRIPT_PATH } from '../../lib/host-runtime/first-boot';
 import { stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
+import { unpackedFirstBoot } from '../helpers/first-boot';
 import { shippedTemplate } from '../helpers/synth';
 
 const data = (env: string) => shippedTemplate(stackNames.data('auraxis', env));
@@ -105,8 +106,7 @@ describe('data volume (shipped config)', () => {
 describe('the host attaches and mounts the data volume', () => {
   test('user data mounts the data volume by its id (host-boot.sh --volume-only, which runs data-volume.sh) before Docker starts', () => {
     const [lt] = Object.values(host('prod').findResources('AWS::EC2::LaunchTemplate'));
-    const parts = lt.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][1] as unknown[];
-    const text = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
+    const text = unpackedFirstBoot(lt.Properties.LaunchTemplateData.UserData);
     expect(text).toContain(`DATA_VOLUME_ID={"Fn::GetStackOutput"`);
     expect(text).toContain('DATA_MOUNT_POINT=/var/lib/auraxis\nDATA_VOLUME_LABEL=app-data\n');
     const run = text.indexOf('LIFECYCLE_ENV_FILE=/etc/default/auraxis-lifecycle bash /usr/local/lib/auraxis-lifecycle/host-boot.sh --volume-only');

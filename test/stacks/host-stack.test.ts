@@ -3,6 +3,7 @@ import { COMPOSE_VERSION } from '../../lib/host-runtime/first-boot';
 import { githubOidcProviderArn, HOST_TERMINATION_HOOK, outputNames, stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
+import { unpackedFirstBoot } from '../helpers/first-boot';
 import { shippedAssemblyManifest, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
 /** The account of an environment of the shipped config: dev and prod have their own. */
@@ -139,7 +140,7 @@ describe('HostStack (shipped config): the instance', () => {
     // A token (volume id, allocation id) is at most 24 characters once resolved.
     const size = joined.reduce((n: number, part: unknown) => n + (typeof part === 'string' ? Buffer.byteLength(part) : 24), 0);
     expect(size).toBeLessThanOrEqual(16 * 1024);
-    expect(joined.join('')).toContain('host-boot.sh --volume-only');
+    expect(unpackedFirstBoot(lt.Properties.LaunchTemplateData.UserData)).toContain('host-boot.sh --volume-only');
   });
 
   test.each(['dev', 'prod'])('%s requires IMDSv2 with hop limit 1 through its launch template (containers cannot reach the role)', (env) => {
@@ -244,9 +245,8 @@ describe('HostStack (shipped config): user data', () => {
   const userData = (env: string): string => {
     const [, lt] = only(host(env), 'AWS::EC2::LaunchTemplate');
     // The data volume's id (and prod's address allocation) are the tokens: joined in as <token>.
-    const joined = lt.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'];
-    expect(joined[0]).toBe('');
-    return joined[1].map((part: unknown) => (typeof part === 'string' ? part : '<token>')).join('');
+    expect(lt.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][0]).toBe('');
+    return unpackedFirstBoot(lt.Properties.LaunchTemplateData.UserData, () => '<token>');
   };
 
   test('installs Docker, the pinned Compose plugin (checksum verified), rsyslog, the CloudWatch agent, nginx and nftables', () => {
@@ -391,6 +391,20 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     );
     const send = statementsOf(host(env)).filter((s: { Action: string | string[] }) => [s.Action].flat().includes('ssm:SendCommand'));
     expect(send).toEqual([
+      // The host's own: a replacement sends the deploy document to itself (host-boot.sh, step 4).
+      {
+        Sid: 'SendOwnDeployDocument',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-deploy`,
+      },
+      {
+        Sid: 'ToThisEnvironmentsInstance',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
+        Condition: { StringEquals: { 'ssm:resourceTag/env': env } },
+      },
       {
         Sid: 'SendHostDocuments',
         Effect: 'Allow',
@@ -604,7 +618,7 @@ describe('HostStack variants', () => {
       configWith((c) => (c.environments.prod.instance.type = 't4g.micro')),
       'prod',
     );
-    const userData = JSON.stringify(Object.values(hostTemplate.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
+    const userData = unpackedFirstBoot(Object.values(hostTemplate.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
     expect(userData).toContain('dd if=/dev/zero of=/swapfile bs=1M count=1024');
     const raw = shippedConfigInput();
     raw.environments.prod.instance = { type: 't4g.micro', swapGiB: 0, availabilityZone: 'us-east-1a' };

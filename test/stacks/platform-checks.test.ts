@@ -57,6 +57,7 @@ describe('cdk-nag and CloudFormation validation', () => {
           'data/DataVolume/Volume CloudFormation-Validate::W3010',
           `host/DataVolumeAttachPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           `host/DeployRole/EnvironmentInstances AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
+          `host/RedeployRecordedReleasePolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           'host/Vpc CloudFormation-Validate::W3010',
           `data/HostBackupsPolicy AwsSolutions-IAM5[Resource::<BackupsBucket2936A3AA.Arn>/${env}/*]`,
           'host/BackupMetricPolicy AwsSolutions-IAM5[Resource::*]',
