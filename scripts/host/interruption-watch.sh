@@ -14,8 +14,9 @@
 # @see https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html
 #
 # --once: look once and act on what is found, then exit (tests, and an operator checking by hand).
-# Exits 0 after a lifecycle stop that succeeded, the stop's exit code when it failed; with --once,
-# 0 when nothing was announced and the Spot stop's exit code after one; 2 on a usage error. Never exits on an unreadable IMDS:
+# Exits 0 after a lifecycle stop that succeeded, the stop's exit code (1) when it failed; with
+# --once, 0 when nothing was announced and the Spot stop's exit code (0 or 1) after one; 2 on a
+# usage error. The final backup's outcome is its audit line (op=final-backup), not the exit code. Never exits on an unreadable IMDS:
 # it logs it and looks again.
 set -euo pipefail
 

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { join, resolve } from 'node:path';
 import { HostApis } from '../helpers/host-apis';
 import { freePort, recorderScript, runHostScript, stopStrayCommands } from '../helpers/host-scripts';
+import { expectOutcome } from '../helpers/outcomes';
 
 /*
  * The host's lifecycle for real: host-boot.sh (data volume → address → app), host-stop.sh and
@@ -112,6 +113,7 @@ const psql = (sql: string) =>
   })
     .toString()
     .trim();
+const auditLog = () => join(paths.mount, 'audit.log');
 const isMounted = (target: string) => spawnSync('mountpoint', ['-q', target]).status === 0;
 /** The audit log on the data volume: `op result` of each line, plus the lines themselves. */
 const auditLines = () => readFileSync(join(paths.mount, 'audit.log'), 'utf8').trim().split('\n');
@@ -176,7 +178,7 @@ loopTest(
     // First host: boot, then commit data.
     const boot = await runHostScript('host-boot.sh', [], settings(device));
     expect(boot.stderr).toContain('host ready');
-    expect(boot.code).toBe(0);
+    expectOutcome('host-boot', 0, boot, auditLog());
     expect(apis.callsOf('AssociateAddress').map((c) => [c.params.AllocationId, c.params.InstanceId, c.params.AllowReassociation])).toEqual([
       [ALLOCATION, 'i-0aaaaaaaaaaaaaaa1', 'true'],
     ]);
@@ -241,6 +243,8 @@ loopTest(
     expect(second.stderr).toContain(`recorded release: ${RECORDED_COMMIT} (command cmd-`);
     // One history on the volume: both boots, and the final backup the Spot warning ran.
     expect(auditOps()).toEqual(['host-boot ok', 'final-backup ok', 'host-boot ok']);
+    // The watcher's own line, read now that the volume is mounted again.
+    expectOutcome('interruption-watch', 0, spot, auditLog());
     expect(auditLines()[2]).toContain(`recorded release: ${RECORDED_COMMIT}`);
     // Every metadata read carried a token (IMDSv2 only).
     expect(apis.rejectedMetadataReads).toBe(0);
@@ -300,7 +304,7 @@ loopTest(
     try {
       apis.metadata.targetLifecycleState = 'Terminated';
       const stop = await runHostScript('interruption-watch.sh', ['--once'], settings(device));
-      expect(stop.code).toBe(1);
+      expectOutcome('interruption-watch', 1, stop, auditLog());
       expect(stop.stderr).toContain(`could not unmount ${paths.mount}`);
       expect(stop.stderr).toContain(`NOT detaching ${VOLUME}`);
       expect(stop.stderr).toContain(`clean stop FAILED with 1 failure(s); ${VOLUME} is still mounted`);
@@ -322,7 +326,7 @@ loopTest(
     apis.detachingFor = Number.POSITIVE_INFINITY;
     apis.metadata.targetLifecycleState = 'Terminated';
     const stop = await runHostScript('host-stop.sh', ['--reason', 'lifecycle'], settings(device, { DETACH_TIMEOUT: '1' }));
-    expect(stop.code).toBe(1);
+    expectOutcome('host-stop', 1, stop, auditLog());
     expect(stop.stderr).toContain(`${VOLUME} was not available within 1s (state detaching)`);
     expect(apis.callsOf('CompleteLifecycleAction').map((c) => c.params.LifecycleActionResult)).toEqual(['ABANDON']);
   },
@@ -360,6 +364,7 @@ loopTest(
     apis.volumes.set(VOLUME, 'in-use');
     expect((await runHostScript('host-boot.sh', [], settings(device))).code).toBe(0);
     expect(auditOps()).toEqual(['host-boot ok', 'final-backup failed', 'host-boot ok']);
+    expectOutcome('interruption-watch', 0, spot, auditLog());
     expect(auditLines()[1]).toContain('exit=3');
   },
   120000,
@@ -375,10 +380,25 @@ loopTest(
     // The app stopped, as on a new instance (its PostgreSQL is started again by the boot).
     execFileSync('bash', [app, 'stop-db'], { env: { ...process.env, ...settings(device) } });
     const boot = await runHostScript('host-boot.sh', [], settings(device));
-    expect(boot.code).toBe(1);
+    expectOutcome('host-boot', 1, boot, auditLog());
     expect(boot.stderr).toContain(`the state file ${join(paths.mount, 'deploy_state.json')} cannot be read (JSONDecodeError`);
     expect(apis.callsOf('SendCommand')).toEqual([]);
     expect(auditOps()).toEqual(['host-boot ok', 'host-boot failed']);
+  },
+  120000,
+);
+
+loopTest(
+  'the termination hook alone: host-stop exits 0, the volume detached, the hook completed with CONTINUE',
+  async () => {
+    const device = loopDevice('hook.img');
+    writeFileSync(paths.fstab, '');
+    expect((await runHostScript('host-boot.sh', [], settings(device))).code).toBe(0);
+    const stop = await runHostScript('host-stop.sh', ['--reason', 'lifecycle'], settings(device));
+    expectOutcome('host-stop', 0, stop, auditLog());
+    expect(isMounted(paths.mount)).toBe(false);
+    expect(apis.volumes.get(VOLUME)).toBe('available');
+    expect(apis.callsOf('CompleteLifecycleAction').map((c) => c.params.LifecycleActionResult)).toEqual(['CONTINUE']);
   },
   120000,
 );
@@ -393,10 +413,13 @@ test('nothing announced: the watcher stops nothing', async () => {
 
 test('settings errors name every missing setting at once and change nothing', async () => {
   const stop = await runHostScript('host-stop.sh', ['--reason', 'lifecycle'], settings('/dev/null', { ASG_NAME: '', LIFECYCLE_HOOK_NAME: '' }));
-  expect(stop.code).toBe(2);
+  expectOutcome('host-stop', 2, stop, auditLog());
   expect(stop.stderr).toContain('not set: ASG_NAME LIFECYCLE_HOOK_NAME');
   const boot = await runHostScript('host-boot.sh', [], settings('/dev/null', { ADDRESS_MODE: 'dns', HOSTED_ZONE_ID: '', RECORD_NAME: '' }));
-  expect(boot.code).toBe(2);
+  expectOutcome('host-boot', 2, boot, auditLog());
   expect(boot.stderr).toContain('not set: HOSTED_ZONE_ID RECORD_NAME');
+  const watch = await runHostScript('interruption-watch.sh', ['--twice'], settings('/dev/null'));
+  expectOutcome('interruption-watch', 2, watch, auditLog());
+  expect(watch.stderr).toContain('usage: interruption-watch.sh [--once]');
   expect(apis.calls).toEqual([]);
 });
