@@ -4,6 +4,7 @@
  * (scripts/host/host-boot.sh, host-stop.sh, interruption-watch.sh), write their settings, enable
  * the interruption watch and run the boot sequence. No CDK here; tokens in values are fine.
  */
+import type { REAPPLIED_OPERATIONS } from './document-spec';
 import { checkoutDir, type DataVolumeMount } from './first-boot';
 import { type HostScriptName, scriptsCarriedWith, shippedScript } from './scripts';
 
@@ -49,9 +50,6 @@ export interface HostLifecycleOptions {
    */
   readonly detachTimeoutSeconds?: number;
 }
-
-/** The host documents a replacement host sends itself again when they were applied before (host-boot.sh step 5). */
-export const REAPPLIED_OPERATIONS = ['tls', 'firewall', 'backup'] as const;
 
 /** The programs installed, in install order: each with what it sources or runs. */
 export const LIFECYCLE_PROGRAMS = ['host-boot.sh', 'host-stop.sh', 'interruption-watch.sh'] as const satisfies readonly HostScriptName[];

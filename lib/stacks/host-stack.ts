@@ -15,9 +15,8 @@ import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
 import { BACKUP_METRIC } from '../host-runtime/backup-metric';
-import type { HostDocumentSpec } from '../host-runtime/document-spec';
+import { type HostDocumentSpec, REAPPLIED_OPERATIONS } from '../host-runtime/document-spec';
 import { stateDir } from '../host-runtime/first-boot';
-import { REAPPLIED_OPERATIONS } from '../host-runtime/lifecycle';
 import { hostScript } from '../host-runtime/scripts';
 import {
   bootstrapNames,
