@@ -99,7 +99,7 @@ const releaseRows = (action: 'deploy' | 'rollback'): OutcomeRow[] => [
   {
     codes: [75],
     audit: ['refused'],
-    meaning: 'another deploy, rollback, restore or rotation holds the lock (the message names its pid, operation, start and actor)',
+    meaning: 'another deploy, rollback, restore, rotation or tls apply holds the lock (the message names its pid, operation, start and actor)',
     state: 'nothing changed',
     next: 'wait, or retry with `LOCK_WAIT_SECONDS`',
   },
@@ -207,7 +207,7 @@ export const HOST_OUTCOMES = {
       {
         codes: [75],
         audit: ['refused'],
-        meaning: 'another deploy, rollback, restore or rotation holds the lock (also: the pg_restore of a killed restore still runs)',
+        meaning: 'another deploy, rollback, restore, rotation or tls apply holds the lock (also: the pg_restore of a killed restore still runs)',
         state: 'nothing changed',
         next: 'wait, then run it again',
       },
@@ -258,7 +258,22 @@ export const HOST_OUTCOMES = {
         state: 'the previous site serves',
         next: 'what the message names; `ops tls` again',
       },
-      usage('bad usage, or DOMAIN / TLS_ENABLED out of range'),
+      usage('bad usage, or DOMAIN / TLS_ENABLED / TLS_LOCK_WAIT_SECONDS out of range'),
+      {
+        codes: [65],
+        audit: ['refused'],
+        meaning: 'the host lock file cannot be opened or written (state directory missing, read-only or full)',
+        state: 'nothing changed',
+        next: 'fix `STATE_DIR`, then `ops tls` again',
+      },
+      {
+        codes: [75],
+        audit: ['refused'],
+        meaning:
+          'a deploy, rollback, restore or rotation held the host lock for longer than `TLS_LOCK_WAIT_SECONDS` (480 s): nginx is not changed in the middle of a switch',
+        state: 'nothing changed',
+        next: '`ops status`, then `ops tls` again once it is done',
+      },
       interrupted('the site file as it was, or the new one already checked by nginx', '`ops tls` again'),
     ],
   },
@@ -321,7 +336,7 @@ export const HOST_OUTCOMES = {
       {
         codes: [75],
         audit: ['refused'],
-        meaning: 'another deploy, rollback, restore or rotation holds the lock',
+        meaning: 'another deploy, rollback, restore, rotation or tls apply holds the lock',
         state: 'nothing changed',
         next: 'wait, then rotate again',
       },

@@ -14,7 +14,8 @@
 #
 # Exit codes: 0 nginx serves the site as configured (renew: renewed and reloaded, or not due);
 # 1 nginx rejected the site (the previous one is back), a reload failed, or certbot failed; 2 usage
-# or settings; 129/130/143 interrupted by a signal. A real apply audits started and its outcome.
+# or settings; 65 the host lock cannot be opened or written; 75 a deploy, rollback, restore or
+# rotation held the host lock past TLS_LOCK_WAIT_SECONDS; 129/130/143 interrupted by a signal. A real apply audits started and its outcome.
 set -euo pipefail
 # shellcheck source=scripts/host/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -57,6 +58,16 @@ case $TLS_ENABLED in true | false) ;; *) die -c 2 "TLS_ENABLED must be true or f
 cert_dir=$LETSENCRYPT_DIR/live/$DOMAIN
 # A real apply changes nginx: its outcome line is owed whatever ends it (lib.sh's EXIT trap).
 if [ "$action" = apply ] && [ "$dry_run" = 0 ]; then audit tls started "apply requested" "domain=$DOMAIN"; fi
+
+# A deploy's switch changes nginx too (its upstream include, its reload, the smoke through it): a
+# real apply or renew takes the host lock that deploy, rollback, restore and rotation take, waiting
+# for it (a replacement host sends this document while its recorded release is being deployed)
+# instead of reloading nginx in the middle of a switch.
+TLS_LOCK_WAIT_SECONDS=${TLS_LOCK_WAIT_SECONDS:-480}
+[[ $TLS_LOCK_WAIT_SECONDS =~ ^[0-9]+$ ]] || die -c 2 "TLS_LOCK_WAIT_SECONDS must be a whole number of seconds, got '$TLS_LOCK_WAIT_SECONDS'"
+if [ "$dry_run" = 0 ]; then
+  LOCK_WAIT_SECONDS=$TLS_LOCK_WAIT_SECONDS LOCK_PURPOSE="deploy, rollback, restore, rotation or tls" lock_acquire tls "action=$action domain=$DOMAIN"
+fi
 
 have_certificate() { [ -s "$cert_dir/fullchain.pem" ] && [ -s "$cert_dir/privkey.pem" ]; }
 

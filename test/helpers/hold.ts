@@ -79,7 +79,9 @@ export async function terminatedAt(held: HeldCommand, script: string, args: read
  * `record` (`op=... key=...`, after its pid); resolves once the record is there. `release` ends it.
  */
 export async function lockHeldBy(lock: string, record: string): Promise<{ release(): Promise<void> }> {
-  const holder = startCommand('flock', [lock, 'sh', '-c', `echo "pid=$$ ${record}" > '${lock}'; sleep 600`]);
+  // flock -o: only flock itself holds the lock (its command does not inherit it), so killing flock
+  // releases it; the command execs into the sleep whose pid the record names (alive while held).
+  const holder = startCommand('flock', ['-o', lock, 'sh', '-c', `echo "pid=$$ ${record}" > '${lock}'; exec sleep 600`]);
   const deadline = Date.now() + 60_000;
   while (!(existsSync(lock) && readFileSync(lock, 'utf8').includes(record))) {
     if (Date.now() > deadline) throw new Error(`flock did not take ${lock} within 60 s`);
@@ -87,8 +89,16 @@ export async function lockHeldBy(lock: string, record: string): Promise<{ releas
   }
   return {
     async release() {
+      const sleeper = Number(/pid=(\d+)/.exec(readFileSync(lock, 'utf8'))?.[1]);
       process.kill(holder.pid, 'SIGKILL');
       await holder.done;
+      if (sleeper) {
+        try {
+          process.kill(sleeper, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     },
   };
 }

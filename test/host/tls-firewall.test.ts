@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { heldCommand, terminatedAt } from '../helpers/hold';
+import { heldCommand, lockHeldBy, terminatedAt } from '../helpers/hold';
 import { hostScriptsDir, recorderScript, runHostScript } from '../helpers/host-scripts';
 import { expectOutcome } from '../helpers/outcomes';
 
@@ -291,6 +291,43 @@ describe('every way tls.sh and firewall.sh end is documented (lib/host-runtime/o
     expectOutcome('tls', 2, await tls.tls(['issue']), tls.auditLog);
     const firewall = ufwHost(inactive, []);
     expectOutcome('firewall', 2, await firewall.run(['open']), firewall.auditLog);
+  });
+
+  test('tls apply while a deploy holds the host lock: waits for it, then applies', async () => {
+    const tls = tlsHost({ TLS_ENABLED: 'false' });
+    mkdirSync(tls.env.STATE_DIR, { recursive: true });
+    const held = await lockHeldBy(join(tls.env.STATE_DIR, 'deploy.lock'), 'op=deploy ref=v9 started=now actor=ci');
+    const running = tls.tls(['apply'], { TLS_LOCK_WAIT_SECONDS: '120' });
+    // Still waiting while the deploy runs: nginx untouched.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(tls.calls()).toEqual([]);
+    await held.release();
+    const result = await running;
+    expectOutcome('tls', 0, result, tls.auditLog);
+    expect(result.stderr).toMatch(/waiting up to 120s for .*deploy\.lock/);
+    expect(tls.calls().length).toBeGreaterThan(0);
+  });
+
+  test('tls apply while a deploy holds the host lock past TLS_LOCK_WAIT_SECONDS: refused (exit 75) naming it, nginx untouched', async () => {
+    const tls = tlsHost({ TLS_ENABLED: 'false' });
+    mkdirSync(tls.env.STATE_DIR, { recursive: true });
+    const held = await lockHeldBy(join(tls.env.STATE_DIR, 'deploy.lock'), 'op=deploy ref=v9 started=now actor=ci');
+    try {
+      const result = await tls.tls(['apply'], { TLS_LOCK_WAIT_SECONDS: '1' });
+      expectOutcome('tls', 75, result, tls.auditLog);
+      expect(result.stderr).toMatch(/held by: pid=\d+ op=deploy ref=v9/);
+      expect(tls.calls()).toEqual([]);
+      expect(existsSync(tls.env.NGINX_SITE_FILE)).toBe(false);
+    } finally {
+      await held.release();
+    }
+  });
+
+  test('tls apply with a host lock file that cannot be opened: refused (exit 65), nginx untouched', async () => {
+    const tls = tlsHost({ TLS_ENABLED: 'false' });
+    const result = await tls.tls(['apply'], { LOCK_FILE: '/proc/hostrt-no-such-dir/deploy.lock' });
+    expectOutcome('tls', 65, result, tls.auditLog);
+    expect(tls.calls()).toEqual([]);
   });
 
   test('SIGTERM to tls apply while nginx checks the site: exit 143, audited as interrupted', async () => {
