@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The reviewed programs in `scripts/host/` (shell, and smoke.py run by smoke.sh) that SSM documents and the first boot carry to the instance. */
+/**
+ * The reviewed programs in `scripts/host/` that SSM documents and the first boot carry to the instance:
+ * shell, and the Python programs the shell runs (`python3 "$HOST_SCRIPT_DIR/x.py"`), kept in files of
+ * their own so they are linted and tested directly (test/host/python-lint.test.ts).
+ */
 export const HOST_SCRIPT_NAMES = [
   'lib.sh',
   'release.sh',
@@ -9,6 +13,7 @@ export const HOST_SCRIPT_NAMES = [
   'deploy.sh',
   'rollback.sh',
   'status.sh',
+  'status_report.py',
   'backup.sh',
   'restore-drill.sh',
   'tls.sh',

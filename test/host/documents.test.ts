@@ -46,7 +46,7 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
 const CARRIED: Record<HostOperation, string[]> = {
   deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
   rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
-  status: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
+  status: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'status_report.py'],
   backup: ['lib.sh', 'backup-lib.sh', 'backup-metric.sh'],
   'restore-drill': ['lib.sh', 'backup-lib.sh'],
   tls: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
@@ -223,7 +223,7 @@ describe('the rendered documents run', () => {
   const root = mkdtempSync('/tmp/hostrt-docs-');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  test('status: installs status.sh, lib.sh, switch.sh and host.env, and reports from them (the environment overriding host.env)', async () => {
+  test('status: installs status.sh, lib.sh, switch.sh, nginx-upstream.sh, status_report.py and host.env, and reports from them (the environment overriding host.env)', async () => {
     // GIVEN a checkout and a state file where the test puts them
     const fixture = new GitFixture(join(root, 'git'));
     const commit = fixture.commit({ 'README.md': 'app\n' }, 'first', 'v1');
@@ -248,7 +248,7 @@ describe('the rendered documents run', () => {
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
     expect(
-      execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh nginx-upstream.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0],
+      execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh nginx-upstream.sh status_report.py host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0],
     ).toBe(sum);
     expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(hostScriptText('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
