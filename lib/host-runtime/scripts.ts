@@ -20,6 +20,7 @@ export const HOST_SCRIPT_NAMES = [
   'firewall.sh',
   'secrets.sh',
   'secrets-lib.sh',
+  'render_env_file.py',
   'data-volume.sh',
   'backup-metric.sh',
   'restore.sh',
@@ -53,9 +54,14 @@ export function hostScript(name: HostScriptName): string {
  * comment does not count. The SSM documents ship each reviewed file whole (./documents.ts).
  */
 export function shippedScript(name: HostScriptName): string {
+  return withoutCommentLines(hostScript(name));
+}
+
+/** Shell text without its comment-only lines, here-documents kept whole (`shippedScript`). */
+export function withoutCommentLines(text: string): string {
   const out: string[] = [];
   let heredocEnd: string | undefined;
-  for (const line of hostScript(name).split('\n')) {
+  for (const line of text.split('\n')) {
     if (heredocEnd !== undefined) {
       out.push(line);
       if (line.replace(/^\t+/, '') === heredocEnd) heredocEnd = undefined;

@@ -16,7 +16,7 @@ import {
   stagedSettings,
 } from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
-import { hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
+import { hostScript as hostScriptText, shippedScript, withoutCommentLines } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
 import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { renderedDocument } from '../helpers/documents';
@@ -44,14 +44,14 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
  * backup-lib.sh for backups and restores), and nothing else.
  */
 const CARRIED: Record<HostOperation, string[]> = {
-  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
-  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
+  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py', 'smoke.json'],
+  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py', 'smoke.json'],
   status: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'status_report.py'],
   backup: ['lib.sh', 'backup-lib.sh', 'backup-metric.sh'],
   'restore-drill': ['lib.sh', 'backup-lib.sh'],
   tls: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
   firewall: ['lib.sh'],
-  secrets: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh'],
+  secrets: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py'],
   restore: ['lib.sh', 'backup-lib.sh', 'switch.sh', 'nginx-upstream.sh'],
 };
 
@@ -208,11 +208,20 @@ test('the shipped copy of a script drops comment lines but keeps here-documents 
   expect(release.startsWith('#!/usr/bin/env bash\n')).toBe(true);
   expect(release).toContain('# shellcheck disable=SC2034');
   expect(release).not.toContain('# How deploy and rollback change the serving release');
-  // A comment inside a here-document is data (python here): it stays.
-  const secrets = hostScriptText('secrets-lib.sh');
-  const heredocComment = /<<'PY'[\s\S]*?\n(\s*#[^\n]*)\n[\s\S]*?\nPY\n/.exec(secrets)?.[1];
-  expect(heredocComment).toBeDefined();
-  expect(shippedScript('secrets-lib.sh')).toContain(heredocComment as string);
+  // A comment inside a here-document is data (a config file's comment here): it stays, to its end.
+  const text = [
+    '#!/usr/bin/env bash',
+    '# gone',
+    "cat <<'CONF' >x.conf",
+    '# kept: data',
+    '  # kept too',
+    'CONF',
+    '  # gone too',
+    'echo "# kept: not a comment"',
+  ];
+  expect(withoutCommentLines(text.join('\n'))).toBe(
+    ['#!/usr/bin/env bash', "cat <<'CONF' >x.conf", '# kept: data', '  # kept too', 'CONF', 'echo "# kept: not a comment"'].join('\n'),
+  );
 });
 
 test('each document stays under the SSM limit of 64 KB of content', () => {
@@ -248,7 +257,9 @@ describe('the rendered documents run', () => {
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
     expect(
-      execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh nginx-upstream.sh status_report.py host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0],
+      execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh nginx-upstream.sh status_report.py host.env | sha256sum'], { cwd: installed })
+        .toString()
+        .split(' ')[0],
     ).toBe(sum);
     expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(hostScriptText('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');
