@@ -8,8 +8,12 @@ import { join } from 'node:path';
  */
 export const HOST_SCRIPT_NAMES = [
   'lib.sh',
+  'state_file.py',
+  'subcommands.py',
   'release.sh',
   'backup-lib.sh',
+  'backup_objects.py',
+  'backup_archive.py',
   'deploy.sh',
   'rollback.sh',
   'status.sh',
@@ -81,14 +85,27 @@ export function withoutCommentLines(text: string): string {
  */
 const SCRIPT_USE = /(?:^|[\s;&|(])(?:\.|source|bash|python3)\s+"(?:\$HOST_SCRIPT_DIR|\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\))\/([^"]+)"/g;
 
+/**
+ * A Python program's import of a module (`import subcommands`, `from x import y`): a module of the
+ * host scripts' own (x.py in HOST_SCRIPT_NAMES) is found beside the program, so it ships with it.
+ */
+const PYTHON_IMPORT = /^(?:import|from)\s+(\w+)/gm;
+
 const isHostScriptName = (name: string): name is HostScriptName => (HOST_SCRIPT_NAMES as readonly string[]).includes(name);
 
-/** The scripts one script sources or runs from its own directory, as its code lines say. */
+/** The scripts one script sources or runs from its own directory (a Python program: imports from it), as its code lines say. */
 export function scriptsUsedBy(name: HostScriptName): HostScriptName[] {
   const used: HostScriptName[] = [];
-  for (const [, other] of shippedScript(name).matchAll(SCRIPT_USE)) {
+  const text = shippedScript(name);
+  for (const [, other] of text.matchAll(SCRIPT_USE)) {
     if (!isHostScriptName(other)) throw new Error(`scripts/host/${name} uses ${other}, which is not a host script (HOST_SCRIPT_NAMES)`);
     if (!used.includes(other)) used.push(other);
+  }
+  if (name.endsWith('.py')) {
+    for (const [, module] of text.matchAll(PYTHON_IMPORT)) {
+      const other = `${module}.py`;
+      if (isHostScriptName(other) && !used.includes(other)) used.push(other);
+    }
   }
   return used;
 }

@@ -37,22 +37,30 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
   restore: 'restore.sh',
 };
 
+/** The scripts lib.sh brings into every document: state_file.py, which reads and writes the state file, and the module it imports. */
+const LIB = ['lib.sh', 'state_file.py', 'subcommands.py'];
+
+/** What deploy and rollback carry: they change releases the same way (release.sh). */
+const RELEASE = [...LIB, 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py', 'smoke.json'];
+
 /**
  * What each document installs beside its script: every script that one sources or runs, and theirs
  * (release.sh changes releases, smoke.sh verifies them with smoke.py, secrets-lib.sh renders the env
- * file; switch.sh for the serving colour, with nginx-upstream.sh for its upstream include;
- * backup-lib.sh for backups and restores), and nothing else.
+ * file with render_env_file.py; switch.sh for the serving colour, with nginx-upstream.sh for its
+ * upstream include; backup-lib.sh for backups and restores, with backup_objects.py for the objects
+ * in S3; backup_archive.py for the manifest inside an archive), the modules the Python programs
+ * import, and nothing else.
  */
 const CARRIED: Record<HostOperation, string[]> = {
-  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py', 'smoke.json'],
-  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py', 'smoke.json'],
-  status: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'status_report.py'],
-  backup: ['lib.sh', 'backup-lib.sh', 'backup-metric.sh'],
-  'restore-drill': ['lib.sh', 'backup-lib.sh'],
-  tls: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
-  firewall: ['lib.sh'],
-  secrets: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py'],
-  restore: ['lib.sh', 'backup-lib.sh', 'switch.sh', 'nginx-upstream.sh'],
+  deploy: RELEASE,
+  rollback: RELEASE,
+  status: [...LIB, 'switch.sh', 'nginx-upstream.sh', 'status_report.py'],
+  backup: [...LIB, 'backup-lib.sh', 'backup_objects.py', 'backup_archive.py', 'backup-metric.sh'],
+  'restore-drill': [...LIB, 'backup-lib.sh', 'backup_objects.py', 'backup_archive.py'],
+  tls: [...LIB, 'switch.sh', 'nginx-upstream.sh'],
+  firewall: LIB,
+  secrets: [...LIB, 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py'],
+  restore: [...LIB, 'backup-lib.sh', 'backup_objects.py', 'switch.sh', 'nginx-upstream.sh', 'backup_archive.py'],
 };
 
 const config = shippedConfig();
@@ -232,7 +240,7 @@ describe('the rendered documents run', () => {
   const root = mkdtempSync('/tmp/hostrt-docs-');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  test('status: installs status.sh, lib.sh, switch.sh, nginx-upstream.sh, status_report.py and host.env, and reports from them (the environment overriding host.env)', async () => {
+  test('status: installs status.sh, lib.sh, state_file.py, subcommands.py, switch.sh, nginx-upstream.sh, status_report.py and host.env, and reports from them (the environment overriding host.env)', async () => {
     // GIVEN a checkout and a state file where the test puts them
     const fixture = new GitFixture(join(root, 'git'));
     const commit = fixture.commit({ 'README.md': 'app\n' }, 'first', 'v1');
@@ -257,7 +265,9 @@ describe('the rendered documents run', () => {
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
     expect(
-      execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh nginx-upstream.sh status_report.py host.env | sha256sum'], { cwd: installed })
+      execFileSync('sh', ['-c', 'cat status.sh lib.sh state_file.py subcommands.py switch.sh nginx-upstream.sh status_report.py host.env | sha256sum'], {
+        cwd: installed,
+      })
         .toString()
         .split(' ')[0],
     ).toBe(sum);
