@@ -6,8 +6,8 @@ import type { PreStart } from './nginx-boot';
 
 /*
  * Faults at the steps of a blue/green switch (scripts/host/switch.sh), injected by wrapping what
- * the switch runs at each step: the new colour's health poll and the smoke through nginx (curl,
- * ahead on PATH), the check and the reload of nginx (NGINX_TEST_CMD, NGINX_RELOAD_CMD), and the
+ * the switch runs at each step: the new colour's health poll (curl, ahead on PATH), the smoke
+ * through nginx (python3 running smoke.py, ahead on PATH), the check and the reload of nginx (NGINX_TEST_CMD, NGINX_RELOAD_CMD), and the
  * old colour's stop after the release was recorded (COMPOSE_CMD). A step is armed with an action
  * by a file in the fault directory; it fires once, the first time the switch reaches the step:
  * - `die`: nginx dies (SIGKILL to its master and workers) and stays dead;
@@ -25,7 +25,7 @@ export const SWITCH_STEPS = [
   'before-reload',
   /** Reloaded: nginx sends new connections to the new colour. */
   'after-reload',
-  /** The smoke through nginx sends its first request. */
+  /** The smoke through nginx (smoke.py) is about to send its first request. */
   'public-smoke',
   /** The release and its colour are recorded; the old colour is about to be stopped. */
   'after-record',
@@ -92,13 +92,24 @@ export function switchFaults(dir: string, nginx: Nginx, env: Record<string, stri
       '#!/usr/bin/env bash',
       'for arg in "$@"; do',
       '  case $arg in',
-      `    '${env.PUBLIC_SMOKE_URL}'/*) '${at}' public-smoke ;;`,
       '    http://127.0.0.1:*)',
       `      port=\${arg#http://127.0.0.1:}; port=\${port%%/*}`,
       `      case $port in ${colourPorts}) '${at}' colour-health ;; esac ;;`,
       '  esac',
       'done',
       `exec '${realCurl}' "$@"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  // The smoke through nginx is smoke.py (smoke.sh execs python3 with the base URL as its last argument).
+  const realPython = execFileSync('sh', ['-c', 'command -v python3']).toString().trim();
+  writeFileSync(
+    join(bin, 'python3'),
+    [
+      '#!/usr/bin/env bash',
+      `case \${@: -1} in '${env.PUBLIC_SMOKE_URL}' | '${env.PUBLIC_SMOKE_URL}'/*) '${at}' public-smoke ;; esac`,
+      `exec '${realPython}' "$@"`,
       '',
     ].join('\n'),
     { mode: 0o755 },
