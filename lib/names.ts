@@ -31,7 +31,7 @@ export const HEALTH_STACK_REGION = 'us-east-1';
 
 /** CloudFormation output keys a pipeline or the ops CLI reads. */
 export const outputNames = {
-  instanceId: 'InstanceId',
+  hostGroupName: 'HostGroupName',
   backupBucketName: 'BackupBucketName',
   /** The data volume's id: `ops iam-audit` judges the instance role's attachment of exactly it. */
   dataVolumeId: 'DataVolumeId',
@@ -118,6 +118,16 @@ export const CDK_BOOTSTRAP_ROLES = ['deploy-role', 'file-publishing-role', 'look
 /** Name of a CDK bootstrap role: `cdk-<qualifier>-<role>-<account>-<region>`. */
 export const cdkBootstrapRoleName = (qualifier: string, role: (typeof CDK_BOOTSTRAP_ROLES)[number] | 'cfn-exec-role', account: string, region: string) =>
   `cdk-${qualifier}-${role}-${account}-${region}`;
+
+/**
+ * Name of the Auto Scaling group of one that runs an environment's host. Fixed (not generated) so
+ * the instance's own lifecycle settings, the narrow IAM statements (CompleteLifecycleAction on this
+ * one group) and `ops` (the `aws:autoscaling:groupName` tag) name it without a lookup.
+ */
+export const hostGroupName = (app: string, env: string) => `${app}-${env}-host`;
+
+/** The group's termination lifecycle hook: the host's clean stop (scripts/host/host-stop.sh) completes it. */
+export const HOST_TERMINATION_HOOK = 'clean-stop';
 
 /** Names the Kubernetes side of an environment uses, beside its manifests (charts/, docs/kubernetes.md). */
 export const kubernetesNames = {

@@ -141,13 +141,17 @@ export class GithubDeployRole extends Construct {
     const hostState = new iam.Policy(this, 'HostState', {
       roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'ReadHostState', actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'ReadHostState',
+          actions: ['ssm:DescribeInstanceInformation', 'cloudwatch:DescribeAlarms', 'autoscaling:DescribeAutoScalingGroups'],
+          resources: ['*'],
+        }),
       ],
     });
     Validations.of(hostState).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix); they return states, not data. Sending commands stays limited to this environment documents and instance.',
+        'Read-only metadata calls of the ops checklist that take no resource-level permissions (ssm:DescribeInstanceInformation, filtered by instance id; cloudwatch:DescribeAlarms, filtered by name prefix; autoscaling:DescribeAutoScalingGroups, by group name, to find the current instance); they return states, not data. Sending commands stays limited to this environment documents and its group instance.',
     });
     // Command outcomes and output come from the environment's command log group (the documents
     // print an exit marker, lib/host-runtime/outcome.ts), not from ssm:GetCommandInvocation, which

@@ -6,8 +6,12 @@ import { AGENT_METRICS_INTERVAL_SECONDS, AGENT_NAMESPACE, ROOT_FSTYPE } from '..
 import { notifyOnAlarmAndOk } from '../private/notify';
 
 export interface HostAlarmsProps {
-  /** The instance watched. */
-  readonly instanceId: string;
+  /**
+   * The Auto Scaling group of one whose instance is watched: EC2 publishes its metrics with an
+   * `AutoScalingGroupName` dimension too, and the CloudWatch agent tags its disk metric with it, so
+   * the alarms follow whichever instance the group runs now.
+   */
+  readonly groupName: string;
   /** Notified on ALARM and back to OK. */
   readonly topic: sns.ITopic;
   /** Prefix of the alarm names, e.g. `auraxis-prod`: alarms are `<prefix>-cpu`, `-status-check`, `-disk`. */
@@ -26,7 +30,7 @@ export interface HostAlarmsProps {
 
 /**
  * The host's alarms, all notifying one SNS topic: sustained CPU, the instance status check (the
- * OS is unreachable; system failures are auto-recovered by `ComposeHost`) and root disk usage as
+ * OS is unreachable; the group also replaces an impaired instance) and root disk usage as
  * reported by the CloudWatch agent. Missing data counts as OK, so an instance stopped on schedule
  * neither alarms nor sends an OK message every morning.
  */
@@ -37,7 +41,7 @@ export class HostAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: HostAlarmsProps) {
     super(scope, id);
-    const instance = { InstanceId: props.instanceId };
+    const instance = { AutoScalingGroupName: props.groupName };
 
     this.cpu = new cloudwatch.Metric({
       namespace: 'AWS/EC2',

@@ -1,21 +1,27 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { ScheduledApiCalls } from './scheduled-api-calls';
 
 export interface InstanceScheduleProps {
-  /** The instance started and stopped. */
-  readonly instanceId: string;
+  /** Name of the host's Auto Scaling group of one. */
+  readonly groupName: string;
+  /** Its ARN (`…:autoScalingGroup:*:autoScalingGroupName/<name>`): the only resource the schedule may change. */
+  readonly groupArn: string;
   /** IANA time zone of both expressions, e.g. `America/Sao_Paulo`. */
   readonly timezone: string;
-  /** When the instance starts, e.g. `cron(0 8 ? * MON-FRI *)`. */
+  /** When the host starts, e.g. `cron(0 8 ? * MON-FRI *)`. */
   readonly start: string;
-  /** When the instance stops, e.g. `cron(0 20 ? * MON-FRI *)`. */
+  /** When the host stops, e.g. `cron(0 20 ? * MON-FRI *)`. */
   readonly stop: string;
 }
 
 /**
- * Starts and stops one instance on a schedule with EventBridge Scheduler, calling EC2 directly.
+ * Starts and stops the host on a schedule with EventBridge Scheduler by setting its Auto Scaling
+ * group's desired capacity to 1 and 0 (UpdateAutoScalingGroup, called directly). Stopping is a
+ * termination: the group's lifecycle hook runs the host's clean stop, and the next start launches a
+ * new instance that attaches the same data volume. Between the two the group keeps one instance
+ * running (a lost one is replaced); at night it keeps none.
  * @see https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
  */
 export class InstanceSchedule extends ScheduledApiCalls {
@@ -23,27 +29,34 @@ export class InstanceSchedule extends ScheduledApiCalls {
   public readonly stop: scheduler.CfnSchedule;
 
   constructor(scope: Construct, id: string, props: InstanceScheduleProps) {
-    const instanceArn = Stack.of(scope).formatArn({ service: 'ec2', resource: 'instance', resourceName: props.instanceId });
     super(scope, id, {
       timezone: props.timezone,
-      roleDescription: 'Lets EventBridge Scheduler start and stop the compose host outside working hours',
-      actions: ['ec2:StartInstances', 'ec2:StopInstances'],
-      resources: [instanceArn],
+      roleDescription: "Lets EventBridge Scheduler set the host group's desired capacity for working hours",
+      actions: ['autoscaling:UpdateAutoScalingGroup'],
+      resources: [props.groupArn],
     });
-    const input = { InstanceIds: [props.instanceId] };
+    const stack = Stack.of(scope);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${nag(stack.partition, 'Partition')}:autoscaling:${nag(stack.region, 'Region')}:${nag(stack.account, 'AccountId')}:autoScalingGroup:*:autoScalingGroupName/${props.groupName}]`,
+      reason:
+        "An Auto Scaling group's ARN carries a UUID that exists only once the group does; the group is named exactly, and the wildcard stands for that UUID alone.",
+    });
     this.start = this.at('Start', {
       expression: props.start,
-      service: 'ec2',
-      action: 'startInstances',
-      input,
-      description: 'Start the compose host for working hours',
+      service: 'autoscaling',
+      action: 'updateAutoScalingGroup',
+      input: { AutoScalingGroupName: props.groupName, DesiredCapacity: 1 },
+      description: 'Start the compose host for working hours (desired capacity 1)',
     });
     this.stop = this.at('Stop', {
       expression: props.stop,
-      service: 'ec2',
-      action: 'stopInstances',
-      input,
-      description: 'Stop the compose host outside working hours',
+      service: 'autoscaling',
+      action: 'updateAutoScalingGroup',
+      input: { AutoScalingGroupName: props.groupName, DesiredCapacity: 0 },
+      description: 'Stop the compose host outside working hours (desired capacity 0: the clean stop runs)',
     });
   }
 }
+
+/** A stack attribute as cdk-nag prints it in a finding. */
+const nag = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);

@@ -7,7 +7,7 @@
 import { onCalendarRunsPerWeek } from '../config/on-calendar';
 import { stagedFiles, stagedSettings } from '../host-runtime/documents';
 import type { CfnResource, SynthStack } from '../synth-output/stacks';
-import { ASSUMPTIONS, FREE_TYPES, PRICES } from './prices';
+import { ASSUMPTIONS, FREE_TYPES, PRICES, SPOT_PRICES } from './prices';
 import { weeklyRunningHours } from './schedule-hours';
 
 export interface CostLine {
@@ -46,16 +46,38 @@ const propsOf = (r: CfnResource) => (r.Properties ?? {}) as Props;
 /** Hours a month each instance of a stack runs, from the stack's start/stop schedules. */
 function runningHours(stack: SynthStack): { hours: number; scheduled: boolean; note?: string } {
   const schedules = Object.values(stack.template.Resources ?? {}).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
-  const expressions = (action: string) =>
+  // A fixed instance started and stopped (ec2 start/stopInstances), or an Auto Scaling group of
+  // one whose desired capacity is set to 1 and 0 (autoscaling updateAutoScalingGroup).
+  const target = (s: CfnResource) => (propsOf(s).Target as Props | undefined) ?? {};
+  const desired = (s: CfnResource) => /"DesiredCapacity":(\d+)/.exec(String(target(s).Input ?? ''))?.[1];
+  const expressions = (action: string, capacity: string) =>
     schedules
-      .filter((s) => String((propsOf(s).Target as Props | undefined)?.Arn ?? '').includes(`:ec2:${action}`))
+      .filter((s) => {
+        const arn = String(target(s).Arn ?? '');
+        return arn.includes(`:ec2:${action}`) || (arn.includes(':autoscaling:updateAutoScalingGroup') && desired(s) === capacity);
+      })
       .map((s) => String(propsOf(s).ScheduleExpression));
-  const start = expressions('startInstances');
-  const stop = expressions('stopInstances');
+  const start = expressions('startInstances', '1');
+  const stop = expressions('stopInstances', '0');
   if (stop.length === 0) return { hours: ASSUMPTIONS.hoursPerMonth, scheduled: false };
   const weekly = weeklyRunningHours(start, stop);
   if ('unreadable' in weekly) return { hours: ASSUMPTIONS.hoursPerMonth, scheduled: true, note: `${weekly.unreadable}: priced as always on` };
   return { hours: (weekly.hours * ASSUMPTIONS.hoursPerMonth) / 168, scheduled: true };
+}
+
+/**
+ * The region of a host stack, from its subnet's zone: a literal (`us-east-1a`) or
+ * `Fn::Select [0, Fn::GetAZs <region>]`. The assembly's own region is not in SynthStack.
+ */
+function regionOf(stack: SynthStack): string {
+  for (const r of Object.values(stack.template.Resources ?? {})) {
+    if (r.Type !== 'AWS::EC2::Subnet') continue;
+    const zone = propsOf(r).AvailabilityZone;
+    if (typeof zone === 'string') return zone.replace(/[a-z]$/, '');
+    const getAzs = JSON.stringify(zone ?? '').match(/"Fn::GetAZs":"([a-z0-9-]+)"/)?.[1];
+    if (getAzs) return getAzs;
+  }
+  return 'unknown region';
 }
 
 /** How often an environment's host uploads a backup, from what deploys: its backup document's timer schedule. */
@@ -140,6 +162,77 @@ function stackLines(stack: SynthStack, hostHours: number, backups: BackupRate, u
         }
         break;
       }
+      case 'AWS::AutoScaling::AutoScalingGroup': {
+        // The host: an Auto Scaling group of one. Its instance and root volume exist only while it
+        // runs (the root is deleted with each instance), and so does an auto-assigned public IPv4.
+        const spec = (p.LaunchTemplate ??
+          ((p.MixedInstancesPolicy as Props | undefined)?.LaunchTemplate as Props | undefined)?.LaunchTemplateSpecification ??
+          {}) as Props;
+        const templateId = String((spec.LaunchTemplateId as Props | undefined)?.Ref ?? '');
+        const data = (propsOf(stack.template.Resources?.[templateId] ?? { Type: '' }).LaunchTemplateData ?? {}) as Props;
+        const type = String(data.InstanceType);
+        const mixed = p.MixedInstancesPolicy as Props | undefined;
+        const distribution = (mixed?.InstancesDistribution ?? {}) as Props;
+        const spot =
+          mixed !== undefined && Number(distribution.OnDemandBaseCapacity ?? 0) === 0 && Number(distribution.OnDemandPercentageAboveBaseCapacity ?? 100) === 0;
+        const region = regionOf(stack);
+        if (spot) {
+          const overrides = (((mixed?.LaunchTemplate as Props | undefined)?.Overrides as Props[] | undefined) ?? []).map((o) => String(o.InstanceType));
+          const types = overrides.length > 0 ? overrides : [type];
+          const prices = types.map((t) => SPOT_PRICES.hourly[region]?.[t]);
+          const first = prices[0];
+          if (first === undefined) skip(`${id} (EC2 Spot ${types[0]})`, `no Spot price for ${types[0]} in ${region} in lib/cost/prices.ts`);
+          else {
+            const highest = Math.max(...prices.map((x) => x ?? first));
+            line(
+              `${id} instance`,
+              `EC2 ${types[0]} Spot${hours.scheduled ? ' (scheduled)' : ''}`,
+              `${hours.hours.toFixed(1)} h × $${first} (Spot ${region}, ${SPOT_PRICES.recorded}${types.length > 1 ? `; up to $${highest} if EC2 picks ${types[prices.indexOf(highest)]} of ${types.join(', ')}` : ''})${hours.note ? ` (${hours.note})` : ''}`,
+              hours.hours * first,
+            );
+          }
+        } else {
+          const hourly = PRICES.ec2Hourly[type];
+          if (hourly === undefined) skip(`${id} (EC2 ${type})`, `instance type ${type} has no price in lib/cost/prices.ts`);
+          else
+            line(
+              `${id} instance`,
+              `EC2 ${type} on-demand${hours.scheduled ? ' (scheduled)' : ''}`,
+              `${hours.hours.toFixed(1)} h × $${hourly}${hours.note ? ` (${hours.note})` : ''}`,
+              hours.hours * hourly,
+            );
+        }
+        for (const mapping of (data.BlockDeviceMappings as { DeviceName?: string; Ebs?: Props }[] | undefined) ?? []) {
+          if (!mapping.Ebs) continue;
+          const volumeType = String(mapping.Ebs.VolumeType ?? 'gp2');
+          const price = PRICES.ebsGbMonth[volumeType];
+          const gib = Number(mapping.Ebs.VolumeSize);
+          const kept = mapping.Ebs.DeleteOnTermination === false;
+          if (price === undefined || !Number.isFinite(gib))
+            skip(`EBS ${volumeType} volume ${mapping.DeviceName} of ${id}`, `volume type ${volumeType} or size unknown to lib/cost/prices.ts`);
+          else {
+            // Deleted with its instance: billed only while one runs. Kept: billed all month, and every
+            // replacement leaves one more behind (not counted here).
+            const share = kept ? 1 : hours.hours / ASSUMPTIONS.hoursPerMonth;
+            line(
+              `${id} ${mapping.DeviceName}`,
+              `EBS ${volumeType} root volume${kept ? ' (kept on termination: one more per replacement)' : ', deleted with its instance'}`,
+              `${gib} GiB × $${price}${share < 1 ? ` × ${Math.round(share * 100)} % of the month` : ''}`,
+              gib * price * share,
+            );
+          }
+        }
+        const eip = resources.some(([, r]) => r.Type === 'AWS::EC2::EIP');
+        const autoAssigned = resources.some(([, r]) => r.Type === 'AWS::EC2::Subnet' && propsOf(r).MapPublicIpOnLaunch === true);
+        if (!eip && autoAssigned)
+          line(
+            `${id} public IPv4`,
+            'Public IPv4 (auto-assigned, billed while running)',
+            `${hours.hours.toFixed(1)} h × $${PRICES.publicIpv4Hourly}`,
+            hours.hours * PRICES.publicIpv4Hourly,
+          );
+        break;
+      }
       case 'AWS::EC2::Volume': {
         const volumeType = String(p.VolumeType ?? 'gp2');
         const price = PRICES.ebsGbMonth[volumeType];
@@ -149,14 +242,26 @@ function stackLines(stack: SynthStack, hostHours: number, backups: BackupRate, u
         break;
       }
       case 'AWS::DLM::LifecyclePolicy': {
-        // Snapshots are incremental: the first holds the volume's used blocks, later ones only what
-        // changed. Priced at the full size of the stack's volumes, an upper bound for a small database.
+        // Snapshots are incremental: the oldest kept one holds the used blocks, each later one only
+        // what changed since the one before (ASSUMPTIONS.snapshotUsedGb, snapshotChangedGbPerDay).
         const sizes = resources.filter(([, r]) => r.Type === 'AWS::EC2::Volume').map(([, r]) => propsOf(r).Size);
+        const schedule = ((((p.PolicyDetails as Props | undefined)?.Schedules as Props[] | undefined) ?? [])[0] ?? {}) as Props;
+        const create = (schedule.CreateRule ?? {}) as Props;
+        const retain = Number((schedule.RetainRule as Props | undefined)?.Count);
+        const intervalDays = create.IntervalUnit === 'HOURS' ? Number(create.Interval) / 24 : Number.NaN;
         if (sizes.length === 0 || sizes.some((size) => typeof size !== 'number'))
           skip(`${id} (DLM snapshots)`, 'the volumes it snapshots are not in its stack');
+        else if (!(retain > 0) || !(intervalDays > 0)) skip(`${id} (DLM snapshots)`, 'its schedule (an hourly interval and a retain count) could not be read');
         else {
           const gib = (sizes as number[]).reduce((sum, size) => sum + size, 0);
-          line(id, 'EBS snapshots (DLM, upper bound: every block once)', `${gib} GiB × $${PRICES.ebsSnapshotGbMonth}`, gib * PRICES.ebsSnapshotGbMonth);
+          const changed = ASSUMPTIONS.snapshotChangedGbPerDay * intervalDays * (retain - 1);
+          const stored = Math.min(gib * retain, Math.min(gib, ASSUMPTIONS.snapshotUsedGb) + changed);
+          line(
+            id,
+            `EBS snapshots (DLM, ${retain} kept every ${create.Interval} h: what changes)`,
+            `${Math.min(gib, ASSUMPTIONS.snapshotUsedGb)} GB used + ${retain - 1} × ${(ASSUMPTIONS.snapshotChangedGbPerDay * intervalDays).toFixed(2)} GB changed = ${stored.toFixed(2)} GB × $${PRICES.ebsSnapshotGbMonth}`,
+            stored * PRICES.ebsSnapshotGbMonth,
+          );
         }
         break;
       }
@@ -238,7 +343,8 @@ function stackLines(stack: SynthStack, hostHours: number, backups: BackupRate, u
 function hostHoursByEnvironment(stacks: readonly SynthStack[]): Map<string, number> {
   const result = new Map<string, number>();
   for (const stack of stacks) {
-    if (Object.values(stack.template.Resources ?? {}).some((r) => r.Type === 'AWS::EC2::Instance')) result.set(stack.environment, runningHours(stack).hours);
+    if (Object.values(stack.template.Resources ?? {}).some((r) => r.Type === 'AWS::EC2::Instance' || r.Type === 'AWS::AutoScaling::AutoScalingGroup'))
+      result.set(stack.environment, runningHours(stack).hours);
   }
   return result;
 }
@@ -344,4 +450,4 @@ export function formatNotEstimated(items: readonly NotEstimated[]): string {
 }
 
 /** Heading of every printed estimate: where the prices come from and when. */
-export const PRICES_HEADING = `on-demand us-east-1, prices of ${PRICES.recorded} (lib/cost/prices.ts)`;
+export const PRICES_HEADING = `us-east-1, on-demand prices of ${PRICES.recorded}, Spot prices of ${SPOT_PRICES.recorded} (lib/cost/prices.ts)`;

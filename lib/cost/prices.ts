@@ -21,6 +21,10 @@ export const PRICES = {
     't4g.small': 0.0168,
     't4g.medium': 0.0336,
     't4g.large': 0.0672,
+    'c6g.medium': 0.034,
+    'c7g.medium': 0.0363,
+    'm6g.medium': 0.0385,
+    'm7g.medium': 0.0408,
     't3.micro': 0.0104,
     't3.small': 0.0208,
     't3.medium': 0.0416,
@@ -61,6 +65,36 @@ export const PRICES = {
 } as const;
 
 /**
+ * EC2 Spot prices per instance-hour, by region and type: what a Spot host (instance.purchase: spot)
+ * is priced at. Spot prices move with supply and demand; these are typical of the recorded week,
+ * rounded up, not a quote. Refresh them with
+ * `aws ec2 describe-spot-price-history --region us-east-1 --product-descriptions Linux/UNIX --instance-types <type> --start-time <date>`.
+ */
+export const SPOT_PRICES = {
+  recorded: '2026-12-06',
+  source:
+    'EC2 Spot price history (Linux/UNIX, us-east-1, all zones; typical of the recorded week, rounded up) as summarised by the Spot Instance Advisor: approximate, not fetched by this estimate',
+  hourly: {
+    'us-east-1': {
+      't4g.nano': 0.0014,
+      't4g.micro': 0.0028,
+      't4g.small': 0.0056,
+      't4g.medium': 0.0112,
+      't4g.large': 0.0224,
+      'c6g.medium': 0.0145,
+      'c7g.medium': 0.0155,
+      'm6g.medium': 0.0165,
+      'm7g.medium': 0.0175,
+      't3.micro': 0.0035,
+      't3.small': 0.007,
+      't3.medium': 0.014,
+      't3a.medium': 0.0125,
+      'm7g.large': 0.035,
+    } as Readonly<Record<string, number>>,
+  } as Readonly<Record<string, Readonly<Record<string, number>>>>,
+} as const;
+
+/**
  * Resource types that cost nothing at this project's volume, with the reason. A type neither
  * priced by the estimator nor listed here is reported as "not estimated", never as zero.
  */
@@ -75,7 +109,8 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   'AWS::EC2::SecurityGroup': 'no charge',
   'AWS::EC2::SecurityGroupIngress': 'no charge',
   'AWS::EC2::SecurityGroupEgress': 'no charge',
-  'AWS::EC2::LaunchTemplate': 'no charge',
+  'AWS::EC2::LaunchTemplate': 'no charge (its instance and root volume are priced with the Auto Scaling group)',
+  'AWS::AutoScaling::LifecycleHook': 'no charge',
   'AWS::IAM::Role': 'no charge',
   'AWS::IAM::Policy': 'no charge',
   'AWS::IAM::ManagedPolicy': 'no charge',
@@ -108,4 +143,13 @@ export const ASSUMPTIONS = {
   backupGb: 0.009,
   /** Backups a day when the backup document's schedule cannot be read (`daily`). */
   backupsPerDayUnknown: 1,
+  /**
+   * EBS snapshots are incremental: the oldest kept snapshot holds the volume's used blocks, each
+   * later one only the blocks written since the one before. Used: what the data volume holds
+   * (PostgreSQL, Redis, the state files: 36 MB of database measured, docs/cost.md), rounded up to
+   * 1 GB. Changed: blocks PostgreSQL and Redis rewrite a day, assumed 0.25 GB (seven times the
+   * measured database). Never more than every block of every kept snapshot.
+   */
+  snapshotUsedGb: 1,
+  snapshotChangedGbPerDay: 0.25,
 } as const;

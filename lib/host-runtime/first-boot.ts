@@ -1,3 +1,4 @@
+import { gzipSync } from 'fflate';
 import { type NginxStartSettings, nginxStartCommands, nginxUpstreamFile, nginxUpstreamName, nginxUpstreamScriptPath } from './nginx';
 import { shippedScript } from './scripts';
 
@@ -6,6 +7,8 @@ import { shippedScript } from './scripts';
  * configuration, the user-data shell, and the host's directory layout the SSM documents
  * (./documents.ts), the host stack and its alarms rely on. No CDK here, so tests read the text directly.
  */
+
+import { type HostLifecycleOptions, lifecycleInstallCommands, lifecycleStartCommands } from './lifecycle';
 
 /** Docker Compose v2 plugin release installed on the host; bump it together with COMPOSE_SHA256. */
 export const COMPOSE_VERSION = 'v2.30.3';
@@ -44,6 +47,12 @@ export interface AgentConfigOptions {
   readonly containerLogGroupName: string;
   /** Log group receiving `/var/log/messages` and the first-boot log. */
   readonly systemLogGroupName: string;
+  /**
+   * Fixed dimensions of the disk metric, e.g. `{ AutoScalingGroupName: 'shop-prod-host' }`, so the
+   * disk alarm follows the group's current instance.
+   * @default - `InstanceId` of the instance (the agent's placeholder)
+   */
+  readonly diskMetricDimensions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -58,10 +67,17 @@ export function cloudWatchAgentConfig(options: AgentConfigOptions): Record<strin
     agent: { run_as_user: 'root', omit_hostname: true, metrics_collection_interval: AGENT_METRICS_INTERVAL_SECONDS },
     metrics: {
       namespace: AGENT_NAMESPACE,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder, expanded on the host
-      append_dimensions: { InstanceId: '${aws:InstanceId}' },
+      ...(options.diskMetricDimensions
+        ? {}
+        : // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder, expanded on the host
+          { append_dimensions: { InstanceId: '${aws:InstanceId}' } }),
       metrics_collected: {
-        disk: { measurement: ['used_percent'], resources: ['/'], drop_device: true },
+        disk: {
+          measurement: ['used_percent'],
+          resources: ['/'],
+          drop_device: true,
+          ...(options.diskMetricDimensions ? { append_dimensions: options.diskMetricDimensions } : {}),
+        },
       },
     },
     logs: {
@@ -107,6 +123,12 @@ export interface BootstrapOptions {
    * @default - none: Postgres and Redis live on the root volume
    */
   readonly dataVolume?: DataVolumeMount;
+  /**
+   * The boot sequence, clean stop and interruption watch (./lifecycle.ts): installed in place of
+   * `dataVolume`'s step (it mounts the same volume), the boot sequence run last.
+   * @default - none: the app is started by a deploy
+   */
+  readonly lifecycle?: HostLifecycleOptions;
 }
 
 /** How the first boot finds and mounts the environment's data volume. */
@@ -203,10 +225,11 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     '# PostgreSQL server binaries for the restore drill, which starts a throwaway cluster of its own: the service stays off',
     `dnf install -y ${DRILL_POSTGRES_PACKAGE}`,
     'install -d -m 0755 /etc/docker',
+    // Both JSON files on one line each: user data holds at most 16 KB (the host stack's test sums it).
     `cat > /etc/docker/daemon.json <<'JSON'`,
-    JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2),
+    JSON.stringify(DOCKER_DAEMON_CONFIG),
     'JSON',
-    ...(options.dataVolume ? dataVolumeCommands(options.dataVolume) : []),
+    ...(options.lifecycle ? lifecycleInstallCommands(options.lifecycle) : options.dataVolume ? dataVolumeCommands(options.dataVolume) : []),
     'systemctl enable --now docker',
     `# Docker Compose ${COMPOSE_VERSION} plugin, checked against the sha256 kept in this repository`,
     'install -d -m 0755 /usr/local/lib/docker/cli-plugins',
@@ -218,17 +241,48 @@ export function bootstrapCommands(options: BootstrapOptions): string[] {
     'install -m 0755 /tmp/docker-compose /usr/local/lib/docker/cli-plugins/docker-compose',
     'docker compose version',
     `cat > ${AGENT_CONFIG_PATH} <<'JSON'`,
-    JSON.stringify(cloudWatchAgentConfig(options.agent), null, 2),
+    JSON.stringify(cloudWatchAgentConfig(options.agent)),
     'JSON',
     `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${AGENT_CONFIG_PATH}`,
     `# App checkout on ${options.gitRef}`,
     `if [ ! -d ${dir}/.git ]; then git clone ${shellQuote(options.repository)} ${dir}; fi`,
     `git -C ${dir} fetch --tags origin`,
     `git -C ${dir} checkout --detach ${shellQuote(options.gitRef)}`,
+    ...(options.lifecycle ? lifecycleStartCommands(options.lifecycle) : []),
   ];
 }
 
 /** Single-quotes a value for the shell. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Where the packed first boot is decoded on the host (root only), and run from. */
+export const FIRST_BOOT_DIR = '/var/lib/first-boot';
+
+/** Ends the packed first boot's base64 block; base64 never contains it. */
+const PACKED_END = 'FIRST_BOOT_END';
+
+/** Stands for the `index`th value only CloudFormation knows (a volume or allocation id) in a packed first boot. */
+export const firstBootPlaceholder = (index: number) => `@@FIRST_BOOT_VALUE_${index}@@`;
+
+/**
+ * The first boot as user data EC2 accepts (at most 16 KB, and the scripts it carries grow): the
+ * script gzip'd (fflate: the same bytes on every machine, no time in the header) and base64'd,
+ * decoded on the host into FIRST_BOOT_DIR with each `firstBootPlaceholder(i)` replaced by
+ * `values[i]`, then run. The values are resource ids (`vol-…`, `eipalloc-…`, or the tokens
+ * CloudFormation resolves to them): no `|`, `&`, `\` or quote, which sed's replacement would read.
+ */
+export function packedFirstBoot(script: string, values: readonly string[] = []): string[] {
+  const encoded = Buffer.from(gzipSync(Buffer.from(script), { level: 9, mtime: 0 })).toString('base64');
+  const substitute = values.length === 0 ? 'cat' : `sed ${values.map((v, i) => `-e 's|${firstBootPlaceholder(i)}|${v}|g'`).join(' ')}`;
+  return [
+    'set -euo pipefail',
+    `install -d -m 0700 ${FIRST_BOOT_DIR}`,
+    `base64 -d > ${FIRST_BOOT_DIR}/first-boot.sh.gz <<'${PACKED_END}'`,
+    ...(encoded.match(/.{1,76}/g) ?? []),
+    PACKED_END,
+    `gunzip -c ${FIRST_BOOT_DIR}/first-boot.sh.gz | ${substitute} > ${FIRST_BOOT_DIR}/first-boot.sh`,
+    `exec bash ${FIRST_BOOT_DIR}/first-boot.sh`,
+  ];
 }

@@ -6,7 +6,7 @@
  */
 
 /** The `result=` of an operation's last audit line; `none` when that outcome writes none (usage errors, reports). */
-export type AuditResult = 'ok' | 'failed' | 'refused' | 'critical' | 'unrecorded' | 'interrupted' | 'recovered' | 'none';
+export type AuditResult = 'ok' | 'failed' | 'refused' | 'critical' | 'unrecorded' | 'interrupted' | 'recovered' | 'skipped' | 'none';
 
 /** One way an operation ends. */
 export interface OutcomeRow {
@@ -347,6 +347,77 @@ export const HOST_OUTCOMES = {
         next: 'fix /etc/nginx/conf.d, `systemctl start nginx`',
       },
       usage('bad usage, or a setting of the drop-in missing'),
+    ],
+  },
+  // The host's lifecycle (scripts/host/host-boot.sh, host-stop.sh, interruption-watch.sh): they run
+  // at boot and at termination, outside any deploy and its lock, and audit to the data volume while
+  // it is mounted.
+  'host-boot': {
+    run: 'host-boot.sh [--volume-only]',
+    auditOp: 'host-boot',
+    rows: [
+      {
+        codes: [0],
+        audit: ['ok', 'none'],
+        meaning:
+          "host ready: data volume mounted, the environment's address on this instance (Elastic IP or own A record), Docker and nginx started, the recorded release sent to the deploy document (or none recorded); --volume-only: the volume alone, not audited",
+        state: 'the deploy of the recorded commit runs as an SSM command (output in the command log group)',
+        next: '`ops status` once the deploy has finished',
+      },
+      {
+        codes: [1],
+        audit: ['failed', 'none'],
+        meaning:
+          'a step failed and the message names it: the volume (not audited: it is not mounted), the address, the app, or the recorded release (state file unreadable, SSM refused)',
+        state:
+          'the steps after it did not run: no address or app without the volume, no app without the address; a failed release step leaves Docker and nginx up without it',
+        next: 'fix what the message names, then run host-boot.sh again (or `ops deploy --ref <recorded commit>`)',
+      },
+      usage('bad usage, or a setting missing or out of range (all named at once)'),
+    ],
+  },
+  'host-stop': {
+    run: 'host-stop.sh --reason lifecycle|spot',
+    auditOp: 'none',
+    rows: [
+      {
+        codes: [0],
+        audit: ['none'],
+        meaning:
+          'clean stop: app stopped, PostgreSQL and Redis flushed and stopped, the volume unmounted and detached; lifecycle: the hook completed with CONTINUE',
+        state: 'the volume is `available` for the next host; the instance goes',
+        next: 'nothing: the group launches the replacement',
+      },
+      {
+        codes: [1],
+        audit: ['none'],
+        meaning: 'a step failed (each logged); a volume that could not be unmounted is never detached; lifecycle: the hook completed with ABANDON',
+        state: 'the last line says whether the volume is detached, unmounted but attached, or still mounted (EC2 detaches it at termination, crash-consistent)',
+        next: 'the replacement attaches the volume once EC2 frees it; `ops status` on the new host',
+      },
+      usage('bad usage, or a setting missing (all named at once)'),
+    ],
+  },
+  'interruption-watch': {
+    run: 'interruption-watch.sh [--once]',
+    auditOp: 'final-backup',
+    rows: [
+      {
+        codes: [0],
+        audit: ['ok', 'failed', 'skipped', 'none'],
+        meaning:
+          'nothing announced (--once), or a stop that succeeded; on a Spot warning the final backup is audited first: `ok`, `failed` (or cut off), `skipped` (no time, or no BACKUP_CMD)',
+        state: 'after a Spot stop: the volume detached, the hook completed when the group marks the instance Terminated',
+        next: 'nothing; a `failed` final backup leaves the newest scheduled backup as the latest',
+      },
+      {
+        codes: [1],
+        audit: ['ok', 'failed', 'skipped', 'none'],
+        meaning: 'the clean stop reported failures (host-stop.sh exit 1)',
+        state: "as host-stop.sh's exit 1",
+        next: "as host-stop.sh's exit 1",
+      },
+      usage('bad usage, or a setting out of range'),
     ],
   },
 } as const satisfies Record<string, OperationOutcomes>;

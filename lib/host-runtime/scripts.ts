@@ -32,6 +32,10 @@ export const HOST_SCRIPT_NAMES = [
   'smoke.py',
   'switch.sh',
   'nginx-upstream.sh',
+  'lifecycle-lib.sh',
+  'host-boot.sh',
+  'host-stop.sh',
+  'interruption-watch.sh',
 ] as const;
 
 export type HostScriptName = (typeof HOST_SCRIPT_NAMES)[number];

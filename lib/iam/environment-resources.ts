@@ -1,4 +1,4 @@
-import { backupPrefix, bootstrapNames, cdkBootstrapRoleName, hostDocumentName, logGroupNames, stackNames } from '../names';
+import { backupPrefix, bootstrapNames, cdkBootstrapRoleName, hostDocumentName, hostGroupName, logGroupNames, stackNames } from '../names';
 import type { EnvironmentResources } from './operations';
 
 /** What is known of an environment without reading its templates: names, and what its stack outputs say. */
@@ -16,6 +16,8 @@ export interface EnvironmentByName {
   readonly instanceId?: string;
   /** From the data stack's outputs, when deployed. @default - an example id */
   readonly dataVolumeId?: string;
+  /** The Elastic IP's allocation id, for an always-on environment. @default - none (a scheduled environment's host updates its DNS record) */
+  readonly addressAllocationId?: string;
   /** From the host stack's outputs, when deployed. @default - generated names `<app>-<env>-host-…` */
   readonly deployRoleArn?: string;
   readonly instanceRoleArn?: string;
@@ -40,6 +42,9 @@ export function environmentResourcesByName(e: EnvironmentByName): EnvironmentRes
     account,
     partition: 'aws',
     instanceArn: `arn:aws:ec2:${region}:${account}:instance/${e.instanceId ?? 'i-0123456789abcdef0'}`,
+    // The group's ARN carries a UUID only a deploy knows; the boundary fences the group by its tag.
+    groupArn: `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${hostGroupName(app, env)}`,
+    addressArn: e.addressAllocationId ? `arn:aws:ec2:${region}:${account}:elastic-ip/${e.addressAllocationId}` : undefined,
     dataVolumeArn: `arn:aws:ec2:${region}:${account}:volume/${e.dataVolumeId ?? 'vol-0123456789abcdef0'}`,
     snapshotArn: `arn:aws:ec2:${region}::snapshot/snap-0123456789abcdef0`,
     securityGroupArn: `arn:aws:ec2:${region}:${account}:security-group/sg-0123456789abcdef0`,

@@ -13,8 +13,12 @@ export interface EnvironmentResources {
   readonly name: string;
   readonly account: string;
   readonly partition: string;
-  /** The host instance; it carries the environment tag. */
+  /** The host instance (whichever the group runs now); it carries the environment tag and the group's name tag. */
   readonly instanceArn: string;
+  /** The host's Auto Scaling group of one (`hostGroupName`); it carries the environment tag. */
+  readonly groupArn: string;
+  /** The environment's Elastic IP (allocation ARN), for an always-on environment; a scheduled one has none. */
+  readonly addressArn?: string;
   /** The data volume (Postgres, Redis, state). */
   readonly dataVolumeArn: string;
   /** A snapshot of the data volume (Data Lifecycle Manager copies the volume's tags onto it); its ARN names no account. */
@@ -39,7 +43,7 @@ export interface EnvironmentResources {
   readonly commandLogGroupArn: string;
   /** One of the environment's stacks (the data stack: backups, logs, data volume). */
   readonly stackArn: string;
-  /** One of the environment's SSM documents. */
+  /** The environment's deploy document (a replacement host sends it to itself). */
   readonly documentArn: string;
   /** One of the environment's named alarms. */
   readonly alarmArn: string;
@@ -78,6 +82,10 @@ export interface Operation {
 export type PrincipalKind = 'oidc-deploy' | 'oidc-plan' | 'bootstrap-deploy' | 'file-publishing' | 'lookup' | 'execution' | 'created-role' | 'instance';
 
 const tagged = (env: string) => ({ [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: env });
+/** The tag EC2 Auto Scaling puts on every instance it launches (its value is the group's name, the last part of its ARN). */
+const groupTag = (groupArn: string) => ({ 'aws:ResourceTag/aws:autoscaling:groupName': groupArn.slice(groupArn.lastIndexOf('/') + 1) });
+/** An instance of the environment's group, as a request about it carries its tags. */
+const hostInstance = (r: EnvironmentResources) => ({ ...tagged(r.name), ...groupTag(r.groupArn) });
 const s3 = (partition: string, bucket: string, key?: string) => `arn:${partition}:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
 
 /**
@@ -144,6 +152,16 @@ export function crossEnvironmentOperations(fromResources: EnvironmentResources, 
     op('share a snapshot', 'ec2:ModifySnapshotAttribute', to.snapshotArn, { context: { ...tagged(env), 'ec2:Owner': acct } }),
     op('snapshot the data volume', 'ec2:CreateSnapshot', to.dataVolumeArn, { context: { ...tagged(env), [`aws:RequestTag/${ENVIRONMENT_TAG}`]: from } }),
     op('attach the data volume', 'ec2:AttachVolume', to.dataVolumeArn, { context: tagged(env) }),
+    op('detach the data volume', 'ec2:DetachVolume', to.dataVolumeArn, { context: tagged(env) }),
+    op('attach a volume to the instance', 'ec2:AttachVolume', to.instanceArn, { context: hostInstance(to) }),
+    // The host's Auto Scaling group: its size, its instance, its clean stop, its launch template.
+    op('set the host group’s desired capacity', 'autoscaling:SetDesiredCapacity', to.groupArn, { context: tagged(env) }),
+    op('terminate the host through its group', 'autoscaling:TerminateInstanceInAutoScalingGroup', to.groupArn, { context: tagged(env) }),
+    op('complete the host group’s lifecycle action', 'autoscaling:CompleteLifecycleAction', to.groupArn, { context: tagged(env) }),
+    op('update the host group', 'autoscaling:UpdateAutoScalingGroup', to.groupArn, { context: tagged(env) }),
+    op('start an instance refresh of the host group', 'autoscaling:StartInstanceRefresh', to.groupArn, { context: tagged(env) }),
+    op('associate an address with the instance', 'ec2:AssociateAddress', to.instanceArn, { context: hostInstance(to) }),
+    ...(to.addressArn ? [op('take the Elastic IP', 'ec2:AssociateAddress', to.addressArn, { context: tagged(env) })] : []),
     op('change the instance (user data)', 'ec2:ModifyInstanceAttribute', to.instanceArn, { context: tagged(env) }),
     op('stop the instance', 'ec2:StopInstances', to.instanceArn, { context: tagged(env) }),
     op('open the firewall', 'ec2:AuthorizeSecurityGroupIngress', to.securityGroupArn, { context: tagged(env) }),
@@ -237,6 +255,9 @@ export function neverOperations(
     // The plan runs before any approval: it creates change sets and never executes one.
     ...(options.plan ? [op('execute a change set', 'cloudformation:ExecuteChangeSet', own.stackArn)] : []),
     op('remove its instance environment tag', 'ec2:DeleteTags', own.instanceArn, { context: { ...tagged(own.name), 'aws:TagKeys': [ENVIRONMENT_TAG] } }),
+    op('remove its host group’s environment tag', 'autoscaling:DeleteTags', own.groupArn, {
+      context: { ...tagged(own.name), 'aws:TagKeys': [ENVIRONMENT_TAG] },
+    }),
     op('remove a role boundary', 'iam:DeleteRolePermissionsBoundary', own.roles.instance),
     op('create a role without the boundary', 'iam:CreateRole', `arn:${own.partition}:iam::${own.account}:role/${roleNameOf(own.roles.instance)}-new`),
     op('change the boundary', 'iam:CreatePolicyVersion', own.boundaryArn),
@@ -264,6 +285,7 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
       return [
         op('send a host document', 'ssm:SendCommand', own.documentArn),
         op('send it to the instance', 'ssm:SendCommand', own.instanceArn, instance),
+        op('find the instance through its group', 'autoscaling:DescribeAutoScalingGroups', '*'),
         op('read command output', 'logs:FilterLogEvents', own.commandLogGroupArn),
         op('read stack outputs', 'cloudformation:DescribeStacks', own.stackArn),
         op('assume the bootstrap deploy role', 'sts:AssumeRole', own.roles.bootstrapDeploy, {
@@ -307,6 +329,14 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
         op('launch from the public AMI', 'ec2:RunInstances', `arn:${own.partition}:ec2:${regionOf(own.instanceArn)}::image/ami-0123456789abcdef0`),
         op('tag at creation', 'ec2:CreateTags', ec2('instance/*'), { context: { ...created, 'ec2:CreateAction': 'RunInstances' } }),
         op('create the data volume', 'ec2:CreateVolume', ec2('volume/*'), { context: created }),
+        op('create the host group tagged for the environment', 'autoscaling:CreateAutoScalingGroup', own.groupArn, { context: created }),
+        op('change its host group', 'autoscaling:UpdateAutoScalingGroup', own.groupArn, { context: tagged(env) }),
+        op('put the clean-stop hook on its group', 'autoscaling:PutLifecycleHook', own.groupArn, { context: tagged(env) }),
+        op(
+          "create Auto Scaling's service-linked role",
+          'iam:CreateServiceLinkedRole',
+          `arn:${own.partition}:iam::${acct}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+        ),
         op('change its own instance', 'ec2:ModifyInstanceAttribute', own.instanceArn, { context: tagged(env) }),
         op('rename its instance', 'ec2:CreateTags', own.instanceArn, { context: { ...tagged(env), 'aws:TagKeys': ['Name'] } }),
         op('remove a tag of its instance', 'ec2:DeleteTags', own.instanceArn, { context: { ...tagged(env), 'aws:TagKeys': ['Name'] } }),
@@ -344,6 +374,8 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
         op('read its secrets', 'ssm:GetParameter', own.secretParameterArn),
         op('read its logs', 'logs:FilterLogEvents', own.commandLogGroupArn),
         op('snapshot its data volume', 'ec2:CreateSnapshot', own.dataVolumeArn, { context: tagged(env) }),
+        // The working-hours schedule's role.
+        op('start and stop its host group', 'autoscaling:UpdateAutoScalingGroup', own.groupArn, { context: tagged(env) }),
       ];
     case 'instance':
       return [
@@ -353,7 +385,35 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
         op('read its secrets', 'ssm:GetParameter', own.secretParameterArn),
         op('ship command output', 'logs:PutLogEvents', own.commandLogGroupArn),
         op('attach its data volume', 'ec2:AttachVolume', own.dataVolumeArn, { context: tagged(env) }),
-        op('attach it to its instance', 'ec2:AttachVolume', own.instanceArn, { context: tagged(env) }),
+        op('attach it to its instance', 'ec2:AttachVolume', own.instanceArn, { context: hostInstance(own) }),
+        op('detach its data volume (the clean stop)', 'ec2:DetachVolume', own.dataVolumeArn, { context: tagged(env) }),
+        op('detach it from its instance', 'ec2:DetachVolume', own.instanceArn, { context: hostInstance(own) }),
+        op('complete its group’s lifecycle action', 'autoscaling:CompleteLifecycleAction', own.groupArn, { context: tagged(env) }),
+        // A replacement deploys the recorded release by sending the deploy document to itself.
+        op('send its deploy document', 'ssm:SendCommand', own.documentArn),
+        op('to itself', 'ssm:SendCommand', own.instanceArn, instance),
+        // Its address at boot: the Elastic IP of an always-on environment, else its own DNS record.
+        ...(own.addressArn
+          ? [
+              op('associate its Elastic IP', 'ec2:AssociateAddress', own.addressArn, { context: tagged(env) }),
+              op('with its instance', 'ec2:AssociateAddress', own.instanceArn, { context: hostInstance(own) }),
+            ]
+          : own.dnsRecord
+            ? [
+                op(
+                  'point its own DNS record at itself',
+                  'route53:ChangeResourceRecordSets',
+                  `arn:${own.partition}:route53:::hostedzone/${own.dnsRecord.hostedZoneId}`,
+                  {
+                    context: {
+                      'route53:ChangeResourceRecordSetsNormalizedRecordNames': [own.dnsRecord.recordName.toLowerCase()],
+                      'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
+                      'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+                    },
+                  },
+                ),
+              ]
+            : []),
         op('register with SSM', 'ssm:UpdateInstanceInformation', own.instanceArn, instance),
       ];
   }

@@ -16,10 +16,12 @@ import {
  * taggable resource by `bin/build-apps.ts`): an action of these services is allowed on a resource
  * tagged with the environment's own name, or when it creates one with that tag, and denied on a
  * resource tagged for another environment. A service whose resources carry no environment name
- * (instances, volumes, snapshots, lifecycle policies) belongs here; Auto Scaling groups and launch
- * templates of issue 25 are added by adding `autoscaling` (EC2's launch templates already are).
+ * (instances, volumes, snapshots, lifecycle policies, the host's Auto Scaling group and its
+ * launch template) belongs here. The group's name is `<app>-<env>-host`, but its ARN carries a
+ * UUID and Auto Scaling authorizes most calls on the group by tag, so it is fenced by the tag
+ * like the instance it launches (the tag is propagated at launch).
  */
-export const TAG_SCOPED_SERVICES = ['ec2', 'dlm'] as const;
+export const TAG_SCOPED_SERVICES = ['ec2', 'dlm', 'autoscaling'] as const;
 
 /**
  * Read-only calls without data that the stacks' deployment, the agents and the ops CLI make
@@ -30,6 +32,8 @@ export const TAG_SCOPED_SERVICES = ['ec2', 'dlm'] as const;
 const ACCOUNT_WIDE_READS = [
   'ec2:Describe*',
   'dlm:GetLifecyclePolicies',
+  // Describe calls of Auto Scaling take no resource (the ops CLI finds the host through its group).
+  'autoscaling:Describe*',
   'cloudwatch:DescribeAlarms',
   'cloudwatch:DescribeAlarmsForMetric',
   'cloudwatch:GetMetricData',
@@ -299,6 +303,7 @@ export class BootstrapPoliciesStack extends Stack {
         }),
         ...ownIam({ createSid: 'IamOnlyForOwnRolesWithThisBoundary', manageSid: 'IamOwnRolesAndPolicies', alsoManage: 'iam:SetDefaultPolicyVersion' }),
         new iam.PolicyStatement({ sid: 'PassOwnRoles', actions: ['iam:PassRole'], resources: [ownRoles, ...executionRoles] }),
+        autoScalingServiceLinkedRole(partition, account),
         new iam.PolicyStatement({ sid: 'AssumeOwnBootstrapRoles', actions: ['sts:AssumeRole'], resources: bootstrapRoles }),
         // Explicit denies: they hold whatever the Allow statements above grant or a later edit adds.
         new iam.PolicyStatement({
@@ -329,7 +334,7 @@ export class BootstrapPoliciesStack extends Stack {
         new iam.PolicyStatement({
           sid: 'EnvironmentTagNeverRemoved',
           effect: iam.Effect.DENY,
-          actions: ['ec2:DeleteTags', 'dlm:UntagResource'],
+          actions: ['ec2:DeleteTags', 'dlm:UntagResource', 'autoscaling:DeleteTags'],
           resources: ['*'],
           conditions: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [ENVIRONMENT_TAG] } },
         }),
@@ -375,6 +380,7 @@ export class BootstrapPoliciesStack extends Stack {
           resources: ['*'],
         }),
         ...ownIam({ createSid: 'CreateOwnRolesOnlyWithTheBoundary', manageSid: 'ManageOwnRolesPoliciesAndProfiles', alsoManage: 'iam:PassRole' }),
+        autoScalingServiceLinkedRole(partition, account),
       ],
     });
 
@@ -383,4 +389,17 @@ export class BootstrapPoliciesStack extends Stack {
     new CfnOutput(this, 'Qualifier', { value: qualifier });
     new CfnOutput(this, 'BootstrapRegions', { value: [...new Set([this.region, HEALTH_STACK_REGION])].join(',') });
   }
+}
+
+/**
+ * The first Auto Scaling group of an account makes CloudFormation create Auto Scaling's
+ * service-linked role (it launches and terminates the host): that one role, by its fixed ARN.
+ * @see https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html
+ */
+function autoScalingServiceLinkedRole(partition: string, account: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'AutoScalingServiceLinkedRole',
+    actions: ['iam:CreateServiceLinkedRole'],
+    resources: [`arn:${partition}:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`],
+  });
 }

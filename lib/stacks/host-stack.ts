@@ -5,6 +5,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AppConfig, NamedEnvironment } from '../config';
+import { isKnownInstanceType, spotInstanceTypes } from '../config/instance-types';
+import { blueGreenOf } from '../config/schema/blue-green';
 import { secretsPath } from '../config/schema/secrets';
 import { ComposeHost } from '../constructs/compose-host';
 import { GithubDeployRole } from '../constructs/github-deploy-role';
@@ -16,7 +18,18 @@ import { BACKUP_METRIC } from '../host-runtime/backup-metric';
 import type { HostDocumentSpec } from '../host-runtime/document-spec';
 import { stateDir } from '../host-runtime/first-boot';
 import { hostScript } from '../host-runtime/scripts';
-import { bootstrapNames, ENVIRONMENT_TAG, githubOidcProviderArn, HEALTH_STACK_REGION, logGroupNames, outputNames, stackNames } from '../names';
+import {
+  bootstrapNames,
+  ENVIRONMENT_TAG,
+  githubOidcProviderArn,
+  HEALTH_STACK_REGION,
+  HOST_TERMINATION_HOOK,
+  hostDocumentName,
+  hostGroupName,
+  logGroupNames,
+  outputNames,
+  stackNames,
+} from '../names';
 
 /** ext4 label of the data volume's file system, written when an empty volume is formatted (at most 16 characters). */
 export const DATA_VOLUME_LABEL = 'app-data';
@@ -106,16 +119,30 @@ export class HostStack extends Stack {
         'Cost: flow logs to CloudWatch are billed per GB ingested for every web request the single public instance serves; the security group admits only 80/443, and the host has no SSH to audit.',
     });
 
-    const protect = hostTerminationProtection(environment);
     const zone = environment.hostedZone;
+    const groupName = hostGroupName(app.name, environment.name);
+    const type = environment.instance.type;
+    const dataVolume = {
+      volumeId: props.dataVolume.volumeId,
+      mountPoint: stateDir(app.name),
+      label: DATA_VOLUME_LABEL,
+      region: environment.region,
+      script: hostScript('data-volume.sh'),
+    };
     this.host = new ComposeHost(this, 'Host', {
       vpc: this.vpc,
       instanceType,
       instanceName: prefix,
+      groupName,
+      terminationHookName: HOST_TERMINATION_HOOK,
       rootVolumeGiB: environment.instance.rootVolumeGiB,
       tls: environment.tls,
-      terminationProtection: protect,
       cpuCredits: environment.instance.cpuCredits === 'unlimited' ? ec2.CpuCredits.UNLIMITED : ec2.CpuCredits.STANDARD,
+      purchase:
+        environment.instance.purchase === 'spot' && isKnownInstanceType(type)
+          ? { kind: 'spot', instanceTypes: spotInstanceTypes(type).map((t) => new ec2.InstanceType(t)) }
+          : { kind: 'on-demand' },
+      scheduled: environment.instance.schedule !== undefined,
       dns: zone ? { hostedZoneId: zone.id, zoneName: zone.name, recordName: environment.domain } : undefined,
       alarmTopic: props.alarmTopic,
       bootstrap: {
@@ -123,27 +150,31 @@ export class HostStack extends Stack {
         repository: app.repository,
         gitRef: environment.gitRef,
         swapGiB: environment.instance.swapGiB,
-        dataVolume: {
-          volumeId: props.dataVolume.volumeId,
-          mountPoint: stateDir(app.name),
-          label: DATA_VOLUME_LABEL,
-          region: environment.region,
-          script: hostScript('data-volume.sh'),
-        },
+        dataVolume,
         agent: {
           containerLogGroupName: logGroupNames.containers(app.name, environment.name),
           systemLogGroupName: logGroupNames.system(app.name, environment.name),
+          diskMetricDimensions: { AutoScalingGroupName: groupName },
         },
+      },
+      lifecycle: {
+        appName: app.name,
+        composeFile: app.composeFile,
+        sharedServices: blueGreenOf(app, environment)?.sharedServices ?? [],
+        dataVolume,
+        // A replacement host deploys the recorded release again through this document.
+        deployDocumentName: (props.hostDocuments ?? []).some((d) => d.operation === 'deploy')
+          ? hostDocumentName(app.name, environment.name, 'deploy')
+          : undefined,
+        commandLogGroupName: logGroupNames.commands(app.name, environment.name),
       },
     });
 
     if (environment.instance.availabilityZone) {
-      for (const scope of [this.vpc, this.host.instance]) {
-        Validations.of(scope).acknowledge({
-          id: 'CloudFormation-Validate::W3010',
-          reason: `The zone is set on purpose in the config (instance.availabilityZone ${environment.instance.availabilityZone}), e.g. because the instance type is not offered in the region's first zone.`,
-        });
-      }
+      Validations.of(this.vpc).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason: `The zone is set on purpose in the config (instance.availabilityZone ${environment.instance.availabilityZone}), e.g. because the instance type is not offered in the region's first zone.`,
+      });
     }
 
     // The CloudWatch agent writes both log groups; the backup job uses only its environment's prefix
@@ -159,13 +190,15 @@ export class HostStack extends Stack {
     this.host.grantReadEnvironmentSecrets(secretsPath(app.name, environment.name, environment.secrets));
     this.grantDataVolumeAndBackupMetric(props.dataVolume, app.name, environment.name);
 
-    this.alarms = new HostAlarms(this, 'Alarms', { instanceId: this.host.instance.instanceId, topic: props.alarmTopic, alarmNamePrefix: prefix });
+    this.alarms = new HostAlarms(this, 'Alarms', { groupName: this.host.groupName, topic: props.alarmTopic, alarmNamePrefix: prefix });
 
     this.documents = new HostDocuments(this, 'Documents', {
       appName: app.name,
       environmentName: environment.name,
       documents: props.hostDocuments ?? [],
     });
+
+    if (this.documents.documents.has('deploy')) this.grantRedeployRecordedRelease(app.name, environment.name);
 
     const readableStacks = [
       { stackName: stackNames.data(app.name, environment.name), region: environment.region },
@@ -194,11 +227,11 @@ export class HostStack extends Stack {
 
     const schedule = environment.instance.schedule;
     if (schedule) {
-      this.schedule = new InstanceSchedule(this, 'Schedule', { instanceId: this.host.instance.instanceId, ...schedule });
+      this.schedule = new InstanceSchedule(this, 'Schedule', { groupName: this.host.groupName, groupArn: this.host.groupArn, ...schedule });
     }
 
-    new CfnOutput(this, outputNames.instanceId, { value: this.host.instance.instanceId });
-    new CfnOutput(this, outputNames.publicIp, { value: this.host.elasticIp.attrPublicIp });
+    new CfnOutput(this, outputNames.hostGroupName, { value: this.host.groupName });
+    if (this.host.elasticIp) new CfnOutput(this, outputNames.publicIp, { value: this.host.elasticIp.attrPublicIp });
     new CfnOutput(this, outputNames.instanceRoleArn, { value: this.host.role.roleArn });
     new CfnOutput(this, outputNames.deployRoleArn, { value: this.deployRole.role.roleArn });
     new CfnOutput(this, outputNames.planRoleArn, { value: this.planRole.role.roleArn });
@@ -210,6 +243,37 @@ export class HostStack extends Stack {
    */
   override get availabilityZones(): string[] {
     return [this.zone];
+  }
+
+  /**
+   * A replacement host deploys the release its state file records by sending the environment's
+   * deploy document to itself (scripts/host/host-boot.sh, step 4): ssm:SendCommand of that one
+   * document, only to instances tagged for this environment (the group propagates the tag; no
+   * other environment's role may set it), in a policy of its own so its acknowledgement of
+   * `instance/*` covers this one statement. It gains nothing the host lacks: it is root on itself.
+   */
+  private grantRedeployRecordedRelease(appName: string, environmentName: string): void {
+    const anyInstance = this.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+    const policy = new iam.Policy(this, 'RedeployRecordedReleasePolicy', {
+      roles: [this.host.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'SendOwnDeployDocument',
+          actions: ['ssm:SendCommand'],
+          resources: [this.formatArn({ service: 'ssm', resource: 'document', resourceName: hostDocumentName(appName, environmentName, 'deploy') })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ToThisEnvironmentsInstance',
+          actions: ['ssm:SendCommand'],
+          resources: [anyInstance],
+          conditions: { StringEquals: { [`ssm:resourceTag/${ENVIRONMENT_TAG}`]: environmentName } },
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${anyInstance}]`,
+      reason: `A replacement host sends the deploy document to itself, whichever instance the group launched (its id is unknown before it exists), so instance/* is limited by the ssm:resourceTag/${ENVIRONMENT_TAG} condition to instances tagged for this environment, a tag only this environment's roles may set (permissions boundary). The document is named by ARN.`,
+    });
   }
 
   /**
@@ -252,7 +316,8 @@ export class HostStack extends Stack {
       statements: [
         new iam.PolicyStatement({
           sid: 'AttachOwnDataVolume',
-          actions: ['ec2:AttachVolume'],
+          // The clean stop detaches it again (scripts/host/host-stop.sh), on the same conditions.
+          actions: ['ec2:AttachVolume', 'ec2:DetachVolume'],
           resources: [this.formatArn({ service: 'ec2', resource: 'volume', resourceName: volume.volumeId }), anyInstance],
           conditions: { StringEquals: { [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: environmentName } },
         }),
@@ -260,7 +325,17 @@ export class HostStack extends Stack {
     });
     Validations.of(attach).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${anyInstance}]`,
-      reason: `ec2:AttachVolume names the data volume by ARN; the instance it is attached to is whichever instance the environment runs (unknown before it exists, and new after a replacement), so instance/* is limited by the aws:ResourceTag/${ENVIRONMENT_TAG} condition to instances tagged for this environment, a tag only this environment's roles may set (permissions boundary).`,
+      reason: `ec2:AttachVolume and ec2:DetachVolume name the data volume by ARN; the instance is whichever instance the environment's Auto Scaling group runs (unknown before it exists, and new after a replacement), so instance/* is limited by the aws:ResourceTag/${ENVIRONMENT_TAG} condition to instances tagged for this environment (propagated at launch), a tag only this environment's roles may set (permissions boundary).`,
+    });
+    // The clean stop waits until EC2 reports the volume available: DescribeVolumes has no resource-level permissions.
+    const describe = new iam.Policy(this, 'DescribeDataVolumePolicy', {
+      roles: [this.host.role],
+      statements: [new iam.PolicyStatement({ sid: 'WatchDetach', actions: ['ec2:DescribeVolumes'], resources: ['*'] })],
+    });
+    Validations.of(describe).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "ec2:DescribeVolumes has no resource-level permissions (Service Authorization Reference); the clean stop polls its data volume until it is detached. It returns volume metadata, never a volume's data.",
     });
     // A policy of its own, so its one acknowledgement covers exactly this statement's finding.
     const backupMetric = new iam.Policy(this, 'BackupMetricPolicy', {

@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -16,6 +17,7 @@ import {
   environmentStackNames,
   HEALTH_STACK_REGION,
   hostDocumentName,
+  hostGroupName,
   logGroupNames,
   outputNames,
   stackNames,
@@ -24,6 +26,7 @@ import { smokePlan } from '../../lib/smoke/plan';
 import { runSmoke, type SecretLookup } from '../../lib/smoke/run';
 import { readBucketPolicy } from './aws/bucket-policy';
 import { alarmsWithPrefix, deployedStacks, probeHealth, ssmPingStatus } from './aws/environment-facts';
+import { currentInstanceId, replaceHost, replacementReport } from './aws/host-group';
 import { readManagedPolicyDocument, readRole, readRoleIfExists, roleNameFromArn } from './aws/iam-roles';
 import { readLogs } from './aws/logs';
 import { noOutcomeLine, runCommand, type WaitOptions } from './aws/run-command';
@@ -74,6 +77,8 @@ export interface OpsContext {
   readonly progress?: (message: string) => void;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** Waits between polls (replace-host). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
   /** AWS clients of `plan` (tests pass mocked ones). @default - new clients per region */
   readonly planClients?: PlanClients;
   /** Pause between reads of a change set being created. @default 3000 ms */
@@ -89,10 +94,9 @@ export { environmentStackNames };
  */
 export const ISOLATION_PROBE_ENVIRONMENT = 'isolationprobe';
 
+/** The instance the environment's Auto Scaling group of one runs now (never a fixed id). */
 export async function instanceIdOf(config: ProjectConfig, env: NamedEnvironment): Promise<string> {
-  const stack = stackNames.host(config.app.name, env.name);
-  const outputs = await stackOutputs(new CloudFormationClient({ region: env.region }), stack);
-  return requireOutput(outputs, stack, outputNames.instanceId);
+  return currentInstanceId(new AutoScalingClient({ region: env.region }), hostGroupName(config.app.name, env.name));
 }
 
 export async function runHostOperation(ctx: OpsContext, env: NamedEnvironment, operation: HostOperation, parameters: Record<string, string>) {
@@ -191,7 +195,6 @@ async function iamAudit(ctx: OpsContext, env: NamedEnvironment): Promise<Finding
   const own = byName(env, {
     backupsBucket: dataOutputs[outputNames.backupBucketName],
     dataVolumeId: dataOutputs[outputNames.dataVolumeId],
-    instanceId: outputs[outputNames.instanceId],
     deployRoleArn: outputs[outputNames.deployRoleArn],
     instanceRoleArn,
     planRoleArn: outputs[outputNames.planRoleArn],
@@ -305,6 +308,22 @@ export async function runOps(ctx: OpsContext, args: OpsArgs): Promise<OpsOutcome
     const lines = findings.map((f) => `FAIL  ${f.role}: ${f.problem}`);
     const text = [...lines, ...(findings.length === 0 ? [`IAM audit passed for ${envs.map((e) => e.name).join(', ')}.`] : [])].join('\n');
     return { ok: findings.length === 0, text, json: findings };
+  }
+
+  if (args.command === 'replace-host') {
+    const env = envs[0];
+    const group = hostGroupName(ctx.config.app.name, env.name);
+    const url = healthUrl(ctx.config.app, env);
+    const replacement = await replaceHost(new AutoScalingClient({ region: env.region }), group, {
+      healthy: async () => {
+        const fact = await probeHealth(url, 5_000, ctx.fetchImpl);
+        return fact.status !== undefined && fact.status >= 200 && fact.status < 300;
+      },
+      now: ctx.now,
+      sleep: ctx.sleep,
+      progress: ctx.progress ?? ((line: string) => console.error(`[${env.name}] ${line}`)),
+    });
+    return { ok: replacement.ok, text: replacementReport(env.name, group, replacement), json: { env: env.name, group, ...replacement } };
   }
 
   if (args.command === 'plan') {

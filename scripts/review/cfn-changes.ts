@@ -256,7 +256,16 @@ function stateChange(stack: string, environment: string, id: string, diff: Resou
       severity: 'block',
     };
   }
-  if (type === 'AWS::AutoScaling::AutoScalingGroup' && !replaced) return autoScalingChange(base, diff, propagated);
+  if (type === 'AWS::AutoScaling::AutoScalingGroup' && replaced) {
+    const causes = replacementCauses(diff, propagated, [ResourceImpact.WILL_REPLACE]);
+    return {
+      ...base,
+      outcome: 'replaced',
+      detail: `${causes.join(', ') || 'type changed'} requires replacement: CloudFormation creates a new group, which launches a new instance, then deletes this one and terminates its instance; the host is down until the new one has booted`,
+      severity: 'block',
+    };
+  }
+  if (type === 'AWS::AutoScaling::AutoScalingGroup') return autoScalingChange(base, diff, propagated);
   if (!stateful) return undefined;
   if (replaced) {
     const causes = replacementCauses(diff, propagated, [ResourceImpact.WILL_REPLACE]);

@@ -76,24 +76,68 @@ function renames(environment: string, removed: readonly StatefulChange[], added:
   return { rows, replaces };
 }
 
-/** Instances whose head zone differs from a data volume of their environment (which cannot follow). */
+/**
+ * The zone a host runs in: an instance's AvailabilityZone, or for an Auto Scaling group the zones
+ * of the subnets it launches into (`VPCZoneIdentifier`, subnets of the same stack) or its
+ * `AvailabilityZones`.
+ */
+function hostZone(output: SynthOutput, host: { readonly stack: string; readonly resource: CfnResource } | undefined): string | undefined {
+  if (!host) return undefined;
+  if (host.resource.Type !== 'AWS::AutoScaling::AutoScalingGroup') return zoneOf(host.resource);
+  const resources = output.stacks.get(host.stack)?.template.Resources ?? {};
+  const subnets = (host.resource.Properties?.VPCZoneIdentifier as unknown[] | undefined) ?? [];
+  const zones = subnets.length
+    ? subnets.map((subnet) => {
+        const id = (subnet as { Ref?: unknown } | undefined)?.Ref;
+        return typeof id === 'string' ? zoneOf(resources[id]) : undefined;
+      })
+    : ((host.resource.Properties?.AvailabilityZones as unknown[] | undefined) ?? []).map(renderValue);
+  return zones.length === 0 || zones.some((z) => z === undefined) ? undefined : zones.join(', ');
+}
+
+/** The hosts of an environment: instances, and Auto Scaling groups that launch them from a launch template. */
+const hostsOf = (output: SynthOutput, environment: string) => [
+  ...resourcesOf(output, environment, 'AWS::EC2::Instance'),
+  ...resourcesOf(output, environment, 'AWS::AutoScaling::AutoScalingGroup'),
+];
+
+/**
+ * Hosts whose head zone differs from a data volume of their environment (which cannot follow). A
+ * group whose subnet moves zone also replaces its instance: the subnet is replaced (its
+ * AvailabilityZone requires replacement) and Auto Scaling relaunches the instance in the new one.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-autoscalinggroup.html#cfn-autoscaling-autoscalinggroup-vpczoneidentifier
+ */
 function zoneMismatches(environment: string, base: SynthOutput, head: SynthOutput): StateChange[] {
   const rows: StateChange[] = [];
   const volumes = resourcesOf(head, environment, 'AWS::EC2::Volume');
-  for (const instance of resourcesOf(head, environment, 'AWS::EC2::Instance')) {
-    const zone = zoneOf(instance.resource);
-    const before = resourcesOf(base, environment, 'AWS::EC2::Instance').find((i) => i.stack === instance.stack && i.id === instance.id);
-    if (!zone || zoneOf(before?.resource) === zone) continue;
+  for (const host of hostsOf(head, environment)) {
+    const zone = hostZone(head, host);
+    const beforeZone = hostZone(
+      base,
+      hostsOf(base, environment).find((h) => h.stack === host.stack && h.id === host.id),
+    );
+    if (!zone || beforeZone === zone) continue;
+    const subject = `${host.resource.Type} ${host.id}`;
+    const group = host.resource.Type === 'AWS::AutoScaling::AutoScalingGroup';
+    if (group && beforeZone)
+      rows.push({
+        unit: host.stack,
+        environment,
+        subject,
+        outcome: 'instances replaced',
+        detail: `the group's subnet moves from ${beforeZone} to ${zone} (a subnet's AvailabilityZone requires replacement): Auto Scaling terminates the group's instance and launches a new one in ${zone}; the host is down until it has booted`,
+        severity: 'block',
+      });
     for (const volume of volumes) {
       const baseVolume = resourcesOf(base, environment, 'AWS::EC2::Volume').find((v) => v.stack === volume.stack && v.id === volume.id);
       const volumeZone = zoneOf(baseVolume?.resource) ?? zoneOf(volume.resource);
       if (!volumeZone || volumeZone === zone) continue;
       rows.push({
-        unit: instance.stack,
+        unit: host.stack,
         environment,
-        subject: `AWS::EC2::Instance ${instance.id}`,
+        subject,
         outcome: 'cannot attach its data volume',
-        detail: `the instance moves to ${zone}; data volume ${volume.id} (${volume.stack}) stays in ${volumeZone}, since a volume cannot change zone: the new host starts without its data`,
+        detail: `the ${group ? "group's instance" : 'instance'} moves to ${zone}; data volume ${volume.id} (${volume.stack}) stays in ${volumeZone}, since a volume cannot change zone: the new host starts without its data`,
         severity: 'block',
       });
     }
@@ -101,12 +145,12 @@ function zoneMismatches(environment: string, base: SynthOutput, head: SynthOutpu
   return rows;
 }
 
-/** A replaced instance's row, told what becomes of the data volumes of its environment. */
+/** A replaced instance's row (or a group's whose next instance differs), told what becomes of the data volumes of its environment. */
 function withDataVolumes(change: StateChange, head: SynthOutput): StateChange {
-  const id = /^AWS::EC2::Instance (\S+)$/.exec(change.subject)?.[1];
-  if (!id || !['replaced', 'may be replaced'].includes(change.outcome)) return change;
-  const instance = resourcesOf(head, change.environment, 'AWS::EC2::Instance').find((i) => i.stack === change.unit && i.id === id);
-  const zone = zoneOf(instance?.resource);
+  const [, type, id] = /^(AWS::EC2::Instance|AWS::AutoScaling::AutoScalingGroup) (\S+)$/.exec(change.subject) ?? [];
+  if (!id || !['replaced', 'may be replaced', 'instances replaced', 'next instance differs'].includes(change.outcome)) return change;
+  const host = resourcesOf(head, change.environment, type).find((i) => i.stack === change.unit && i.id === id);
+  const zone = hostZone(head, host);
   const volumes = resourcesOf(head, change.environment, 'AWS::EC2::Volume').filter((v) => zoneOf(v.resource) === zone);
   if (!zone || volumes.length === 0) return change;
   const names = volumes.map((v) => `${v.id} (${v.stack})`).join(', ');

@@ -70,7 +70,14 @@ describe('GithubDeployRole', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('HostState'),
       PolicyDocument: {
-        Statement: [{ Sid: 'ReadHostState', Action: ['cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'], Effect: 'Allow', Resource: '*' }],
+        Statement: [
+          {
+            Sid: 'ReadHostState',
+            Action: ['autoscaling:DescribeAutoScalingGroups', 'cloudwatch:DescribeAlarms', 'ssm:DescribeInstanceInformation'],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+        ],
       },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {

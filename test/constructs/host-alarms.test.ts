@@ -6,7 +6,7 @@ import { bareStack } from '../helpers/bare-stack';
 function build(props: Partial<HostAlarmsProps> = {}): Template {
   const stack = bareStack();
   const topic = new sns.Topic(stack, 'Topic');
-  new HostAlarms(stack, 'Alarms', { instanceId: 'i-0123456789abcdef0', topic, alarmNamePrefix: 'shop-staging', ...props });
+  new HostAlarms(stack, 'Alarms', { groupName: 'shop-staging-host', topic, alarmNamePrefix: 'shop-staging', ...props });
   return Template.fromStack(stack);
 }
 
@@ -28,6 +28,12 @@ describe('HostAlarms', () => {
         TreatMissingData: 'notBreaching',
       });
     }
+    // Each alarm follows the group's current instance, never a fixed instance id.
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => a.Properties.Dimensions.find((d: { Name: string }) => d.Name !== 'path' && d.Name !== 'fstype'))).toEqual(
+      alarms.map(() => ({ Name: 'AutoScalingGroupName', Value: 'shop-staging-host' })),
+    );
+    expect(JSON.stringify(alarms)).not.toContain('InstanceId');
   });
 
   test('GIVEN thresholds, THEN the CPU and disk alarms use them', () => {

@@ -2,13 +2,16 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { InstanceSchedule } from '../../lib/constructs/instance-schedule';
 import { bareStack } from '../helpers/bare-stack';
 
+const GROUP_ARN = 'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:*:autoScalingGroupName/shop-dev-host';
+
 describe('InstanceSchedule', () => {
-  test('GIVEN start and stop expressions, THEN two schedules call EC2 directly in the time zone, with a role limited to that instance', () => {
+  test('GIVEN start and stop expressions, THEN two schedules set the group’s desired capacity to 1 and 0 in the time zone, with a role limited to that group', () => {
     // GIVEN
     const stack = bareStack();
     // WHEN
     new InstanceSchedule(stack, 'Schedule', {
-      instanceId: 'i-0123456789abcdef0',
+      groupName: 'shop-dev-host',
+      groupArn: GROUP_ARN,
       timezone: 'America/Sao_Paulo',
       start: 'cron(0 8 ? * MON-FRI *)',
       stop: 'cron(0 20 ? * MON-FRI *)',
@@ -16,17 +19,17 @@ describe('InstanceSchedule', () => {
     // THEN
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    for (const [expression, action] of [
-      ['cron(0 8 ? * MON-FRI *)', 'startInstances'],
-      ['cron(0 20 ? * MON-FRI *)', 'stopInstances'],
+    for (const [expression, desired] of [
+      ['cron(0 8 ? * MON-FRI *)', 1],
+      ['cron(0 20 ? * MON-FRI *)', 0],
     ]) {
       template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: expression,
         ScheduleExpressionTimezone: 'America/Sao_Paulo',
         FlexibleTimeWindow: { Mode: 'OFF' },
         Target: {
-          Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:scheduler:::aws-sdk:ec2:${action}`]] },
-          Input: '{"InstanceIds":["i-0123456789abcdef0"]}',
+          Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:::aws-sdk:autoscaling:updateAutoScalingGroup']] },
+          Input: `{"AutoScalingGroupName":"shop-dev-host","DesiredCapacity":${desired}}`,
           RetryPolicy: { MaximumRetryAttempts: 3 },
         },
       });
@@ -47,9 +50,9 @@ describe('InstanceSchedule', () => {
       PolicyDocument: {
         Statement: [
           {
-            Action: ['ec2:StartInstances', 'ec2:StopInstances'],
+            Action: 'autoscaling:UpdateAutoScalingGroup',
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:111122223333:instance/i-0123456789abcdef0']] },
+            Resource: GROUP_ARN,
           },
         ],
       },
@@ -58,7 +61,13 @@ describe('InstanceSchedule', () => {
 
   test('the role and schedules keep the logical ids they had before ScheduledApiCalls (as in the shipped host stacks)', () => {
     const stack = bareStack();
-    new InstanceSchedule(stack, 'Schedule', { instanceId: 'i-1', timezone: 'UTC', start: 'cron(0 8 * * ? *)', stop: 'cron(0 20 * * ? *)' });
+    new InstanceSchedule(stack, 'Schedule', {
+      groupName: 'shop-dev-host',
+      groupArn: GROUP_ARN,
+      timezone: 'UTC',
+      start: 'cron(0 8 * * ? *)',
+      stop: 'cron(0 20 * * ? *)',
+    });
     const ids = Object.keys(Template.fromStack(stack).toJSON().Resources).sort();
     expect(ids).toEqual(['ScheduleRole2985F131', 'ScheduleRoleDefaultPolicyC651555A', 'ScheduleStartDC4CB14A', 'ScheduleStopF1DDE195'].sort());
   });

@@ -37,6 +37,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::CloudWatch::Alarm': 'AlarmName',
   'AWS::SNS::Topic': 'TopicName',
   'AWS::Scheduler::Schedule': 'Name',
+  'AWS::AutoScaling::AutoScalingGroup': 'AutoScalingGroupName',
 };
 
 /** Generated ids of resources whose Ref is an id, by type: the id's prefix. */

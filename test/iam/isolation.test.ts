@@ -43,9 +43,16 @@ test.each(['dev', 'prod'])(
     const host = stackNames.host('auraxis', env);
     const data = stackNames.data('auraxis', env);
     const tagOf = (tags: { Key: string; Value: string }[] | undefined) => tags?.find((t) => t.Key === ENVIRONMENT_TAG)?.Value;
-    for (const type of ['AWS::EC2::Instance', 'AWS::EC2::SecurityGroup', 'AWS::EC2::EIP', 'AWS::EC2::VPC', 'AWS::EC2::Subnet']) {
+    for (const type of ['AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::SecurityGroup', 'AWS::EC2::EIP', 'AWS::EC2::VPC', 'AWS::EC2::Subnet']) {
       for (const r of fixture.stacks.resourcesOfType(host, type)) expect({ type, tag: tagOf(r.properties.Tags) }).toEqual({ type, tag: env });
     }
+    // The group puts the tag on every instance it launches (and its name tag, aws:autoscaling:groupName).
+    const [group] = fixture.stacks.resourcesOfType(host, 'AWS::AutoScaling::AutoScalingGroup');
+    expect(group.properties.Tags.find((t: { Key: string }) => t.Key === ENVIRONMENT_TAG)).toEqual({
+      Key: ENVIRONMENT_TAG,
+      Value: env,
+      PropagateAtLaunch: true,
+    });
     for (const r of fixture.stacks.resourcesOfType(data, 'AWS::EC2::Volume')) expect(tagOf(r.properties.Tags)).toBe(env);
     const [template] = fixture.stacks.resourcesOfType(host, 'AWS::EC2::LaunchTemplate');
     expect(template.properties.TagSpecifications.map((s: { Tags: never }) => tagOf(s.Tags))).toEqual([env]);
@@ -55,8 +62,6 @@ test.each(['dev', 'prod'])(
         ['volume', env],
       ],
     );
-    const [instance] = fixture.stacks.resourcesOfType(host, 'AWS::EC2::Instance');
-    expect(instance.properties.PropagateTagsToVolumeOnCreation).toBe(true);
     // Snapshots get the volume's tags: the boundary fences them by the same tag.
     const [policy] = fixture.stacks.resourcesOfType(data, 'AWS::DLM::LifecyclePolicy');
     expect(tagOf(policy.properties.Tags)).toBe(env);
@@ -96,6 +101,12 @@ test('the matrix covers both ordered pairs, every principal, the sensitive opera
     'logs:FilterLogEvents',
     'ec2:CreateVolume',
     'ec2:AttachVolume',
+    'ec2:DetachVolume',
+    'ec2:AssociateAddress',
+    'autoscaling:SetDesiredCapacity',
+    'autoscaling:TerminateInstanceInAutoScalingGroup',
+    'autoscaling:CompleteLifecycleAction',
+    'autoscaling:UpdateAutoScalingGroup',
     'iam:UpdateAssumeRolePolicy',
     'iam:PutRolePolicy',
     'sts:AssumeRole',

@@ -10,7 +10,7 @@ import { cdkJsonContext } from '../../lib/config/config-file';
 import { secretsPath } from '../../lib/config/schema/secrets';
 import type { EvaluatedPrincipal } from '../../lib/iam/evaluate';
 import type { EnvironmentResources, PrincipalKind, ResourcePolicyRef } from '../../lib/iam/operations';
-import { backupPrefix, bootstrapNames, environmentStackNames, stackNames } from '../../lib/names';
+import { backupPrefix, bootstrapNames, environmentStackNames, hostDocumentName, hostGroupName, stackNames } from '../../lib/names';
 import type { IamPolicyDocument } from '../../lib/rules/iam-policy';
 import { bootstrapPlan } from '../../scripts/bootstrap/plan';
 import { configWith } from '../helpers/config-fixtures';
@@ -156,11 +156,17 @@ function principalsAndResources(config: ProjectConfig, stacks: ResolvedStacks) {
     const bootstrapRole = (logicalId: string) => stacks.attribute(toolkit, logicalId, 'Arn');
     const boundaryArn = `arn:aws:iam::${account}:policy/${bootstrapNames.permissionsBoundary(app, env)}`;
     const documents = stacks.resourcesOfType(host, 'AWS::SSM::Document');
+    const [eip] = stacks.resourcesOfType(host, 'AWS::EC2::EIP');
+    if (stacks.ref(host, one(host, 'AWS::AutoScaling::AutoScalingGroup').logicalId) !== hostGroupName(app, env))
+      throw new Error(`the host group of ${env} is not named ${hostGroupName(app, env)}`);
     const own: EnvironmentResources = {
       name: env,
       account,
       partition: 'aws',
-      instanceArn: `arn:aws:ec2:${region}:${account}:instance/${stacks.ref(host, one(host, 'AWS::EC2::Instance').logicalId)}`,
+      // The group launches the instance: its id is an example, its tags are what the group propagates.
+      instanceArn: `arn:aws:ec2:${region}:${account}:instance/i-0${env}0a1b2c3d4e5f6`,
+      groupArn: `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:0a1b2c3d-${env}:autoScalingGroupName/${stacks.ref(host, one(host, 'AWS::AutoScaling::AutoScalingGroup').logicalId)}`,
+      addressArn: eip ? `arn:aws:ec2:${region}:${account}:elastic-ip/${stacks.attribute(host, eip.logicalId, 'AllocationId')}` : undefined,
       dataVolumeArn: `arn:aws:ec2:${region}:${account}:volume/${stacks.ref(data, one(data, 'AWS::EC2::Volume').logicalId)}`,
       snapshotArn: `arn:aws:ec2:${region}::snapshot/snap-0${env}`,
       networkInterfaceArn: `arn:aws:ec2:${region}:${account}:network-interface/eni-0${env}`,
@@ -173,7 +179,7 @@ function principalsAndResources(config: ProjectConfig, stacks: ResolvedStacks) {
       secretParameterArn: `arn:aws:ssm:${region}:${account}:parameter${secretsPath(app, env, environment.secrets)}DATABASE_URL`,
       commandLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:/${app}/${env}/commands:*`,
       stackArn: `arn:aws:cloudformation:${region}:${account}:stack/${environmentStackNames(app, env)[0]}/0a1b2c3d-${env}`,
-      documentArn: `arn:aws:ssm:${region}:${account}:document/${documents[0].properties.Name}`,
+      documentArn: `arn:aws:ssm:${region}:${account}:document/${documents.find((d) => d.properties.Name === hostDocumentName(app, env, 'deploy'))?.properties.Name}`,
       alarmArn: `arn:aws:cloudwatch:${region}:${account}:alarm:${app}-${env}-cpu`,
       dnsRecord: environment.hostedZone ? { hostedZoneId: environment.hostedZone.id, recordName: environment.domain } : undefined,
       roles: {

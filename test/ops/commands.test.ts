@@ -60,7 +60,7 @@ describe('parseArgs', () => {
     [[], 'ops: no command given (ops --help lists them)'],
     [
       ['launch'],
-      'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks, plan, smoke, logs; ops --help)',
+      'ops: unknown command "launch" (commands: deploy, rollback, status, backup, restore-drill, tls, restore, firewall, validate, iam-audit, outputs, stacks, replace-host, plan, smoke, logs; ops --help)',
     ],
     [['deploy'], 'ops deploy: needs --env (one of dev, prod)'],
     [['status'], 'ops status: needs --env (one of dev, prod, or all)'],

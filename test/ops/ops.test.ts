@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-jest';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
@@ -10,6 +11,7 @@ import { parseArgs } from '../../scripts/ops/commands/parse-args';
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, commandEvents, fastWait } from '../helpers/command-output';
 import { shippedConfig } from '../helpers/config-fixtures';
+import { inService } from '../helpers/host-group';
 
 /*
  * The ops CLI end to end with the AWS SDK mocked at the network edge: what is sent to SSM,
@@ -17,6 +19,7 @@ import { shippedConfig } from '../helpers/config-fixtures';
  */
 
 const ssm = mockClient(SSMClient);
+const autoscaling = mockClient(AutoScalingClient);
 const cfn = mockClient(CloudFormationClient);
 const cloudwatch = mockClient(CloudWatchClient);
 const logs = mockClient(CloudWatchLogsClient);
@@ -37,6 +40,7 @@ function deployedOutputs(stack: string, outputs: Record<string, string>) {
 
 beforeEach(() => {
   ssm.reset();
+  autoscaling.reset();
   cfn.reset();
   cloudwatch.reset();
   logs.reset();
@@ -158,7 +162,8 @@ describe('ops deploy', () => {
   const ctx = { config, actor: 'ana', wait: noWait };
 
   test('sends the prod deploy document to the instance from the host stack outputs', async () => {
-    deployedOutputs('auraxis-prod-host', { InstanceId: 'i-0prod' });
+    deployedOutputs('auraxis-prod-host', {});
+    inService(autoscaling, 'auraxis-prod-host', 'i-0prod');
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-9' } });
     answerCommand(logs, 'cmd-9', 'i-0prod', { stdout: 'release v2 healthy\n', exitCode: 0 });
 
@@ -177,7 +182,8 @@ describe('ops deploy', () => {
   });
 
   test('a failed deploy is reported with the host script stderr and fails the command', async () => {
-    deployedOutputs('auraxis-dev-host', { InstanceId: 'i-0dev' });
+    deployedOutputs('auraxis-dev-host', {});
+    inService(autoscaling, 'auraxis-dev-host', 'i-0dev');
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-10' } });
     answerCommand(logs, 'cmd-10', 'i-0dev', { stderr: 'health check timed out; previous release restored', exitCode: 3 });
 
@@ -194,7 +200,8 @@ describe('ops deploy', () => {
   });
 
   test('no outcome within the wait: one truthful line, the distinct exit code, never ok', async () => {
-    deployedOutputs('auraxis-dev-host', { InstanceId: 'i-0dev' });
+    deployedOutputs('auraxis-dev-host', {});
+    inService(autoscaling, 'auraxis-dev-host', 'i-0dev');
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-11' } });
     answerCommand(logs, 'cmd-11', 'i-0dev', { stdout: 'building\n' });
 
@@ -208,10 +215,10 @@ describe('ops deploy', () => {
     );
   });
 
-  test('an undeployed host stack is named, with the command that fixes it', async () => {
-    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id auraxis-prod-host does not exist'), { name: 'ValidationError' }));
+  test('an undeployed host (no group) is named, with what fixes it', async () => {
+    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
     await expect(runOps(ctx, parseArgs(['status', '--env', 'prod'], ['dev', 'prod']))).rejects.toThrow(
-      'stack auraxis-prod-host is not deployed in this account and region (deploy it with: npx cdk deploy auraxis-prod-host)',
+      'the host group auraxis-prod-host does not exist in this account and region (deploy the host stack first)',
     );
     expect(ssm).not.toHaveReceivedCommand(SendCommandCommand);
   });
@@ -221,7 +228,8 @@ describe('ops validate', () => {
   test('gathers stacks, SSM ping, alarms, health and host status into one checklist', async () => {
     const config = shippedConfig();
     for (const stack of ['auraxis-prod-data', 'auraxis-prod-health']) deployedOutputs(stack, {});
-    deployedOutputs('auraxis-prod-host', { InstanceId: 'i-0prod' });
+    deployedOutputs('auraxis-prod-host', {});
+    inService(autoscaling, 'auraxis-prod-host', 'i-0prod');
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: 'i-0prod', PingStatus: 'Online' }] });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-s' } });
     answerCommand(logs, 'cmd-s', 'i-0prod', {

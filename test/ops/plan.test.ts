@@ -46,24 +46,23 @@ function plan(extra: string[] = []) {
   );
 }
 
-/** The deployed host template: the one before a pull request moved the launch template to x86_64. */
+/**
+ * The deployed host template: the one before a pull request moved the launch template to arm64
+ * and renamed the group (a new AutoScalingGroupName replaces the group and its instance).
+ */
 function deployedHost(): string {
   const t = JSON.parse(template(HOST));
-  const lt = Object.values(t.Resources as Record<string, { Type: string; Properties: { LaunchTemplateData: { ImageId: string } } }>).find(
-    (r) => r.Type === 'AWS::EC2::LaunchTemplate',
+  t.Resources[launchTemplateId].Properties.LaunchTemplateData.ImageId = t.Resources[launchTemplateId].Properties.LaunchTemplateData.ImageId.replace(
+    'arm64',
+    'x86_64',
   );
-  if (lt) lt.Properties.LaunchTemplateData.ImageId = lt.Properties.LaunchTemplateData.ImageId.replace('arm64', 'x86_64');
+  t.Resources[groupId].Properties.AutoScalingGroupName = 'auraxis-prod-host-old';
   return JSON.stringify(t);
 }
-const instanceId = Object.entries(JSON.parse(template(HOST)).Resources as Record<string, { Type: string }>).find(
-  ([, r]) => r.Type === 'AWS::EC2::Instance',
-)?.[0] as string;
-const launchTemplateId = Object.entries(JSON.parse(template(HOST)).Resources as Record<string, { Type: string }>).find(
-  ([, r]) => r.Type === 'AWS::EC2::LaunchTemplate',
-)?.[0] as string;
-const eipId = Object.entries(JSON.parse(template(HOST)).Resources as Record<string, { Type: string }>).find(
-  ([, r]) => r.Type === 'AWS::EC2::EIP',
-)?.[0] as string;
+const idOf = (type: string) =>
+  Object.entries(JSON.parse(template(HOST)).Resources as Record<string, { Type: string }>).find(([, r]) => r.Type === type)?.[0] as string;
+const groupId = idOf('AWS::AutoScaling::AutoScalingGroup');
+const launchTemplateId = idOf('AWS::EC2::LaunchTemplate');
 
 beforeEach(() => {
   cfn.reset();
@@ -109,32 +108,20 @@ beforeEach(() => {
         Type: 'Resource',
         ResourceChange: {
           Action: 'Modify',
-          LogicalResourceId: instanceId,
-          ResourceType: 'AWS::EC2::Instance',
+          LogicalResourceId: groupId,
+          ResourceType: 'AWS::AutoScaling::AutoScalingGroup',
           Replacement: 'True',
           Details: [
             {
-              Target: { Attribute: 'Properties', Name: 'LaunchTemplate', RequiresRecreation: 'Always' },
+              Target: { Attribute: 'Properties', Name: 'AutoScalingGroupName', RequiresRecreation: 'Always' },
+              ChangeSource: 'DirectModification',
+              Evaluation: 'Static',
+            },
+            {
+              Target: { Attribute: 'Properties', Name: 'LaunchTemplate', RequiresRecreation: 'Never' },
               ChangeSource: 'ResourceAttribute',
               CausingEntity: `${launchTemplateId}.LatestVersionNumber`,
               Evaluation: 'Static',
-            },
-          ],
-        },
-      },
-      {
-        Type: 'Resource',
-        ResourceChange: {
-          Action: 'Modify',
-          LogicalResourceId: eipId,
-          ResourceType: 'AWS::EC2::EIP',
-          Replacement: 'Conditional',
-          Details: [
-            {
-              Target: { Attribute: 'Properties', Name: 'InstanceId', RequiresRecreation: 'Conditionally' },
-              ChangeSource: 'ResourceReference',
-              CausingEntity: instanceId,
-              Evaluation: 'Dynamic',
             },
           ],
         },
@@ -179,7 +166,7 @@ describe('a plan with changes', () => {
     expect(cfn).toHaveReceivedCommandWith(DescribeChangeSetCommand, { StackName: HOST, ChangeSetName: NAME, IncludePropertyValues: true, NextToken: 'page-2' });
     const { text } = await plan();
     expect(text).toContain(
-      `| ${HOST} | Modify | ${eipId} | AWS::EC2::EIP | ⚠ may be replaced | Properties InstanceId (ResourceReference: ${instanceId}, recreation conditionally) |`,
+      `| ${HOST} | Modify | ${groupId} | AWS::AutoScaling::AutoScalingGroup | ⛔ replaced | Properties AutoScalingGroupName (DirectModification, recreation always); Properties LaunchTemplate (ResourceAttribute: ${launchTemplateId}.LatestVersionNumber) |`,
     );
   });
 
@@ -190,15 +177,18 @@ describe('a plan with changes', () => {
       new RegExp(`Change sets of ${sharedCdkOut} \\(sha256:[0-9a-f]{64}\\) against the deployed stacks, read and deleted again; nothing was executed\\.`),
     );
     const table = text.slice(text.indexOf('| Stack | Action |'));
-    expect(table.split('\n').slice(2, 5)).toEqual([
-      `| ${HOST} | Modify | ${instanceId} | AWS::EC2::Instance | ⛔ replaced | Properties LaunchTemplate (ResourceAttribute: ${launchTemplateId}.LatestVersionNumber, recreation always) |`,
-      `| ${HOST} | Modify | ${eipId} | AWS::EC2::EIP | ⚠ may be replaced | Properties InstanceId (ResourceReference: ${instanceId}, recreation conditionally) |`,
+    expect(table.split('\n').slice(2, 4)).toEqual([
+      `| ${HOST} | Modify | ${groupId} | AWS::AutoScaling::AutoScalingGroup | ⛔ replaced | Properties AutoScalingGroupName (DirectModification, recreation always); Properties LaunchTemplate (ResourceAttribute: ${launchTemplateId}.LatestVersionNumber) |`,
       `| ${HOST} | Modify | ${launchTemplateId} | AWS::EC2::LaunchTemplate |  | Properties LaunchTemplateData (DirectModification) |`,
     ]);
     expect(text).toContain(`- ${DATA}: no changes (what is deployed is this template).`);
     expect(text).toContain(`- ${HEALTH}: not deployed yet; the deploy creates every resource of its template.`);
     const data = text.slice(text.indexOf('### 1. Data at risk'), text.indexOf('### 2. Security'));
-    expect(data).toMatch(new RegExp(`\\| ⛔ \\| prod \\| ${HOST} \\| AWS::EC2::Instance ${instanceId} \\| replaced \\| LaunchTemplate`));
+    expect(data).toMatch(
+      new RegExp(
+        `\\| ⛔ \\| prod \\| ${HOST} \\| AWS::AutoScaling::AutoScalingGroup ${groupId} \\| replaced \\| AutoScalingGroupName requires replacement: CloudFormation creates a new group`,
+      ),
+    );
     expect(text).toContain(`Compared what is deployed in account ${config.environments.prod.account}`);
     expect(json).toMatchObject({ env: 'prod', gated: true });
   });

@@ -1,5 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { spawnSync } from 'node:child_process';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -10,9 +11,11 @@ import { commandUsage, helpRequested, parseArgs } from '../../scripts/ops/comman
 import { runOps } from '../../scripts/ops/ops';
 import { answerCommand, fastWait } from '../helpers/command-output';
 import { shippedConfig } from '../helpers/config-fixtures';
+import { inService } from '../helpers/host-group';
 import { projectRoot } from '../helpers/paths';
 
 const ssm = mockClient(SSMClient);
+const autoscaling = mockClient(AutoScalingClient);
 const cfn = mockClient(CloudFormationClient);
 const noWait = fastWait;
 const logs = mockClient(CloudWatchLogsClient);
@@ -21,6 +24,7 @@ const KEY = 'prod/auraxis-prod-20261125T150000Z.tar.gz';
 
 beforeEach(() => {
   ssm.reset();
+  autoscaling.reset();
   cfn.reset();
   logs.reset();
 });
@@ -106,10 +110,11 @@ describe('ops restore: the SSM command', () => {
           StackName: 'auraxis-prod-host',
           CreationTime: new Date(0),
           StackStatus: 'UPDATE_COMPLETE',
-          Outputs: [{ OutputKey: 'InstanceId', OutputValue: 'i-0prod' }],
+          Outputs: [],
         },
       ],
     });
+    inService(autoscaling, 'auraxis-prod-host', 'i-0prod');
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-r' } });
     answerCommand(logs, 'cmd-r', 'i-0prod', { exitCode: 0, stdout: 'RTO:        42 s (app stopped until healthy)\n' });
 
@@ -135,10 +140,11 @@ describe('ops restore: the SSM command', () => {
           StackName: 'auraxis-prod-host',
           CreationTime: new Date(0),
           StackStatus: 'UPDATE_COMPLETE',
-          Outputs: [{ OutputKey: 'InstanceId', OutputValue: 'i-0prod' }],
+          Outputs: [],
         },
       ],
     });
+    inService(autoscaling, 'auraxis-prod-host', 'i-0prod');
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-resume' } });
     answerCommand(logs, 'cmd-resume', 'i-0prod', {
       exitCode: 0,

@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -13,6 +14,7 @@ import { runSecretCommand } from '../../scripts/ops/secrets-cli';
 import { runRotate, runSecrets, type SecretsIo } from '../../scripts/ops/secrets-ops';
 import { answerCommand, answerEveryCommand, fastWait } from '../helpers/command-output';
 import { configWith, shippedConfig } from '../helpers/config-fixtures';
+import { inService } from '../helpers/host-group';
 import { startRecordingServer } from '../helpers/recording-server';
 
 /*
@@ -22,6 +24,7 @@ import { startRecordingServer } from '../helpers/recording-server';
  */
 
 const ssm = mockClient(SSMClient);
+const autoscaling = mockClient(AutoScalingClient);
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 const logs = mockClient(CloudWatchLogsClient);
@@ -73,10 +76,12 @@ function io(fetchImpl: typeof fetch, confirm = false): SecretsIo {
 
 beforeEach(() => {
   ssm.reset();
+  autoscaling.reset();
   cfn.reset();
   s3.reset();
   logs.reset();
-  outputs('auraxis-dev-host', { InstanceId: 'i-0dev' });
+  outputs('auraxis-dev-host', {});
+  inService(autoscaling, 'auraxis-dev-host', 'i-0dev');
   outputs('auraxis-dev-data', { BackupBucketName: 'auraxis-dev-backups' });
   s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'dev/auraxis-dev-20260110T030000Z.tar.gz', LastModified: new Date('2026-01-10T03:00:00Z') }] });
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: OLD, Version: 4 } });

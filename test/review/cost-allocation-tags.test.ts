@@ -67,15 +67,19 @@ describe('app and env tags on every taggable resource', () => {
     expect(untagged(template, { app, env: 'prod' })).toEqual(['Bucket (AWS::S3::Bucket)', 'Volume (AWS::EC2::Volume)']);
   });
 
-  test.each(Object.keys(config.environments))('%s: the root volume gets the instance tags at creation; every EBS volume resource is tagged', (env) => {
-    const host = shippedTemplate(stackNames.host(app, env));
-    const instances = Object.values(host.findResources('AWS::EC2::Instance'));
-    expect(instances).toHaveLength(1);
-    const props = instances[0].Properties;
-    expect(props.PropagateTagsToVolumeOnCreation).toBe(true);
-    expect(props.BlockDeviceMappings.map((m: { DeviceName: string }) => m.DeviceName)).toEqual(['/dev/xvda']);
-    expect(tagsOf(props.Tags)).toMatchObject({ app, env });
-    // Data volumes (AWS::EC2::Volume) are taggable resources: the check above covers them in any stack.
-    expect(tagPropertyOf('AWS::EC2::Volume')).toBe('Tags');
-  });
+  test.each(Object.keys(config.environments))(
+    '%s: the host’s instances and root volumes get the tags at creation (launch template); every EBS volume resource is tagged',
+    (env) => {
+      const host = shippedTemplate(stackNames.host(app, env));
+      const templates = Object.values(host.findResources('AWS::EC2::LaunchTemplate'));
+      expect(templates).toHaveLength(1);
+      const data = templates[0].Properties.LaunchTemplateData;
+      expect(data.BlockDeviceMappings.map((m: { DeviceName: string }) => m.DeviceName)).toEqual(['/dev/xvda']);
+      const specs = data.TagSpecifications as { ResourceType: string; Tags: { Key: string; Value: string }[] }[];
+      expect(specs.map((t) => t.ResourceType).sort()).toEqual(['instance', 'volume']);
+      for (const spec of specs) expect(tagsOf(spec.Tags)).toMatchObject({ app, env });
+      // Data volumes (AWS::EC2::Volume) are taggable resources: the check above covers them in any stack.
+      expect(tagPropertyOf('AWS::EC2::Volume')).toBe('Tags');
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cents, estimateMonthlyCost, formatMarkdown, PRICES_HEADING, totalUsd } from '../../lib/cost/estimate';
-import { ASSUMPTIONS, PRICES } from '../../lib/cost/prices';
+import { ASSUMPTIONS, PRICES, SPOT_PRICES } from '../../lib/cost/prices';
 import { readSynthOutput } from '../../scripts/review/synth-output';
 import { shippedConfig } from '../helpers/config-fixtures';
 import { projectRoot } from '../helpers/paths';
@@ -25,21 +25,39 @@ const H = ASSUMPTIONS.hoursPerMonth;
 describe('estimateMonthlyCost of the shipped synth output, line by line', () => {
   const estimate = shipped();
 
-  test("EC2: dev's t4g.micro for its scheduled hours, prod's t4g.small all month", () => {
-    expect(config.environments.dev.instance.type).toBe('t4g.micro');
-    expect(lineOf(estimate, 'dev', 'EC2').usd).toBe(cents(devHours * PRICES.ec2Hourly['t4g.micro']));
-    expect(lineOf(estimate, 'dev', 'EC2').item).toBe('EC2 t4g.micro (scheduled)');
-    expect(lineOf(estimate, 'prod', 'EC2').usd).toBe(cents(H * PRICES.ec2Hourly[config.environments.prod.instance.type]));
+  test("EC2: dev's t4g.micro on Spot for its scheduled hours (dated Spot price), prod's t4g.small on-demand all month", () => {
+    expect(config.environments.dev.instance).toMatchObject({ type: 't4g.micro', purchase: 'spot' });
+    expect(config.environments.prod.instance.purchase).toBe('on-demand');
+    const spot = SPOT_PRICES.hourly['us-east-1']['t4g.micro'];
+    expect(lineOf(estimate, 'dev', 'EC2')).toMatchObject({
+      item: 'EC2 t4g.micro Spot (scheduled)',
+      basis: `${devHours.toFixed(1)} h × $${spot} (Spot us-east-1, ${SPOT_PRICES.recorded})`,
+      usd: cents(devHours * spot),
+    });
+    expect(lineOf(estimate, 'prod', 'EC2')).toMatchObject({ item: 'EC2 t4g.small on-demand', usd: cents(H * PRICES.ec2Hourly['t4g.small']) });
   });
 
-  test('EBS: the root volume size from the block device mapping, at the gp3 price', () => {
-    for (const env of ['dev', 'prod'] as const) {
-      expect(lineOf(estimate, env, 'EBS gp3 root volume').usd).toBe(cents(config.environments[env].instance.rootVolumeGiB * PRICES.ebsGbMonth.gp3));
-    }
+  test('EBS: the root volume from the launch template, at the gp3 price, only while an instance runs (deleted with it)', () => {
+    expect(lineOf(estimate, 'prod', 'EBS gp3 root volume').usd).toBe(cents(8 * PRICES.ebsGbMonth.gp3));
+    expect(lineOf(estimate, 'dev', 'EBS gp3 root volume')).toMatchObject({
+      item: 'EBS gp3 root volume, deleted with its instance',
+      usd: cents((8 * PRICES.ebsGbMonth.gp3 * devHours) / H),
+    });
   });
 
-  test('public IPv4: every hour of the month, running or stopped', () => {
-    expect(lineOf(estimate, 'dev', 'Public IPv4').usd).toBe(cents(H * PRICES.publicIpv4Hourly));
+  test('public IPv4: prod’s Elastic IP every hour of the month; dev’s auto-assigned address only while it runs', () => {
+    expect(lineOf(estimate, 'prod', 'Public IPv4')).toMatchObject({
+      item: 'Public IPv4 (Elastic IP, billed running or stopped)',
+      usd: cents(H * PRICES.publicIpv4Hourly),
+    });
+    expect(lineOf(estimate, 'dev', 'Public IPv4')).toMatchObject({
+      item: 'Public IPv4 (auto-assigned, billed while running)',
+      usd: cents(devHours * PRICES.publicIpv4Hourly),
+    });
+  });
+
+  test('goals: the shipped config at most USD 25 a month', () => {
+    expect(totalUsd(estimate.lines)).toBeLessThanOrEqual(25);
   });
 
   test('health checks: basic for HTTP (dev), basic + HTTPS option for prod', () => {
@@ -47,8 +65,8 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'prod', 'Route53 health check').usd).toBe(cents(PRICES.healthCheckAwsEndpoint + PRICES.healthCheckOptionalFeature));
   });
 
-  test('alarms: the host (4), health (1) and backup-age (1) alarms; the agent disk metric and the backup age are the custom metrics', () => {
-    expect(lineOf(estimate, 'prod', 'CloudWatch alarms').usd).toBe(cents(6 * PRICES.alarmMonth));
+  test('alarms: the host (3: the group replaces an impaired instance, no recovery alarm), health (1) and backup-age (1) alarms; the agent disk metric and the backup age are the custom metrics', () => {
+    expect(lineOf(estimate, 'prod', 'CloudWatch alarms').usd).toBe(cents(5 * PRICES.alarmMonth));
     expect(lineOf(estimate, 'prod', 'CloudWatch custom metrics').usd).toBe(cents(2 * PRICES.customMetricMonth));
   });
 
@@ -82,9 +100,9 @@ describe('estimateMonthlyCost of the shipped synth output, line by line', () => 
     expect(lineOf(estimate, 'dev', 'S3 backups').basis).toMatch(/^OnCalendar hourly, 36 % of the time running: /);
   });
 
-  test('the always-free CloudWatch tier of each account (dev and prod have their own): its 6 alarms, 2 custom metrics and its logs', () => {
+  test('the always-free CloudWatch tier of each account (dev and prod have their own): its 5 alarms (3 host alarms by group, health, backup age), 2 custom metrics and its logs', () => {
     const tier = (env: 'dev' | 'prod') => estimate.lines.find((l) => l.item === `CloudWatch always-free tier (account ${config.environments[env].account})`);
-    const free = (hours: number) => PRICES.alarmMonth * 6 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * ASSUMPTIONS.logGbPerFullMonth * (hours / H);
+    const free = (hours: number) => PRICES.alarmMonth * 5 + PRICES.customMetricMonth * 2 + PRICES.logsIngestGb * ASSUMPTIONS.logGbPerFullMonth * (hours / H);
     expect(tier('dev')?.usd).toBe(-cents(free(devHours)));
     expect(tier('prod')?.usd).toBe(-cents(free(H)));
     expect(estimate.lines.filter((l) => l.environment === 'account')).toHaveLength(2);
@@ -122,9 +140,9 @@ describe('estimateMonthlyCost on changed templates', () => {
 
   test('an instance type without a price is not estimated, never zero', () => {
     const s = scenario();
-    const id = s.logicalId('auraxis-prod-host', 'AWS::EC2::Instance');
+    const id = s.logicalId('auraxis-prod-host', 'AWS::EC2::LaunchTemplate');
     s.template('auraxis-prod-host', (t) => {
-      t.Resources[id].Properties.InstanceType = 'm7g.xlarge';
+      t.Resources[id].Properties.LaunchTemplateData.InstanceType = 'm7g.xlarge';
     });
     const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
     expect(estimate.lines.filter((l) => l.environment === 'prod' && l.item.startsWith('EC2'))).toEqual([]);
@@ -138,7 +156,7 @@ describe('estimateMonthlyCost on changed templates', () => {
         if (r.Type === 'AWS::Scheduler::Schedule') r.Properties.ScheduleExpression = r.Properties.ScheduleExpression.replace('MON-FRI', '2-6');
       }
     });
-    expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'dev', 'EC2').usd).toBe(cents(devHours * PRICES.ec2Hourly['t4g.micro']));
+    expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'dev', 'EC2').usd).toBe(cents(devHours * SPOT_PRICES.hourly['us-east-1']['t4g.micro']));
   });
 
   test("the backup line follows the backup document's schedule; without one it says so and prices one a day", () => {
@@ -170,8 +188,48 @@ describe('estimateMonthlyCost on changed templates', () => {
     expect(lineOf(estimateMonthlyCost(readSynthOutput(s.dir, 'head')), 'prod', 'EBS gp3 volume ExtraVolume').usd).toBe(cents(30 * PRICES.ebsGbMonth.gp3));
   });
 
-  test("the data volume's snapshots are priced as every block once, from the volume's size", () => {
-    const size = config.environments.prod.dataVolume.sizeGiB;
-    expect(lineOf(shipped(), 'prod', 'EBS snapshots').usd).toBe(cents(size * PRICES.ebsSnapshotGbMonth));
+  test("the data volume's snapshots are priced by what changes: the used blocks once, then each kept snapshot's changed blocks", () => {
+    const { snapshots } = config.environments.prod.dataVolume;
+    const days = snapshots.intervalHours / 24;
+    const stored = ASSUMPTIONS.snapshotUsedGb + (snapshots.retain - 1) * days * ASSUMPTIONS.snapshotChangedGbPerDay;
+    expect(lineOf(shipped(), 'prod', 'EBS snapshots')).toMatchObject({
+      item: `EBS snapshots (DLM, ${snapshots.retain} kept every ${snapshots.intervalHours} h: what changes)`,
+      usd: cents(stored * PRICES.ebsSnapshotGbMonth),
+    });
+  });
+
+  test('prod on Spot (the one edit docs/cost.md shows): at most USD 17 a month in all, priced at the configured type with the dearest alternative named', () => {
+    const s = scenario();
+    const asg = s.logicalId('auraxis-prod-host', 'AWS::AutoScaling::AutoScalingGroup');
+    s.template('auraxis-prod-host', (t) => {
+      const props = t.Resources[asg].Properties;
+      props.MixedInstancesPolicy = {
+        LaunchTemplate: {
+          LaunchTemplateSpecification: props.LaunchTemplate,
+          Overrides: ['t4g.small', 'c6g.medium', 'c7g.medium'].map((InstanceType) => ({ InstanceType })),
+        },
+        InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'capacity-optimized' },
+      };
+      delete props.LaunchTemplate;
+    });
+    const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
+    const spot = SPOT_PRICES.hourly['us-east-1'];
+    expect(lineOf(estimate, 'prod', 'EC2')).toMatchObject({
+      item: 'EC2 t4g.small Spot',
+      basis: `730.0 h × $${spot['t4g.small']} (Spot us-east-1, ${SPOT_PRICES.recorded}; up to $${spot['c7g.medium']} if EC2 picks c7g.medium of t4g.small, c6g.medium, c7g.medium)`,
+      usd: cents(H * spot['t4g.small']),
+    });
+    expect(totalUsd(estimate.lines)).toBeLessThanOrEqual(17);
+  });
+
+  test('a Spot type without a Spot price is not estimated, never zero', () => {
+    const s = scenario();
+    const asg = s.logicalId('auraxis-dev-host', 'AWS::AutoScaling::AutoScalingGroup');
+    s.template('auraxis-dev-host', (t) => {
+      t.Resources[asg].Properties.MixedInstancesPolicy.LaunchTemplate.Overrides = [{ InstanceType: 'x9g.huge' }];
+    });
+    const estimate = estimateMonthlyCost(readSynthOutput(s.dir, 'head'));
+    expect(estimate.lines.filter((l) => l.environment === 'dev' && l.item.startsWith('EC2'))).toEqual([]);
+    expect(estimate.notEstimated.map((n) => n.reason)).toEqual(['no Spot price for x9g.huge in us-east-1 in lib/cost/prices.ts']);
   });
 });

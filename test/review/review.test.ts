@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cents } from '../../lib/cost/estimate';
-import { PRICES } from '../../lib/cost/prices';
+import { PRICES, SPOT_PRICES } from '../../lib/cost/prices';
 import { ACKNOWLEDGE_LABEL, REVIEW_MARKER } from '../../scripts/review/comment';
 import { sharedSynthDir } from '../helpers/synth';
 import { PROD_DATA, PROD_HOST, reviewOf, rows, run, section } from './helpers';
@@ -99,63 +99,100 @@ describe('data at risk, from what CloudFormation does', () => {
     ]);
   });
 
-  test('t4g.small → t3.small changes the image of the launch template: the instance is replaced (LatestVersionNumber), gated', () => {
+  test('t4g.small → t3.small changes the image of the launch template: the group launches its next instance from the new version (LatestVersionNumber), ⚠, not gated', () => {
     const s = scenario();
-    const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
+    const group = s.logicalId(PROD_HOST, 'AWS::AutoScaling::AutoScalingGroup');
     const template = s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate');
     s.template(PROD_HOST, (t) => {
-      t.Resources[instance].Properties.InstanceType = 't3.small';
       const data = t.Resources[template].Properties.LaunchTemplateData;
+      data.InstanceType = 't3.small';
       data.ImageId = data.ImageId.replace('arm64', 'x86_64');
     });
     const { code, out } = reviewOf(s);
-    expect(code).toBe(3);
-    const [row] = dataRows(out, /AWS::EC2::Instance/);
-    expect(row.slice(0, 5)).toEqual(['⛔', 'prod', PROD_HOST, `AWS::EC2::Instance ${instance}`, 'replaced']);
-    expect(row[5]).toContain(`LaunchTemplate (a new version of launch template ${template} (LaunchTemplateData.ImageId changed)) requires replacement.`);
-    expect(row[5]).toContain('its root volume (/dev/xvda) is detached and kept (DeleteOnTermination false), unmanaged');
+    expect(code).toBe(0);
+    const [row] = dataRows(out, /AWS::AutoScaling::AutoScalingGroup/);
+    expect(row.slice(0, 5)).toEqual(['⚠', 'prod', PROD_HOST, `AWS::AutoScaling::AutoScalingGroup ${group}`, 'next instance differs']);
+    expect(row[5]).toContain(
+      `the group's launch template changes (a new version of launch template ${template} (LaunchTemplateData.ImageId, LaunchTemplateData.InstanceType changed)); no UpdatePolicy: the running instances keep the old version, and the next instance the group launches (scale-out, a failed health check, an instance refresh) uses the new one`,
+    );
     expect(row[5]).toMatch(
       /Data volume DataVolume[0-9A-F]+ \(auraxis-prod-data\) is in the same zone \(us-east-1a\): the new instance attaches it at boot, its data kept/,
     );
     expect(row[5]).not.toContain('root volume (PostgreSQL');
   });
 
-  test('a launch template change alone reaches the instance through its version: replaced, not "may be replaced"', () => {
+  test('the same launch template change with a rolling UpdatePolicy replaces the running instance on deploy: ⛔, gated', () => {
+    const s = scenario();
+    const group = s.logicalId(PROD_HOST, 'AWS::AutoScaling::AutoScalingGroup');
+    const template = s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate');
+    s.template(PROD_HOST, (t) => {
+      t.Resources[group].UpdatePolicy = { ...t.Resources[group].UpdatePolicy, AutoScalingRollingUpdate: { MinInstancesInService: 0 } };
+      t.Resources[template].Properties.LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit = 2;
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    const [row] = dataRows(out, /AWS::AutoScaling::AutoScalingGroup/);
+    expect(row.slice(0, 5)).toEqual(['⛔', 'prod', PROD_HOST, `AWS::AutoScaling::AutoScalingGroup ${group}`, 'instances replaced']);
+    expect(row[5]).toContain('(LaunchTemplateData.MetadataOptions changed)');
+    expect(row[5]).toContain('UpdatePolicy AutoScalingRollingUpdate: CloudFormation terminates the running instances batch by batch');
+  });
+
+  test('a launch template change alone reaches the group through its version: listed, not "unchanged"', () => {
     const s = scenario();
     const template = s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate');
     s.template(PROD_HOST, (t) => {
       t.Resources[template].Properties.LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit = 2;
     });
-    const { code, out } = reviewOf(s);
-    expect(code).toBe(3);
-    const [row] = dataRows(out, /AWS::EC2::Instance/);
-    expect(row[4]).toBe('replaced');
+    const { out } = reviewOf(s);
+    const [row] = dataRows(out, /AWS::AutoScaling::AutoScalingGroup/);
+    expect(row[4]).toBe('next instance differs');
     expect(row[5]).toContain('(LaunchTemplateData.MetadataOptions changed)');
   });
 
-  test('an instance-type change alone may replace the instance: ⚠, not gated', () => {
+  test('an instance-type change alone is a new launch template version: ⚠ next instance, not gated; the cost delta from the price table', () => {
     const s = scenario();
-    const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
+    const template = s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate');
     s.template(PROD_HOST, (t) => {
-      t.Resources[instance].Properties.InstanceType = 't4g.medium';
+      t.Resources[template].Properties.LaunchTemplateData.InstanceType = 't4g.medium';
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);
-    const [row] = dataRows(out, /AWS::EC2::Instance/);
-    expect(row.slice(0, 5)).toEqual(['⚠', 'prod', PROD_HOST, `AWS::EC2::Instance ${instance}`, 'may be replaced']);
-    expect(row[5]).toMatch(/^InstanceType replaces it for some values\. If it does: CloudFormation launches a new instance/);
+    const [row] = dataRows(out, /AWS::AutoScaling::AutoScalingGroup/);
+    expect(row.slice(0, 2)).toEqual(['⚠', 'prod']);
+    expect(row[4]).toBe('next instance differs');
+    expect(row[5]).toMatch(/\(LaunchTemplateData\.InstanceType changed\)/);
     const delta = cents(730 * PRICES.ec2Hourly['t4g.medium']) - cents(730 * PRICES.ec2Hourly['t4g.small']);
     expect(section(out, 3)).toContain(
-      `| prod | EC2 t4g.small (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.medium (730.0 h × $${PRICES.ec2Hourly['t4g.medium']}) | +${delta.toFixed(2)} |`,
+      `| prod | EC2 t4g.small on-demand (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.medium on-demand (730.0 h × $${PRICES.ec2Hourly['t4g.medium']}) | +${delta.toFixed(2)} |`,
     );
   });
 
-  test('an availability-zone change: the volume update fails, the instance is replaced and cannot attach its data volume; acknowledged, it passes', () => {
+  test('cost: a purchase-option change (prod to Spot) shows as its own line, on-demand → Spot, with the Spot price and its date', () => {
     const s = scenario();
-    const instance = s.logicalId(PROD_HOST, 'AWS::EC2::Instance');
+    const asg = s.logicalId(PROD_HOST, 'AWS::AutoScaling::AutoScalingGroup');
+    s.template(PROD_HOST, (t) => {
+      const props = t.Resources[asg].Properties;
+      props.MixedInstancesPolicy = {
+        LaunchTemplate: { LaunchTemplateSpecification: props.LaunchTemplate, Overrides: [{ InstanceType: 't4g.small' }, { InstanceType: 'c6g.medium' }] },
+        InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'capacity-optimized' },
+      };
+      delete props.LaunchTemplate;
+    });
+    const cost = section(reviewOf(s).out, 3);
+    const onDemand = cents(730 * PRICES.ec2Hourly['t4g.small']);
+    const spotUsd = cents(730 * SPOT_PRICES.hourly['us-east-1']['t4g.small']);
+    expect(cost).toContain(
+      `| prod | EC2 t4g.small on-demand (730.0 h × $${PRICES.ec2Hourly['t4g.small']}) | EC2 t4g.small Spot (730.0 h × $${SPOT_PRICES.hourly['us-east-1']['t4g.small']} (Spot us-east-1, ${SPOT_PRICES.recorded}; up to $${SPOT_PRICES.hourly['us-east-1']['c6g.medium']} if EC2 picks c6g.medium of t4g.small, c6g.medium)) | −${(onDemand - spotUsd).toFixed(2)} |`,
+    );
+  });
+
+  test("an availability-zone change: the volume update fails, the group's subnet moves so its instance is replaced and cannot attach its data volume; acknowledged, it passes", () => {
+    const s = scenario();
+    const group = s.logicalId(PROD_HOST, 'AWS::AutoScaling::AutoScalingGroup');
+    const subnet = s.logicalId(PROD_HOST, 'AWS::EC2::Subnet');
     const volume = s.logicalId(PROD_DATA, 'AWS::EC2::Volume');
     s.template(PROD_HOST, (t) => {
-      t.Resources[instance].Properties.AvailabilityZone = 'us-east-1b';
+      t.Resources[subnet].Properties.AvailabilityZone = 'us-east-1b';
     });
     s.template(PROD_DATA, (t) => {
       t.Resources[volume].Properties.AvailabilityZone = 'us-east-1b';
@@ -172,16 +209,30 @@ describe('data at risk, from what CloudFormation does', () => {
         expect.stringMatching(/^AvailabilityZone us-east-1a → us-east-1b: EBS cannot move a volume/),
       ],
     ]);
-    const instanceRows = dataRows(out, /AWS::EC2::Instance/);
-    expect(instanceRows.map((r) => r[4])).toEqual(['replaced', 'cannot attach its data volume']);
-    expect(instanceRows[0][5]).toMatch(/^AvailabilityZone requires replacement\./);
-    expect(instanceRows[1][5]).toBe(
-      `the instance moves to us-east-1b; data volume ${volume} (${PROD_DATA}) stays in us-east-1a, since a volume cannot change zone: the new host starts without its data`,
+    const groupRows = dataRows(out, /AWS::AutoScaling::AutoScalingGroup/);
+    expect(groupRows.map((r) => [r[0], r[3], r[4]])).toEqual([
+      ['⛔', `AWS::AutoScaling::AutoScalingGroup ${group}`, 'instances replaced'],
+      ['⛔', `AWS::AutoScaling::AutoScalingGroup ${group}`, 'cannot attach its data volume'],
+    ]);
+    expect(groupRows[0][5]).toMatch(/^the group's subnet moves from us-east-1a to us-east-1b \(a subnet's AvailabilityZone requires replacement\)/);
+    expect(groupRows[1][5]).toBe(
+      `the group's instance moves to us-east-1b; data volume ${volume} (${PROD_DATA}) stays in us-east-1a, since a volume cannot change zone: the new host starts without its data`,
     );
     expect(section(out, 1)).toContain(`the pull request carries the \`${ACKNOWLEDGE_LABEL}\` label, added for this head commit`);
     const acknowledged = reviewOf(s, '--acknowledged');
     expect(acknowledged.code).toBe(0);
     expect(section(acknowledged.out, 1)).toContain(`**Acknowledged** with the \`${ACKNOWLEDGE_LABEL}\` label for this head commit`);
+  });
+
+  test('the group moved to another zone alone (the volume left behind): the instance cannot attach its data volume, gated', () => {
+    const s = scenario();
+    const subnet = s.logicalId(PROD_HOST, 'AWS::EC2::Subnet');
+    s.template(PROD_HOST, (t) => {
+      t.Resources[subnet].Properties.AvailabilityZone = 'us-east-1c';
+    });
+    const { code, out } = reviewOf(s);
+    expect(code).toBe(3);
+    expect(dataRows(out, /AWS::AutoScaling::AutoScalingGroup/).map((r) => r[4])).toEqual(['instances replaced', 'cannot attach its data volume']);
   });
 
   test('a backups bucket renamed (BucketName): replaced by a new, empty bucket, the old one kept with the backups, gated', () => {
@@ -358,8 +409,7 @@ describe('noise', () => {
     });
     s.template(PROD_HOST, (t) => {
       t.Resources.CDKMetadata = { Type: 'AWS::CDK::Metadata', Properties: { Analytics: 'v2:deflate64:abc' } };
-      const instance = Object.values(t.Resources).find((r) => r.Type === 'AWS::EC2::Instance');
-      if (instance) instance.Metadata = { 'aws:asset:path': `asset.${'a'.repeat(64)}` };
+      t.Resources[s.logicalId(PROD_HOST, 'AWS::EC2::LaunchTemplate')].Metadata = { 'aws:asset:path': `asset.${'a'.repeat(64)}` };
     });
     const { code, out } = reviewOf(s);
     expect(code).toBe(0);

@@ -39,8 +39,10 @@ head.batch(() => {
       deploy?.Properties.Content.mainSteps[0].inputs.runCommand.push(
         ...Array.from({ length: 150 }, (_, n) => `echo "change ${i} step ${n}: ${'x'.repeat(40)}"`),
       );
-      const instance = Object.values(t.Resources).find((r) => r.Type === 'AWS::EC2::Instance');
-      if (instance) instance.Properties.InstanceType = 't4g.small';
+      t.Resources[head.logicalId(`auraxis-${env}-host`, 'AWS::EC2::LaunchTemplate')].Properties.LaunchTemplateData.InstanceType = 't4g.small';
+      // The copies of dev launch Spot: the group's overrides decide the instance type it runs.
+      const hostGroup = t.Resources[head.logicalId(`auraxis-${env}-host`, 'AWS::AutoScaling::AutoScalingGroup')];
+      hostGroup.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides = [{ InstanceType: 't4g.small' }];
     });
     head.manifests(env, (objects) => {
       objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].securityContext.capabilities.add = ['NET_BIND_SERVICE'];

@@ -4,6 +4,7 @@ import { DATA_VOLUME_SCRIPT_PATH } from '../../lib/host-runtime/first-boot';
 import { stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
+import { unpackedFirstBoot } from '../helpers/first-boot';
 import { shippedTemplate } from '../helpers/synth';
 
 const data = (env: string) => shippedTemplate(stackNames.data('auraxis', env));
@@ -103,18 +104,20 @@ describe('data volume (shipped config)', () => {
 });
 
 describe('the host attaches and mounts the data volume', () => {
-  test('user data runs data-volume.sh with the volume id before Docker starts', () => {
-    const [instance] = Object.values(host('prod').findResources('AWS::EC2::Instance'));
-    const parts = instance.Properties.UserData['Fn::Base64']['Fn::Join'][1] as unknown[];
-    const text = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
-    const run = text.indexOf(`DATA_VOLUME_ID={"Fn::GetStackOutput"`);
+  test('user data mounts the data volume by its id (host-boot.sh --volume-only, which runs data-volume.sh) before Docker starts', () => {
+    const [lt] = Object.values(host('prod').findResources('AWS::EC2::LaunchTemplate'));
+    const text = unpackedFirstBoot(lt.Properties.LaunchTemplateData.UserData);
+    expect(text).toContain(`DATA_VOLUME_ID={"Fn::GetStackOutput"`);
+    expect(text).toContain('DATA_MOUNT_POINT=/var/lib/auraxis\nDATA_VOLUME_LABEL=app-data\n');
+    const run = text.indexOf('LIFECYCLE_ENV_FILE=/etc/default/auraxis-lifecycle bash /usr/local/lib/auraxis-lifecycle/host-boot.sh --volume-only');
     expect(run).toBeGreaterThan(0);
-    expect(text).toContain(`DATA_MOUNT_POINT='/var/lib/auraxis' DATA_VOLUME_LABEL='app-data' AWS_DEFAULT_REGION=us-east-1 ${DATA_VOLUME_SCRIPT_PATH}`);
     expect(run).toBeLessThan(text.indexOf('systemctl enable --now docker'));
-    expect(text).toContain('blkid -p -o value -s TYPE');
+    // The full boot (address, app) comes last.
+    expect(text.trimEnd().endsWith('LIFECYCLE_ENV_FILE=/etc/default/auraxis-lifecycle bash /usr/local/lib/auraxis-lifecycle/host-boot.sh')).toBe(true);
+    expect(text).not.toContain(DATA_VOLUME_SCRIPT_PATH);
   });
 
-  test('the instance role may attach only this volume, only to instances tagged for its environment (a policy of its own), and put only the backup metric', () => {
+  test('the instance role may attach and detach only this volume, only on instances tagged for its environment (a policy of its own), and put only the backup metric', () => {
     const t = host('prod');
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^DataVolumeAttachPolicy'),
@@ -122,7 +125,7 @@ describe('the host attaches and mounts the data volume', () => {
         Statement: [
           {
             Sid: 'AttachOwnDataVolume',
-            Action: 'ec2:AttachVolume',
+            Action: ['ec2:AttachVolume', 'ec2:DetachVolume'],
             Effect: 'Allow',
             Condition: { StringEquals: { 'aws:ResourceTag/env': 'prod' } },
             Resource: [
@@ -152,12 +155,12 @@ describe('the host attaches and mounts the data volume', () => {
         ],
       },
     });
-    // Both carry the environment tag the condition names.
-    const tag = (tags: { Key: string; Value: string }[]) => tags.find((x) => x.Key === 'env')?.Value;
-    const [instance] = Object.values(t.findResources('AWS::EC2::Instance'));
+    // The volume and every instance the group launches carry the environment tag the condition names.
+    const tag = (tags: { Key: string; Value: string }[]) => tags.find((x) => x.Key === 'env');
+    const [group] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'));
     const [volume] = Object.values(data('prod').findResources('AWS::EC2::Volume'));
-    expect(tag(instance.Properties.Tags)).toBe('prod');
-    expect(tag(volume.Properties.Tags)).toBe('prod');
+    expect(tag(group.Properties.Tags)).toEqual({ Key: 'env', Value: 'prod', PropagateAtLaunch: true });
+    expect(tag(volume.Properties.Tags)?.Value).toBe('prod');
   });
 });
 

@@ -1,15 +1,17 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { COMPOSE_VERSION } from '../../lib/host-runtime/first-boot';
-import { githubOidcProviderArn, outputNames, stackNames } from '../../lib/names';
+import { githubOidcProviderArn, HOST_TERMINATION_HOOK, outputNames, stackNames } from '../../lib/names';
 import { configWith, problemsOf, shippedConfig, shippedConfigInput } from '../helpers/config-fixtures';
 import { environmentStacks } from '../helpers/environment-stacks';
+import { unpackedFirstBoot } from '../helpers/first-boot';
 import { shippedAssemblyManifest, shippedStackNames, shippedTemplate } from '../helpers/synth';
 
 /** The account of an environment of the shipped config: dev and prod have their own. */
 const ACCOUNT_OF = (env: string) => shippedConfig().environments[env].account;
 const REGION = 'us-east-1';
 const host = (env: string) => shippedTemplate(stackNames.host('auraxis', env));
-const INSTANCE = 'HostInstance2C59A3BE';
+const GROUP = 'HostGroupASG64D1BB59';
+const LAUNCH_TEMPLATE = 'HostLaunchTemplateF3FA59B2';
 
 /** Every IAM policy document in a template (inline policies, managed policies, role default policies). */
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
@@ -66,40 +68,94 @@ describe('HostStack (shipped config): network', () => {
 
 describe('HostStack (shipped config): the instance', () => {
   test.each(['dev', 'prod'])(
-    '%s: Graviton type from config, Amazon Linux 2023 arm64 resolved at launch, no key pair, basic monitoring, standard credits',
+    '%s: an Auto Scaling group of one in the data volume’s zone, from the launch template: Graviton type from config, Amazon Linux 2023 arm64 resolved at launch, no key pair, basic monitoring, standard credits',
     (env) => {
       const t = host(env);
-      const [id, instance] = only(t, 'AWS::EC2::Instance');
-      expect(id).toBe(INSTANCE);
-      expect(instance.Properties).toMatchObject({
-        InstanceType: shippedConfig().environments[env].instance.type,
-        CreditSpecification: { CPUCredits: 'standard' },
-        Tags: expect.arrayContaining([{ Key: 'Name', Value: `auraxis-${env}` }]),
+      t.resourceCountIs('AWS::EC2::Instance', 0);
+      const [id, group] = only(t, 'AWS::AutoScaling::AutoScalingGroup');
+      expect(id).toBe(GROUP);
+      const scheduled = env === 'dev';
+      expect(group.Properties).toMatchObject({
+        AutoScalingGroupName: `auraxis-${env}-host`,
+        MinSize: scheduled ? '0' : '1',
+        MaxSize: '1',
+        // The VPC's one subnet, in us-east-1a (the data volume's zone).
+        VPCZoneIdentifier: [{ Ref: expect.stringMatching(/^VpcpublicSubnet1Subnet/) }],
+        HealthCheckType: 'EC2',
+        Tags: expect.arrayContaining([{ Key: 'Name', Value: `auraxis-${env}`, PropagateAtLaunch: true }]),
       });
-      expect(instance.Properties.KeyName).toBeUndefined();
-      expect(instance.Properties.Monitoring).toBe(false);
-      // The AMI is the launch template's, resolved by EC2 at launch: the instance names none.
-      expect(instance.Properties.ImageId).toBeUndefined();
+      expect(group.Properties.DesiredCapacity).toBeUndefined();
       const [ltId, lt] = only(t, 'AWS::EC2::LaunchTemplate');
-      expect(lt.Properties.LaunchTemplateData.ImageId).toBe('resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
-      expect(instance.Properties.LaunchTemplate).toEqual({ LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } });
+      expect(ltId).toBe(LAUNCH_TEMPLATE);
+      const data = lt.Properties.LaunchTemplateData;
+      expect(data).toMatchObject({
+        ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+        InstanceType: shippedConfig().environments[env].instance.type,
+        CreditSpecification: { CpuCredits: 'standard' },
+        Monitoring: { Enabled: false },
+      });
+      expect(data.KeyName).toBeUndefined();
+      const spec = { LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } };
+      if (env === 'prod') expect(group.Properties.LaunchTemplate).toEqual(spec);
+      else expect(group.Properties.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification).toEqual(spec);
     },
   );
+
+  test('dev (purchase: spot) runs Spot through a capacity-optimized mixed-instances policy over the 1 GiB arm64 types; prod (on-demand) has none', () => {
+    host('dev').hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      CapacityRebalance: true,
+      MixedInstancesPolicy: {
+        LaunchTemplate: { LaunchTemplateSpecification: Match.anyValue(), Overrides: [{ InstanceType: 't4g.micro' }] },
+        InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'capacity-optimized' },
+      },
+    });
+    host('prod').hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MixedInstancesPolicy: Match.absent(), CapacityRebalance: Match.absent() });
+  });
+
+  test.each(['dev', 'prod'])('%s holds a terminating instance for its clean stop: a termination lifecycle hook the host completes', (env) => {
+    host(env).hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      AutoScalingGroupName: { Ref: GROUP },
+      LifecycleHookName: HOST_TERMINATION_HOOK,
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      DefaultResult: 'CONTINUE',
+      HeartbeatTimeout: 300,
+    });
+    host(env).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'CompleteOwnHook',
+            Action: 'autoscaling:CompleteLifecycleAction',
+            Effect: 'Allow',
+            Resource: `arn:aws:autoscaling:${REGION}:${ACCOUNT_OF(env)}:autoScalingGroup:*:autoScalingGroupName/auraxis-${env}-host`,
+          },
+        ],
+      },
+    });
+  });
+
+  test.each(['dev', 'prod'])('%s user data fits EC2’s 16 KB limit with every lifecycle script in it', (env) => {
+    const [, lt] = only(host(env), 'AWS::EC2::LaunchTemplate');
+    const joined = lt.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][1];
+    // A token (volume id, allocation id) is at most 24 characters once resolved.
+    const size = joined.reduce((n: number, part: unknown) => n + (typeof part === 'string' ? Buffer.byteLength(part) : 24), 0);
+    expect(size).toBeLessThanOrEqual(16 * 1024);
+    expect(unpackedFirstBoot(lt.Properties.LaunchTemplateData.UserData)).toContain('host-boot.sh --volume-only');
+  });
 
   test.each(['dev', 'prod'])('%s requires IMDSv2 with hop limit 1 through its launch template (containers cannot reach the role)', (env) => {
     const [, lt] = only(host(env), 'AWS::EC2::LaunchTemplate');
     expect(lt.Properties.LaunchTemplateData.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
   });
 
-  test.each(['dev', 'prod'])('%s root volume is encrypted gp3 of the configured size', (env) => {
-    host(env).hasResourceProperties('AWS::EC2::Instance', {
-      BlockDeviceMappings: [
-        {
-          DeviceName: '/dev/xvda',
-          Ebs: { VolumeType: 'gp3', Encrypted: true, VolumeSize: shippedConfig().environments[env].instance.rootVolumeGiB, DeleteOnTermination: false },
-        },
-      ],
+  test.each(['dev', 'prod'])('%s root volume is encrypted gp3 of the configured size (8 GiB, the image’s), deleted with its instance', (env) => {
+    expect(shippedConfig().environments[env].instance.rootVolumeGiB).toBe(8);
+    host(env).hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', Encrypted: true, VolumeSize: 8, DeleteOnTermination: true } }],
+      }),
     });
+    expect(JSON.stringify(host(env).toJSON())).not.toContain('"DeleteOnTermination":false');
   });
 
   test.each(['dev', 'prod'])('%s instance role: no AWS managed policy, only the backups policy of its data stack, and its boundary', (env) => {
@@ -143,8 +199,8 @@ describe('HostStack (shipped config): the instance', () => {
     expect(JSON.stringify(statements)).not.toContain('s3:');
   });
 
-  test('an Elastic IP is attached to the instance; prod gets a Route53 A record by zone id, dev (no zone) none', () => {
-    for (const env of ['dev', 'prod']) host(env).hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc', InstanceId: { Ref: INSTANCE } });
+  test('prod (always on) keeps an Elastic IP the host associates at boot, and an A record on it; dev (scheduled) has neither: its host UPSERTs its own record', () => {
+    host('prod').hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc', InstanceId: Match.absent() });
     host('prod').hasResourceProperties('AWS::Route53::RecordSet', {
       HostedZoneId: 'Z0123456789ABCDEFGHIJ',
       Name: 'api.auraxis.com.br.',
@@ -152,27 +208,30 @@ describe('HostStack (shipped config): the instance', () => {
       TTL: '300',
       ResourceRecords: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^HostElasticIp'), 'PublicIp'] }],
     });
+    host('dev').resourceCountIs('AWS::EC2::EIP', 0);
     host('dev').resourceCountIs('AWS::Route53::RecordSet', 0);
     host('prod').resourceCountIs('AWS::Route53::HostedZone', 0);
-  });
-
-  test.each(['dev', 'prod'])('%s auto-recovers: system status check alarm with the EC2 recover action', (env) => {
-    host(env).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/EC2',
-      MetricName: 'StatusCheckFailed_System',
-      Dimensions: [{ Name: 'InstanceId', Value: { Ref: INSTANCE } }],
-      Statistic: 'Maximum',
-      Period: 60,
-      EvaluationPeriods: 2,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      AlarmActions: Match.arrayWith([`arn:aws:automate:${REGION}:ec2:recover`]),
+    host('dev').hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Sid: 'UpsertOwnARecord',
+            Resource: 'arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ',
+            Condition: {
+              'ForAllValues:StringEquals': Match.objectLike({ 'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['dev.api.auraxis.com.br'] }),
+            },
+          }),
+        ],
+      },
     });
   });
 
-  test('prod is termination-protected (instance and stack); dev is not; every data stack is', () => {
-    host('prod').hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: true });
-    host('dev').hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: false });
+  test.each(['dev', 'prod'])('%s has no per-instance recovery alarm: the group replaces an impaired instance', (env) => {
+    expect(JSON.stringify(host(env).toJSON())).not.toContain('StatusCheckFailed_System');
+    expect(JSON.stringify(host(env).toJSON())).not.toContain(':ec2:recover');
+  });
+
+  test('prod’s host stack is termination-protected; dev’s is not; every data stack is (the instance itself is the group’s to replace)', () => {
     const artifacts = shippedAssemblyManifest().artifacts;
     const protectedStack = (name: string) => artifacts[name].properties?.terminationProtection === true;
     expect(protectedStack(stackNames.host('auraxis', 'prod'))).toBe(true);
@@ -184,11 +243,10 @@ describe('HostStack (shipped config): the instance', () => {
 
 describe('HostStack (shipped config): user data', () => {
   const userData = (env: string): string => {
-    const [, instance] = only(host(env), 'AWS::EC2::Instance');
-    // The data volume's id is the one token: joined in as <token>.
-    const joined = instance.Properties.UserData['Fn::Base64']['Fn::Join'];
-    expect(joined[0]).toBe('');
-    return joined[1].map((part: unknown) => (typeof part === 'string' ? part : '<token>')).join('');
+    const [, lt] = only(host(env), 'AWS::EC2::LaunchTemplate');
+    // The data volume's id (and prod's address allocation) are the tokens: joined in as <token>.
+    expect(lt.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][0]).toBe('');
+    return unpackedFirstBoot(lt.Properties.LaunchTemplateData.UserData, () => '<token>');
   };
 
   test('installs Docker, the pinned Compose plugin (checksum verified), rsyslog, the CloudWatch agent, nginx and nftables', () => {
@@ -214,7 +272,13 @@ describe('HostStack (shipped config): user data', () => {
       { file_path: '/var/log/messages', log_group_name: `/auraxis/${env}/system`, log_stream_name: '{instance_id}/messages' },
       { file_path: '/var/log/cloud-init-output.log', log_group_name: `/auraxis/${env}/system`, log_stream_name: '{instance_id}/cloud-init' },
     ]);
-    expect(config.metrics.metrics_collected.disk).toEqual({ measurement: ['used_percent'], resources: ['/'], drop_device: true });
+    expect(config.metrics.metrics_collected.disk).toEqual({
+      measurement: ['used_percent'],
+      resources: ['/'],
+      drop_device: true,
+      append_dimensions: { AutoScalingGroupName: `auraxis-${env}-host` },
+    });
+    expect(config.metrics.append_dimensions).toBeUndefined();
   });
 
   test.each(['dev', 'prod'])('%s checks the app out under /opt/auraxis on the configured ref', (env) => {
@@ -250,13 +314,14 @@ describe('HostStack (shipped config): alarms', () => {
       Namespace: 'CWAgent',
       MetricName: 'disk_used_percent',
       Dimensions: [
-        { Name: 'InstanceId', Value: { Ref: INSTANCE } },
+        { Name: 'AutoScalingGroupName', Value: `auraxis-${env}-host` },
         { Name: 'fstype', Value: 'xfs' },
         { Name: 'path', Value: '/' },
       ],
       Threshold: 85,
     });
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    expect(JSON.stringify(t.findResources('AWS::CloudWatch::Alarm'))).not.toContain('InstanceId');
   });
 });
 
@@ -324,8 +389,22 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     expect(statements.find((s: { Sid?: string }) => s.Sid === 'ReadEnvironmentStacks').Resource).toEqual(
       ['data', 'health', 'host'].map((kind) => `arn:aws:cloudformation:${REGION}:${ACCOUNT_OF(env)}:stack/auraxis-${env}-${kind}/*`),
     );
-    const send = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().includes('ssm:SendCommand'));
+    const send = statementsOf(host(env)).filter((s: { Action: string | string[] }) => [s.Action].flat().includes('ssm:SendCommand'));
     expect(send).toEqual([
+      // The host's own: a replacement sends the deploy document to itself (host-boot.sh, step 4).
+      {
+        Sid: 'SendOwnDeployDocument',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-deploy`,
+      },
+      {
+        Sid: 'ToThisEnvironmentsInstance',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
+        Condition: { StringEquals: { 'ssm:resourceTag/env': env } },
+      },
       {
         Sid: 'SendHostDocuments',
         Effect: 'Allow',
@@ -335,6 +414,13 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
             (op) => `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-${op}`,
           ),
         ],
+      },
+      {
+        Sid: 'SendToEnvironmentInstances',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ec2:${REGION}:${ACCOUNT_OF(env)}:instance/*`,
+        Condition: { StringEquals: { 'ssm:resourceTag/env': env } },
       },
     ]);
     const [, instances] = Object.entries(host(env).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DeployRoleEnvironmentInstances'))!;
@@ -408,26 +494,29 @@ describe('HostStack (shipped config): secrets in Parameter Store', () => {
 });
 
 describe('HostStack (shipped config): schedule, outputs, composition', () => {
-  test('dev starts and stops on the configured schedule through EventBridge Scheduler; prod has no schedule', () => {
+  test('dev starts and stops on the configured schedule by setting its group’s desired capacity (EventBridge Scheduler); prod has no schedule', () => {
     const dev = host('dev');
     const schedule = shippedConfig().environments.dev.instance.schedule!;
-    for (const [expression, action] of [
-      [schedule.start, 'startInstances'],
-      [schedule.stop, 'stopInstances'],
+    for (const [expression, desired] of [
+      [schedule.start, 1],
+      [schedule.stop, 0],
     ]) {
       dev.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: expression,
         ScheduleExpressionTimezone: 'America/Sao_Paulo',
-        Target: { Arn: `arn:aws:scheduler:::aws-sdk:ec2:${action}`, Input: { 'Fn::Join': ['', ['{"InstanceIds":["', { Ref: INSTANCE }, '"]}']] } },
+        Target: {
+          Arn: 'arn:aws:scheduler:::aws-sdk:autoscaling:updateAutoScalingGroup',
+          Input: `{"AutoScalingGroupName":"auraxis-dev-host","DesiredCapacity":${desired}}`,
+        },
       });
     }
     dev.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
           {
-            Action: ['ec2:StartInstances', 'ec2:StopInstances'],
+            Action: 'autoscaling:UpdateAutoScalingGroup',
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', [`arn:aws:ec2:${REGION}:${ACCOUNT_OF('dev')}:instance/`, { Ref: INSTANCE }]] },
+            Resource: `arn:aws:autoscaling:${REGION}:${ACCOUNT_OF('dev')}:autoScalingGroup:*:autoScalingGroupName/auraxis-dev-host`,
           },
         ],
       },
@@ -435,10 +524,12 @@ describe('HostStack (shipped config): schedule, outputs, composition', () => {
     host('prod').resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 
-  test.each(['dev', 'prod'])('%s outputs instance id, public IP and both role ARNs under the shared output names', (env) => {
+  test.each(['dev', 'prod'])('%s outputs the group name (never an instance id), the public IP when it has one, and both role ARNs', (env) => {
     const outputs = host(env).toJSON().Outputs;
-    expect(outputs[outputNames.instanceId].Value).toEqual({ Ref: INSTANCE });
-    expect(outputs[outputNames.publicIp].Value).toEqual({ 'Fn::GetAtt': ['HostElasticIpC445F0B8', 'PublicIp'] });
+    expect(outputs[outputNames.hostGroupName].Value).toBe(`auraxis-${env}-host`);
+    expect(outputs.InstanceId).toBeUndefined();
+    if (env === 'prod') expect(outputs[outputNames.publicIp].Value).toEqual({ 'Fn::GetAtt': ['HostElasticIpC445F0B8', 'PublicIp'] });
+    else expect(outputs[outputNames.publicIp]).toBeUndefined();
     expect(outputs[outputNames.instanceRoleArn].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^HostInstanceRole/), 'Arn'] });
     expect(outputs[outputNames.deployRoleArn].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DeployRole/), 'Arn'] });
   });
@@ -457,11 +548,9 @@ describe('HostStack (shipped config): schedule, outputs, composition', () => {
     for (const env of ['dev', 'prod']) expect(Object.keys(host(env).toJSON().Parameters ?? {})).toEqual(['BootstrapVersion']);
   });
 
-  test('pins the logical ids of the instance and its Elastic IP (a rename would replace the host and its address)', () => {
-    for (const env of ['dev', 'prod']) {
-      expect(Object.keys(host(env).findResources('AWS::EC2::Instance'))).toEqual([INSTANCE]);
-      expect(Object.keys(host(env).findResources('AWS::EC2::EIP'))).toEqual(['HostElasticIpC445F0B8']);
-    }
+  test('pins the logical ids of the group and prod’s Elastic IP (a rename would replace the group and release the address)', () => {
+    for (const env of ['dev', 'prod']) expect(Object.keys(host(env).findResources('AWS::AutoScaling::AutoScalingGroup'))).toEqual([GROUP]);
+    expect(Object.keys(host('prod').findResources('AWS::EC2::EIP'))).toEqual(['HostElasticIpC445F0B8']);
   });
 });
 
@@ -474,9 +563,12 @@ describe('HostStack variants', () => {
       }),
       'prod',
     );
-    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't3a.medium', CreditSpecification: { CPUCredits: 'unlimited' } });
     hostTemplate.hasResourceProperties('AWS::EC2::LaunchTemplate', {
-      LaunchTemplateData: { ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 't3a.medium',
+        CreditSpecification: { CpuCredits: 'unlimited' },
+        ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      }),
     });
   });
 
@@ -485,21 +577,21 @@ describe('HostStack variants', () => {
       configWith((c) => (c.environments.prod.instance.type = 'm7g.large')),
       'prod',
     );
-    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 'm7g.large', CreditSpecification: Match.absent() });
+    hostTemplate.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({ InstanceType: 'm7g.large', CreditSpecification: Match.absent() }),
+    });
   });
 
   test('termination protection follows instance.terminationProtection when set', () => {
-    const { host: stack, hostTemplate } = environmentStacks(
+    const { host: stack } = environmentStacks(
       configWith((c) => (c.environments.dev.instance.terminationProtection = true)),
       'dev',
     );
-    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: true });
     expect(stack.terminationProtection).toBe(true);
     const prod = environmentStacks(
       configWith((c) => (c.environments.prod.instance.terminationProtection = false)),
       'prod',
     );
-    prod.hostTemplate.hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: false });
     expect(prod.host.terminationProtection).toBe(false);
   });
 
@@ -509,7 +601,8 @@ describe('HostStack variants', () => {
       'prod',
     );
     hostTemplate.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'us-east-1d' });
-    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { AvailabilityZone: 'us-east-1d' });
+    // The group's only subnet is that one.
+    hostTemplate.resourceCountIs('AWS::EC2::Subnet', 1);
   });
 
   test('prod without a hosted zone gets no DNS record', () => {
@@ -525,8 +618,7 @@ describe('HostStack variants', () => {
       configWith((c) => (c.environments.prod.instance.type = 't4g.micro')),
       'prod',
     );
-    hostTemplate.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.micro' });
-    const userData = JSON.stringify(Object.values(hostTemplate.findResources('AWS::EC2::Instance'))[0].Properties.UserData);
+    const userData = unpackedFirstBoot(Object.values(hostTemplate.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
     expect(userData).toContain('dd if=/dev/zero of=/swapfile bs=1M count=1024');
     const raw = shippedConfigInput();
     raw.environments.prod.instance = { type: 't4g.micro', swapGiB: 0, availabilityZone: 'us-east-1a' };

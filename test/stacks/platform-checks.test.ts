@@ -55,9 +55,9 @@ describe('cdk-nag and CloudFormation validation', () => {
           'data/Backups/Bucket AwsSolutions-S1',
           'data/DataVolume/SnapshotRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole]',
           'data/DataVolume/Volume CloudFormation-Validate::W3010',
-          'host/Host/Instance CloudFormation-Validate::W3010',
           `host/DataVolumeAttachPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           `host/DeployRole/EnvironmentInstances AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
+          `host/RedeployRecordedReleasePolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           'host/Vpc CloudFormation-Validate::W3010',
           `data/HostBackupsPolicy AwsSolutions-IAM5[Resource::<BackupsBucket2936A3AA.Arn>/${env}/*]`,
           'host/BackupMetricPolicy AwsSolutions-IAM5[Resource::*]',
@@ -66,8 +66,15 @@ describe('cdk-nag and CloudFormation validation', () => {
           ...['data', 'health', 'host'].map(
             (k) => `host/DeployRole/Role/DefaultPolicy AwsSolutions-IAM5[Resource::arn:aws:cloudformation:us-east-1:${account}:stack/auraxis-${env}-${k}/*]`,
           ),
-          'host/Host/Instance/Resource AwsSolutions-EC28',
-          ...(env === 'prod' ? [] : ['host/Host/Instance/Resource AwsSolutions-EC29']),
+          'host/DescribeDataVolumePolicy AwsSolutions-IAM5[Resource::*]',
+          `host/Host/CompleteLifecycleActionPolicy AwsSolutions-IAM5[Resource::arn:aws:autoscaling:us-east-1:${account}:autoScalingGroup:*:autoScalingGroupName/auraxis-${env}-host]`,
+          // Spot (dev): the rule throws on a mixed-instances policy; the launch template's root is encrypted.
+          ...(env === 'prod'
+            ? [`host/Host/AssociateAddressPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`]
+            : [
+                'host/Host/Group/ASG AwsSolutions-EC26',
+                `host/Schedule/Role AwsSolutions-IAM5[Resource::arn:aws:autoscaling:us-east-1:${account}:autoScalingGroup:*:autoScalingGroupName/auraxis-dev-host]`,
+              ]),
           'host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::*]',
           `host/Host/SsmAgentPolicy AwsSolutions-IAM5[Resource::arn:aws:ec2:us-east-1:${account}:instance/*]`,
           `host/Host/EnvironmentSecretsPolicy AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:${account}:parameter/auraxis/${env}/*]`,
@@ -91,7 +98,7 @@ describe('cdk-nag and CloudFormation validation', () => {
     }
   });
 
-  test('a configured availability zone synthesizes cleanly with cdk-nag (its hardcoded-zone warning is acknowledged on the VPC and instance)', () => {
+  test('a configured availability zone synthesizes cleanly with cdk-nag (its hardcoded-zone warning is acknowledged on the VPC)', () => {
     const config = configWith((c) => {
       c.environments = { dev: c.environments.dev };
       c.environments.dev.instance.availabilityZone = 'us-east-1c';
@@ -125,6 +132,16 @@ describe('bad input AWS would reject fails at synth with the key path', () => {
       'a malformed availability zone',
       (c) => (c.environments.prod.instance.availabilityZone = 'us-east-1'),
       'environments.prod.instance.availabilityZone: "us-east-1" is not an availability zone name (e.g. us-east-1b)',
+    ],
+    [
+      'a schedule without a hosted zone (a scheduled host has no Elastic IP: it writes its own record)',
+      (c) => delete c.environments.dev.hostedZone,
+      'environments.dev.hostedZone: is required when instance.schedule is set: a scheduled host has no Elastic IP and writes its own address into this zone at boot',
+    ],
+    [
+      'a purchase option AWS does not have',
+      (c) => (c.environments.prod.instance.purchase = 'reserved'),
+      'environments.prod.instance.purchase: "reserved" must be on-demand or spot',
     ],
     [
       'a root volume smaller than the image',

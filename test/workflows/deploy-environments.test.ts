@@ -22,7 +22,7 @@ describe('deploy:environments: from the config, the first environment first', ()
   test('the command: outputs for the workflow, the removal as a notice, an unknown --only refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'deploy-environments-'));
     const config = shippedConfigInput();
-    config.environments.staging = { ...config.environments.dev, domain: 'staging.example.com' };
+    config.environments.staging = { ...config.environments.dev, domain: 'staging.auraxis.com.br' };
     delete config.environments.dev;
     writeFileSync(join(dir, 'environments.yaml'), stringify(config));
     writeFileSync(join(dir, 'previous.yaml'), stringify(shippedConfigInput()));

@@ -107,6 +107,13 @@ function environmentChecks(env: z.output<typeof environmentFields>, ctx: z.Refin
   if (env.hostedZone && hostname.safeParse(env.domain).success && !isWithinZone(env.domain, env.hostedZone.name)) {
     ctx.addIssue({ code: 'custom', path: ['domain'], message: `is not inside this environment's hostedZone.name "${env.hostedZone.name}"` });
   }
+  if (env.instance.schedule && !env.hostedZone) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['hostedZone'],
+      message: 'is required when instance.schedule is set: a scheduled host has no Elastic IP and writes its own address into this zone at boot',
+    });
+  }
   const zone = env.instance.availabilityZone;
   // An unknown region is reported on its own; the zone is only compared with a known one.
   if (zone !== undefined && AWS_REGIONS.includes(env.region) && availabilityZone.safeParse(zone).success && !new RegExp(`^${env.region}[a-z]$`).test(zone)) {

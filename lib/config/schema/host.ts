@@ -38,11 +38,21 @@ export const instanceScheduleSchema = z
 export const instanceSchema = z.strictObject({
   /** EC2 instance type; Graviton (`t4g`) is the cheapest per GiB of memory. */
   type: instanceType.default('t4g.small'),
-  /** Size of the encrypted gp3 root volume; the Amazon Linux 2023 image needs at least 8 GiB, gp3 allows at most 16384. */
+  /**
+   * Size of the encrypted gp3 root volume, deleted with its instance (the state is on the data
+   * volume); the Amazon Linux 2023 image's snapshot is 8 GiB, the smallest it allows.
+   */
   rootVolumeGiB: positiveInt
     .min(8, { message: 'must be at least 8 (the size of the Amazon Linux 2023 image snapshot)' })
     .max(16384, { message: 'must be at most 16384 (the gp3 maximum)' })
-    .default(20),
+    .default(8),
+  /**
+   * How the host is bought: `on-demand`, or `spot` (a mixed-instances policy over the types of the
+   * same architecture and memory, capacity-optimized; interrupted with a two-minute warning that
+   * starts the host's clean stop). docs/cost.md has the prices and the risk.
+   * @default 'on-demand'
+   */
+  purchase: z.enum(['on-demand', 'spot'], typeError('must be on-demand or spot')).default('on-demand'),
   /** Stop the instance outside working hours (dev). Absent: always on. */
   schedule: instanceScheduleSchema.optional(),
   /**
@@ -58,8 +68,8 @@ export const instanceSchema = z.strictObject({
    */
   cpuCredits: z.enum(['standard', 'unlimited'], typeError('must be standard or unlimited')).optional(),
   /**
-   * EC2 and CloudFormation termination protection of the host (instance and host stack).
-   * While on, replacing the instance needs a deliberate step: turn it off first.
+   * CloudFormation termination protection of the host stack. The instance itself is the Auto
+   * Scaling group's to replace (its state is on the data volume), so it carries none.
    * @default - true for an environment named `prod`, false otherwise
    */
   terminationProtection: z.boolean(typeError('must be true or false')).optional(),

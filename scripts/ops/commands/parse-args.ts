@@ -103,6 +103,14 @@ export const COMMANDS = {
   },
   outputs: { summary: "the deployed stacks' outputs", kind: 'report', env: 'any', options: {} },
   stacks: { summary: "the environment's stack names, one per line (for cdk deploy in pipelines)", kind: 'report', env: 'any', options: {} },
+  'replace-host': {
+    summary: "replace the environment's host on purpose (instance refresh) and report the measured outage",
+    details:
+      'The old instance stops cleanly (its lifecycle hook detaches the data volume), then a new one boots from the launch template (the newest AMI), attaches the volume, takes the address and starts the app. The outage runs from the old instance leaving service to the first passing public health check.',
+    kind: 'report',
+    env: 'one',
+    options: {},
+  },
   plan: {
     summary: 'change sets of the cloud assembly against what is deployed: replacements, data at risk, security, cost; deleted, never executed',
     details:
