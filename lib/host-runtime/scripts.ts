@@ -34,6 +34,7 @@ export const HOST_SCRIPT_NAMES = [
   'nginx-upstream.sh',
   'lifecycle-lib.sh',
   'host-boot.sh',
+  'recorded_commit.py',
   'host-stop.sh',
   'interruption-watch.sh',
 ] as const;
