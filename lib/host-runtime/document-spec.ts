@@ -7,6 +7,13 @@
 /** The operations a host exposes through SSM. */
 export type HostOperation = 'deploy' | 'rollback' | 'status' | 'backup' | 'restore-drill' | 'tls' | 'firewall' | 'secrets' | 'restore';
 
+/**
+ * The operations whose effect lives on the root volume (the nginx site and renew timer, the
+ * firewall, the backup timer): a replacement host sends their documents to itself again when the
+ * data volume records them as applied before (scripts/host/host-boot.sh, step 5).
+ */
+export const REAPPLIED_OPERATIONS = ['tls', 'firewall', 'backup'] as const satisfies readonly HostOperation[];
+
 /** One input parameter of an SSM Command document. */
 export interface HostDocumentParameter {
   /** Shown in the SSM console and `describe-document`. */

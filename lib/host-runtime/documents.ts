@@ -191,8 +191,12 @@ function operations(environment: NamedEnvironment): Record<HostOperation, Operat
     backup: {
       script: 'backup.sh',
       description: `Refresh the backup timer (OnCalendar ${environment.backups.schedule}) and back up Postgres and Redis of the ${environment.name} host to S3 now.`,
-      parameters: {},
-      invoke: ['bash "$dir/backup.sh" install-timer', 'bash "$dir/backup.sh" run'],
+      parameters: {
+        // A replacement host (host-boot.sh step 5) installs the timer only: its release is still
+        // being deployed, so a backup now would find no database.
+        timerOnly: { description: 'true: install the timer only, back up nothing now.', default: 'false', allowedPattern: '^(true|false)$' },
+      },
+      invoke: ['bash "$dir/backup.sh" install-timer', `if [ '{{ timerOnly }}' != true ]; then bash "$dir/backup.sh" run; fi`],
       timeoutSeconds: 3600,
     },
     restore: {

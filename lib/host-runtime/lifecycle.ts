@@ -4,6 +4,7 @@
  * (scripts/host/host-boot.sh, host-stop.sh, interruption-watch.sh), write their settings, enable
  * the interruption watch and run the boot sequence. No CDK here; tokens in values are fine.
  */
+import type { REAPPLIED_OPERATIONS } from './document-spec';
 import { checkoutDir, type DataVolumeMount } from './first-boot';
 import { type HostScriptName, scriptsCarriedWith, shippedScript } from './scripts';
 
@@ -31,7 +32,14 @@ export interface HostLifecycleOptions {
    * @default - none: a replacement starts Docker and nginx only
    */
   readonly deployDocumentName?: string;
-  /** Where that command's output goes (the environment's command log group). Required with `deployDocumentName`. */
+  /**
+   * The environment's documents of the host-wide settings on the root volume (`hostDocumentName`
+   * of tls, firewall, backup): a replacement host sends each to itself when the data volume records
+   * that it was applied before (scripts/host/host-boot.sh, step 5).
+   * @default - none: a replacement applies none of them again
+   */
+  readonly reapplyDocumentNames?: Readonly<Partial<Record<(typeof REAPPLIED_OPERATIONS)[number], string>>>;
+  /** Where those commands' output goes (the environment's command log group). Required with any document name. */
   readonly commandLogGroupName?: string;
   /** The Auto Scaling group of one and its termination hook (completed by the clean stop). */
   readonly groupName: string;
@@ -67,6 +75,7 @@ export function lifecycleSettings(options: HostLifecycleOptions): Record<string,
   const compose = `docker compose --project-directory ${checkoutDir(options.appName)} -p ${options.appName} -f ${options.composeFile}`;
   const postgres = serviceLike(options.sharedServices, 'postgres');
   const redis = serviceLike(options.sharedServices, 'redis');
+  const reapply = options.reapplyDocumentNames ?? {};
   const address: Record<string, string> =
     options.address.kind === 'elastic-ip'
       ? { ADDRESS_MODE: 'elastic-ip', EIP_ALLOCATION_ID: options.address.allocationId }
@@ -90,7 +99,11 @@ export function lifecycleSettings(options: HostLifecycleOptions): Record<string,
     // The Spot warning's final backup: the backup unit the backup document installs (backup.sh
     // run, which audits op=backup); systemctl start waits for the oneshot service to finish.
     BACKUP_CMD: `systemctl start ${options.appName}-backup.service`,
-    ...(options.deployDocumentName ? { DEPLOY_DOCUMENT: options.deployDocumentName, COMMAND_LOG_GROUP: options.commandLogGroupName ?? '' } : {}),
+    ...(options.deployDocumentName ? { DEPLOY_DOCUMENT: options.deployDocumentName } : {}),
+    ...(reapply.tls ? { TLS_DOCUMENT: reapply.tls } : {}),
+    ...(reapply.firewall ? { FIREWALL_DOCUMENT: reapply.firewall } : {}),
+    ...(reapply.backup ? { BACKUP_DOCUMENT: reapply.backup } : {}),
+    ...(options.deployDocumentName || Object.keys(reapply).length > 0 ? { COMMAND_LOG_GROUP: options.commandLogGroupName ?? '' } : {}),
     ASG_NAME: options.groupName,
     LIFECYCLE_HOOK_NAME: options.hookName,
     DETACH_TIMEOUT: String(options.detachTimeoutSeconds ?? 90),

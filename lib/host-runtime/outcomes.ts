@@ -360,17 +360,17 @@ export const HOST_OUTCOMES = {
         codes: [0],
         audit: ['ok', 'none'],
         meaning:
-          "host ready: data volume mounted, the environment's address on this instance (Elastic IP or own A record), Docker and nginx started, the recorded release sent to the deploy document (or none recorded); --volume-only: the volume alone, not audited",
-        state: 'the deploy of the recorded commit runs as an SSM command (output in the command log group)',
+          "host ready: data volume mounted, the environment's address on this instance (Elastic IP or own A record), Docker and nginx started, the recorded release sent to the deploy document (or none recorded), and the tls, firewall and backup-timer documents sent again where the data volume records them as applied before (each audited op=host-reapply); --volume-only: the volume alone, not audited",
+        state: 'the deploy of the recorded commit and the settings applied again run as SSM commands (output in the command log group)',
         next: '`ops status` once the deploy has finished',
       },
       {
         codes: [1],
         audit: ['failed', 'none'],
         meaning:
-          'a step failed and the message names it: the volume (not audited: it is not mounted), the address, the app, or the recorded release (state file unreadable, SSM refused)',
+          'a step failed and the message names it: the volume (not audited: it is not mounted), the address, the app, the recorded release (state file unreadable, SSM refused), or a setting applied before that could not be sent again (op=host-reapply failed names it)',
         state:
-          'the steps after it did not run: no address or app without the volume, no app without the address; a failed release step leaves Docker and nginx up without it',
+          'the steps after it did not run: no address or app without the volume, no app without the address; a failed release step leaves Docker and nginx up without it; a setting not sent again is missing until its ops command (ops tls, ops firewall --apply, ops backup) runs',
         next: 'fix what the message names, then run host-boot.sh again (or `ops deploy --ref <recorded commit>`)',
       },
       usage('bad usage, or a setting missing or out of range (all named at once)'),

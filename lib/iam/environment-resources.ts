@@ -1,3 +1,4 @@
+import { REAPPLIED_OPERATIONS } from '../host-runtime/document-spec';
 import { backupPrefix, bootstrapNames, cdkBootstrapRoleName, hostDocumentName, hostGroupName, logGroupNames, stackNames } from '../names';
 import type { EnvironmentResources } from './operations';
 
@@ -58,6 +59,9 @@ export function environmentResourcesByName(e: EnvironmentByName): EnvironmentRes
     commandLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:${logGroupNames.commands(app, env)}:*`,
     stackArn: `arn:aws:cloudformation:${region}:${account}:stack/${data}/00000000-0000-0000-0000-000000000000`,
     documentArn: `arn:aws:ssm:${region}:${account}:document/${hostDocumentName(app, env, 'deploy')}`,
+    reappliedDocumentArns: Object.fromEntries(
+      REAPPLIED_OPERATIONS.map((operation) => [operation, `arn:aws:ssm:${region}:${account}:document/${hostDocumentName(app, env, operation)}`]),
+    ) as EnvironmentResources['reappliedDocumentArns'],
     alarmArn: `arn:aws:cloudwatch:${region}:${account}:alarm:${app}-${env}-cpu`,
     dnsRecord: e.dnsRecord,
     roles: {

@@ -1,3 +1,4 @@
+import type { REAPPLIED_OPERATIONS } from '../host-runtime/document-spec';
 import { ENVIRONMENT_TAG } from '../names';
 
 /*
@@ -45,6 +46,8 @@ export interface EnvironmentResources {
   readonly stackArn: string;
   /** The environment's deploy document (a replacement host sends it to itself). */
   readonly documentArn: string;
+  /** The environment's tls, firewall and backup documents (a replacement host sends those applied before to itself). */
+  readonly reappliedDocumentArns: Readonly<Record<(typeof REAPPLIED_OPERATIONS)[number], string>>;
   /** One of the environment's named alarms. */
   readonly alarmArn: string;
   /** The environment's DNS record, when it has one. */
@@ -114,6 +117,7 @@ export function crossEnvironmentOperations(fromResources: EnvironmentResources, 
   return [
     op('send a command to the instance', 'ssm:SendCommand', to.instanceArn, instance),
     op('send a host document', 'ssm:SendCommand', to.documentArn),
+    ...Object.entries(to.reappliedDocumentArns).map(([operation, arn]) => op(`send its ${operation} document`, 'ssm:SendCommand', arn)),
     op('start a session on the instance', 'ssm:StartSession', to.instanceArn, instance),
     op('read a backup', 's3:GetObject', s3(to.partition, to.backupsBucket, backup), { resourcePolicy: bucketPolicy }),
     op('read an old backup version', 's3:GetObjectVersion', s3(to.partition, to.backupsBucket, backup), { resourcePolicy: bucketPolicy }),
@@ -392,6 +396,8 @@ export function ownWork(kind: PrincipalKind, own: EnvironmentResources): Operati
         // A replacement deploys the recorded release by sending the deploy document to itself.
         op('send its deploy document', 'ssm:SendCommand', own.documentArn),
         op('to itself', 'ssm:SendCommand', own.instanceArn, instance),
+        // ... and the host-wide settings applied before (host-boot.sh step 5).
+        ...Object.entries(own.reappliedDocumentArns).map(([operation, arn]) => op(`send its ${operation} document`, 'ssm:SendCommand', arn)),
         // Its address at boot: the Elastic IP of an always-on environment, else its own DNS record.
         ...(own.addressArn
           ? [

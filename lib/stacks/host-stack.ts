@@ -15,7 +15,7 @@ import { HostAlarms } from '../constructs/host-alarms';
 import { HostDocuments } from '../constructs/host-documents';
 import { InstanceSchedule } from '../constructs/instance-schedule';
 import { BACKUP_METRIC } from '../host-runtime/backup-metric';
-import type { HostDocumentSpec } from '../host-runtime/document-spec';
+import { type HostDocumentSpec, REAPPLIED_OPERATIONS } from '../host-runtime/document-spec';
 import { stateDir } from '../host-runtime/first-boot';
 import { hostScript } from '../host-runtime/scripts';
 import {
@@ -120,6 +120,7 @@ export class HostStack extends Stack {
     });
 
     const zone = environment.hostedZone;
+    const hasDocument = (operation: string) => (props.hostDocuments ?? []).some((d) => d.operation === operation);
     const groupName = hostGroupName(app.name, environment.name);
     const type = environment.instance.type;
     const dataVolume = {
@@ -163,9 +164,14 @@ export class HostStack extends Stack {
         sharedServices: blueGreenOf(app, environment)?.sharedServices ?? [],
         dataVolume,
         // A replacement host deploys the recorded release again through this document.
-        deployDocumentName: (props.hostDocuments ?? []).some((d) => d.operation === 'deploy')
-          ? hostDocumentName(app.name, environment.name, 'deploy')
-          : undefined,
+        deployDocumentName: hasDocument('deploy') ? hostDocumentName(app.name, environment.name, 'deploy') : undefined,
+        // ... and applies again the host-wide settings the data volume records as applied before.
+        reapplyDocumentNames: Object.fromEntries(
+          REAPPLIED_OPERATIONS.filter((operation) => hasDocument(operation)).map((operation) => [
+            operation,
+            hostDocumentName(app.name, environment.name, operation),
+          ]),
+        ),
         commandLogGroupName: logGroupNames.commands(app.name, environment.name),
       },
     });
@@ -198,7 +204,8 @@ export class HostStack extends Stack {
       documents: props.hostDocuments ?? [],
     });
 
-    if (this.documents.documents.has('deploy')) this.grantRedeployRecordedRelease(app.name, environment.name);
+    const sentAtBoot = (['deploy', ...REAPPLIED_OPERATIONS] as const).filter((operation) => this.documents.documents.has(operation));
+    if (sentAtBoot.length > 0) this.grantRedeployRecordedRelease(app.name, environment.name, sentAtBoot);
 
     const readableStacks = [
       { stackName: stackNames.data(app.name, environment.name), region: environment.region },
@@ -247,12 +254,13 @@ export class HostStack extends Stack {
 
   /**
    * A replacement host deploys the release its state file records by sending the environment's
-   * deploy document to itself (scripts/host/host-boot.sh, step 4): ssm:SendCommand of that one
-   * document, only to instances tagged for this environment (the group propagates the tag; no
+   * deploy document to itself (scripts/host/host-boot.sh, step 4), then the tls, firewall and backup
+   * documents the data volume records as applied before (step 5): ssm:SendCommand of exactly
+   * those documents of this environment, only to instances tagged for this environment (the group propagates the tag; no
    * other environment's role may set it), in a policy of its own so its acknowledgement of
    * `instance/*` covers this one statement. It gains nothing the host lacks: it is root on itself.
    */
-  private grantRedeployRecordedRelease(appName: string, environmentName: string): void {
+  private grantRedeployRecordedRelease(appName: string, environmentName: string, operations: readonly string[]): void {
     const anyInstance = this.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
     const policy = new iam.Policy(this, 'RedeployRecordedReleasePolicy', {
       roles: [this.host.role],
@@ -260,7 +268,9 @@ export class HostStack extends Stack {
         new iam.PolicyStatement({
           sid: 'SendOwnDeployDocument',
           actions: ['ssm:SendCommand'],
-          resources: [this.formatArn({ service: 'ssm', resource: 'document', resourceName: hostDocumentName(appName, environmentName, 'deploy') })],
+          resources: operations.map((operation) =>
+            this.formatArn({ service: 'ssm', resource: 'document', resourceName: hostDocumentName(appName, environmentName, operation) }),
+          ),
         }),
         new iam.PolicyStatement({
           sid: 'ToThisEnvironmentsInstance',

@@ -169,6 +169,6 @@ run_backup() {
 
 case "${1:-run}" in
   run) run_backup ;;
-  install-timer) install_timer ;;
+  install-timer) install_timer && record_applied backup-timer ;;
   *) die -c 2 "usage: backup.sh [run|install-timer]" ;;
 esac

@@ -291,3 +291,4 @@ fi
 # A real apply changes the rules: its outcome line is owed whatever ends it (lib.sh's EXIT trap).
 [ "$dry_run" = 1 ] || audit firewall started "apply requested" "backend=$backend" "allow=\"$FIREWALL_ALLOW\""
 if [ "$backend" = ufw ]; then ufw_apply; else nft_apply; fi
+[ "$dry_run" = 1 ] || record_applied firewall

@@ -207,6 +207,19 @@ audit() {
   esac
 }
 
+# Host-wide settings on the root volume (the site and its certificate, the firewall, the backup
+# timer) are lost with the instance. Each one a person applied is recorded here on the data volume
+# (one file per operation, its time inside), so a replacement host applies it again at boot
+# (host-boot.sh step 5 reads lifecycle-lib.sh's APPLIED_DIR, the same directory).
+APPLIED_DIR=${APPLIED_DIR:-$STATE_DIR/applied}
+
+# record_applied OPERATION: note that OPERATION (tls, firewall, backup-timer) was applied. A note
+# that cannot be written is a warning: the operation itself succeeded.
+record_applied() {
+  { mkdir -p "$APPLIED_DIR" && now_utc >"$APPLIED_DIR/$1"; } 2>/dev/null ||
+    log "warning: could not record in $APPLIED_DIR that $1 was applied: a replacement host will not apply it again by itself"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Lock: flock(1) on LOCK_FILE through fd 9, so the kernel releases it when the holder dies. The
 # file records who holds it; a record left by a process that is no longer running is reported as

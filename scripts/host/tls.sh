@@ -23,7 +23,11 @@ DOMAIN=${DOMAIN:-}
 TLS_ENABLED=${TLS_ENABLED:-true}
 CERTBOT_EMAIL=${CERTBOT_EMAIL:-}
 WEBROOT=${WEBROOT:-/var/www/certbot}
-LETSENCRYPT_DIR=${LETSENCRYPT_DIR:-/etc/letsencrypt}
+# On the data volume (STATE_DIR), so a replacement host serves HTTPS with the kept certificate and
+# never asks Let's Encrypt again (rate limits). Hosts that issued into /etc/letsencrypt before
+# move it here at their next apply (see keep_certificate).
+LETSENCRYPT_DIR=${LETSENCRYPT_DIR:-$STATE_DIR/letsencrypt}
+OLD_LETSENCRYPT_DIR=${OLD_LETSENCRYPT_DIR:-/etc/letsencrypt}
 APP_UPSTREAM=${APP_UPSTREAM:-http://127.0.0.1:3000}
 NGINX_SITE_FILE=${NGINX_SITE_FILE:-/etc/nginx/conf.d/$APP_NAME.conf}
 NGINX_TEST_CMD=${NGINX_TEST_CMD:-nginx -t}
@@ -225,6 +229,15 @@ issue_certificate() {
   fi
 }
 
+# keep_certificate: a certificate issued into OLD_LETSENCRYPT_DIR (the root volume) before it was
+# kept on the data volume is copied there once (cp -a keeps certbot's live -> archive links).
+keep_certificate() {
+  if [ "$dry_run" = 1 ] || have_certificate || ! [ -s "$OLD_LETSENCRYPT_DIR/live/$DOMAIN/fullchain.pem" ]; then return 0; fi
+  mkdir -p "$LETSENCRYPT_DIR"
+  cp -a "$OLD_LETSENCRYPT_DIR/." "$LETSENCRYPT_DIR/" || die "could not copy the certificate in $OLD_LETSENCRYPT_DIR to $LETSENCRYPT_DIR on the data volume"
+  log "moved the certificate of $DOMAIN from $OLD_LETSENCRYPT_DIR to $LETSENCRYPT_DIR (the data volume)"
+}
+
 fingerprint() { stat -L -c '%i %Y %s' "$cert_dir/fullchain.pem" 2>/dev/null || true; }
 
 if [ "$action" = renew ]; then
@@ -253,8 +266,11 @@ fi
 if [ "$TLS_ENABLED" = false ]; then
   log "TLS is off for this environment: serving $DOMAIN over HTTP only"
   ensure_site http
+  [ "$dry_run" = 1 ] || record_applied tls
   exit 0
 fi
+
+keep_certificate
 
 if ! have_certificate; then
   log "no certificate for $DOMAIN yet: serving HTTP while one is requested"
@@ -269,3 +285,4 @@ if ! have_certificate; then
 fi
 ensure_site https
 install_renew_timer
+[ "$dry_run" = 1 ] || record_applied tls

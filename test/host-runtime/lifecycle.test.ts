@@ -80,6 +80,20 @@ describe('host lifecycle builders', () => {
       DEPLOY_DOCUMENT: 'shop-prod-deploy',
       COMMAND_LOG_GROUP: '/shop/prod/commands',
     });
+    // ... and applies again what the data volume records as applied, through those documents.
+    expect(
+      lifecycleSettings({
+        ...options,
+        reapplyDocumentNames: { tls: 'shop-prod-tls', firewall: 'shop-prod-firewall', backup: 'shop-prod-backup' },
+        commandLogGroupName: '/shop/prod/commands',
+      }),
+    ).toMatchObject({
+      TLS_DOCUMENT: 'shop-prod-tls',
+      FIREWALL_DOCUMENT: 'shop-prod-firewall',
+      BACKUP_DOCUMENT: 'shop-prod-backup',
+      COMMAND_LOG_GROUP: '/shop/prod/commands',
+    });
+    expect(Object.keys(lifecycleSettings(options)).filter((k) => k.endsWith('_DOCUMENT'))).toEqual([]);
   });
 
   test("the Spot warning's final backup starts the unit backup.sh install-timer writes (<app>-backup.service, running backup.sh run)", () => {

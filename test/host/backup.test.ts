@@ -486,8 +486,11 @@ describe('backup timer', () => {
     // GIVEN no timer installed and no systemctl call yet
     rmSync(systemdDir, { recursive: true, force: true });
     rmSync(calls, { force: true });
+    rmSync(join(root, 'state/applied'), { recursive: true, force: true });
     const first = await runHostScript('backup.sh', ['install-timer'], timerEnv());
     expect(first.code).toBe(0);
+    // Recorded on the data volume, so a replacement host installs the timer again (host-boot.sh step 5).
+    expect(readFileSync(join(root, 'state/applied/backup-timer'), 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/);
     expect(readFileSync(join(systemdDir, 'hostrt-backup.timer'), 'utf8')).toContain('OnCalendar=Mon..Fri *-*-* 03:30:00\nPersistent=true');
     expect(readFileSync(join(systemdDir, 'hostrt-backup.service'), 'utf8')).toContain(`Type=oneshot\nExecStart=${hostScriptsDir}/backup.sh run\n`);
     expect(readFileSync(calls, 'utf8')).toBe('systemctl daemon-reload\nsystemctl enable --now hostrt-backup.timer\n');
@@ -501,8 +504,10 @@ describe('backup timer', () => {
   });
 
   test('a schedule systemd does not accept is refused', async () => {
+    rmSync(join(root, 'state/applied'), { recursive: true, force: true });
     const result = await runHostScript('backup.sh', ['install-timer'], { ...timerEnv(), BACKUP_SCHEDULE: 'every day at three' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("BACKUP_SCHEDULE 'every day at three' is not a valid systemd OnCalendar expression");
+    expect(existsSync(join(root, 'state/applied/backup-timer'))).toBe(false);
   });
 });

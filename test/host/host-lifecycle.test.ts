@@ -29,6 +29,9 @@ const GROUP = 'auraxis-dev-host';
 const HOOK = 'auraxis-dev-clean-stop';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 const DEPLOY_DOCUMENT = 'auraxis-dev-deploy';
+const TLS_DOCUMENT = 'auraxis-dev-tls';
+const FIREWALL_DOCUMENT = 'auraxis-dev-firewall';
+const BACKUP_DOCUMENT = 'auraxis-dev-backup';
 const COMMAND_LOG_GROUP = '/auraxis/dev/commands';
 /** The release a deploy recorded in the state file on the volume. */
 const RECORDED_COMMIT = '0123456789abcdef0123456789abcdef01234567';
@@ -85,6 +88,9 @@ function settings(device: string, extra: Record<string, string> = {}): Record<st
     ASG_NAME: GROUP,
     LIFECYCLE_HOOK_NAME: HOOK,
     DEPLOY_DOCUMENT: DEPLOY_DOCUMENT,
+    TLS_DOCUMENT,
+    FIREWALL_DOCUMENT,
+    BACKUP_DOCUMENT,
     COMMAND_LOG_GROUP: COMMAND_LOG_GROUP,
     DETACH_POLL_SECONDS: '0',
     DETACH_TIMEOUT: '5',
@@ -189,6 +195,9 @@ loopTest(
     psql("BEGIN; INSERT INTO orders VALUES (501, 'last committed'); COMMIT;");
     // A deploy records its release in the state file on the volume (as release.sh does).
     writeFileSync(join(paths.mount, 'deploy_state.json'), JSON.stringify({ current: { ref: 'origin/master', commit: RECORDED_COMMIT } }));
+    // A person applied TLS, the firewall and the backup timer: lib.sh's record_applied notes each on the volume.
+    mkdirSync(join(paths.mount, 'applied'));
+    for (const name of ['tls', 'firewall', 'backup-timer']) writeFileSync(join(paths.mount, 'applied', name), '2026-01-01T00:00:00Z\n');
 
     // The warning: the final backup has time, then the clean stop; no hook yet. EC2 announces two
     // minutes; five here, so a loaded machine's slow AWS CLI calls cannot eat the backup's margin.
@@ -239,13 +248,37 @@ loopTest(
         'CloudWatchOutputConfig.CloudWatchLogGroupName': COMMAND_LOG_GROUP,
         Comment: 'host-boot: the recorded release on replacement i-0bbbbbbbbbbbbbbb2',
       },
+      // ... then what the volume records as applied before, each to itself: the site and its kept
+      // certificate, the firewall, the backup timer (timer only: the release is still deploying).
+      ...[
+        [TLS_DOCUMENT, 'tls', { 'Parameters.dryRun': 'false' }],
+        [FIREWALL_DOCUMENT, 'firewall', { 'Parameters.action': 'apply', 'Parameters.dryRun': 'false' }],
+        [BACKUP_DOCUMENT, 'backup-timer', { 'Parameters.timerOnly': 'true' }],
+      ].map(([document, name, parameters]) => ({
+        DocumentName: document,
+        InstanceIds: 'i-0bbbbbbbbbbbbbbb2',
+        ...(parameters as Record<string, string>),
+        'CloudWatchOutputConfig.CloudWatchOutputEnabled': 'true',
+        'CloudWatchOutputConfig.CloudWatchLogGroupName': COMMAND_LOG_GROUP,
+        Comment: `host-boot: ${name} again on replacement i-0bbbbbbbbbbbbbbb2`,
+      })),
     ]);
     expect(second.stderr).toContain(`recorded release: ${RECORDED_COMMIT} (command cmd-`);
-    // One history on the volume: both boots, and the final backup the Spot warning ran.
-    expect(auditOps()).toEqual(['host-boot ok', 'final-backup ok', 'host-boot ok']);
+    expect(second.stderr).toContain('applied again: tls firewall backup-timer');
+    // One history on the volume: both boots, the final backup the Spot warning ran, each setting applied again.
+    expect(auditOps()).toEqual(['host-boot ok', 'final-backup ok', 'host-reapply ok', 'host-reapply ok', 'host-reapply ok', 'host-boot ok']);
+    expect(
+      auditLines()
+        .slice(2, 5)
+        .map((line) => /setting=(\S+) document=(\S+)/.exec(line)?.slice(1)),
+    ).toEqual([
+      ['tls', TLS_DOCUMENT],
+      ['firewall', FIREWALL_DOCUMENT],
+      ['backup-timer', BACKUP_DOCUMENT],
+    ]);
     // The watcher's own line, read now that the volume is mounted again.
     expectOutcome('interruption-watch', 0, spot, auditLog());
-    expect(auditLines()[2]).toContain(`recorded release: ${RECORDED_COMMIT}`);
+    expect(auditLines()[5]).toContain(`recorded release: ${RECORDED_COMMIT}`);
     // Every metadata read carried a token (IMDSv2 only).
     expect(apis.rejectedMetadataReads).toBe(0);
   },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { heldCommand, terminatedAt } from '../helpers/hold';
 import { hostScriptsDir, recorderScript, runHostScript } from '../helpers/host-scripts';
@@ -87,6 +87,7 @@ describe('tls.sh', () => {
     expect(result.stderr).toContain('dry run: would install');
     expect(existsSync(host.env.NGINX_SITE_FILE)).toBe(false);
     expect(existsSync(host.env.SYSTEMD_DIR)).toBe(false);
+    expect(existsSync(join(host.env.STATE_DIR, 'applied'))).toBe(false);
   });
 
   test('no certificate and certbot fails: nginx keeps serving HTTP and the script fails with the reason', async () => {
@@ -123,6 +124,39 @@ describe('tls.sh', () => {
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('nginx already serves api.example.com over HTTPS');
     expect(host.calls().slice(7)).toEqual(['systemctl enable --now hostrt-certbot-renew.timer']);
+  });
+
+  test('a replacement host: the certificate kept on the data volume (STATE_DIR) serves HTTPS at once, certbot is not asked; the apply is recorded there', async () => {
+    const host = tlsHost({ LETSENCRYPT_DIR: '' });
+    const kept = join(host.env.STATE_DIR, 'letsencrypt/live/api.example.com');
+    mkdirSync(kept, { recursive: true });
+    writeFileSync(join(kept, 'fullchain.pem'), 'cert\n');
+    writeFileSync(join(kept, 'privkey.pem'), 'key\n');
+    const result = await host.tls([]);
+    expectOutcome('tls', 0, result, host.auditLog);
+    expect(host.site()).toContain(`ssl_certificate ${kept}/fullchain.pem;`);
+    expect(host.calls()).toEqual(['nginx-t', 'nginx-reload', 'systemctl daemon-reload', 'systemctl enable --now hostrt-certbot-renew.timer']);
+    expect(existsSync(join(host.env.STATE_DIR, 'applied/tls'))).toBe(true);
+  });
+
+  test('a certificate issued into /etc/letsencrypt before is moved to the data volume once, never issued again', async () => {
+    const old = join(root, `old-letsencrypt-${counter + 1}`);
+    const host = tlsHost({ LETSENCRYPT_DIR: '', OLD_LETSENCRYPT_DIR: old });
+    mkdirSync(join(old, 'archive/api.example.com'), { recursive: true });
+    mkdirSync(join(old, 'live/api.example.com'), { recursive: true });
+    writeFileSync(join(old, 'archive/api.example.com/fullchain1.pem'), 'cert\n');
+    writeFileSync(join(old, 'archive/api.example.com/privkey1.pem'), 'key\n');
+    // certbot's layout: live/ holds relative links into archive/.
+    symlinkSync('../../archive/api.example.com/fullchain1.pem', join(old, 'live/api.example.com/fullchain.pem'));
+    symlinkSync('../../archive/api.example.com/privkey1.pem', join(old, 'live/api.example.com/privkey.pem'));
+    const result = await host.tls([]);
+    expectOutcome('tls', 0, result, host.auditLog);
+    const kept = join(host.env.STATE_DIR, 'letsencrypt');
+    expect(result.stderr).toContain(`moved the certificate of api.example.com from ${old} to ${kept}`);
+    expect(readFileSync(join(kept, 'live/api.example.com/fullchain.pem'), 'utf8')).toBe('cert\n');
+    expect(readlinkSync(join(kept, 'live/api.example.com/privkey.pem'))).toBe('../../archive/api.example.com/privkey1.pem');
+    expect(host.site()).toContain(`ssl_certificate ${kept}/live/api.example.com/fullchain.pem;`);
+    expect(host.calls().filter((c) => c.startsWith('certbot'))).toEqual([]);
   });
 
   test('a configuration nginx rejects is rolled back to the previous file', async () => {
@@ -189,6 +223,8 @@ describe('firewall.sh', () => {
     const host = ufwHost(inactive, []);
     const result = await host.run(['apply']);
     expectOutcome('firewall', 0, result, host.auditLog);
+    // Recorded on the data volume, so a replacement host applies it again (host-boot.sh step 5).
+    expect(existsSync(join(host.env.STATE_DIR, 'applied/firewall'))).toBe(true);
     expect(host.changes()).toEqual([
       'ufw default allow outgoing',
       'ufw default deny incoming',
@@ -217,6 +253,7 @@ describe('firewall.sh', () => {
     const host = ufwHost(inactive, ['ufw allow 22/tcp']);
     const result = await host.run(['apply', '--dry-run']);
     expect(result.code).toBe(0);
+    expect(existsSync(join(host.env.STATE_DIR, 'applied'))).toBe(false);
     expect(result.stdout.trim().split('\n')).toEqual([
       'ufw default allow outgoing',
       'ufw default deny incoming',
@@ -234,6 +271,7 @@ describe('firewall.sh', () => {
     const result = await host.run(['apply']);
     expectOutcome('firewall', 1, result, host.auditLog);
     expect(result.stderr).toContain('after applying the rules http://127.0.0.1:9/ no longer answers (the SSM agent needs it); ufw has been disabled again');
+    expect(existsSync(join(host.env.STATE_DIR, 'applied/firewall'))).toBe(false);
     expect(host.changes().at(-1)).toBe('ufw --force disable');
   });
 

@@ -8,6 +8,7 @@ import { TEMPLATE_VALIDATION_CACHE } from '../../bin/synth-all';
 import { environmentsOf, type NamedEnvironment, type ProjectConfig } from '../../lib/config';
 import { cdkJsonContext } from '../../lib/config/config-file';
 import { secretsPath } from '../../lib/config/schema/secrets';
+import { REAPPLIED_OPERATIONS } from '../../lib/host-runtime/document-spec';
 import type { EvaluatedPrincipal } from '../../lib/iam/evaluate';
 import type { EnvironmentResources, PrincipalKind, ResourcePolicyRef } from '../../lib/iam/operations';
 import { backupPrefix, bootstrapNames, environmentStackNames, hostDocumentName, hostGroupName, stackNames } from '../../lib/names';
@@ -180,6 +181,12 @@ function principalsAndResources(config: ProjectConfig, stacks: ResolvedStacks) {
       commandLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:/${app}/${env}/commands:*`,
       stackArn: `arn:aws:cloudformation:${region}:${account}:stack/${environmentStackNames(app, env)[0]}/0a1b2c3d-${env}`,
       documentArn: `arn:aws:ssm:${region}:${account}:document/${documents.find((d) => d.properties.Name === hostDocumentName(app, env, 'deploy'))?.properties.Name}`,
+      reappliedDocumentArns: Object.fromEntries(
+        REAPPLIED_OPERATIONS.map((operation) => [
+          operation,
+          `arn:aws:ssm:${region}:${account}:document/${documents.find((d) => d.properties.Name === hostDocumentName(app, env, operation))?.properties.Name}`,
+        ]),
+      ) as EnvironmentResources['reappliedDocumentArns'],
       alarmArn: `arn:aws:cloudwatch:${region}:${account}:alarm:${app}-${env}-cpu`,
       dnsRecord: environment.hostedZone ? { hostedZoneId: environment.hostedZone.id, recordName: environment.domain } : undefined,
       roles: {

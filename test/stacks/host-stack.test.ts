@@ -391,12 +391,13 @@ describe('HostStack (shipped config): GitHub deploy role', () => {
     );
     const send = statementsOf(host(env)).filter((s: { Action: string | string[] }) => [s.Action].flat().includes('ssm:SendCommand'));
     expect(send).toEqual([
-      // The host's own: a replacement sends the deploy document to itself (host-boot.sh, step 4).
+      // The host's own: a replacement sends the deploy document to itself (host-boot.sh, step 4),
+      // then the tls, firewall and backup documents applied before (step 5): its environment's only.
       {
         Sid: 'SendOwnDeployDocument',
         Effect: 'Allow',
         Action: 'ssm:SendCommand',
-        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-deploy`,
+        Resource: ['backup', 'deploy', 'firewall', 'tls'].map((op) => `arn:aws:ssm:${REGION}:${ACCOUNT_OF(env)}:document/auraxis-${env}-${op}`),
       },
       {
         Sid: 'ToThisEnvironmentsInstance',
