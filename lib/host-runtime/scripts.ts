@@ -1,20 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The reviewed programs in `scripts/host/` (shell, and smoke.py run by smoke.sh) that SSM documents and the first boot carry to the instance. */
+/**
+ * The reviewed programs in `scripts/host/` that SSM documents and the first boot carry to the instance:
+ * shell, and the Python programs the shell runs (`python3 "$HOST_SCRIPT_DIR/x.py"`), kept in files of
+ * their own so they are linted and tested directly (test/host/python-lint.test.ts).
+ */
 export const HOST_SCRIPT_NAMES = [
   'lib.sh',
+  'state_file.py',
+  'subcommands.py',
   'release.sh',
   'backup-lib.sh',
+  'backup_objects.py',
+  'backup_archive.py',
   'deploy.sh',
   'rollback.sh',
   'status.sh',
+  'status_report.py',
   'backup.sh',
   'restore-drill.sh',
   'tls.sh',
   'firewall.sh',
   'secrets.sh',
   'secrets-lib.sh',
+  'render_env_file.py',
   'data-volume.sh',
   'backup-metric.sh',
   'restore.sh',
@@ -24,6 +34,7 @@ export const HOST_SCRIPT_NAMES = [
   'nginx-upstream.sh',
   'lifecycle-lib.sh',
   'host-boot.sh',
+  'recorded_commit.py',
   'host-stop.sh',
   'interruption-watch.sh',
 ] as const;
@@ -52,9 +63,14 @@ export function hostScript(name: HostScriptName): string {
  * comment does not count. The SSM documents ship each reviewed file whole (./documents.ts).
  */
 export function shippedScript(name: HostScriptName): string {
+  return withoutCommentLines(hostScript(name));
+}
+
+/** Shell text without its comment-only lines, here-documents kept whole (`shippedScript`). */
+export function withoutCommentLines(text: string): string {
   const out: string[] = [];
   let heredocEnd: string | undefined;
-  for (const line of hostScript(name).split('\n')) {
+  for (const line of text.split('\n')) {
     if (heredocEnd !== undefined) {
       out.push(line);
       if (line.replace(/^\t+/, '') === heredocEnd) heredocEnd = undefined;
@@ -74,14 +90,27 @@ export function shippedScript(name: HostScriptName): string {
  */
 const SCRIPT_USE = /(?:^|[\s;&|(])(?:\.|source|bash|python3)\s+"(?:\$HOST_SCRIPT_DIR|\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\))\/([^"]+)"/g;
 
+/**
+ * A Python program's import of a module (`import subcommands`, `from x import y`): a module of the
+ * host scripts' own (x.py in HOST_SCRIPT_NAMES) is found beside the program, so it ships with it.
+ */
+const PYTHON_IMPORT = /^(?:import|from)\s+(\w+)/gm;
+
 const isHostScriptName = (name: string): name is HostScriptName => (HOST_SCRIPT_NAMES as readonly string[]).includes(name);
 
-/** The scripts one script sources or runs from its own directory, as its code lines say. */
+/** The scripts one script sources or runs from its own directory (a Python program: imports from it), as its code lines say. */
 export function scriptsUsedBy(name: HostScriptName): HostScriptName[] {
   const used: HostScriptName[] = [];
-  for (const [, other] of shippedScript(name).matchAll(SCRIPT_USE)) {
+  const text = shippedScript(name);
+  for (const [, other] of text.matchAll(SCRIPT_USE)) {
     if (!isHostScriptName(other)) throw new Error(`scripts/host/${name} uses ${other}, which is not a host script (HOST_SCRIPT_NAMES)`);
     if (!used.includes(other)) used.push(other);
+  }
+  if (name.endsWith('.py')) {
+    for (const [, module] of text.matchAll(PYTHON_IMPORT)) {
+      const other = `${module}.py`;
+      if (isHostScriptName(other) && !used.includes(other)) used.push(other);
+    }
   }
   return used;
 }

@@ -47,16 +47,7 @@ backup_manifest_key() { printf '%s.manifest.json\n' "${1%.tar.gz}"; }
 # backup_manifest_json KEY FILE CREATED_AT UPLOADED_AT: the manifest of the archive FILE uploaded as
 # KEY (one JSON object: key, bytes, sha256, the times, app, environment, database).
 backup_manifest_json() {
-  python3 -c '
-import hashlib, json, os, sys
-key, path, created, uploaded, app, env, database = sys.argv[1:8]
-digest = hashlib.sha256()
-with open(path, "rb") as f:
-    for chunk in iter(lambda: f.read(1 << 20), b""):
-        digest.update(chunk)
-print(json.dumps(dict(schemaVersion=1, key=key, bytes=os.path.getsize(path), sha256=digest.hexdigest(), createdAt=created,
-                      uploadedAt=uploaded, app=app, environment=env, database=database)))
-' "$1" "$2" "$3" "$4" "$APP_NAME" "$ENV_NAME" "$PGDATABASE"
+  python3 "$HOST_SCRIPT_DIR/backup_objects.py" manifest "$1" "$2" "$3" "$4" "$APP_NAME" "$ENV_NAME" "$PGDATABASE"
 }
 
 # Seconds S3's clock may differ from this host's when the manifest's times are compared with it.
@@ -77,18 +68,7 @@ choose_backup() {
     CHOOSE_ERROR="could not list s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/list.err")"
     return 1
   fi
-  if ! python3 - "$work/list.json" "$(backup_key_pattern)" "$wanted" >"$work/candidates" 2>"$work/candidates.err" <<'PY'; then
-import json, re, sys
-from datetime import datetime
-listed, pattern, wanted = json.load(open(sys.argv[1])) or [], re.compile(sys.argv[2]), sys.argv[3]
-stored = {name: modified for name, modified, size in listed}
-def when(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-backups = sorted(((when(m), n, m, s) for n, m, s in listed if pattern.search(n) and (not wanted or n == wanted)), reverse=True)
-for _, name, modified, size in backups:
-    manifest = name[: -len(".tar.gz")] + ".manifest.json"
-    print("\t".join([name, when(modified).strftime("%Y-%m-%dT%H:%M:%SZ"), str(size), manifest, stored.get(manifest, "")]))
-PY
+  if ! python3 "$HOST_SCRIPT_DIR/backup_objects.py" candidates "$work/list.json" "$(backup_key_pattern)" "$wanted" >"$work/candidates" 2>"$work/candidates.err"; then
     CHOOSE_ERROR="could not read the listing of s3://$BACKUP_BUCKET/$BACKUP_PREFIX: $(cat "$work/candidates.err")"
     return 1
   fi
@@ -101,30 +81,8 @@ PY
     elif ! aws_s3 s3 cp --only-show-errors "s3://$BACKUP_BUCKET/$mkey" "$work/manifest.json" 2>"$work/manifest.err"; then
       reason="its manifest could not be read: $(cat "$work/manifest.err")"
     else
-      reason=$(python3 - "$work/manifest.json" "$key" "$size" "$stored" "$mstored" "$BACKUP_CLOCK_SKEW_SECONDS" <<'PY' 2>&1
-import json, sys
-from datetime import datetime
-path, key, size, stored, manifest_stored, skew = sys.argv[1:7]
-def when(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-try:
-    m = json.load(open(path))
-    created, uploaded = when(m["createdAt"]), when(m["uploadedAt"])
-    if m["key"] != key:
-        sys.exit("its manifest names another backup (%s)" % m["key"])
-    if when(manifest_stored) < when(stored):
-        sys.exit("stored after its manifest was written (overwritten?): archive stored %s, manifest %s" % (stored, manifest_stored))
-    if m["bytes"] != int(size):
-        sys.exit("%s bytes, its manifest says %s" % (size, m["bytes"]))
-    if not created - int(skew) <= when(stored) <= uploaded + int(skew):
-        sys.exit("stored at %s, outside the times its manifest gives (%s to %s)" % (stored, m["createdAt"], m["uploadedAt"]))
-    if len(m["sha256"]) != 64:
-        sys.exit("its manifest holds no sha256")
-    print(m["sha256"])
-except (ValueError, KeyError, TypeError, AttributeError) as error:
-    sys.exit("its manifest is not readable (%s: %s)" % (type(error).__name__, error))
-PY
-      ) && { printf '%s\n' "$reason" >"$work/expected.sha256"; reason=""; }
+      reason=$(python3 "$HOST_SCRIPT_DIR/backup_objects.py" check "$work/manifest.json" "$key" "$size" "$stored" "$mstored" "$BACKUP_CLOCK_SKEW_SECONDS" 2>&1) &&
+        { printf '%s\n' "$reason" >"$work/expected.sha256"; reason=""; }
     fi
     if [ -z "$reason" ] && ! aws_s3 s3 cp --only-show-errors "s3://$BACKUP_BUCKET/$key" "$work/backup.tar.gz" 2>"$work/cp.err"; then
       reason="download failed: $(cat "$work/cp.err")"

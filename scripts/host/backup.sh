@@ -137,30 +137,8 @@ run_backup() {
     warn "REDIS_SERVICE is empty: Redis is not backed up"
   fi
 
-  python3 - "$work" "$APP_NAME" "$ENV_NAME" "$PGDATABASE" "$(now_utc)" "$redis_source" <<'PY'
-import hashlib, json, os, sys
-work, app, env, database, created, redis_source = sys.argv[1:7]
-database_bytes = int(open(os.path.join(work, "database.bytes")).read())
-def sha256(name):
-    path = os.path.join(work, name)
-    if not os.path.exists(path):
-        return None
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-tables = {}
-for line in open(os.path.join(work, "tables.tsv")):
-    name, count = line.rstrip("\n").split("\t")
-    tables[name] = int(count)
-manifest = dict(schemaVersion=2, app=app, environment=env, createdAt=created, database=database,
-                databaseBytes=database_bytes,
-                files={"postgres.dump": sha256("postgres.dump"), "redis-aof.tar": sha256("redis-aof.tar")},
-                redisSource=redis_source, tableRowsAtBackup=tables)
-with open(os.path.join(work, "manifest.json"), "w") as f:
-    json.dump(manifest, f, indent=2)
-PY
+  python3 "$HOST_SCRIPT_DIR/backup_archive.py" manifest "$work" "$APP_NAME" "$ENV_NAME" "$PGDATABASE" "$(now_utc)" "$redis_source" ||
+    die "could not write the backup's manifest (see the line above)"
   local -a members=(manifest.json postgres.dump)
   [ -f "$work/redis-aof.tar" ] && members+=(redis-aof.tar)
   tar -C "$work" -czf "$work/backup.tar.gz" "${members[@]}"

@@ -84,17 +84,7 @@ done
 # there is no state file yet); returns 1 with the reason on stdout when the file is not readable JSON.
 recorded_commit() {
   [ -f "$STATE_FILE" ] || return 0
-  python3 -c '
-import json, re, sys
-try:
-    state = json.load(open(sys.argv[1]))
-except Exception as error:
-    print("%s: %s" % (type(error).__name__, error)); sys.exit(1)
-commit = (state.get("current") or {}).get("commit") if isinstance(state, dict) else None
-if commit is not None and not re.fullmatch(r"[0-9a-f]{40}", str(commit)):
-    print("current.commit %r is not a full commit sha" % (commit,)); sys.exit(1)
-print(commit or "")
-' "$STATE_FILE"
+  python3 "$HOST_SCRIPT_DIR/recorded_commit.py" "$STATE_FILE"
 }
 
 # send_document DOCUMENT COMMENT [PARAMETERS]: send DOCUMENT to this instance ($instance), its

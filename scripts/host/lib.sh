@@ -289,15 +289,16 @@ lock_release() {
 
 # ---------------------------------------------------------------------------------------------
 # State file (JSON): the current and previous good releases, each with ref, commit, time and actor.
-# Read and written with python3 (present on Amazon Linux and Debian); written to a temporary file
-# in the same directory, flushed, then renamed over the old one, so a reader never sees half a file.
-# Every python failure is caught and reported as one line (STATE_ERROR), never a traceback.
+# Read and written by state_file.py beside this file (python3 is present on Amazon Linux and
+# Debian); written to a temporary file in the same directory, flushed, then renamed over the old
+# one, so a reader never sees half a file. Every python failure is one line (STATE_ERROR), never a
+# traceback.
 
 # state_check [OPERATION]: exit 65 unless the state file is absent or a JSON object (audited as a
 # refusal of OPERATION when given).
 state_check() {
   [ -f "$STATE_FILE" ] || return 0
-  python3 -c 'import json, sys; sys.exit(0 if isinstance(json.load(open(sys.argv[1])), dict) else 1)' "$STATE_FILE" 2>/dev/null && return 0
+  python3 "$HOST_SCRIPT_DIR/state_file.py" check "$STATE_FILE" 2>/dev/null && return 0
   [ -z "${1:-}" ] || audit "$1" refused "state file is not valid JSON" "stateFile=$STATE_FILE"
   die -c 65 "state file $STATE_FILE is not valid JSON; nothing was changed. Inspect it (the audit log $AUDIT_LOG lists past releases) and fix or remove it"
 }
@@ -305,17 +306,7 @@ state_check() {
 # state_get PATH (e.g. current.commit): prints the value, or nothing when absent.
 state_get() {
   [ -f "$STATE_FILE" ] || return 0
-  python3 - "$STATE_FILE" "$1" <<'PY' || die -c 65 "could not read $1 from the state file $STATE_FILE"
-import json, sys
-try:
-    value = json.load(open(sys.argv[1]))
-except Exception as error:
-    sys.exit("state file %s: %s" % (sys.argv[1], error))
-for part in sys.argv[2].split("."):
-    value = value.get(part) if isinstance(value, dict) else None
-if value is not None:
-    print(value)
-PY
+  python3 "$HOST_SCRIPT_DIR/state_file.py" get "$STATE_FILE" "$1" || die -c 65 "could not read $1 from the state file $STATE_FILE"
 }
 
 # state_record ACTION REF COMMIT: the release becomes current; the old current becomes previous,
@@ -325,43 +316,7 @@ PY
 # set when the file could not be written (the old file then stays as it was).
 state_record() {
   STATE_ERROR=""
-  if ! STATE_ERROR=$(python3 - "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" "${STATE_COLOUR:-}" "${STATE_PORT:-}" 2>&1 <<'PY'
-import json, os, sys, tempfile
-path, app, env, action, ref, commit, actor, now, colour, port = sys.argv[1:11]
-try:
-    state = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            state = json.load(f)
-    old = state.get("current")
-    previous = state.get("previous") if old and old.get("commit") == commit else old
-    release = dict(ref=ref, commit=commit, deployedAt=now, deployedBy=actor, action=action)
-    new = dict(schemaVersion=1, app=app, environment=env or None, current=release,
-               previous=previous, updatedAt=now)
-    # Blue/green (switch.sh): the colour nginx sends traffic to; an in-place restart keeps it.
-    serving = colour or state.get("servingColour")
-    if serving:
-        new["servingColour"] = serving
-        served_on = int(port) if port else None if colour else state.get("servingPort")
-        if served_on:
-            new["servingPort"] = served_on
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".deploy_state.", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(new, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-except Exception as error:
-    sys.exit("%s: %s" % (type(error).__name__, error))
-PY
-  ); then
+  if ! STATE_ERROR=$(python3 "$HOST_SCRIPT_DIR/state_file.py" record "$STATE_FILE" "$APP_NAME" "$ENV_NAME" "$1" "$2" "$3" "$DEPLOY_ACTOR" "$(now_utc)" "${STATE_COLOUR:-}" "${STATE_PORT:-}" 2>&1); then
     STATE_ERROR=${STATE_ERROR:-python3 failed}
     return 1
   fi

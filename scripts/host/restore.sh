@@ -97,19 +97,7 @@ mkdir "$work/backup"
 tar -C "$work/backup" -xzf "$work/backup.tar.gz" 2>"$work/tar.err" || fail 1 "backup $key is corrupt (not a readable gzip'd tar)"
 [ -f "$work/backup/postgres.dump" ] || fail 1 "backup $key is incomplete (postgres.dump missing)"
 [ -f "$work/backup/manifest.json" ] || fail 1 "backup $key is incomplete (manifest.json missing)"
-taken_at=$(python3 - "$work/backup" <<'PY' 2>"$work/verify.err"
-import calendar, hashlib, json, os, sys, time
-root = sys.argv[1]
-manifest = json.load(open(os.path.join(root, "manifest.json")))
-for name, expected in manifest["files"].items():
-    if expected is None:
-        continue
-    with open(os.path.join(root, name), "rb") as f:
-        if hashlib.sha256(f.read()).hexdigest() != expected:
-            sys.exit("%s does not match its sha256 in the manifest" % name)
-print(calendar.timegm(time.strptime(manifest["createdAt"], "%Y-%m-%dT%H:%M:%SZ")))
-PY
-) || fail 1 "backup $key does not match its manifest: $(cat "$work/verify.err")"
+taken_at=$(python3 "$HOST_SCRIPT_DIR/backup_archive.py" verify "$work/backup" 2>"$work/verify.err") || fail 1 "backup $key does not match its manifest: $(cat "$work/verify.err")"
 rpo=$((requested_at - taken_at))
 
 owner=$(pg_tool psql -d postgres -X -A -t -q -v ON_ERROR_STOP=1 -v db="$PGDATABASE" 2>"$work/owner.err" <<'SQL'

@@ -62,51 +62,7 @@ render_env_file() {
     }
   fi
   at_exit secrets_on_exit
-  python3 - "$work/parameters.json" "$SECRETS_PATH" "$file" "$SECRETS_STATE_FILE" "$work/report" "$SECRETS_REQUIRED" "$SECRETS_OPTIONAL" "$(now_utc)" "$DEPLOY_ACTOR" <<'PY' || rc=$?
-import json, os, sys, tempfile
-source, path, target, state_path, report, required, optional, now, actor = sys.argv[1:10]
-required, optional = required.split(), optional.split()
-with open(source) as f:
-    parameters = {p["Name"][len(path):]: p for p in json.load(f).get("Parameters", []) if p["Name"].startswith(path)}
-problems = []
-missing = [name for name in required if name not in parameters]
-if missing:
-    problems.append("required secret%s %s missing from Parameter Store path %s" % ("s" if len(missing) > 1 else "", ", ".join(missing), path))
-names = [name for name in required + optional if name in parameters]
-for name in names:
-    value = parameters[name]["Value"]
-    if "\n" in value or "\r" in value or "\0" in value:
-        problems.append("secret %s (version %s) holds a line break or NUL, which an env file cannot carry" % (name, parameters[name]["Version"]))
-    if parameters[name].get("Type") != "SecureString":
-        problems.append("secret %s is a %s, not a SecureString: store it again with ops secrets set" % (name, parameters[name].get("Type")))
-unknown = sorted(set(parameters) - set(required) - set(optional))
-with open(report, "w") as f:
-    f.write("\n".join(problems) + "\n" if problems else "")
-    f.write("UNKNOWN %s\n" % " ".join(unknown) if unknown else "")
-if problems:
-    sys.exit(65)
-
-def atomic_write(dest, text, mode):
-    # Created with the final mode before a byte is written, in the target's directory, then renamed.
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(dest), dir=os.path.dirname(os.path.abspath(dest)))
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-atomic_write(target, "".join("%s=%s\n" % (name, parameters[name]["Value"]) for name in names), 0o600)
-versions = {name: parameters[name]["Version"] for name in names}
-# Pending until the release started on this file is recorded (secrets_commit): the record names what runs.
-atomic_write(state_path + ".pending", json.dumps(dict(path=path, renderedAt=now, renderedBy=actor, envFile=target, versions=versions), indent=2) + "\n", 0o644)
-with open(report, "a") as f:
-    f.write("VERSIONS %s\n" % ",".join("%s:%s" % item for item in versions.items()))
-PY
+  python3 "$HOST_SCRIPT_DIR/render_env_file.py" "$work/parameters.json" "$SECRETS_PATH" "$file" "$SECRETS_STATE_FILE" "$work/report" "$SECRETS_REQUIRED" "$SECRETS_OPTIONAL" "$(now_utc)" "$DEPLOY_ACTOR" || rc=$?
   if [ "$rc" -ne 0 ]; then
     problem=$(grep -v '^UNKNOWN ' "$work/report" 2>/dev/null | paste -sd ';' - || true)
     rm -rf "$work"

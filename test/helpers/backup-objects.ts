@@ -26,7 +26,7 @@ export async function uploadBackup(
   key: string,
   options: { manifest?: boolean; sha256?: string } = {},
 ): Promise<void> {
-  const put = await awsS3(s3, 's3', 'cp', '--only-show-errors', file, `s3://${s3.bucket}/${key}`);
+  const put = await awsS3(s3, 's3', 'cp', '--only-show-errors', '--checksum-algorithm', 'CRC32', file, `s3://${s3.bucket}/${key}`);
   if (put.code !== 0) throw new Error(`upload of ${key} failed: ${put.stderr}`);
   if (options.manifest === false) return;
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -40,7 +40,7 @@ export async function uploadBackup(
   if (options.sha256) manifest.sha256 = options.sha256;
   const local = `${file}.manifest.json`;
   writeFileSync(local, `${JSON.stringify(manifest)}\n`);
-  const putManifest = await awsS3(s3, 's3', 'cp', '--only-show-errors', local, `s3://${s3.bucket}/${manifestKeyOf(key)}`);
+  const putManifest = await awsS3(s3, 's3', 'cp', '--only-show-errors', '--checksum-algorithm', 'CRC32', local, `s3://${s3.bucket}/${manifestKeyOf(key)}`);
   if (putManifest.code !== 0) throw new Error(`upload of the manifest of ${key} failed: ${putManifest.stderr}`);
 }
 

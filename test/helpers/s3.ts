@@ -13,6 +13,8 @@ export const nextSecond = (): Promise<void> => new Promise((resolve) => setTimeo
 /**
  * A real S3-compatible server (`s3rver`, from devDependencies) on 127.0.0.1:`port` with one bucket,
  * reached by the AWS CLI through `--endpoint-url`. Runs as a child process; `stop()` kills it.
+ * Like the backups bucket, which has S3 Object Lock, it refuses an upload without a checksum
+ * (./object-lock-s3rver.cjs): uploads pass `--checksum-algorithm`, as backup.sh and restore.sh do.
  */
 export class S3Server {
   private child?: ChildProcess;
@@ -37,16 +39,18 @@ export class S3Server {
       AWS_SHARED_CREDENTIALS_FILE: join(this.dir, 'no-aws-credentials'),
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_PAGER: '',
+      // The AWS CLI as on the host (v2 before 2.23, botocore before 1.36): no checksum unless an
+      // upload asks for one. This CLI would otherwise add one by itself, and a script that forgot
+      // its --checksum-algorithm would pass here and be refused by the Object Lock bucket.
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
     };
   }
 
   async start(): Promise<void> {
     const data = join(this.dir, 'data');
     mkdirSync(data, { recursive: true });
-    const bin = resolve(projectRoot, 'node_modules/s3rver/bin/s3rver.js');
-    this.child = spawn(process.execPath, [bin, '-d', data, '-a', '127.0.0.1', '-p', String(this.port), '--silent', '--configure-bucket', this.bucket], {
-      stdio: 'ignore',
-    });
+    const runner = resolve(projectRoot, 'test/helpers/object-lock-s3rver.cjs');
+    this.child = spawn(process.execPath, [runner, data, String(this.port), this.bucket], { stdio: 'ignore' });
     await waitForPort(this.port);
   }
 

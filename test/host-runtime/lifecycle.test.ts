@@ -28,7 +28,14 @@ describe('host lifecycle builders', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifecycle-'));
     try {
       execFileSync('bash', ['-c', lifecycleArchive(dir)]);
-      expect(lifecycleScripts().sort()).toEqual(['data-volume.sh', 'host-boot.sh', 'host-stop.sh', 'interruption-watch.sh', 'lifecycle-lib.sh']);
+      expect(lifecycleScripts().sort()).toEqual([
+        'data-volume.sh',
+        'host-boot.sh',
+        'host-stop.sh',
+        'interruption-watch.sh',
+        'lifecycle-lib.sh',
+        'recorded_commit.py',
+      ]);
       for (const name of lifecycleScripts()) expect(readFileSync(join(dir, name), 'utf8')).toBe(shippedScript(name).replace(/\n?$/, '\n'));
     } finally {
       rmSync(dir, { recursive: true, force: true });

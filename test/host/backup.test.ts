@@ -237,7 +237,7 @@ test('restore drill: an overwritten newest backup is skipped, named with its rea
   const intact = await givenNewestBackup();
   const overwritten = await givenNewestBackup();
   await nextSecond();
-  expect((await aws('s3', 'cp', '--only-show-errors', lossy, `s3://${bucket}/${overwritten}`)).code).toBe(0);
+  expect((await aws('s3', 'cp', '--only-show-errors', '--checksum-algorithm', 'CRC32', lossy, `s3://${bucket}/${overwritten}`)).code).toBe(0);
   try {
     const result = await runHostScript('restore-drill.sh', [], env);
     expect(result.stderr).toMatch(new RegExp(`skipped ${overwritten}: stored after its manifest was written \\(overwritten\\?\\)`));

@@ -16,7 +16,7 @@ import {
   stagedSettings,
 } from '../../lib/host-runtime/documents';
 import { OUTCOME_MARKER, OUTCOME_PROLOGUE, parseOutcome } from '../../lib/host-runtime/outcome';
-import { hostScript as hostScriptText, shippedScript } from '../../lib/host-runtime/scripts';
+import { hostScript as hostScriptText, shippedScript, withoutCommentLines } from '../../lib/host-runtime/scripts';
 import { smokePlan } from '../../lib/smoke/plan';
 import { configWith, shippedConfig } from '../helpers/config-fixtures';
 import { renderedDocument } from '../helpers/documents';
@@ -37,22 +37,30 @@ const ALL_OPERATIONS: Record<HostOperation, string> = {
   restore: 'restore.sh',
 };
 
+/** The scripts lib.sh brings into every document: state_file.py, which reads and writes the state file, and the module it imports. */
+const LIB = ['lib.sh', 'state_file.py', 'subcommands.py'];
+
+/** What deploy and rollback carry: they change releases the same way (release.sh). */
+const RELEASE = [...LIB, 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py', 'smoke.json'];
+
 /**
  * What each document installs beside its script: every script that one sources or runs, and theirs
  * (release.sh changes releases, smoke.sh verifies them with smoke.py, secrets-lib.sh renders the env
- * file; switch.sh for the serving colour, with nginx-upstream.sh for its upstream include;
- * backup-lib.sh for backups and restores), and nothing else.
+ * file with render_env_file.py; switch.sh for the serving colour, with nginx-upstream.sh for its
+ * upstream include; backup-lib.sh for backups and restores, with backup_objects.py for the objects
+ * in S3; backup_archive.py for the manifest inside an archive), the modules the Python programs
+ * import, and nothing else.
  */
 const CARRIED: Record<HostOperation, string[]> = {
-  deploy: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
-  rollback: ['lib.sh', 'release.sh', 'smoke.sh', 'smoke.py', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'smoke.json'],
-  status: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
-  backup: ['lib.sh', 'backup-lib.sh', 'backup-metric.sh'],
-  'restore-drill': ['lib.sh', 'backup-lib.sh'],
-  tls: ['lib.sh', 'switch.sh', 'nginx-upstream.sh'],
-  firewall: ['lib.sh'],
-  secrets: ['lib.sh', 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh'],
-  restore: ['lib.sh', 'backup-lib.sh', 'switch.sh', 'nginx-upstream.sh'],
+  deploy: RELEASE,
+  rollback: RELEASE,
+  status: [...LIB, 'switch.sh', 'nginx-upstream.sh', 'status_report.py'],
+  backup: [...LIB, 'backup-lib.sh', 'backup_objects.py', 'backup_archive.py', 'backup-metric.sh'],
+  'restore-drill': [...LIB, 'backup-lib.sh', 'backup_objects.py', 'backup_archive.py'],
+  tls: [...LIB, 'switch.sh', 'nginx-upstream.sh'],
+  firewall: LIB,
+  secrets: [...LIB, 'switch.sh', 'nginx-upstream.sh', 'secrets-lib.sh', 'render_env_file.py'],
+  restore: [...LIB, 'backup-lib.sh', 'backup_objects.py', 'switch.sh', 'nginx-upstream.sh', 'backup_archive.py'],
 };
 
 const config = shippedConfig();
@@ -208,11 +216,20 @@ test('the shipped copy of a script drops comment lines but keeps here-documents 
   expect(release.startsWith('#!/usr/bin/env bash\n')).toBe(true);
   expect(release).toContain('# shellcheck disable=SC2034');
   expect(release).not.toContain('# How deploy and rollback change the serving release');
-  // A comment inside a here-document is data (python here): it stays.
-  const secrets = hostScriptText('secrets-lib.sh');
-  const heredocComment = /<<'PY'[\s\S]*?\n(\s*#[^\n]*)\n[\s\S]*?\nPY\n/.exec(secrets)?.[1];
-  expect(heredocComment).toBeDefined();
-  expect(shippedScript('secrets-lib.sh')).toContain(heredocComment as string);
+  // A comment inside a here-document is data (a config file's comment here): it stays, to its end.
+  const text = [
+    '#!/usr/bin/env bash',
+    '# gone',
+    "cat <<'CONF' >x.conf",
+    '# kept: data',
+    '  # kept too',
+    'CONF',
+    '  # gone too',
+    'echo "# kept: not a comment"',
+  ];
+  expect(withoutCommentLines(text.join('\n'))).toBe(
+    ['#!/usr/bin/env bash', "cat <<'CONF' >x.conf", '# kept: data', '  # kept too', 'CONF', 'echo "# kept: not a comment"'].join('\n'),
+  );
 });
 
 test('each document stays under the SSM limit of 64 KB of content', () => {
@@ -223,7 +240,7 @@ describe('the rendered documents run', () => {
   const root = mkdtempSync('/tmp/hostrt-docs-');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  test('status: installs status.sh, lib.sh, switch.sh and host.env, and reports from them (the environment overriding host.env)', async () => {
+  test('status: installs status.sh, lib.sh, state_file.py, subcommands.py, switch.sh, nginx-upstream.sh, status_report.py and host.env, and reports from them (the environment overriding host.env)', async () => {
     // GIVEN a checkout and a state file where the test puts them
     const fixture = new GitFixture(join(root, 'git'));
     const commit = fixture.commit({ 'README.md': 'app\n' }, 'first', 'v1');
@@ -248,7 +265,11 @@ describe('the rendered documents run', () => {
     expect(sum).toMatch(/^[0-9a-f]{64}$/);
     const installed = join(root, 'lib/status', sum);
     expect(
-      execFileSync('sh', ['-c', 'cat status.sh lib.sh switch.sh nginx-upstream.sh host.env | sha256sum'], { cwd: installed }).toString().split(' ')[0],
+      execFileSync('sh', ['-c', 'cat status.sh lib.sh state_file.py subcommands.py switch.sh nginx-upstream.sh status_report.py host.env | sha256sum'], {
+        cwd: installed,
+      })
+        .toString()
+        .split(' ')[0],
     ).toBe(sum);
     expect(readFileSync(join(installed, 'status.sh'), 'utf8')).toBe(hostScriptText('status.sh'));
     expect(readFileSync(join(installed, 'host.env'), 'utf8')).toContain('APP_NAME=auraxis\n');

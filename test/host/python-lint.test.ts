@@ -1,5 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HOST_SCRIPT_NAMES } from '../../lib/host-runtime/scripts';
 import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
 
 /*
@@ -8,6 +9,8 @@ import { hostScriptsDir, runCommand } from '../helpers/host-scripts';
  * bytecode written to a temporary prefix, not beside the sources) and pyflakes (Debian's pyflakes3,
  * installed by scripts/ci/ensure-system-packages.sh: unused imports and names, undefined names).
  * Offline, with Debian's packages only. The planted files show both checks can fail.
+ * Programs are files of their own: a shell script that hands python3 a here-document or a
+ * multi-line -c program is refused here, so none escapes these checks.
  */
 
 const programs = readdirSync(hostScriptsDir)
@@ -25,9 +28,31 @@ async function lint(files: readonly string[]): Promise<string> {
   return 'clean';
 }
 
-test('every host Python program compiles and is pyflakes-clean', async () => {
+test('every host Python program compiles and is pyflakes-clean, and every one is shipped (HOST_SCRIPT_NAMES)', async () => {
   expect(programs).toContain(join(hostScriptsDir, 'smoke.py'));
+  expect(programs.map((p) => p.slice(hostScriptsDir.length + 1)).sort()).toEqual(HOST_SCRIPT_NAMES.filter((n) => n.endsWith('.py')).sort());
   expect(await lint(programs)).toBe('clean');
+});
+
+/**
+ * Where a shell text runs a Python program it carries inside itself: python3 reading its program
+ * from stdin (`python3 - ... <<'PY'`) or a `python3 -c '...'` spanning lines. One-line -c
+ * expressions stay: there is nothing in them to lint apart.
+ */
+function embeddedPrograms(text: string): string[] {
+  return [...text.matchAll(/python3\s+-(?=\s)[^\n]*|python3\s+-c\s+'[^']*\n[^']*'/g)].map((m) => m[0].split('\n')[0]);
+}
+
+// nginx-upstream.sh keeps its few lines: the first boot also installs it alone (nginx's pre-start step), with nothing beside it.
+test('no host shell script embeds a Python program (a here-document or a multi-line -c), but nginx-upstream.sh', () => {
+  const shell = readdirSync(hostScriptsDir).filter((f) => f.endsWith('.sh'));
+  expect(shell).toEqual(expect.arrayContaining(['lib.sh', 'status.sh', 'backup.sh', 'secrets-lib.sh']));
+  const found = shell.flatMap((f) => embeddedPrograms(readFileSync(join(hostScriptsDir, f), 'utf8')).map((line) => `${f}: ${line}`));
+  expect(found).toEqual(["nginx-upstream.sh: python3 -c '"]);
+  // Positive controls: each form is found; a one-line -c and a program file are not.
+  expect(embeddedPrograms(`x=$(python3 - "$a" <<'PY'\nprint(1)\nPY\n)`)).toEqual([`python3 - "$a" <<'PY'`]);
+  expect(embeddedPrograms(`python3 -c '\nimport sys\nprint(sys.argv[1])\n' "$f"`)).toEqual([`python3 -c '`]);
+  expect(embeddedPrograms(`python3 -c 'import sys; print(1)' "$f"\npython3 "$HOST_SCRIPT_DIR/state_file.py" get "$f" x`)).toEqual([]);
 });
 
 test('positive controls: a syntax error and an undefined name are each reported', async () => {

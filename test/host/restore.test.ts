@@ -240,7 +240,7 @@ test('restore latest: picks the newest backup by the time S3 recorded it, not by
   const crafted = 'test/hostrt-test-29991231T235959Z.tar.gz';
   const garbage = join(root, 'garbage');
   writeFileSync(garbage, 'this is not a backup');
-  await aws('s3', 'cp', '--only-show-errors', garbage, `s3://${bucket}/${crafted}`);
+  await aws('s3', 'cp', '--only-show-errors', '--checksum-algorithm', 'CRC32', garbage, `s3://${bucket}/${crafted}`);
   try {
     const { key: real } = await givenNewestBackup();
     postgres.psql("INSERT INTO users (email) VALUES ('late@example.com')", 'hostrt');
@@ -310,7 +310,7 @@ test('restore latest: an overwritten newest backup, a planted object without a m
   const attackers = await otherContentBackup('evil', ['pwned@example.com']);
   // The newest backup overwritten after its manifest was written (its manifest stays)...
   await nextSecond();
-  expect((await aws('s3', 'cp', '--only-show-errors', attackers, `s3://${bucket}/${overwritten}`)).code).toBe(0);
+  expect((await aws('s3', 'cp', '--only-show-errors', '--checksum-algorithm', 'CRC32', attackers, `s3://${bucket}/${overwritten}`)).code).toBe(0);
   // ...and two newer objects of the backup shape: one with no manifest, one whose manifest does not match it.
   const noManifest = 'test/hostrt-test-29991231T235959Z.tar.gz';
   const mismatched = 'test/hostrt-test-29991230T235959Z.tar.gz';
