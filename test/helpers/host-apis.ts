@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { localAwsCliEnv } from './aws-cli-env';
 
 /*
  * Local stand-ins for what the host's lifecycle programs (scripts/host/host-boot.sh, host-stop.sh,
@@ -61,14 +61,7 @@ export class HostApis {
   /** The AWS CLI's environment: fake credentials, no profile, no real instance metadata. */
   get awsEnv(): Record<string, string> {
     return {
-      AWS_ACCESS_KEY_ID: 'TESTKEY',
-      AWS_SECRET_ACCESS_KEY: 'TESTSECRET',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(this.dir, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(this.dir, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
+      ...localAwsCliEnv(this.dir),
       AWS_CMD: `aws --endpoint-url ${this.endpoint}`,
       IMDS_URL: this.endpoint,
     };

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { localAwsCliEnv } from './aws-cli-env';
 import { waitForPort } from './host-scripts';
 import { projectRoot } from './paths';
 
@@ -32,13 +33,7 @@ export class S3Server {
   /** Environment for the AWS CLI: s3rver's fixed credentials, no profile or instance metadata lookups. */
   get awsEnv(): Record<string, string> {
     return {
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(this.dir, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(this.dir, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
+      ...localAwsCliEnv(this.dir, 'S3RVER', 'S3RVER'),
       // The AWS CLI as on the host (v2 before 2.23, botocore before 1.36): no checksum unless an
       // upload asks for one. This CLI would otherwise add one by itself, and a script that forgot
       // its --checksum-algorithm would pass here and be refused by the Object Lock bucket.

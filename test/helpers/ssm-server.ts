@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { localAwsCliEnv } from './aws-cli-env';
 
 /*
  * A small SSM Parameter Store endpoint speaking the AWS JSON 1.1 protocol (POST /, header
@@ -58,16 +58,7 @@ export class SsmServer {
 
   /** Environment for the AWS CLI: fake credentials, no profile or instance metadata lookups. */
   get awsEnv(): Record<string, string> {
-    return {
-      AWS_ACCESS_KEY_ID: 'TESTKEY',
-      AWS_SECRET_ACCESS_KEY: 'TESTSECRET',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(this.dir, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(this.dir, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
+    return localAwsCliEnv(this.dir);
   }
 
   async start(): Promise<void> {
